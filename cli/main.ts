@@ -1,0 +1,49 @@
+// The `gatecode` command: one dispatch table, each area's commands in its own module, loaded on demand
+// so that `gatecode pass inspect` never loads SQLite, sharp or the hardware drivers.
+import { UsageError } from './usage.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  keys: { summary: 'keys init --dir DIR', load: async () => (await import('./keys.js')).run },
+  bundle: { summary: 'bundle create --root-key FILE --issuer-key FILE... --out FILE', load: async () => (await import('./bundle.js')).run },
+  revocations: { summary: 'revocations create ... (signed revocation list files)', load: async () => (await import('./revocations.js')).run },
+  pass: { summary: 'pass issue|inspect|verify ...', load: async () => (await import('./pass.js')).run },
+  decode: { summary: 'decode IMAGE...', load: async () => (await import('./decode.js')).run },
+  scan: { summary: 'scan IMAGE... --bundle FILE', load: async () => (await import('./scan.js')).run },
+  device: { summary: 'device --config FILE', load: async () => (await import('./device.js')).run },
+  server: { summary: 'server [--config FILE] [--data DIR] [--port N]', load: async () => (await import('./server.js')).run },
+  admin: { summary: 'admin ... --server URL --token T', load: async () => (await import('./admin.js')).run },
+  demo: { summary: 'demo [--webcam] [--keep]', load: async () => (await import('./demo.js')).run },
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([, c]) => `  gatecode ${c.summary}`);
+  return ['usage:', ...lines, '', 'Run `gatecode COMMAND --help` for the options of one command.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    process.stderr.write(`gatecode: unknown command "${name}"\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const command = await entry.load();
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`gatecode ${name}: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`gatecode ${name}: ${message}\n`);
+    if (process.env['GATECODE_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return 1;
+  }
+}

@@ -1,0 +1,72 @@
+// The data that the wire formats carry, as the rest of gatecode sees it once decoded.
+// Times are whole seconds since the Unix epoch. Binary ids are lower-case hex in these types.
+
+export const COLOURS = ['green', 'yellow', 'red'] as const;
+export type Colour = (typeof COLOURS)[number];
+
+/** What a colour does at the gate, set by the deployment's policy. */
+export type ColourAction = 'open' | 'attention' | 'deny';
+
+/** A pass's scope: every site of its issuer, or a list of site ids. */
+export type Scope = 'all' | readonly string[];
+
+/** The claims of a pass. There is no field for anything personal, and a pass with any other claim is rejected. */
+export interface PassClaims {
+  readonly issuer: string;
+  /** Opaque random pass id, ≥ 128 bits, hex. */
+  readonly passId: string;
+  /** Revocation id: random, signed, unrelated to the pass id and to the token bytes, hex. */
+  readonly revocationId: string;
+  readonly colour: Colour;
+  readonly issuedAt: number;
+  readonly notBefore: number;
+  readonly expiresAt: number;
+  readonly scope: Scope;
+}
+
+export type IssuerKeyStatus = 'active' | 'retired' | 'revoked';
+
+export interface IssuerKeyEntry {
+  /** Key id: derived from the public key (hex). */
+  readonly kid: string;
+  readonly issuer: string;
+  /** Raw 32-byte Ed25519 public key, base64url. */
+  readonly publicKey: string;
+  readonly validFrom: number;
+  readonly validUntil: number;
+  readonly status: IssuerKeyStatus;
+}
+
+export interface Policy {
+  readonly actions: Readonly<Record<Colour, ColourAction>>;
+  /** How old the trust data may get without a sync before the device degrades every verdict to yellow. */
+  readonly maxOfflineAgeSeconds: number;
+}
+
+export interface TrustBundle {
+  /** Only ever rises; a device refuses a bundle whose version is not above the one it holds. */
+  readonly version: number;
+  readonly issuedAt: number;
+  readonly issuers: readonly IssuerKeyEntry[];
+  /** Keys (besides the root) allowed to sign revocation deltas: raw Ed25519 public keys, base64url, with kid. */
+  readonly revocationKeys: readonly { readonly kid: string; readonly publicKey: string }[];
+  readonly policy: Policy;
+  /** After this moment every device refuses every pass and wipes its stores. Always present. */
+  readonly sunset: number;
+}
+
+export interface RevokedEntry {
+  readonly revocationId: string;
+  /** The pass's expiry: after it the entry can be purged. */
+  readonly expiresAt: number;
+}
+
+export interface RevocationDelta {
+  /** `snapshot` replaces the whole list; `delta` applies added/removed on top of sequence `fromSeq`. */
+  readonly kind: 'delta' | 'snapshot';
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  readonly issuedAt: number;
+  readonly added: readonly RevokedEntry[];
+  readonly removed: readonly string[];
+}
