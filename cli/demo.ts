@@ -1,6 +1,204 @@
-// Placeholder until this command's issue lands.
+// `gatecode demo`: a server, a device and seven passes on this machine, no network, under a minute. The server
+// runs with embedded defaults in a throw-away data dir; the device enrols with a code from it, syncs, and watches a
+// film of the passes held up to its camera; the terminal shows what a person at the gate would see, then a
+// summary of expected vs. actual verdicts. Exit 0 when every pass got its expected verdict, 1 otherwise.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ReplayCamera } from '../hardware/camera/replay.js';
+import type { CameraSource } from '../hardware/camera/types.js';
+import { createUsbCamera, defaultUsbDevice } from '../hardware/camera/usb.js';
+import { findExecutable } from '../hardware/camera/which.js';
+import { describeReason, isDeviceReason } from '../device/reasons.js';
+import type { VerdictEntry } from '../device/status/model.js';
+import { createEnrolment, issueDemoPasses, startDemoServer, writePassImages, type DemoPass, type DemoServer } from './demo-deployment.js';
+import { startSimDevice, type SimDevice } from './demo-device.js';
+import { planFrames, type FramePlan } from './demo-frames.js';
+import { matches, summaryLines, Terminal, verdictLine, type DemoResult } from './demo-terminal.js';
 import { UsageError } from './usage.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new UsageError('not yet implemented');
+const SITE = 'main-entrance';
+const GATE = 'demo-gate';
+const FPS = 15;
+const FILM_TIMEOUT_MS = 60_000;
+
+const USAGE = `usage: gatecode demo [--keep] [--webcam]
+
+Runs a sync server and a scanner device on this machine (no network, no hardware): issues seven passes,
+shows them to the device's camera as a phone would, and prints what the gate does with each.
+
+  --keep     leave the server and the device (with its status page) running; prints URLs and tokens
+  --webcam   read a USB camera instead of the rendered passes (hold the written QR images up to it)
+  -h, --help this text`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: { keep?: boolean; webcam?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { keep: { type: 'boolean' }, webcam: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see gatecode demo --help)`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const term = new Terminal();
+  if (values.webcam) {
+    const problem = webcamProblem();
+    if (problem) {
+      process.stderr.write(`gatecode demo: --webcam: ${problem}\n`);
+      return 1;
+    }
+  }
+
+  const started = performance.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-demo-'));
+  let server: DemoServer | null = null;
+  let device: SimDevice | null = null;
+  try {
+    term.line(term.bold('gatecode demo') + ' — a sync server, a gate device and seven passes, all on this machine');
+    term.progress('starting the server…');
+    server = await startDemoServer(path.join(tmp, 'server'));
+    term.line(`server   ${server.server.url}  (embedded defaults, data in a throw-away directory)`);
+    term.progress('issuing passes through the admin API…');
+    const passes = await issueDemoPasses(server, SITE, Math.floor(Date.now() / 1000));
+    term.line(`passes   ${passes.length} issued for site "${SITE}": ${passes.map((p) => p.label.replace(/ pass$/, '')).join(', ')}`);
+    const uri = await createEnrolment(server);
+
+    let plan: FramePlan | null = null;
+    let camera: CameraSource;
+    if (values.webcam) {
+      const files = await writePassImages(path.join(tmp, 'passes'), passes);
+      term.line(`codes    written as images to ${path.dirname(files[0] ?? tmp)}: show them to the camera`);
+      camera = createUsbCamera({ log: pino({ level: 'silent' }) });
+    } else {
+      term.progress('rendering the passes as a gate camera would see a phone…');
+      plan = await planFrames(passes.map((p) => p.text));
+      camera = new ReplayCamera({ source: plan.frames, fps: FPS, loop: false });
+    }
+
+    term.progress('enrolling the device and syncing…');
+    const statusToken = randomBytes(12).toString('base64url');
+    device = await startSimDevice({ dataDir: path.join(tmp, 'device'), enrolmentUri: uri, site: SITE, gate: GATE, camera, statusToken });
+    term.line(`device   enrolled with a one-time code, synced (bundle v${device.hub.snapshot().sync.bundleVersion ?? '?'}), gate "${GATE}" at "${SITE}"`);
+    term.line(`status   ${device.status.url}`);
+    term.line();
+
+    const results = await watch(term, device, passes, plan);
+    term.line();
+    for (const line of summaryLines(results)) term.line(line);
+    const allGood = results.every(matches);
+    term.line(term.dim(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s`));
+
+    if (values.keep) {
+      term.line();
+      term.line('Still running (Ctrl-C to stop):');
+      term.line(`  admin page   ${server.server.url}/admin/   admin token: ${server.adminToken}`);
+      term.line(`  status page  ${device.status.url}   local token for the relay test: ${statusToken}`);
+      await untilSignal();
+    }
+    return allGood ? 0 : 1;
+  } finally {
+    term.clearProgress();
+    await device?.stop().catch(() => {});
+    await server?.server.close(200).catch(() => {});
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Follow the device through its status hub: progress per frame, a line per verdict, the gate's reaction. */
+async function watch(term: Terminal, device: SimDevice, passes: readonly DemoPass[], plan: FramePlan | null): Promise<DemoResult[]> {
+  const got: (DemoResult['got'] | null)[] = passes.map(() => null);
+  const extra: VerdictEntry[] = [];
+  const total = plan?.frames.length ?? 0;
+  let last: VerdictEntry | undefined = device.hub.snapshot().recent[0];
+  let pulses = device.gpio.pulses.length;
+  const printing: Promise<void>[] = [];
+
+  const off = device.hub.subscribe((change) => {
+    const seq = device.hub.latestFrame()?.frame.seq ?? 0;
+    if (change === 'frame') {
+      const who = plan?.passAt(seq);
+      const what = who === null || who === undefined ? 'waiting for the next person' : `the ${passes[who]?.label} is held up to the camera`;
+      term.progress(plan ? `[frame ${seq + 1}/${total}] ${what}…` : `watching the camera (frame ${seq + 1}); Ctrl-C to stop`);
+      return;
+    }
+    const v = device.hub.snapshot().recent[0];
+    if (!v || v === last) return;
+    last = v;
+    const who = plan ? plan.passAt(seq) : passes.findIndex((p, i) => got[i] === null && p.expected.colour === v.colour && p.expected.reason === v.reason);
+    const entry = { colour: v.colour, reason: v.reason, opened: v.opened };
+    const index = who !== null && who >= 0 && got[who] === null ? who : null;
+    if (index !== null) got[index] = entry;
+    else extra.push(v);
+    if (v.opened) simulatePassage(device);
+    printing.push(
+      new Promise((resolve) => {
+        // Give the LED state machine a tick to draw the verdict before showing the ring.
+        setTimeout(() => {
+          const newPulses = device.gpio.pulses.slice(pulses);
+          pulses = device.gpio.pulses.length;
+          const relay = newPulses.length > 0 ? `pulsed ${newPulses.at(-1)?.ms ?? 0} ms` : 'locked';
+          const label = index !== null ? (passes[index]?.label ?? '?') : 'a code seen again';
+          const expected = index !== null ? (passes[index]?.expected ?? entry) : entry;
+          const reasonText =
+            v.reason === 'OK' ? (v.opened ? 'valid pass' : `valid pass, but ${v.colour} does not open`) : isDeviceReason(v.reason) ? describeReason(v.reason) : v.reason;
+          const leds = device.hub.snapshot().leds;
+          const ring = term.ledBlocks(leds.pixels, leds.pattern);
+          term.line(verdictLine(term, { label, expected, got: entry }, ring, relay, reasonText));
+          resolve();
+        }, 150);
+      }),
+    );
+  });
+  try {
+    // The film ends when the replay camera runs out of frames; a webcam runs until Ctrl-C.
+    if (plan) await Promise.race([device.runtime.done, new Promise((resolve) => setTimeout(resolve, FILM_TIMEOUT_MS).unref())]);
+    else await untilSignal();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await Promise.all(printing);
+  } finally {
+    off();
+  }
+  return passes.map((p, i) => ({ label: p.label, expected: p.expected, got: got[i] ?? null }));
+}
+
+/** The person walks through after a green: the door opens, the turnstile turns, the door closes. */
+function simulatePassage(device: SimDevice): void {
+  setTimeout(() => {
+    try {
+      device.gpio.setDoor(true);
+      device.gpio.rotate();
+      setTimeout(() => device.gpio.setDoor(false), 600).unref();
+    } catch {
+      // The device stopped meanwhile.
+    }
+  }, 300).unref();
+}
+
+function webcamProblem(): string | null {
+  const dev = defaultUsbDevice();
+  if (!fs.existsSync(dev)) return `no USB camera found (${dev} does not exist); run the demo without --webcam to use rendered frames`;
+  if (!findExecutable('ffmpeg')) return 'ffmpeg is not installed (sudo apt install ffmpeg); it reads the USB camera';
+  return null;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
 }

@@ -1,6 +1,161 @@
-// Placeholder until this command's issue lands.
-import { UsageError } from './usage.js';
+// `gatecode scan IMAGE... --bundle FILE [--revocations FILE] [--root-key FILE] [--site S] [--now ISO]`:
+// decode each image and decide it exactly as a gate would (the same decision code, without the anti-passback
+// store), one JSON line per image with the text, colour, reason and the time spent decoding, verifying and deciding.
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { decideText } from '../device/decide.js';
+import type { DecideInputs } from '../device/decide.js';
+import { decodePublicKey, isProtocolError, verifyBundle, verifyRevocations } from '../protocol/index.js';
+import type { TrustBundle } from '../protocol/index.js';
+import { parseIsoSeconds, UsageError } from './usage.js';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new UsageError('not yet implemented');
+const USAGE = `usage: gatecode scan IMAGE... --bundle FILE [--revocations FILE] [--root-key FILE] [--site S] [--now ISO] [--engine zxing|jsqr]
+
+Decode each image and decide it as a gate at site S would, printing one JSON line per image:
+  {"file","text","colour","reason","opens","ms":{"decode","verify","decide"}}
+text, colour and reason are null when no code was found.
+
+  --bundle FILE        signed trust bundle (as written by "gatecode bundle create" or the server)
+  --revocations FILE   signed revocation list (snapshot or delta from sequence 0)
+  --root-key FILE      the deployment's root public key file (default: root.pub beside the bundle)
+  --site S             this gate's site id (without it only passes valid at all sites pass the scope check)
+  --now ISO            decide at this time instead of the clock
+  --engine E           decoder: zxing (default) or jsqr`;
+
+function readBytes(file: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (err) {
+    throw new UsageError(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function rootKeyFile(bundleFile: string, given: string | undefined): string {
+  if (given !== undefined) return given;
+  const slash = Math.max(bundleFile.lastIndexOf('/'), bundleFile.lastIndexOf('\\'));
+  return (slash >= 0 ? bundleFile.slice(0, slash + 1) : '') + 'root.pub';
+}
+
+interface Trust {
+  bundle: TrustBundle;
+  revoked: Set<string>;
+  revocationsIssuedAt: number | null;
+}
+
+function loadTrust(bundleFile: string, revocationsFile: string | undefined, rootFile: string): Trust {
+  let root: Uint8Array;
+  try {
+    root = decodePublicKey(readFileSync(rootFile, 'utf8'));
+  } catch (err) {
+    if (isProtocolError(err)) throw new UsageError(`--root-key: ${rootFile} is not a public key file`);
+    throw new UsageError(`--root-key: cannot read ${rootFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let bundle: TrustBundle;
+  try {
+    bundle = verifyBundle(readBytes(bundleFile, '--bundle'), root);
+  } catch (err) {
+    if (isProtocolError(err)) throw new UsageError(`--bundle: ${bundleFile} rejected (${err.code})`);
+    throw err;
+  }
+  const revoked = new Set<string>();
+  let revocationsIssuedAt: number | null = null;
+  if (revocationsFile !== undefined) {
+    try {
+      const delta = verifyRevocations(readBytes(revocationsFile, '--revocations'), { rootPublicKey: root, bundle, currentSeq: 0 });
+      for (const e of delta.added) revoked.add(e.revocationId);
+      revocationsIssuedAt = delta.issuedAt;
+    } catch (err) {
+      if (isProtocolError(err)) throw new UsageError(`--revocations: ${revocationsFile} rejected (${err.code})`);
+      throw err;
+    }
+  }
+  return { bundle, revoked, revocationsIssuedAt };
+}
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        bundle: { type: 'string' },
+        revocations: { type: 'string' },
+        'root-key': { type: 'string' },
+        site: { type: 'string' },
+        now: { type: 'string' },
+        engine: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('give at least one IMAGE');
+  if (values.bundle === undefined) throw new UsageError('--bundle FILE is required');
+  const engine = values.engine ?? 'zxing';
+  if (engine !== 'zxing' && engine !== 'jsqr') throw new UsageError(`--engine: expected zxing or jsqr, got "${engine}"`);
+  const now = values.now !== undefined ? parseIsoSeconds(values.now, '--now') : Math.floor(Date.now() / 1000);
+  const trust = loadTrust(values.bundle, values.revocations, rootKeyFile(values.bundle, values['root-key']));
+
+  const secret = randomBytes(32);
+  const signedAt = trust.revocationsIssuedAt !== null ? Math.min(trust.bundle.issuedAt, trust.revocationsIssuedAt) : trust.bundle.issuedAt;
+  const inputs: DecideInputs = {
+    trust: { bundle: trust.bundle, trustDataAt: signedAt, clockFloor: trust.bundle.issuedAt, sunsetReached: false },
+    place: { site: values.site ?? '', zone: 'scan', direction: 'in' },
+    options: { skewSeconds: 300, localActions: {}, localMaxOfflineAgeSeconds: null, passbackWindowSeconds: 0 },
+    store: {
+      isRevoked: (id) => trust.revoked.has(id),
+      passHash: (id) => createHmac('sha256', secret).update(id).digest('hex').slice(0, 32),
+      passbackCheck: () => null,
+    },
+  };
+
+  const { loadGreyImage } = await import('../hardware/camera/image-file.js');
+  const { createDecoder } = await import('../device/decode/index.js');
+  const decoder = await createDecoder({ engine, worker: false });
+  let failed = 0;
+  try {
+    for (const file of positionals) {
+      let frame;
+      try {
+        frame = await loadGreyImage(file);
+      } catch (err) {
+        failed++;
+        process.stderr.write(`gatecode scan: ${(err as Error).message}\n`);
+        continue;
+      }
+      const t0 = performance.now();
+      const hit = await decoder.decode(frame);
+      const decodeMs = performance.now() - t0;
+      if (hit === null) {
+        const line = { file, text: null, colour: null, reason: null, opens: false, ms: { decode: round(decodeMs), verify: 0, decide: 0 } };
+        process.stdout.write(JSON.stringify(line) + '\n');
+        continue;
+      }
+      const { decision, verifyMs, decideMs } = decideText(hit.text, now, inputs);
+      const line = {
+        file,
+        text: hit.text,
+        colour: decision.colour,
+        reason: decision.reason,
+        opens: decision.opens,
+        ms: { decode: round(decodeMs), verify: round(verifyMs), decide: round(decideMs) },
+      };
+      process.stdout.write(JSON.stringify(line) + '\n');
+    }
+  } finally {
+    await decoder.close();
+  }
+  if (failed > 0) throw new UsageError(`${failed} of ${positionals.length} images could not be read`);
+  return 0;
 }

@@ -1,6 +1,8 @@
 // The data that the wire formats carry, as the rest of gatecode sees it once decoded.
 // Times are whole seconds since the Unix epoch. Binary ids are lower-case hex in these types.
 
+import type { ProtocolReason } from './errors.js';
+
 export const COLOURS = ['green', 'yellow', 'red'] as const;
 export type Colour = (typeof COLOURS)[number];
 
@@ -69,4 +71,26 @@ export interface RevocationDelta {
   readonly issuedAt: number;
   readonly added: readonly RevokedEntry[];
   readonly removed: readonly string[];
+}
+
+/** What verification needs besides the pass: the trust data and the device's view of the moment and place. */
+export interface VerifyContext {
+  readonly bundle: TrustBundle;
+  /** Now, in whole seconds since the epoch (injected: the device's clock, floored by its clock floor). */
+  readonly now: number;
+  /** Tolerated clock difference, both ways, for not-before and expiry. Default 300 s. */
+  readonly skewSeconds?: number;
+  /** This gate's site id. Without it only passes scoped to all sites are accepted. */
+  readonly site?: string;
+  readonly isRevoked?: (revocationId: string) => boolean;
+  /** Epoch seconds of the last successful sync; BUNDLE_STALE when now - trustDataAt > policy.maxOfflineAgeSeconds. */
+  readonly trustDataAt?: number;
+}
+
+/** The outcome at the gate: a colour, why, what the policy says to do, and the verified claims (null on failure). */
+export interface Verdict {
+  readonly colour: Colour;
+  readonly reason: 'OK' | ProtocolReason;
+  readonly action: ColourAction;
+  readonly claims: PassClaims | null;
 }

@@ -1,0 +1,207 @@
+// bench/server: not-modified polls per second and p99 latency against one `gatecode server` process on loopback,
+// measured with autocannon beside a baseline in the same run (GET /healthz, and the full 200 bundle fetch);
+// then a 100,000-id revocation delta: time to build and sign it, to serve it, its bytes, and the device's verify.
+// Prints figures as it goes and ends with one JSON line. BENCH_SECONDS sets each load run's length (default 4).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { decodePublicKey, signRevocations, verifyBundle, verifyRevocations } from '../protocol/index.js';
+import { parseConfig } from '../sync-server/config.js';
+import { createApp } from '../sync-server/http/app.js';
+import { RevocationLog } from '../sync-server/revocation-log.js';
+import { openServer } from '../sync-server/server.js';
+
+interface CannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+type Cannon = (opts: { url: string; connections: number; duration: number; headers?: Record<string, string> }) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
+const ROUNDS = 3;
+const CONNECTIONS = 10;
+const BIG_DELTA = 100_000;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function seed(dataDir: string): Promise<{ deviceToken: string; seqBefore: number; bigSeq: number }> {
+  const config = parseConfig({ dataDir, logLevel: 'silent' });
+  const opened = openServer(config);
+  const app = createApp(opened.services);
+  const admin = fs.readFileSync(opened.tokenFile, 'utf8').trim();
+  const json = { 'Content-Type': 'application/json' };
+  const enr = (await (await app.request('/api/admin/enrolments', { method: 'POST', headers: { ...json, Authorization: `Bearer ${admin}` }, body: '{}' })).json()) as { code: string };
+  const dev = (await (await app.request('/api/device/enrol', { method: 'POST', headers: json, body: JSON.stringify({ code: enr.code }) })).json()) as { token: string };
+  for (const colour of ['green', 'yellow', 'red']) {
+    await app.request('/api/admin/passes', { method: 'POST', headers: { ...json, Authorization: `Bearer ${admin}` }, body: JSON.stringify({ colour, validForSeconds: 86400 }) });
+  }
+  const core = opened.services.core;
+  const seqBefore = core.revocations.seq();
+  const expiresAt = core.now() + 30 * 86400;
+  const entries = Array.from({ length: BIG_DELTA }, () => ({ revocationId: randomBytes(16).toString('hex'), expiresAt }));
+  const bigSeq = core.change({ revocations: true }, (now) => core.revocations.addStep(entries, now));
+  core.close();
+  return { deviceToken: dev.token, seqBefore, bigSeq };
+}
+
+/**
+ * Build and sign the big delta with a cold cache, in this process; and, for the split, time protocol's
+ * signRevocations alone on the same entries (the rest is the SQLite read).
+ */
+function buildBigDelta(dataDir: string, since: number): { ms: number; signMs: number; bytes: number } {
+  const opened = openServer(parseConfig({ dataDir, logLevel: 'silent' }));
+  const core = opened.services.core;
+  const log = new RevocationLog(core.db, core.keys);
+  const t0 = performance.now();
+  const art = log.artefact(since, core.now());
+  const ms = performance.now() - t0;
+  const added = (core.db.prepare('SELECT revocation_id, expires_at FROM revocation_log WHERE seq > ?').all(since) as { revocation_id: string; expires_at: number }[]).map(
+    (r) => ({ revocationId: r.revocation_id, expiresAt: r.expires_at }),
+  );
+  const t1 = performance.now();
+  signRevocations({ kind: 'delta', fromSeq: since, toSeq: art.toSeq, issuedAt: core.now(), added, removed: [] }, core.keys.root());
+  const signMs = performance.now() - t1;
+  core.close();
+  return { ms, signMs, bytes: art.bytes.length };
+}
+
+async function startChild(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const cfg = path.join(dir, 'server.json');
+  fs.writeFileSync(
+    cfg,
+    JSON.stringify({
+      dataDir: path.join(dir, 'data'),
+      port: 0,
+      logLevel: 'warn',
+      rateLimit: { perAddress: { ratePerSecond: 1e6, burst: 1e6 }, perToken: { ratePerSecond: 1e6, burst: 1e6 } },
+    }),
+  );
+  const child = spawn(process.execPath, [path.resolve('bin/gatecode.js'), 'server', '--config', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function load(name: string, url: string, headers: Record<string, string>, expectStatus: string): Promise<{ rps: number; p99: number; p50: number }> {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
+  const codes = Object.keys(r.statusCodeStats);
+  if (codes.length !== 1 || codes[0] !== expectStatus || r.errors > 0) {
+    throw new Error(`${name}: expected only ${expectStatus}, got ${JSON.stringify(r.statusCodeStats)} errors ${r.errors}`);
+  }
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50 };
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-bench-'));
+  try {
+    process.stdout.write(`bench/server: ${os.cpus().length} cores, node ${process.version}, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per scenario\n`);
+    const dataDir = path.join(dir, 'data');
+    const { deviceToken, seqBefore, bigSeq } = await seed(dataDir);
+    const build = buildBigDelta(dataDir, seqBefore);
+    process.stdout.write(`100k delta: built and signed in ${round(build.ms)} ms (protocol signRevocations alone ${round(build.signMs)} ms), ${build.bytes} bytes\n`);
+
+    const server = await startChild(dir);
+    try {
+      const auth = { Authorization: `Bearer ${deviceToken}` };
+      const first = await fetch(`${server.url}/api/device/bundle`, { headers: auth });
+      const etag = first.headers.get('etag') as string;
+      const bundleBytes = (await first.arrayBuffer()).byteLength;
+
+      // The big delta over HTTP: the first request since the server started (its publish step has signed it).
+      const t0 = performance.now();
+      const res = await fetch(`${server.url}/api/device/revocations?since=${seqBefore}`, { headers: auth });
+      const deltaBytes = new Uint8Array(await res.arrayBuffer());
+      const serveMs = performance.now() - t0;
+      const root = decodePublicKey(fs.readFileSync(path.join(dataDir, 'keys', 'root.pub'), 'utf8'));
+      const bundle = verifyBundle(new Uint8Array(await (await fetch(`${server.url}/api/device/bundle`, { headers: auth })).arrayBuffer()), root);
+      const t1 = performance.now();
+      const delta = verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: seqBefore });
+      const verifyMs = performance.now() - t1;
+      if (delta.added.length !== BIG_DELTA || delta.toSeq !== bigSeq) throw new Error('big delta: wrong content');
+      process.stdout.write(`100k delta: served in ${round(serveMs)} ms (${deltaBytes.length} bytes), device verify+decode ${round(verifyMs)} ms\n`);
+
+      const scenarios = {
+        healthz: () => load('healthz', `${server.url}/healthz`, {}, '200'),
+        notModified: () => load('bundle 304', `${server.url}/api/device/bundle`, { ...auth, 'If-None-Match': etag }, '304'),
+        fullBundle: () => load('bundle 200', `${server.url}/api/device/bundle`, auth, '200'),
+      };
+      const results: Record<keyof typeof scenarios, { rps: number[]; p99: number[]; p50: number[] }> = {
+        healthz: { rps: [], p99: [], p50: [] },
+        notModified: { rps: [], p99: [], p50: [] },
+        fullBundle: { rps: [], p99: [], p50: [] },
+      };
+      await scenarios.healthz(); // warm-up (JIT, connections)
+      for (let i = 0; i < ROUNDS; i++) {
+        for (const [name, fn] of Object.entries(scenarios) as [keyof typeof scenarios, () => Promise<{ rps: number; p99: number; p50: number }>][]) {
+          const r = await fn();
+          results[name].rps.push(r.rps);
+          results[name].p99.push(r.p99);
+          results[name].p50.push(r.p50);
+          process.stdout.write(`  round ${i + 1} ${name.padEnd(12)} ${round(r.rps, 0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms\n`);
+        }
+      }
+      const med = (k: keyof typeof scenarios) => ({ rps: round(median(results[k].rps), 0), p99: median(results[k].p99), p50: median(results[k].p50) });
+      const nm = med('notModified');
+      const hz = med('healthz');
+      const fb = med('fullBundle');
+      process.stdout.write(
+        `not-modified polls: ${nm.rps} req/s (median), p99 ${nm.p99} ms; baseline /healthz ${hz.rps} req/s p99 ${hz.p99} ms ` +
+          `(ratio ${round(nm.rps / hz.rps, 2)}); full bundle 200 (${bundleBytes} B) ${fb.rps} req/s p99 ${fb.p99} ms\n`,
+      );
+      const figures = {
+        bench: 'server',
+        connections: CONNECTIONS,
+        secondsPerRun: SECONDS,
+        rounds: ROUNDS,
+        notModifiedRps: nm.rps,
+        notModifiedP50Ms: nm.p50,
+        notModifiedP99Ms: nm.p99,
+        baselineHealthzRps: hz.rps,
+        baselineHealthzP99Ms: hz.p99,
+        fullBundleRps: fb.rps,
+        fullBundleP99Ms: fb.p99,
+        bundleBytes,
+        ratioToHealthz: round(nm.rps / hz.rps, 3),
+        targetRps: 2000,
+        targetP99Ms: 20,
+        meetsTarget: nm.rps >= 2000 && nm.p99 <= 20,
+        delta100kIds: BIG_DELTA,
+        delta100kBuildSignMs: round(build.ms),
+        delta100kSignOnlyMs: round(build.signMs),
+        delta100kServeMs: round(serveMs),
+        delta100kBytes: deltaBytes.length,
+        delta100kVerifyMs: round(verifyMs),
+      };
+      process.stdout.write(JSON.stringify(figures) + '\n');
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

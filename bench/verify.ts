@@ -1,0 +1,126 @@
+// bench:verify — decode + verify passes per second on one core (this thread), against the same pipeline with
+// tweetnacl doing the Ed25519 check, both measured in this run. Also shows bare node:crypto Ed25519 verifies,
+// the ceiling for the whole pipeline. Ends with one JSON line of figures.
+//   npm run bench:verify [-- --seconds 1 --rounds 5]
+import os from 'node:os';
+import { verify as edVerify } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import nacl from 'tweetnacl';
+import { encodePublicKey, generateSigningKey, issuePass, signBundle, verifyBundle, verifyPass } from '../protocol/index.js';
+import type { Colour, PassClaims, Scope, VerifyContext } from '../protocol/index.js';
+import { parseSign1, sigStructure } from '../protocol/internal/cose.js';
+import { base45Decode } from '../protocol/internal/base45.js';
+import { publicKeyObject } from '../protocol/keys.js';
+import { checkPass } from '../protocol/pass/verify.js';
+import type { SignatureCheck } from '../protocol/pass/verify.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1' }, rounds: { type: 'string', default: '5' }, passes: { type: 'string', default: '256' } } });
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const N = Number(values.passes);
+
+const now = Math.floor(Date.now() / 1000);
+const root = generateSigningKey('bench-root');
+const issuers = [generateSigningKey('acme-events'), generateSigningKey('acme-events'), generateSigningKey('city-hall')];
+const bundle = verifyBundle(
+  signBundle(
+    {
+      version: 1,
+      issuedAt: now,
+      sunset: now + 365 * 86_400,
+      policy: { actions: { green: 'open', yellow: 'attention', red: 'deny' }, maxOfflineAgeSeconds: 172_800 },
+      issuers: issuers.map((k) => ({ kid: k.kid, issuer: k.issuer, publicKey: encodePublicKey(k.publicKey), validFrom: now - 86_400, validUntil: now + 365 * 86_400, status: 'active' as const })),
+      revocationKeys: [],
+    },
+    root,
+  ),
+  root.publicKey,
+);
+
+// A realistic mix: three issuers, all colours, scopes from "all" to six sites.
+const colours: Colour[] = ['green', 'yellow', 'red'];
+const passes: string[] = [];
+for (let i = 0; i < N; i++) {
+  const scope: Scope = i % 4 === 0 ? 'all' : Array.from({ length: 1 + (i % 6) }, (_, j) => `gate-${j}`);
+  passes.push(issuePass({ colour: colours[i % 3]!, issuedAt: now - 60, notBefore: now - 60, expiresAt: now + 30 * 86_400, scope }, issuers[i % 3]!).text);
+}
+const revoked = new Set<string>();
+const ctx: VerifyContext = { bundle, now, site: 'gate-0', isRevoked: (rid) => revoked.has(rid) };
+
+function rate(step: (i: number) => void, seconds: number): number {
+  let n = 0;
+  const started = performance.now();
+  const until = started + seconds * 1000;
+  while (performance.now() < until) {
+    for (let k = 0; k < 16; k++) step(n++);
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+// Every pass must verify the same way on both paths before anything is timed.
+const naclCheck: SignatureCheck = (message, signature, key) => nacl.sign.detached.verify(message, signature, key.raw);
+let sink: PassClaims | null = null;
+for (const text of passes) {
+  const a = checkPass(text, ctx).claims;
+  const b = checkPass(text, ctx, naclCheck).claims;
+  if (a.passId !== b.passId) throw new Error('node:crypto and tweetnacl disagree');
+}
+
+// Bare signature checks over the same messages: what the pipeline cannot beat.
+const keyObjects = issuers.map((k) => publicKeyObject(k.publicKey));
+const prepared = passes.map((text, i) => {
+  const cose = parseSign1(base45Decode(text.slice(4)));
+  return { message: sigStructure(cose.protectedBytes, cose.payload), signature: cose.signature, key: keyObjects[i % 3]! };
+});
+
+const pipeline: number[] = [];
+const bare: number[] = [];
+rate((i) => (sink = verifyPass(passes[i % N]!, ctx)), 0.5); // warm-up
+for (let r = 0; r < ROUNDS; r++) {
+  pipeline.push(rate((i) => (sink = verifyPass(passes[i % N]!, ctx)), SECONDS));
+  bare.push(
+    rate((i) => {
+      const p = prepared[i % N]!;
+      if (!edVerify(null, p.message, p.key, p.signature)) throw new Error('bare verify failed');
+    }, SECONDS),
+  );
+}
+// tweetnacl is ~100x slower: fewer, longer rounds still give a stable median.
+const tweet: number[] = [];
+for (let r = 0; r < 3; r++) tweet.push(rate((i) => (sink = checkPass(passes[i % N]!, ctx, naclCheck).claims), Math.max(1, SECONDS)));
+if (sink === null) throw new Error('nothing verified');
+
+const med = median(pipeline);
+const medBare = median(bare);
+const medTweet = median(tweet);
+const ratio = med / medTweet;
+const cpu = os.cpus()[0]?.model ?? 'unknown';
+const load = os.loadavg()[0]!;
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+console.log(`bench:verify on ${cpu}, node ${process.version}, one thread, load average ${load.toFixed(2)} (${os.cpus().length} cores)`);
+console.log(`  ${N} distinct passes (3 issuer keys, scopes all..6 sites, mean ${Math.round(passes.reduce((s, p) => s + p.length, 0) / N)} chars)`);
+console.log(`  gatecode verifyPass (node:crypto):   median ${fmt(med)}/s  rounds ${pipeline.map(fmt).join(' ')}`);
+console.log(`  bare Ed25519 verify (node:crypto):   median ${fmt(medBare)}/s  (ceiling; decoding costs ${(100 * (1 - med / medBare)).toFixed(1)}%)`);
+console.log(`  same pipeline, tweetnacl signature:  median ${fmt(medTweet)}/s  rounds ${tweet.map(fmt).join(' ')}`);
+console.log(`  ratio ${ratio.toFixed(1)}x  (targets: >= 10,000/s ${med >= 10_000 ? 'MET' : 'NOT MET'}, >= 50x ${ratio >= 50 ? 'MET' : 'NOT MET'})`);
+console.log(
+  JSON.stringify({
+    bench: 'verify',
+    verifiesPerSecond: Math.round(med),
+    tweetnaclVerifiesPerSecond: Math.round(medTweet),
+    ratio: Number(ratio.toFixed(1)),
+    bareEd25519PerSecond: Math.round(medBare),
+    decodeOverheadPercent: Number((100 * (1 - med / medBare)).toFixed(1)),
+    targetPerSecond: 10_000,
+    targetRatio: 50,
+    cpu,
+    loadAverage: Number(load.toFixed(2)),
+    node: process.version,
+  }),
+);

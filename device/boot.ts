@@ -1,0 +1,178 @@
+// From a checked config file to a running device: store, hardware (real or simulated per part), decoder, status
+// hub and page, the sync client when the device is enrolled, and the runtime that ties them together.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHardware } from '../hardware/factory.js';
+import type { Hardware, HardwareDeps } from '../hardware/factory.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { toHardwareConfig } from './config.js';
+import type { DeviceConfig } from './config.js';
+import type { Direction } from './decide.js';
+import { createDecoder } from './decode/index.js';
+import type { FrameDecoder } from './decode/index.js';
+import { DEFAULT_LED_OPTIONS } from './leds/machine.js';
+import type { Logger } from './log.js';
+import { areaLogger } from './log.js';
+import { DeviceRuntime } from './runtime.js';
+import type { RuntimeOptions, ServiceNotifier } from './runtime.js';
+import { StatusHub } from './status/hub.js';
+import { startStatusServer } from './status/server.js';
+import type { StatusServer } from './status/server.js';
+import { openStore } from './store/index.js';
+import type { DeviceStore } from './store/index.js';
+import { SyncClient } from './sync/client.js';
+import { readEnrolment } from './sync/enrolment.js';
+
+export const STORE_FILE = 'device.db';
+const PURGE_INTERVAL_MS = 10 * 60_000;
+const FRAME_TIMEOUT_MS = 5000;
+
+const DIRECTIONS: Readonly<Record<DeviceConfig['direction'], Direction | null>> = { entry: 'in', exit: 'out', both: null };
+
+/**
+ * The runtime's options for a config. `ringCapsBrightness`: the real SPI ring applies the configured brightness
+ * cap (and current limit) itself, so the state machine draws at full scale; on the simulated ring the state
+ * machine applies the cap, so both show the same.
+ */
+export function runtimeOptions(config: DeviceConfig, ringCapsBrightness: boolean): RuntimeOptions {
+  const localActions: RuntimeOptions['decide']['localActions'] = {
+    ...(config.policy.green ? { green: config.policy.green } : {}),
+    ...(config.policy.yellow ? { yellow: config.policy.yellow } : {}),
+  };
+  return {
+    place: { site: config.site, gate: config.gate, zone: config.zone, direction: DIRECTIONS[config.direction] },
+    decide: {
+      skewSeconds: config.clockSkewSeconds,
+      localActions,
+      localMaxOfflineAgeSeconds: config.policy.maxOfflineAgeSeconds ?? null,
+      passbackWindowSeconds: config.antiPassback.enabled ? config.antiPassback.windowSeconds : 0,
+    },
+    presence: { leaveFrames: config.presence.leaveFrames, holdOffMs: config.presence.holdOffSeconds * 1000 },
+    gate: {
+      relayMode: config.relay.mode,
+      pulseMs: config.relay.pulseMs,
+      holdMs: config.relay.holdMs,
+      grantWindowMs: config.door.grantWindowSeconds * 1000,
+      forcedOpenAlarm: config.door.forcedOpenAlarm,
+      heldOpenSeconds: config.door.heldOpenSeconds,
+      rotationTimeoutSeconds: config.turnstile.passageTimeoutSeconds,
+    },
+    leds: {
+      brightness: ringCapsBrightness ? 1 : config.leds.brightness,
+      showMs: config.leds.showMs,
+      frameMs: DEFAULT_LED_OPTIONS.frameMs,
+    },
+    retentionSeconds: Math.round(config.retentionHours * 3600),
+    purgeIntervalMs: PURGE_INTERVAL_MS,
+    trust: {
+      rootPublicKey: config.trust.rootPublicKey ?? null,
+      bundleFile: config.trust.bundleFile ?? null,
+      revocationsFile: config.trust.revocationsFile ?? null,
+    },
+    frameTimeoutMs: FRAME_TIMEOUT_MS,
+  };
+}
+
+export interface BootDeps {
+  readonly log: Logger;
+  readonly clock?: Clock;
+  readonly notifier?: ServiceNotifier;
+  readonly hardware?: HardwareDeps;
+  readonly version?: string;
+}
+
+export interface RunningDevice {
+  readonly runtime: DeviceRuntime;
+  readonly hardware: Hardware;
+  readonly hub: StatusHub;
+  readonly status: StatusServer | null;
+  readonly sync: SyncClient | null;
+  readonly store: DeviceStore;
+  /** Stop everything; the relay is safe before this resolves. */
+  stop(): Promise<void>;
+}
+
+function readToken(file: string | undefined): string | null {
+  if (file === undefined) return null;
+  try {
+    const token = fs.readFileSync(file, 'utf8').trim();
+    return token === '' ? null : token;
+  } catch (err) {
+    throw new Error(`statusPage.tokenFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Start the device described by `config`. Anything that fails on the way is closed again (relay safe). */
+export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise<RunningDevice> {
+  const { log } = deps;
+  const clock = deps.clock ?? systemClock;
+  const nowSeconds = () => Math.floor(clock.now() / 1000);
+  const store = openStore(path.join(config.dataDir, STORE_FILE), { now: nowSeconds });
+  let hardware: Hardware | null = null;
+  let status: StatusServer | null = null;
+  let sync: SyncClient | null = null;
+  let decoder: FrameDecoder | null = null;
+  /** Set once DeviceRuntime.start owns the parts: it closes them itself when it fails. */
+  let handedOver = false;
+  const closeExtras = async (): Promise<void> => {
+    await sync?.stop();
+    await status?.close();
+    await hardware?.close();
+  };
+  try {
+    hardware = await createHardware(toHardwareConfig(config), log.child({ area: 'hardware' }), deps.hardware ?? {});
+    decoder = await createDecoder(config.decoder);
+    const hub = new StatusHub({ now: nowSeconds });
+    if (config.statusPage.enabled) {
+      status = await startStatusServer({
+        host: config.statusPage.host,
+        port: config.statusPage.port,
+        token: readToken(config.statusPage.tokenFile),
+        hub,
+        log: areaLogger(log, 'status'),
+      });
+      log.info({ url: status.url }, 'status page listening');
+    }
+    let runtime: DeviceRuntime | null = null;
+    if (readEnrolment(store) !== null) {
+      let last: { ok: boolean; error: string | null } | null = null;
+      sync = new SyncClient(
+        {
+          store,
+          clock,
+          log: areaLogger(log, 'sync'),
+          ...(deps.version ? { softwareVersion: deps.version } : {}),
+          listener: {
+            trustDataChanged: () => runtime?.seam.trustChanged(),
+            // Only changes of online/offline or of the error are worth a report.
+            syncState: (st) => {
+              const ok = st.online && st.lastError === null;
+              if (last !== null && last.ok === ok && last.error === st.lastError) return;
+              last = { ok, error: st.lastError };
+              runtime?.seam.reportSync({ ok, error: st.lastError, clockDriftSeconds: st.clockDriftSeconds });
+            },
+          },
+        },
+        config.sync,
+      );
+    }
+    const options = runtimeOptions(config, hardware.kinds.leds === 'spi');
+    handedOver = true;
+    runtime = await DeviceRuntime.start(
+      options,
+      { store, camera: hardware.camera, gpio: hardware.gpio, ring: hardware.leds, decoder, hub, closeExtras },
+      { clock, log, ...(deps.notifier ? { notifier: deps.notifier } : {}), ...(deps.version ? { version: deps.version } : {}) },
+    );
+    sync?.start();
+    const rt = runtime;
+    return { runtime: rt, hardware, hub, status, sync, store, stop: () => rt.stop() };
+  } catch (err) {
+    if (!handedOver) {
+      await decoder?.close().catch(() => undefined);
+      await closeExtras().catch(() => undefined);
+      store.close();
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+// From the device config to the hardware factory's settings (hardware/config.ts), and the lines an installer puts
+// in /boot/firmware/config.txt for these pins.
+import type { HardwareConfig, InputConfig } from '../../hardware/config.js';
+import type { DeviceConfig } from './schema.js';
+
+type Inputs = DeviceConfig['inputs'];
+
+function inputFor(i: Inputs[keyof Inputs]): InputConfig | null {
+  return i === undefined ? null : { pin: i.pin, polarity: i.polarity, debounceMs: i.debounceMs };
+}
+
+function cameraFor(c: DeviceConfig['camera']): NonNullable<HardwareConfig['camera']> {
+  const common = {
+    width: c.width,
+    height: c.height,
+    framerate: c.framerate,
+    focus: c.focus,
+    ev: c.ev,
+    metering: c.metering,
+    ...(c.shutterUs === undefined ? {} : { shutterUs: c.shutterUs }),
+    ...(c.usb.device === undefined ? {} : { usbDevice: c.usb.device }),
+  };
+  switch (c.source) {
+    case 'auto':
+      return { ...common, mode: 'auto' };
+    case 'sim':
+      return { ...common, mode: 'sim' };
+    case 'rpicam':
+      return { ...common, mode: 'real', source: 'csi' };
+    case 'usb':
+      return { ...common, mode: 'real', source: 'usb' };
+    case 'replay': {
+      const files = c.replay.files ?? [];
+      const source = files.length === 1 ? (files[0] as string) : files;
+      return { ...common, mode: 'replay', replay: { source, fps: c.replay.fps, loop: c.replay.loop } };
+    }
+  }
+}
+
+/** The hardware factory's config for this device config. Inputs that are not configured are off (null). */
+export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
+  const spi = /^\/dev\/spidev(\d+)\.(\d+)$/.exec(config.leds.spiDevice);
+  return {
+    camera: cameraFor(config.camera),
+    gpio: {
+      mode: config.hardware.gpio,
+      relay: { pin: config.relay.pin, polarity: config.relay.polarity },
+      door: inputFor(config.inputs.door),
+      exit: inputFor(config.inputs.exit),
+      rotation: inputFor(config.inputs.rotation),
+    },
+    leds: {
+      mode: config.hardware.leds,
+      count: config.leds.count,
+      spiBus: Number(spi?.[1] ?? 0),
+      spiDevice: Number(spi?.[2] ?? 0),
+      bitsPerBit: config.leds.speedHz === 3_200_000 ? 4 : 3,
+      spiHz: config.leds.speedHz,
+      order: config.leds.order,
+      brightness: config.leds.brightness,
+    },
+  };
+}
+
+/**
+ * The /boot/firmware/config.txt lines for this config: SPI on for the LED ring, the relay pin driven to its safe
+ * level from power-on, and each input's pull resistor.
+ */
+export function bootConfigLines(config: DeviceConfig): string[] {
+  const lines = ['dtparam=spi=on'];
+  // Safe level: low for an active-high relay board, high for an active-low one.
+  lines.push(`gpio=${config.relay.pin}=op,${config.relay.polarity === 'active-high' ? 'dl' : 'dh'}`);
+  const pulls = { up: 'pu', down: 'pd', none: 'pn' } as const;
+  for (const key of ['door', 'exit', 'rotation'] as const) {
+    const i = config.inputs[key];
+    if (i !== undefined) lines.push(`gpio=${i.pin}=ip,${pulls[i.pull]}`);
+  }
+  return lines;
+}

@@ -1,0 +1,263 @@
+// The device config file's schema: one zod schema gives the runtime check, the defaults and the TypeScript type.
+// Every object is strict (unknown keys are errors). The defaults here are the ones docs/device-config.md lists.
+import { z } from 'zod';
+import { PASS_NAMES } from '../decode/types.js';
+import type { PassName } from '../decode/types.js';
+import { syncOptionsSchema } from '../sync/options.js';
+
+/** Site, gate and zone names: what pass scopes and anti-passback rows are keyed on. */
+const name = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/,
+    'expected 1–64 characters of letters, digits, _ . : - (starting with a letter or digit)',
+  );
+/** BCM GPIO numbers on the 40-pin header. */
+const bcmPin = z.number().int().min(2).max(27);
+const polarity = z.enum(['active-high', 'active-low']);
+const seconds = (max: number) => z.number().int().min(1).max(max);
+const path = z.string().min(1);
+
+/**
+ * Local policy: only ever stricter than the bundle's (open < attention < deny). `open` is therefore not accepted:
+ * it could never tighten anything. Red is always deny.
+ */
+const localAction = z.enum(['attention', 'deny']);
+const policy = z.strictObject({
+  green: localAction.optional(),
+  yellow: localAction.optional(),
+  /** The stricter (smaller) of this and the bundle's maximum offline age applies. */
+  maxOfflineAgeSeconds: z.number().int().min(60).optional(),
+});
+
+const relay = z.strictObject({
+  pin: bcmPin.default(17),
+  polarity: polarity.default('active-high'),
+  /** pulse: energise for pulseMs (turnstiles, motor locks); hold: keep the strike released until the door closes. */
+  mode: z.enum(['pulse', 'hold']).default('pulse'),
+  pulseMs: z.number().int().min(50).max(10_000).default(800),
+  /** Hold mode: release the strike after this long if the door never opened. */
+  holdMs: z.number().int().min(500).max(120_000).default(8000),
+});
+
+const input = (defaultPolarity: 'active-high' | 'active-low', defaultPull: 'up' | 'down' | 'none') =>
+  z.strictObject({
+    pin: bcmPin,
+    polarity: polarity.default(defaultPolarity),
+    /** Pull resistor, set at boot by a `gpio=` line in config.txt (see bootConfigLines). */
+    pull: z.enum(['up', 'down', 'none']).default(defaultPull),
+    debounceMs: z.number().int().min(30).max(50).default(40),
+  });
+
+const inputs = z.strictObject({
+  /** Door contact (reed switch): active when the door is open. Absent: not wired. */
+  door: input('active-high', 'up').optional(),
+  /** Request-to-exit button to ground. Absent: not wired. */
+  exit: input('active-low', 'up').optional(),
+  /** Turnstile rotation sensor. Absent: not wired (no passage check). */
+  rotation: input('active-low', 'up').optional(),
+});
+
+const door = z.strictObject({
+  heldOpenSeconds: seconds(3600).default(30),
+  forcedOpenAlarm: z.boolean().default(true),
+  /** After a grant or the exit button the door may open within this time without a forced-open alarm. */
+  grantWindowSeconds: seconds(300).default(10),
+});
+
+const turnstile = z.strictObject({
+  /** No rotation within this time after a grant annuls the grant. */
+  passageTimeoutSeconds: seconds(300).default(8),
+});
+
+const antiPassback = z.strictObject({
+  enabled: z.boolean().default(true),
+  windowSeconds: seconds(7 * 86_400).default(3600),
+});
+
+const showMs = z.number().int().min(200).max(60_000);
+const leds = z.strictObject({
+  count: z.number().int().min(1).max(300).default(12),
+  /** Cap on every channel, 0..1 (a WS2812 draws up to 60 mA at full white). */
+  brightness: z.number().min(0).max(1).default(0.3),
+  order: z.enum(['GRB', 'RGB', 'BRG', 'BGR', 'RBG', 'GBR']).default('GRB'),
+  spiDevice: z
+    .string()
+    .regex(/^\/dev\/spidev\d+\.\d+$/, 'expected /dev/spidevB.D')
+    .default('/dev/spidev0.0'),
+  /** 2.4 MHz: 3 SPI bits per data bit; 3.2 MHz: 4. */
+  speedHz: z.union([z.literal(2_400_000), z.literal(3_200_000)]).default(2_400_000),
+  /** How long each verdict pattern stays on before the ring returns to idle. */
+  showMs: z
+    .strictObject({
+      green: showMs.default(1500),
+      attention: showMs.default(3000),
+      yellow: showMs.default(3000),
+      red: showMs.default(2500),
+      fault: showMs.default(3000),
+      sunset: showMs.default(3000),
+    })
+    .prefault({}),
+});
+
+const focus = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('continuous-macro') }),
+  z.strictObject({ mode: z.literal('manual'), lensPosition: z.number().min(0).max(32) }),
+  z.strictObject({ mode: z.literal('default') }),
+]);
+
+const camera = z.strictObject({
+  /** auto: the Pi camera where rpicam-vid (or libcamera-vid) is installed, else the simulated camera. */
+  source: z.enum(['auto', 'rpicam', 'usb', 'replay', 'sim']).default('auto'),
+  width: z.number().int().min(160).max(4056).default(640),
+  height: z.number().int().min(120).max(3040).default(480),
+  framerate: z.number().min(1).max(120).default(15),
+  focus: focus.prefault({ mode: 'continuous-macro' }),
+  /** Exposure compensation in stops; phone screens read better slightly darker. */
+  ev: z.number().min(-10).max(10).default(-1),
+  metering: z.enum(['centre', 'spot', 'average']).default('centre'),
+  /** Fixed shutter time, µs. Absent: automatic exposure. */
+  shutterUs: z.number().int().min(100).max(1_000_000).optional(),
+  usb: z
+    .strictObject({
+      /** V4L2 device; prefer a stable /dev/v4l/by-id/… path. Absent: the first such device, else /dev/video0. */
+      device: path.optional(),
+    })
+    .prefault({}),
+  replay: z
+    .strictObject({
+      /** Image files, or one folder of images, played as camera frames. */
+      files: z.array(path).min(1).optional(),
+      fps: z.number().min(0.1).max(120).default(15),
+      loop: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+const decoder = z.strictObject({
+  engine: z.enum(['zxing', 'jsqr']).default('zxing'),
+  /** Decode passes in order; absent: the decoder's default ladder. */
+  strategies: z
+    .array(z.enum(PASS_NAMES as [PassName, ...PassName[]]))
+    .min(1)
+    .optional(),
+  worker: z.boolean().default(true),
+  budgetMs: z.number().int().min(1).max(2000).optional(),
+});
+
+const partMode = z.enum(['auto', 'real', 'sim']);
+const hardware = z.strictObject({
+  gpio: partMode.default('auto'),
+  leds: partMode.default('auto'),
+});
+
+const presence = z.strictObject({
+  /** Frames in a row without the code after which it has left the view. */
+  leaveFrames: z.number().int().min(1).max(300).default(8),
+  /** A code still in view is decided again after this long. */
+  holdOffSeconds: seconds(3600).default(10),
+});
+
+const statusPage = z.strictObject({
+  enabled: z.boolean().default(false),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(1).max(65_535).default(8080),
+  /** File holding the local token that unlocks the relay test button. Absent: the button is disabled. */
+  tokenFile: path.optional(),
+});
+
+const trust = z.strictObject({
+  /** Deployment root public key (base64url) for offline use; an enrolled device uses the key pinned at enrolment. */
+  rootPublicKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'expected a 32-byte key in base64url')
+    .optional(),
+  /** Signed trust bundle file, read at start when no newer bundle is held. */
+  bundleFile: path.optional(),
+  /** Signed revocation list file (snapshot or delta). */
+  revocationsFile: path.optional(),
+});
+
+export const deviceConfigSchema = z
+  .strictObject({
+    site: name,
+    gate: name,
+    /** Anti-passback zone; default: the site. */
+    zone: name.optional(),
+    direction: z.enum(['entry', 'exit', 'both']).default('entry'),
+    policy: policy.prefault({}),
+    /** Clock skew tolerated for pass times and the clock floor. */
+    clockSkewSeconds: z.number().int().min(0).max(3600).default(300),
+    relay: relay.prefault({}),
+    inputs: inputs.prefault({}),
+    door: door.prefault({}),
+    turnstile: turnstile.prefault({}),
+    antiPassback: antiPassback.prefault({}),
+    leds: leds.prefault({}),
+    camera: camera.prefault({}),
+    decoder: decoder.prefault({}),
+    hardware: hardware.prefault({}),
+    presence: presence.prefault({}),
+    dataDir: path.default('/var/lib/gatecode'),
+    /** Privacy window: events and pass hashes are kept this long, then only counters remain. */
+    retentionHours: z.number().min(1).max(168).default(24),
+    statusPage: statusPage.prefault({}),
+    sync: syncOptionsSchema.prefault({}),
+    trust: trust.prefault({}),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.camera.source === 'replay' && c.camera.replay.files === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['camera', 'replay', 'files'],
+        message: 'required when camera.source is replay',
+      });
+    }
+    if (c.antiPassback.enabled && c.antiPassback.windowSeconds > c.retentionHours * 3600) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['antiPassback', 'windowSeconds'],
+        message: 'must not be longer than the retention window (retentionHours)',
+      });
+    }
+    const pins = new Map<number, string>([[c.relay.pin, 'relay.pin']]);
+    for (const key of ['door', 'exit', 'rotation'] as const) {
+      const pin = c.inputs[key]?.pin;
+      if (pin === undefined) continue;
+      const other = pins.get(pin);
+      if (other !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['inputs', key, 'pin'], message: `BCM ${pin} is already ${other}` });
+      pins.set(pin, `inputs.${key}.pin`);
+      // SPI0 MOSI (10) and SCLK (11) drive the LED ring.
+      if (pin === 10 || pin === 11) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['inputs', key, 'pin'],
+          message: `BCM ${pin} is used by SPI for the LED ring`,
+        });
+      }
+    }
+    if (c.relay.polarity === 'active-high' && c.relay.pin <= 8) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'pin'],
+        message:
+          'BCM 0–8 are pulled up at power-on and would energise an active-high relay while the Pi boots: use BCM 9 or above',
+      });
+    }
+    if (c.relay.pin === 10 || c.relay.pin === 11) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'pin'],
+        message: `BCM ${c.relay.pin} is used by SPI for the LED ring`,
+      });
+    }
+  })
+  // The anti-passback zone defaults to the site.
+  .transform((c) => ({ ...c, zone: c.zone ?? c.site }));
+
+/** The config after defaults: what the device runs with. */
+export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
+/** The config as written in the file: every key with a default may be left out. */
+export type DeviceConfigInput = z.input<typeof deviceConfigSchema>;

@@ -1,0 +1,62 @@
+// The decoder contract: a grey camera frame in, the text of one QR code (or null) out.
+import type { GreyFrame } from '../../hardware/camera/types.js';
+
+export type EngineName = 'zxing' | 'jsqr';
+
+/**
+ * One decode pass: how the frame is prepared before the engine reads it. Passes run in the configured order
+ * and the first one that reads a code wins, so the cheap pass goes first.
+ * - `plain`: the frame as the camera gave it.
+ * - `upscale-2x`: bilinear 2× enlargement (small modules).
+ * - `sharpen-1.5x`, `sharpen-2x`: unsharp mask (σ 2 px, amount 1.5) then bilinear enlargement — reads codes
+ *   whose modules are small and blurred, and flattens glare and uneven light at the same time.
+ * - `denoise`: zxing's own morphological closing (`tryDenoise`) on the plain frame; zxing only.
+ */
+export type PassName = 'plain' | 'upscale-2x' | 'sharpen-1.5x' | 'sharpen-2x' | 'denoise';
+
+export const PASS_NAMES: readonly PassName[] = ['plain', 'upscale-2x', 'sharpen-1.5x', 'sharpen-2x', 'denoise'];
+
+export interface DecoderConfig {
+  /** QR engine. Default `zxing` (zxing-wasm, the .wasm shipped in the package); `jsqr` is the pure-JS fallback. */
+  readonly engine: EngineName;
+  /** Passes tried in order until one reads a code. Default: see DEFAULT_STRATEGIES. */
+  readonly strategies?: readonly PassName[];
+  /** Decode in a worker thread so the caller's event loop never blocks. Default true. */
+  readonly worker?: boolean;
+  /**
+   * Time budget per frame in milliseconds: a further pass starts only while the frame has used less than this.
+   * The first pass always runs. Default DEFAULT_BUDGET_MS.
+   */
+  readonly budgetMs?: number;
+}
+
+export const DEFAULT_STRATEGIES: readonly PassName[] = ['plain', 'sharpen-1.5x', 'sharpen-2x'];
+export const DEFAULT_BUDGET_MS = 150;
+
+export type Corner = readonly [number, number];
+
+export interface DecodeHit {
+  readonly text: string;
+  /** The pass that read the code, e.g. `plain` or `sharpen-2x`. */
+  readonly strategy: string;
+  /** Symbol corners in frame pixels: top-left, top-right, bottom-right, bottom-left (symbol orientation). */
+  readonly corners: readonly Corner[] | null;
+}
+
+export interface FrameDecoder {
+  decode(frame: GreyFrame): Promise<DecodeHit | null>;
+  close(): Promise<void>;
+}
+
+export type DecodeReason = 'BAD_FRAME' | 'BAD_CONFIG' | 'ENGINE_INIT' | 'WORKER_FAILED' | 'CLOSED';
+
+/** Every decoder failure; `code` is stable, the message never contains frame data or decoded text. */
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError';
+  constructor(
+    readonly code: DecodeReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}

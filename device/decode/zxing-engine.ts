@@ -1,0 +1,72 @@
+// zxing-wasm (zxing-cpp compiled to WebAssembly), loaded from the .wasm file that ships in the package: the
+// library would otherwise fetch it from a CDN, and a gate has no network to spare. The luma plane goes in as a
+// binary PGM image, which zxing-wasm decodes natively, so no RGBA copy is ever made.
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { prepareZXingModule, readBarcodes, type ReaderOptions } from 'zxing-wasm/reader';
+import type { GreyImage } from './image-ops.js';
+import { DecodeError, type Corner } from './types.js';
+
+export interface EngineHit {
+  readonly text: string;
+  readonly corners: readonly Corner[] | null;
+}
+
+export type ZxingPassOptions = Pick<ReaderOptions, 'tryDenoise' | 'tryDownscale' | 'binarizer'>;
+
+/** Options for every read: QR only, one symbol, the text exactly as encoded. */
+const BASE_OPTIONS: ReaderOptions = {
+  formats: ['QRCode'],
+  textMode: 'Plain',
+  maxNumberOfSymbols: 1,
+  tryHarder: true,
+  tryInvert: true,
+  tryRotate: true,
+};
+
+let loading: Promise<void> | null = null;
+
+/** Path of the reader .wasm inside the installed zxing-wasm package. */
+export function zxingWasmPath(): string {
+  return createRequire(import.meta.url).resolve('zxing-wasm/reader/zxing_reader.wasm');
+}
+
+/** Instantiate the zxing module once per thread from the local .wasm file; never touches the network. */
+export function loadZxing(): Promise<void> {
+  loading ??= (async () => {
+    try {
+      const bytes = await readFile(zxingWasmPath());
+      const wasmBinary = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      await prepareZXingModule({ overrides: { wasmBinary }, fireImmediately: true });
+    } catch (err) {
+      loading = null;
+      throw new DecodeError('ENGINE_INIT', `zxing-wasm failed to load: ${(err as Error).message}`);
+    }
+  })();
+  return loading;
+}
+
+function pgm(img: GreyImage): Uint8Array {
+  const header = new TextEncoder().encode(`P5\n${img.width} ${img.height}\n255\n`);
+  const out = new Uint8Array(header.length + img.data.length);
+  out.set(header);
+  out.set(img.data, header.length);
+  return out;
+}
+
+/** Read one QR code from a grey image (call loadZxing first). */
+export async function zxingRead(img: GreyImage, pass: ZxingPassOptions): Promise<EngineHit | null> {
+  const results = await readBarcodes(pgm(img), { ...BASE_OPTIONS, ...pass });
+  const hit = results.find((r) => r.isValid);
+  if (!hit) return null;
+  const p = hit.position;
+  return {
+    text: hit.text,
+    corners: [
+      [p.topLeft.x, p.topLeft.y],
+      [p.topRight.x, p.topRight.y],
+      [p.bottomRight.x, p.bottomRight.y],
+      [p.bottomLeft.x, p.bottomLeft.y],
+    ],
+  };
+}

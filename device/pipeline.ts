@@ -1,0 +1,214 @@
+// The scanner's one-way line: frame → decode → verify → decide → actuate → record. Each frame is taken from the
+// camera (which keeps only the newest), decoded; a code that the presence tracker lets through is verified and
+// decided; the relay command goes out first, then the LEDs, then the store and the status hub are told.
+import type { GreyFrame } from '../hardware/camera/types.js';
+import type { Clock } from './clock.js';
+import { decideText } from './decide.js';
+import type { Decision, DecideInputs, DecideStore } from './decide.js';
+import type { GateController } from './gate.js';
+import type { LedController } from './leds/machine.js';
+import type { Logger } from './log.js';
+import { logHash } from './log.js';
+import { PresenceTracker } from './presence.js';
+import type { PresenceOptions } from './presence.js';
+import type { EventInput } from './store/types.js';
+
+/** The decoder as the pipeline uses it (device/decode's FrameDecoder fits). */
+export interface PipelineDecoder {
+  decode(frame: GreyFrame): Promise<{ readonly text: string; readonly corners: readonly (readonly [number, number])[] | null } | null>;
+}
+
+export interface PipelineStore extends DecideStore {
+  addEvent(e: EventInput): number;
+  passbackRecord(hash: string, zone: string, direction: 'in' | 'out', until: number): void;
+  bump(counter: string, by?: number): void;
+}
+
+/** What the pipeline reports to (the status hub fits). */
+export interface PipelineReporter {
+  frame(frame: GreyFrame, corners: readonly (readonly [number, number])[] | null): void;
+  verdict(v: { at: number; colour: Decision['colour']; reason: string; opened: boolean }): void;
+}
+
+export interface StageTimings {
+  readonly decodeMs: number;
+  readonly verifyMs: number;
+  readonly decideMs: number;
+  readonly actuateMs: number;
+  readonly recordMs: number;
+  /** From the frame's arrival (its timestamp) to the relay command; null when the gate did not open. */
+  readonly arrivalToRelayMs: number | null;
+}
+
+export interface FrameOutcome {
+  readonly seq: number;
+  readonly decoded: boolean;
+  readonly decision: Decision | null;
+  readonly eventId: number | null;
+  readonly timings: StageTimings;
+}
+
+export interface PipelineDeps {
+  readonly decoder: PipelineDecoder;
+  readonly store: PipelineStore;
+  readonly gate: Pick<GateController, 'open' | 'expectPassage'>;
+  readonly leds: Pick<LedController, 'showDecision'>;
+  readonly reporter: PipelineReporter | null;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The current trust state, place and options (the runtime swaps trust data when a sync lands). */
+  readonly inputs: () => Omit<DecideInputs, 'store'>;
+  /** Monotonic ms, same clock as frame timestamps (performance.now by default). */
+  readonly monotonic?: () => number;
+}
+
+export interface PipelineStats {
+  frames: number;
+  decoded: number;
+  decisions: number;
+  errors: number;
+  /** Monotonic ms of the last frame processed, null before the first. */
+  lastFrameAt: number | null;
+}
+
+export class Pipeline {
+  private readonly presence: PresenceTracker;
+  private readonly mono: () => number;
+  private readonly listeners = new Set<(outcome: FrameOutcome) => void>();
+  private stopped = false;
+  private active = 0;
+  readonly stats: PipelineStats = { frames: 0, decoded: 0, decisions: 0, errors: 0, lastFrameAt: null };
+
+  constructor(
+    private readonly deps: PipelineDeps,
+    presence: PresenceOptions,
+  ) {
+    this.presence = new PresenceTracker(presence);
+    this.mono = deps.monotonic ?? (() => performance.now());
+  }
+
+  /** Listen to every decided frame's outcome (tests, CLI, benchmarks). Returns an unsubscribe function. */
+  onDecision(fn: (outcome: FrameOutcome) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Consume frames until the source ends or stop() is called. Errors of one frame never end the loop. */
+  async run(frames: AsyncIterable<GreyFrame>): Promise<void> {
+    for await (const frame of frames) {
+      if (this.stopped) break;
+      try {
+        await this.process(frame);
+      } catch (err) {
+        this.stats.errors++;
+        this.deps.log.error({ err: (err as Error).message, seq: frame.seq }, 'frame failed');
+      }
+      if (this.stopped) break;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** True while a frame is between decode and record. */
+  get inFlight(): boolean {
+    return this.active > 0;
+  }
+
+  /** Take one frame through every stage. */
+  async process(frame: GreyFrame): Promise<FrameOutcome> {
+    this.active++;
+    try {
+      return await this.stages(frame);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async stages(frame: GreyFrame): Promise<FrameOutcome> {
+    const { deps } = this;
+    this.stats.frames++;
+    this.stats.lastFrameAt = this.mono();
+    const t0 = this.mono();
+    const hit = await deps.decoder.decode(frame);
+    const decodeMs = this.mono() - t0;
+    deps.reporter?.frame(frame, hit?.corners ?? null);
+    if (hit) this.stats.decoded++;
+    const nowMs = deps.clock.now();
+    if (!this.presence.observe(hit?.text ?? null, nowMs) || hit === null) {
+      return { seq: frame.seq, decoded: hit !== null, decision: null, eventId: null, timings: timings(decodeMs) };
+    }
+    const now = Math.floor(nowMs / 1000);
+    const inputs = { ...deps.inputs(), store: deps.store };
+    const { decision, verifyMs, decideMs } = decideText(hit.text, now, inputs);
+
+    // Actuate: the relay command first, then the LEDs (which only change state here).
+    const t1 = this.mono();
+    let arrivalToRelayMs: number | null = null;
+    if (decision.opens) {
+      deps.gate.open();
+      arrivalToRelayMs = this.mono() - frame.timestamp;
+    }
+    deps.leds.showDecision(decision.pattern);
+    const t2 = this.mono();
+
+    const eventId = this.record(decision, inputs.place.zone, inputs.options.passbackWindowSeconds);
+    const recordMs = this.mono() - t2;
+    this.stats.decisions++;
+    const outcome: FrameOutcome = {
+      seq: frame.seq,
+      decoded: true,
+      decision,
+      eventId,
+      timings: { decodeMs, verifyMs, decideMs, actuateMs: t2 - t1, recordMs, arrivalToRelayMs },
+    };
+    deps.log.info(
+      {
+        pass: logHash(decision.passHash),
+        colour: decision.colour,
+        reason: decision.reason,
+        opened: decision.opens,
+        ms: round2(decodeMs + verifyMs + decideMs),
+      },
+      'decision',
+    );
+    for (const fn of this.listeners) fn(outcome);
+    return outcome;
+  }
+
+  /** Store the event, the anti-passback entry and the counters; tell the gate to expect the passage. */
+  private record(d: Decision, zone: string, passbackWindowSeconds: number): number | null {
+    const { store, gate, reporter, log } = this.deps;
+    let eventId: number | null = null;
+    try {
+      eventId = store.addEvent({
+        at: d.at,
+        colour: d.colour,
+        reason: d.reason,
+        passHash: d.passHash,
+        direction: d.direction,
+        opened: d.opens,
+      });
+      if (d.opens && d.passHash !== null && d.direction !== null && passbackWindowSeconds > 0) {
+        store.passbackRecord(d.passHash, zone, d.direction, d.at + passbackWindowSeconds);
+      }
+      if (!d.opens) store.bump(`denied:${d.reason}`);
+    } catch (err) {
+      this.stats.errors++;
+      log.error({ err: (err as Error).message }, 'recording the decision failed');
+    }
+    if (d.opens) gate.expectPassage({ eventId, passHash: d.passHash, zone, direction: d.direction });
+    reporter?.verdict({ at: d.at, colour: d.colour, reason: d.reason, opened: d.opens });
+    return eventId;
+  }
+}
+
+function timings(decodeMs: number): StageTimings {
+  return { decodeMs, verifyMs: 0, decideMs: 0, actuateMs: 0, recordMs: 0, arrivalToRelayMs: null };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+

@@ -1,0 +1,65 @@
+// The device's reasons: the protocol's closed union plus the few that only a gate can give. One union, so a
+// `switch` over it is exhaustive and the type checker finds every place a new reason must be handled.
+import { PROTOCOL_REASONS } from '../protocol/errors.js';
+import type { ProtocolReason } from '../protocol/errors.js';
+
+export const DEVICE_ONLY_REASONS = [
+  'PASSBACK', // this pass entered here within the anti-passback window and has not exited
+  'CLOCK_ROLLBACK', // the clock is below the floor set by the newest signed data: refuse to decide
+  'NO_TRUST_DATA', // no trust bundle loaded: nothing can be verified
+] as const;
+
+export type DeviceOnlyReason = (typeof DEVICE_ONLY_REASONS)[number];
+export type DeviceReason = 'OK' | ProtocolReason | DeviceOnlyReason;
+
+export const DEVICE_REASONS: readonly DeviceReason[] = ['OK', ...PROTOCOL_REASONS, ...DEVICE_ONLY_REASONS];
+
+export function isDeviceReason(value: string): value is DeviceReason {
+  return (DEVICE_REASONS as readonly string[]).includes(value);
+}
+
+/** Short text for a guard or the person at the gate; never contains pass data. */
+export function describeReason(reason: DeviceReason): string {
+  switch (reason) {
+    case 'OK':
+      return 'valid pass';
+    case 'TOO_LARGE':
+    case 'BAD_PREFIX':
+    case 'BAD_ENCODING':
+    case 'MALFORMED':
+      return 'not a gatecode pass';
+    case 'UNSUPPORTED_ALG':
+    case 'BAD_CLAIMS':
+    case 'BAD_SIGNATURE':
+      return 'pass is not genuine';
+    case 'UNKNOWN_KEY':
+      return 'pass from an unknown issuer key';
+    case 'KEY_NOT_VALID':
+      return 'issuer key not valid for this pass';
+    case 'NOT_YET_VALID':
+      return 'pass not valid yet';
+    case 'EXPIRED':
+      return 'pass expired';
+    case 'WRONG_SCOPE':
+      return 'pass not valid at this site';
+    case 'REVOKED':
+      return 'pass revoked';
+    case 'BUNDLE_STALE':
+      return 'trust data out of date: see staff';
+    case 'SUNSET':
+      return 'this deployment has ended';
+    case 'VERSION_ROLLBACK':
+    case 'SEQUENCE_GAP':
+      return 'trust data refused';
+    case 'PASSBACK':
+      return 'already entered: exit first';
+    case 'CLOCK_ROLLBACK':
+      return 'device clock is behind: see staff';
+    case 'NO_TRUST_DATA':
+      return 'device has no trust data: see staff';
+    default: {
+      const unreachable: never = reason;
+      return unreachable;
+    }
+  }
+}

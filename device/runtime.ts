@@ -1,0 +1,350 @@
+// The device runtime: wires config → hardware → store → trust data → decoder → pipeline → gate and LEDs → status
+// hub, and runs the timers around them (sunset and health every second, retention purge, systemd watchdog).
+// `stop()` and every failure path leave the relay in its safe state.
+import type { CameraSource } from '../hardware/camera/types.js';
+import type { GpioPorts } from '../hardware/gpio/types.js';
+import type { LedRing } from '../hardware/leds/types.js';
+import type { CancelTimer, Clock } from './clock.js';
+import { every, nowSeconds, systemClock } from './clock.js';
+import type { DecideOptions, GatePlace } from './decide.js';
+import { GateController } from './gate.js';
+import type { GateEvent, GateOptions } from './gate.js';
+import { LedController } from './leds/machine.js';
+import type { LedBase, LedOptions } from './leds/machine.js';
+import type { Logger } from './log.js';
+import { areaLogger } from './log.js';
+import { Pipeline } from './pipeline.js';
+import type { PipelineDecoder } from './pipeline.js';
+import type { PresenceOptions } from './presence.js';
+import type { StatusHub } from './status/hub.js';
+import type { DeviceStore } from './store/types.js';
+import { TrustKeeper } from './trust.js';
+import type { TrustSeam } from './trust.js';
+
+/** Everything the runtime needs, resolved from the config file (see device/runtime-config.ts). */
+export interface RuntimeOptions {
+  readonly place: GatePlace & { readonly gate: string };
+  readonly decide: DecideOptions;
+  readonly presence: PresenceOptions;
+  readonly gate: GateOptions;
+  readonly leds: LedOptions;
+  /** Privacy window: events and hashes older than this are purged, seconds. */
+  readonly retentionSeconds: number;
+  readonly purgeIntervalMs: number;
+  readonly trust: {
+    readonly rootPublicKey: string | null;
+    readonly bundleFile: string | null;
+    readonly revocationsFile: string | null;
+  };
+  /** The watchdog is pinged only while a frame arrived within this time. */
+  readonly frameTimeoutMs: number;
+}
+
+/** The parts the runtime drives; made by the factories in runtime-config.ts, or by a test. */
+export interface RuntimeParts {
+  readonly store: DeviceStore;
+  readonly camera: CameraSource;
+  readonly gpio: GpioPorts;
+  readonly ring: LedRing;
+  readonly decoder: PipelineDecoder & { close(): Promise<void> };
+  readonly hub: StatusHub | null;
+  /** Called once everything else stopped (status server, …). */
+  readonly closeExtras?: () => Promise<void>;
+}
+
+/** systemd readiness and watchdog; silent where there is no NOTIFY_SOCKET. */
+export interface ServiceNotifier {
+  ready(): void;
+  watchdog(): void;
+  stopping(): void;
+}
+
+export const silentNotifier: ServiceNotifier = { ready() {}, watchdog() {}, stopping() {} };
+
+export interface RuntimeDeps {
+  readonly clock?: Clock;
+  readonly log: Logger;
+  readonly notifier?: ServiceNotifier;
+  readonly version?: string;
+}
+
+const TICK_MS = 1000;
+
+export class DeviceRuntime {
+  readonly trust: TrustKeeper;
+  readonly gate: GateController;
+  readonly leds: LedController;
+  readonly pipeline: Pipeline;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly notifier: ServiceNotifier;
+  private readonly timers: CancelTimer[] = [];
+  private loop: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+  private alarms = new Set<string>();
+
+  private constructor(
+    private readonly opts: RuntimeOptions,
+    private readonly parts: RuntimeParts,
+    deps: RuntimeDeps,
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.log;
+    this.notifier = deps.notifier ?? silentNotifier;
+    const { store, gpio, hub } = parts;
+    gpio.relay.safe();
+    this.leds = new LedController(parts.ring, this.clock, opts.leds, areaLogger(deps.log, 'leds'), (s) =>
+      hub?.update({ leds: { pattern: s.pattern, pixels: s.pixels } }),
+    );
+    this.gate = new GateController(gpio, this.clock, opts.gate, store, areaLogger(deps.log, 'gate'), (e) =>
+      this.onGateEvent(e),
+    );
+    this.trust = new TrustKeeper(store, this.clock, areaLogger(deps.log, 'sync'), opts.trust.rootPublicKey, () =>
+      this.onTrustChanged(),
+    );
+    this.pipeline = new Pipeline(
+      {
+        decoder: parts.decoder,
+        store,
+        gate: this.gate,
+        leds: this.leds,
+        reporter: hub,
+        clock: this.clock,
+        log: areaLogger(deps.log, 'pipeline'),
+        inputs: () => ({ trust: this.trust.state(), place: opts.place, options: opts.decide }),
+      },
+      opts.presence,
+    );
+    hub?.update({
+      identity: { site: opts.place.site, gate: opts.place.gate, direction: opts.place.direction, version: deps.version ?? null },
+      inputs: {
+        door: gpio.inputs.door?.active ?? null,
+        exit: gpio.inputs.exit?.active ?? null,
+        rotation: gpio.inputs.rotation?.active ?? null,
+      },
+    });
+  }
+
+  /**
+   * Start a runtime over ready parts: relay safe, LEDs booting, trust files loaded, gate listening, frames
+   * flowing. On any start-up failure the parts are closed (relay safe) and the error is thrown.
+   */
+  static async start(opts: RuntimeOptions, parts: RuntimeParts, deps: RuntimeDeps): Promise<DeviceRuntime> {
+    let rt: DeviceRuntime;
+    try {
+      rt = new DeviceRuntime(opts, parts, deps);
+    } catch (err) {
+      await closeParts(parts, deps.log);
+      throw err;
+    }
+    try {
+      rt.leds.start();
+      await rt.trust.loadFiles(opts.trust.bundleFile, opts.trust.revocationsFile);
+      rt.gate.start();
+      rt.purge();
+      rt.tick();
+      rt.timers.push(every(rt.clock, TICK_MS, () => rt.tick()));
+      rt.timers.push(every(rt.clock, opts.purgeIntervalMs, () => rt.purge()));
+      parts.hub?.onPulseRequest(() => rt.gate.open());
+      rt.loop = rt.pipeline.run(parts.camera.frames()).catch((err: unknown) => {
+        rt.log.error({ err: (err as Error).message }, 'camera stream failed');
+      });
+      rt.notifier.ready();
+      rt.log.info({ site: opts.place.site, gate: opts.place.gate, direction: opts.place.direction }, 'device started');
+      return rt;
+    } catch (err) {
+      await rt.stop();
+      throw err;
+    }
+  }
+
+  /** The seam for the sync client: hand over downloaded bundles and revocation lists, report online/offline. */
+  get seam(): TrustSeam {
+    return this.trust;
+  }
+
+  /** Resolves when the frame loop ended (camera closed or stop()). */
+  get done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  /** Drive the relay safe now, synchronously (for last-chance exit paths). */
+  safeNow(): void {
+    try {
+      this.parts.gpio.relay.safe();
+    } catch {
+      // Nothing more can be done here; the systemd unit resets the pin after the process ends.
+    }
+  }
+
+  /** Stop everything: frames, timers, gate (relay safe), LEDs off, decoder, store. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    this.notifier.stopping();
+    this.safeNow();
+    this.pipeline.stop();
+    for (const cancel of this.timers.splice(0)) cancel();
+    const steps: [string, () => unknown][] = [
+      ['camera', () => this.parts.camera.close()],
+      ['frame loop', () => this.loop],
+      ['gate', () => this.gate.close()],
+      ['leds', () => this.leds.stop()],
+      ['decoder', () => this.parts.decoder.close()],
+      ['extras', () => this.parts.closeExtras?.()],
+      ['gpio', () => this.parts.gpio.close()],
+      ['ring', () => this.parts.ring.close()],
+      ['store', () => this.parts.store.close()],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message, part: name }, 'error while stopping');
+      }
+    }
+    this.log.info('device stopped');
+  }
+
+  /** Once a second: sunset, LED base state, status, watchdog. */
+  private tick(): void {
+    const now = nowSeconds(this.clock);
+    try {
+      this.trust.refresh(); // picks up what other writers (the sync client) put in the store, e.g. lastSyncAt
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'reading the trust data failed');
+    }
+    const trust = this.trust.state();
+    if (!trust.sunsetReached && trust.bundle !== null && now >= trust.bundle.sunset) {
+      try {
+        this.trust.sunset();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'sunset wipe failed');
+      }
+    }
+    this.leds.setBase(this.baseState(now));
+    this.publishStatus(now);
+    if (this.healthy()) this.notifier.watchdog();
+  }
+
+  private baseState(now: number): LedBase {
+    const trust = this.trust.state();
+    if (trust.sunsetReached) return 'sunset';
+    if (now + this.opts.decide.skewSeconds < trust.clockFloor) return 'fault';
+    if (trust.bundle === null) return 'stale';
+    let maxAge = trust.bundle.policy.maxOfflineAgeSeconds;
+    if (this.opts.decide.localMaxOfflineAgeSeconds !== null) maxAge = Math.min(maxAge, this.opts.decide.localMaxOfflineAgeSeconds);
+    if (trust.trustDataAt === null || now - trust.trustDataAt > maxAge) return 'stale';
+    return 'idle';
+  }
+
+  /** Healthy: a frame arrived recently and the frame loop is still running. */
+  healthy(): boolean {
+    const last = this.pipeline.stats.lastFrameAt;
+    return this.stopping === null && last !== null && performance.now() - last <= this.opts.frameTimeoutMs;
+  }
+
+  private purge(): void {
+    try {
+      const r = this.parts.store.purgeExpired(nowSeconds(this.clock), this.opts.retentionSeconds);
+      if (r.events + r.passback + r.revocations > 0) this.log.info(r, 'retention purge');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'retention purge failed');
+    }
+  }
+
+  /**
+   * New trust data takes effect from the next frame. A code still in view is not decided again at once (that
+   * could flip the verdict in front of the person, e.g. to PASSBACK); it is after it left the view or the hold-off.
+   */
+  private onTrustChanged(): void {
+    if (this.stopping === null) this.leds?.setBase(this.baseState(nowSeconds(this.clock)));
+  }
+
+  private onGateEvent(e: GateEvent): void {
+    const hub = this.parts.hub;
+    switch (e.kind) {
+      case 'relay':
+        hub?.update({ relay: { active: e.active } });
+        return;
+      case 'input':
+        hub?.update({ inputs: { [e.input]: e.active } });
+        return;
+      case 'alarm':
+        if (e.active) this.alarms.add(e.alarm);
+        else this.alarms.delete(e.alarm);
+        this.leds.setDoorAlarm(this.alarms.size > 0);
+        this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
+        return;
+      case 'passed':
+      case 'annulled':
+      case 'exit-button':
+        return;
+      default: {
+        const unreachable: never = e;
+        return unreachable;
+      }
+    }
+  }
+
+  /** Door alarms from the gate plus the states a guard must see: clock fault, stale data, sunset. */
+  private alarmList(now: number): string[] {
+    const alarms = [...this.alarms];
+    const base = this.baseState(now);
+    if (base === 'fault') alarms.push('clock-fault');
+    if (base === 'stale') alarms.push('stale-data');
+    if (base === 'sunset') alarms.push('sunset');
+    return alarms;
+  }
+
+  private publishStatus(now: number): void {
+    const hub = this.parts.hub;
+    if (!hub) return;
+    const trust = this.trust.state();
+    const sync = this.trust.syncState();
+    const store = this.parts.store;
+    const alarms = this.alarmList(now);
+    const counters = store.counters();
+    const lastSync = Number(store.getState('lastSyncAt') ?? Number.NaN);
+    const cam = this.parts.camera.stats();
+    hub.update({
+      alarms,
+      counters,
+      occupancy: counters['occupancy'] ?? null,
+      camera: { delivered: cam.delivered, dropped: cam.dropped, restarts: cam.restarts },
+      sync: {
+        lastSyncAt: Number.isFinite(lastSync) ? lastSync : trust.trustDataAt,
+        revocationSeq: store.revocationSeq(),
+        bundleVersion: trust.bundle?.version ?? null,
+        sunset: trust.bundle?.sunset ?? null,
+        maxOfflineAgeSeconds: trust.bundle?.policy.maxOfflineAgeSeconds ?? null,
+        online: sync.online,
+        clockDriftSeconds: sync.clockDriftSeconds,
+        lastError: sync.lastError,
+      },
+    });
+  }
+}
+
+/** Close parts that no runtime took over (a constructor failure): relay safe first. */
+async function closeParts(parts: RuntimeParts, log: Logger): Promise<void> {
+  const steps: (() => unknown)[] = [
+    () => parts.gpio.relay.safe(),
+    () => parts.camera.close(),
+    () => parts.decoder.close(),
+    () => parts.closeExtras?.(),
+    () => parts.gpio.close(),
+    () => parts.ring.close(),
+    () => parts.store.close(),
+  ];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'error while closing after a failed start');
+    }
+  }
+}

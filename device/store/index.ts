@@ -1,0 +1,18 @@
+// The device store: one SQLite file with the trust data, the revocation list, the anti-passback window, a short
+// event window and the counters. See docs/device-config.md for its privacy and retention behaviour.
+export { openStore, STORE_DEFAULTS } from './open.js';
+export { StoreError, isStoreError, STORE_ERROR_CODES } from './errors.js';
+export type { StoreErrorCode } from './errors.js';
+export { STATE_KEYS } from './types.js';
+export type {
+  DeviceStore,
+  Direction,
+  EventInput,
+  PurgeResult,
+  RevocationInfo,
+  StateKey,
+  StoreDiagnostics,
+  StoredBundle,
+  StoredEvent,
+  StoreOptions,
+} from './types.js';

@@ -1,0 +1,152 @@
+// The device store's contract: what the pipeline, the gate logic and the sync client may ask of the one SQLite file
+// that holds the trust data, the revocation list, the anti-passback window, the short event window and the counters.
+// Times are epoch seconds. Pass ids never enter the store: only their keyed hash (see passHash).
+import type { Colour, RevocationDelta, TrustBundle } from '../../protocol/types.js';
+
+export type Direction = 'in' | 'out';
+
+/**
+ * A key of the small key/value state (enrolment, sync bookkeeping). Any name of letters, digits and `._:-`, up to
+ * 64 characters, starting with a letter. `clockFloor` reads the floor but is written only by raiseClockFloor;
+ * `wipedAt` is written only by wipe(). See STATE_KEYS for the names in use.
+ */
+export type StateKey = string;
+
+/** Names the device uses (documented in docs/device-config.md); the store accepts others of the same form. */
+export const STATE_KEYS = {
+  /** Enrolment: the id and bearer token the server gave, the pinned root public key (base64url), the server URL. */
+  deviceId: 'deviceId',
+  deviceToken: 'deviceToken',
+  rootPublicKey: 'rootPublicKey',
+  serverUrl: 'serverUrl',
+  /** Epoch seconds of the last sync that reached the server and verified everything it got. */
+  lastSyncAt: 'lastSyncAt',
+  /** Epoch seconds below which the clock may not go (newest signed data seen). Read-only: use raiseClockFloor. */
+  clockFloor: 'clockFloor',
+  /** Epoch seconds at which wipe() ran (the sunset). Read-only: set by wipe(). */
+  wipedAt: 'wipedAt',
+} as const;
+
+export interface StoredBundle {
+  readonly bytes: Uint8Array;
+  readonly bundle: TrustBundle;
+  readonly receivedAt: number;
+}
+
+export interface RevocationInfo {
+  /** Sequence of the list held (0 before the first delta or snapshot). */
+  readonly seq: number;
+  /** Signed issue time of the last delta or snapshot applied, null before the first. */
+  readonly issuedAt: number | null;
+  /** When the last delta or snapshot was applied (the caller's clock), null before the first. */
+  readonly receivedAt: number | null;
+  /** Revocation ids held. */
+  readonly count: number;
+}
+
+/** The connection's settings and the schema, as SQLite reports them (for the status page and the tests). */
+export interface StoreDiagnostics {
+  readonly schemaVersion: number;
+  readonly journalMode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+  readonly synchronous: number;
+  readonly foreignKeys: boolean;
+  readonly busyTimeoutMs: number;
+  readonly secureDelete: boolean;
+  readonly cacheSizeKiB: number;
+  readonly pageCount: number;
+  readonly pageSize: number;
+}
+
+export interface EventInput {
+  readonly at: number;
+  readonly colour: Colour;
+  /** 'OK' or a reason code; never pass data. */
+  readonly reason: string;
+  /** Keyed hash from passHash(), or null when the pass did not verify. */
+  readonly passHash: string | null;
+  readonly direction: Direction | null;
+  readonly opened: boolean;
+}
+
+export interface StoredEvent extends EventInput {
+  /** Stable, never reused (also after purges): the server can de-duplicate on it. */
+  readonly id: number;
+  /** False once markNotPassed() annulled the grant (no passage through the turnstile). */
+  readonly passed: boolean;
+}
+
+export interface PurgeResult {
+  readonly revocations: number;
+  readonly events: number;
+  readonly passback: number;
+}
+
+export interface StoreOptions {
+  /** Clock for the store's own time stamps (secret creation, wipedAt), epoch seconds. Default: system clock. */
+  readonly now?: () => number;
+  /** How long a writer waits for a lock held by another connection, ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** SQLite page cache per connection, KiB. Default 8192 (8 MiB): keeps RSS low with a million revocations. */
+  readonly cacheSizeKiB?: number;
+  /** Memory-mapped I/O size, bytes. Default 0 (off): mapped pages count towards RSS. */
+  readonly mmapSizeBytes?: number;
+  /** A revoked id is kept this long after its pass expired, seconds. Default 86400 (one day, ≫ clock skew). */
+  readonly revocationGraceSeconds?: number;
+}
+
+export interface DeviceStore {
+  /** Keyed hash (HMAC-SHA-256 with the per-device secret, first 128 bits) of a pass id, lower-case hex. */
+  passHash(passId: string): string;
+
+  getBundle(): StoredBundle | null;
+  /** Refuses a version not above the one held (ProtocolError VERSION_ROLLBACK); the store is then unchanged. */
+  putBundle(bytes: Uint8Array, bundle: TrustBundle, receivedAt: number): void;
+
+  revocationSeq(): number;
+  revocationInfo(): RevocationInfo;
+  isRevoked(revocationId: string): boolean;
+  /**
+   * Apply a verified delta or snapshot in one transaction. A snapshot replaces the whole list and must be newer
+   * than the held sequence; a delta must start at it (SEQUENCE_GAP) and end above it (VERSION_ROLLBACK). On any
+   * error nothing changes.
+   */
+  applyRevocations(delta: RevocationDelta, receivedAt: number): void;
+
+  /**
+   * Remove revocations whose pass expired more than the grace ago (measured against the signed issue time of the
+   * list when that is earlier than `now`, so a clock set forward cannot drop them), events older than the retention
+   * window, and anti-passback rows that ran out.
+   */
+  purgeExpired(now: number, retentionSeconds: number): PurgeResult;
+
+  getState(key: StateKey): string | null;
+  setState(key: StateKey, value: string | null): void;
+  /** Raise the clock floor to `t` if it is higher; never lowers. Returns the floor. */
+  raiseClockFloor(t: number): number;
+  clockFloor(): number;
+
+  /** The direction last recorded for this pass hash in this zone while its window is still open, else null. */
+  passbackCheck(hash: string, zone: string, now: number): Direction | null;
+  passbackRecord(hash: string, zone: string, direction: Direction, until: number): void;
+  passbackRemove(hash: string, zone: string): void;
+
+  addEvent(e: EventInput): number;
+  /** Annul a grant (no passage followed): the event is marked not passed and queued for upload again. */
+  markNotPassed(eventId: number): void;
+  /** Events not yet uploaded, oldest first. */
+  pendingEvents(limit: number): StoredEvent[];
+  markUploaded(ids: readonly number[]): void;
+
+  bump(counter: string, by?: number): void;
+  counters(): Record<string, number>;
+
+  /**
+   * The sunset: remove events, pass hashes, revocations, the trust bundle, the enrolment and sync state and the
+   * device secret; keep counters, the clock floor and `wipedAt`; then VACUUM and truncate the WAL so the removed
+   * data does not remain in the files.
+   */
+  wipe(): void;
+  diagnostics(): StoreDiagnostics;
+  close(): void;
+}

@@ -1,0 +1,274 @@
+// The device side of the server's HTTP API. Each call maps the answer to data or to one SyncError; it never
+// logs or echoes tokens, codes or response bytes. Every answer's Date header is kept for the drift estimate.
+import { SyncError } from './errors.js';
+import type { Clock } from '../clock.js';
+import type { FetchLike } from './types.js';
+
+export interface DeviceApiOptions {
+  readonly serverUrl: string;
+  /** Device token; null only for enrolment. */
+  readonly token: string | null;
+  readonly fetch: FetchLike;
+  /** Local wall clock (epoch ms) and timers. */
+  readonly clock: Clock;
+  /** Per-request time limit, ms. */
+  readonly timeoutMs: number;
+  /** Largest body accepted for a bundle or a revocation file, bytes. */
+  readonly maxBodyBytes: number;
+}
+
+export type Fetched =
+  { readonly kind: 'not-modified' } | { readonly kind: 'ok'; readonly bytes: Uint8Array; readonly etag: string | null };
+
+export interface EnrolAnswer {
+  readonly deviceId: string;
+  readonly token: string;
+  readonly rootPublicKey: string;
+}
+
+/** One observation of the server's clock: its time and the local time at the middle of the exchange, epoch ms. */
+export interface ClockSample {
+  readonly serverMs: number;
+  readonly localMs: number;
+  /** Resolution of the server's figure, ms (1000 for a Date header). */
+  readonly resolutionMs: number;
+}
+
+const MAX_JSON_BYTES = 1 << 20;
+
+/** Failures of a reused connection that the server had already closed. */
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+export class DeviceApi {
+  /** The newest clock sample taken from any answer. */
+  lastClock: ClockSample | null = null;
+
+  constructor(private readonly opts: DeviceApiOptions) {}
+
+  async enrol(code: string, name: string | undefined): Promise<EnrolAnswer> {
+    const json = name === undefined ? { code } : { code, name };
+    return this.exchange('POST', '/api/device/enrol', { json, auth: false }, async (res) => {
+      if (res.status !== 200 && res.status !== 201) {
+        const reason = await serverReason(res);
+        if (res.status === 429 || res.status >= 500)
+          throw new SyncError('HTTP_STATUS', `enrolment: server answered ${res.status}${reason}`, res.status);
+        throw new SyncError('ENROL_REFUSED', `enrolment refused by the server (${res.status}${reason})`, res.status);
+      }
+      const body = await this.json(res);
+      const { deviceId, token, rootPublicKey } = (typeof body === 'object' && body !== null ? body : {}) as Record<
+        string,
+        unknown
+      >;
+      if (
+        typeof deviceId !== 'string' ||
+        typeof token !== 'string' ||
+        typeof rootPublicKey !== 'string' ||
+        !deviceId ||
+        !token
+      ) {
+        throw new SyncError('BAD_RESPONSE', 'enrolment answer lacks deviceId, token or rootPublicKey');
+      }
+      return { deviceId, token, rootPublicKey };
+    });
+  }
+
+  getBundle(etag: string | null): Promise<Fetched> {
+    return this.getSigned('/api/device/bundle', etag);
+  }
+
+  getRevocations(since: number, etag: string | null): Promise<Fetched> {
+    return this.getSigned(`/api/device/revocations?since=${since}`, etag);
+  }
+
+  async postEvents(body: object, idempotencyKey: string): Promise<void> {
+    await this.exchange(
+      'POST',
+      '/api/device/events',
+      { json: body, headers: { 'idempotency-key': idempotencyKey } },
+      async (res) => {
+        await this.expectOk(res, 'events');
+        await res.body?.cancel();
+      },
+    );
+  }
+
+  /** Sends a heartbeat; returns the server's time in epoch ms when it gave one. */
+  async heartbeat(body: object): Promise<number | null> {
+    const started = this.opts.clock.now();
+    const answer = await this.exchange('POST', '/api/device/heartbeat', { json: body }, async (res) => {
+      await this.expectOk(res, 'heartbeat');
+      const parsed = await this.json(res);
+      return (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    });
+    const ended = this.opts.clock.now();
+    const serverMs = toEpochMs(answer['serverTime']);
+    if (serverMs === null) return null;
+    this.lastClock = { serverMs, localMs: (started + ended) / 2, resolutionMs: 1 };
+    return serverMs;
+  }
+
+  private async getSigned(path: string, etag: string | null): Promise<Fetched> {
+    const headers: Record<string, string> = {};
+    if (etag) headers['if-none-match'] = etag;
+    return this.exchange('GET', path, { headers }, async (res): Promise<Fetched> => {
+      // 304: our copy is current. 204: the server has nothing newer than `since` to send.
+      if (res.status === 304 || res.status === 204) {
+        await res.body?.cancel();
+        return { kind: 'not-modified' };
+      }
+      await this.expectOk(res, path.split('?')[0] ?? path);
+      const bytes = await this.readBody(res, this.opts.maxBodyBytes);
+      return { kind: 'ok', bytes, etag: res.headers.get('etag') };
+    });
+  }
+
+  private async expectOk(res: Response, what: string): Promise<void> {
+    if (res.status >= 200 && res.status <= 299) return;
+    // The server's reason code (e.g. DEVICE_REVOKED, SEQUENCE_AHEAD) goes into the message; nothing else of the body.
+    const reason = await serverReason(res);
+    if (res.status === 401 || res.status === 403) {
+      throw new SyncError('UNAUTHORIZED', `the server refused the device token (${res.status}${reason})`, res.status);
+    }
+    const retry = Number(res.headers.get('retry-after'));
+    const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : null;
+    throw new SyncError('HTTP_STATUS', `${what}: server answered ${res.status}${reason}`, res.status, retryAfter);
+  }
+
+  /**
+   * One exchange: the request, then `handle` reading the answer, all under one time limit, so a server that
+   * sends headers and then stalls mid-body is cut off too.
+   */
+  private async exchange<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    o: { json?: object; headers?: Record<string, string>; auth?: boolean },
+    handle: (res: Response) => Promise<T>,
+  ): Promise<T> {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.auth !== false) {
+      if (!this.opts.token) throw new SyncError('NOT_ENROLLED', 'no device token: enrol the device first');
+      headers['authorization'] = `Bearer ${this.opts.token}`;
+    }
+    let body: string | undefined;
+    if (o.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(o.json);
+    }
+    const controller = new AbortController();
+    const cancelTimeout = this.opts.clock.setTimer(this.opts.timeoutMs, () => controller.abort());
+    const started = this.opts.clock.now();
+    try {
+      const send = (): Promise<Response> =>
+        this.opts.fetch(this.opts.serverUrl + path, {
+          method,
+          headers,
+          body,
+          signal: controller.signal,
+          redirect: 'error',
+        });
+      let res: Response;
+      try {
+        try {
+          res = await send();
+        } catch (err) {
+          // A kept-alive connection the server closed while we were busy fails at once: try once more on a fresh
+          // one. Safe for every call here: GETs, and POSTs that are idempotent (events carry their key).
+          if (controller.signal.aborted || !STALE_SOCKET.has(networkReason(err))) throw err;
+          res = await send();
+        }
+      } catch (err) {
+        throw new SyncError('NETWORK', `${method} ${path.split('?')[0] ?? path}: ${networkReason(err)}`);
+      }
+      this.noteDate(res, started);
+      return await handle(res);
+    } finally {
+      cancelTimeout();
+    }
+  }
+
+  private noteDate(res: Response, started: number): void {
+    const date = res.headers.get('date');
+    if (!date) return;
+    const serverMs = Date.parse(date);
+    if (Number.isNaN(serverMs)) return;
+    // A Date header has whole seconds and is truncated: its true value lies in [serverMs, serverMs + 1000).
+    const sample = { serverMs: serverMs + 500, localMs: (started + this.opts.clock.now()) / 2, resolutionMs: 1000 };
+    if (!this.lastClock || this.lastClock.resolutionMs >= sample.resolutionMs) this.lastClock = sample;
+  }
+
+  private async readBody(res: Response, limit: number): Promise<Uint8Array> {
+    const declared = Number(res.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > limit) {
+      await res.body?.cancel();
+      throw new SyncError('BAD_RESPONSE', `response of ${declared} bytes is over the limit of ${limit}`);
+    }
+    if (!res.body) return new Uint8Array(0);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > limit) {
+          await reader.cancel();
+          throw new SyncError('BAD_RESPONSE', `response is over the limit of ${limit} bytes`);
+        }
+        chunks.push(value);
+      }
+    } catch (err) {
+      if (err instanceof SyncError) throw err;
+      throw new SyncError('NETWORK', `reading the response: ${networkReason(err)}`);
+    }
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      out.set(c, offset);
+      offset += c.byteLength;
+    }
+    return out;
+  }
+
+  private async json(res: Response): Promise<unknown> {
+    const bytes = await this.readBody(res, MAX_JSON_BYTES);
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    } catch {
+      throw new SyncError('BAD_RESPONSE', 'the answer is not JSON');
+    }
+  }
+}
+
+async function serverReason(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as Record<string, unknown>;
+    const reason = body['error'];
+    // Only a reason code is shown: the server's codes are upper-case words; anything else is dropped.
+    return typeof reason === 'string' && /^[A-Z][A-Z0-9_]{0,47}$/.test(reason) ? `: ${reason}` : '';
+  } catch {
+    return '';
+  }
+}
+
+function networkReason(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'AbortError') return 'timed out';
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    if (cause && typeof cause.code === 'string') return cause.code;
+    return err.name === 'TypeError' ? 'connection failed' : err.name;
+  }
+  return 'connection failed';
+}
+
+/** serverTime may be epoch seconds, epoch ms or an ISO string; returns epoch ms or null. */
+export function toEpochMs(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
+    return value < 1e11 ? value * 1000 : value;
+  }
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  return null;
+}

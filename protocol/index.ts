@@ -1,0 +1,25 @@
+// The public face of protocol/: pure wire formats and their sign/verify; no I/O, nothing else of ours.
+export * from './types.js';
+export * from './errors.js';
+export {
+  decodePrivateKey,
+  decodePublicKey,
+  encodePrivateKey,
+  encodePublicKey,
+  generateSigningKey,
+  kidFor,
+  rootFingerprint,
+  KID_BYTES,
+  PUBLIC_KEY_BYTES,
+} from './keys.js';
+export type { SigningKey } from './keys.js';
+export { issuePass } from './pass/issue.js';
+export type { IssueInput } from './pass/issue.js';
+export { verifyPass, DEFAULT_SKEW_SECONDS, MAX_PASS_CHARS, PASS_PREFIX } from './pass/verify.js';
+export { evaluatePass } from './pass/evaluate.js';
+export { inspectPass } from './pass/inspect.js';
+export type { PassInspection } from './pass/inspect.js';
+export { signBundle, verifyBundle, readBundleUnverified, MAX_BUNDLE_BYTES } from './bundle.js';
+export { signRevocations, verifyRevocations, readRevocationsUnverified, MAX_REVOCATIONS_BYTES } from './revocations.js';
+export type { VerifyRevocationsOptions } from './revocations.js';
+export { isName as isValidName, MAX_SCOPE_SITES } from './internal/names.js';

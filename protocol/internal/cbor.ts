@@ -1,0 +1,72 @@
+// CBOR through cborg, made strict: definite lengths only, no undefined/NaN/Infinity, integers within the safe
+// range, no duplicate map keys, no trailing bytes, no tags except the one the caller allows, and the bytes must be
+// the canonical encoding of what they decode to (re-encoded and compared). That last rule also rejects
+// non-shortest integers and lengths, unsorted maps, floats where an integer would do, and invalid UTF-8.
+import { decode, encode } from 'cborg';
+import type { DecodeOptions } from 'cborg';
+import { ProtocolError } from '../errors.js';
+import type { ProtocolReason } from '../errors.js';
+
+const STRICT: DecodeOptions = {
+  strict: true,
+  allowIndefinite: false,
+  allowUndefined: false,
+  allowInfinity: false,
+  allowNaN: false,
+  allowBigInt: false,
+  useMaps: true,
+  // Duplicate map keys need no separate check: the decoded map holds fewer entries, so its re-encoding is shorter
+  // than the input and the canonical-form comparison below refuses it (cborg's own check costs as much as a decode).
+  rejectDuplicateMapKeys: false,
+};
+
+/** A decoded CBOR value as the strict decoder returns it (maps as Map, byte strings as Uint8Array). */
+export type Cbor = number | string | boolean | null | Uint8Array | readonly Cbor[] | ReadonlyMap<Cbor, Cbor>;
+
+export function cborEncode(value: unknown): Uint8Array {
+  return encode(value);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Decode one canonical CBOR item without tags; any deviation is a ProtocolError with `reason`. */
+export function cborDecodeStrict(bytes: Uint8Array, reason: ProtocolReason = 'MALFORMED'): Cbor {
+  let value: Cbor;
+  try {
+    value = decode(bytes, STRICT) as Cbor;
+  } catch {
+    throw new ProtocolError(reason, 'CBOR: not well-formed or not allowed');
+  }
+  let again: Uint8Array;
+  try {
+    again = encode(value);
+  } catch {
+    throw new ProtocolError(reason, 'CBOR: value cannot be represented');
+  }
+  if (!sameBytes(again, bytes)) throw new ProtocolError(reason, 'CBOR: not in canonical form');
+  return value;
+}
+
+export function isMap(v: Cbor | undefined): v is ReadonlyMap<Cbor, Cbor> {
+  return v instanceof Map;
+}
+
+export function isBytes(v: Cbor | undefined): v is Uint8Array {
+  return v instanceof Uint8Array;
+}
+
+export function isUint(v: Cbor | undefined): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** The byte-string header (major type 2) for a byte string of `length` bytes. */
+export function bstrHeader(length: number): Uint8Array {
+  if (length < 24) return Uint8Array.of(0x40 | length);
+  if (length < 0x100) return Uint8Array.of(0x58, length);
+  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
+  return Uint8Array.of(0x5a, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
+}

@@ -1,0 +1,101 @@
+// Pass verification in one fixed order, reading no claim before the signature holds:
+// size → prefix → base45 → COSE shape → alg → kid lookup → signature → claims → time → scope → revocation → policy.
+import { verify as edVerify } from 'node:crypto';
+import { ProtocolError } from '../errors.js';
+import type { PassClaims, VerifyContext } from '../types.js';
+import { base45Decode } from '../internal/base45.js';
+import { checkAlg, HEADER_ALG, HEADER_KID, parseSign1, sigStructure } from '../internal/cose.js';
+import type { ParsedSign1 } from '../internal/cose.js';
+import { isBytes } from '../internal/cbor.js';
+import { issuerCandidates } from '../internal/keyring.js';
+import type { IssuerCandidate } from '../internal/keyring.js';
+import { KID_BYTES, toHex } from '../keys.js';
+import { decodeClaims } from './claims.js';
+
+/** Prefix of every pass: `GC` and the format version. */
+export const PASS_PREFIX = 'GC1:';
+/** The encoded pass, prefix included, is at most this many characters (so always under 400). */
+export const MAX_PASS_CHARS = 399;
+export const DEFAULT_SKEW_SECONDS = 300;
+
+
+/** Checks one signature: message = Sig_structure bytes. Swappable so tests and benchmarks can cross-check. */
+export type SignatureCheck = (message: Uint8Array, signature: Uint8Array, key: IssuerCandidate) => boolean;
+
+export const nodeSignatureCheck: SignatureCheck = (message, signature, key) => {
+  try {
+    return edVerify(null, message, key.keyObject, signature);
+  } catch {
+    return false;
+  }
+};
+
+/** Steps up to the envelope: size, prefix, base45, COSE shape. Shared with inspectPass. */
+export function openPass(text: string): ParsedSign1 {
+  if (typeof text !== 'string') throw new ProtocolError('MALFORMED', 'pass: not a string');
+  if (text.length > MAX_PASS_CHARS) throw new ProtocolError('TOO_LARGE', `pass: longer than ${MAX_PASS_CHARS} characters`);
+  if (!text.startsWith(PASS_PREFIX)) throw new ProtocolError('BAD_PREFIX', `pass: does not start with ${PASS_PREFIX}`);
+  const cose = parseSign1(base45Decode(text.slice(PASS_PREFIX.length)));
+  // A pass's protected header is exactly { alg, kid }: no content type, no crit, nothing else.
+  for (const label of cose.header.keys()) {
+    if (label !== HEADER_ALG && label !== HEADER_KID) throw new ProtocolError('MALFORMED', 'COSE: unexpected protected header parameter');
+  }
+  return cose;
+}
+
+export interface PassCheck {
+  readonly claims: PassClaims;
+  /** The trust data is older than the policy allows: the verdict degrades (see evaluatePass). */
+  readonly stale: boolean;
+}
+
+/** All steps; a stale bundle is reported, not thrown, so that evaluatePass can degrade instead of deny. */
+export function checkPass(text: string, ctx: VerifyContext, check: SignatureCheck = nodeSignatureCheck): PassCheck {
+  const cose = openPass(text);
+  checkAlg(cose.header);
+
+  const kid = cose.header.get(HEADER_KID);
+  if (!isBytes(kid) || kid.length !== KID_BYTES) throw new ProtocolError('MALFORMED', 'COSE: kid is not 8 bytes');
+  const candidates = issuerCandidates(ctx.bundle, toHex(kid));
+  if (candidates.length === 0) throw new ProtocolError('UNKNOWN_KEY', 'no issuer key with this kid');
+
+  // Every key with this kid is tried: a kid is a hint, not an identity.
+  const message = sigStructure(cose.protectedBytes, cose.payload);
+  let signer: IssuerCandidate | undefined;
+  for (const candidate of candidates) {
+    if (check(message, cose.signature, candidate)) {
+      signer = candidate;
+      break;
+    }
+  }
+  if (!signer) throw new ProtocolError('BAD_SIGNATURE', 'signature does not verify');
+  const key = signer.entry;
+  if (key.status === 'revoked') throw new ProtocolError('KEY_NOT_VALID', 'issuer key is revoked');
+
+  const claims = decodeClaims(cose.payload);
+  if (claims.issuer !== key.issuer) throw new ProtocolError('BAD_CLAIMS', 'issuer does not match the signing key');
+  if (claims.issuedAt < key.validFrom || claims.issuedAt > key.validUntil) {
+    throw new ProtocolError('KEY_NOT_VALID', 'pass issued outside the key validity');
+  }
+
+  const skew = ctx.skewSeconds ?? DEFAULT_SKEW_SECONDS;
+  if (ctx.now + skew < claims.notBefore) throw new ProtocolError('NOT_YET_VALID', 'pass not yet valid');
+  if (ctx.now - skew >= claims.expiresAt) throw new ProtocolError('EXPIRED', 'pass expired');
+
+  if (claims.scope !== 'all' && (ctx.site === undefined || !claims.scope.includes(ctx.site))) {
+    throw new ProtocolError('WRONG_SCOPE', 'pass not valid at this site');
+  }
+
+  if (ctx.isRevoked?.(claims.revocationId)) throw new ProtocolError('REVOKED', 'pass revoked');
+
+  if (ctx.now >= ctx.bundle.sunset) throw new ProtocolError('SUNSET', 'deployment sunset has passed');
+  const stale = ctx.trustDataAt !== undefined && ctx.now - ctx.trustDataAt > ctx.bundle.policy.maxOfflineAgeSeconds;
+  return { claims, stale };
+}
+
+/** Verify a pass; throws ProtocolError with the first failing reason, including BUNDLE_STALE. */
+export function verifyPass(text: string, ctx: VerifyContext): PassClaims {
+  const { claims, stale } = checkPass(text, ctx);
+  if (stale) throw new ProtocolError('BUNDLE_STALE', 'trust data older than the policy allows');
+  return claims;
+}

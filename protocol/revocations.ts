@@ -1,0 +1,102 @@
+// Revocation lists: signed by the root key or a revocation key named in the bundle. A delta moves a device from
+// sequence fromSeq to toSeq; a snapshot (fromSeq 0, nothing removed) replaces the whole list at toSeq.
+// Wire: COSE_Sign1, content type application/gatecode-revocations+cbor, payload a canonical CBOR map:
+//   { kind: "delta"|"snapshot", fromSeq, toSeq, issuedAt, added: [[rid bstr, expiresAt], …], removed: [rid bstr, …] }
+import { ProtocolError } from './errors.js';
+import type { RevocationDelta, RevokedEntry, TrustBundle } from './types.js';
+import { cborDecodeStrict, cborEncode, isBytes, isUint } from './internal/cbor.js';
+import type { Cbor } from './internal/cbor.js';
+import { bad, CTY_REVOCATIONS, expectMap, list, openDocument, signDocument, uint } from './internal/document.js';
+import { revocationCandidates } from './internal/keyring.js';
+import type { SigningKey } from './keys.js';
+import { kidFor, publicKeyObject, toHex } from './keys.js';
+import { ID_MAX_BYTES, ID_MIN_BYTES } from './pass/claims.js';
+
+/** 16 MiB: about 650,000 revocation ids in one snapshot. */
+export const MAX_REVOCATIONS_BYTES = 16 * 1024 * 1024;
+export const MAX_REVOCATION_ENTRIES = 650_000;
+const HEX_ID = /^(?:[0-9a-f]{2}){16,32}$/;
+
+function rid(v: Cbor | undefined): string {
+  if (!isBytes(v) || v.length < ID_MIN_BYTES || v.length > ID_MAX_BYTES) bad('revocation id: 16-32 bytes');
+  return toHex(v);
+}
+
+function decodePayload(payload: Uint8Array): RevocationDelta {
+  const what = 'revocations';
+  const map = expectMap(cborDecodeStrict(payload, 'BAD_CLAIMS'), ['kind', 'fromSeq', 'toSeq', 'issuedAt', 'added', 'removed'], what);
+  const kind = map.get('kind');
+  if (kind !== 'delta' && kind !== 'snapshot') bad('revocations.kind: delta or snapshot');
+  const fromSeq = uint(map, 'fromSeq', what);
+  const toSeq = uint(map, 'toSeq', what);
+  const issuedAt = uint(map, 'issuedAt', what);
+  if (toSeq <= fromSeq) bad('revocations: toSeq must be above fromSeq');
+  const added: RevokedEntry[] = list(map, 'added', MAX_REVOCATION_ENTRIES, what).map((e) => {
+    if (!Array.isArray(e) || e.length !== 2) bad('revocations.added[]: [id, expiresAt]');
+    const [id, expiresAt] = e as Cbor[];
+    if (!isUint(expiresAt)) bad('revocations.added[].expiresAt: not a whole non-negative number');
+    return Object.freeze({ revocationId: rid(id), expiresAt });
+  });
+  const removed = list(map, 'removed', MAX_REVOCATION_ENTRIES, what).map(rid);
+  const ids = new Set(added.map((a) => a.revocationId));
+  if (ids.size !== added.length) bad('revocations.added: the same id twice');
+  if (new Set(removed).size !== removed.length) bad('revocations.removed: the same id twice');
+  if (removed.some((r) => ids.has(r))) bad('revocations: an id both added and removed');
+  if (kind === 'snapshot' && (fromSeq !== 0 || removed.length > 0)) bad('revocations: a snapshot has fromSeq 0 and removes nothing');
+  return Object.freeze({ kind, fromSeq, toSeq, issuedAt, added: Object.freeze(added), removed: Object.freeze(removed) });
+}
+
+function encodePayload(d: RevocationDelta): Uint8Array {
+  for (const a of d.added) if (!HEX_ID.test(a.revocationId)) bad('revocation id: 16-32 bytes as lower-case hex');
+  for (const r of d.removed) if (!HEX_ID.test(r)) bad('revocation id: 16-32 bytes as lower-case hex');
+  return cborEncode(
+    new Map<string, unknown>([
+      ['kind', d.kind],
+      ['fromSeq', d.fromSeq],
+      ['toSeq', d.toSeq],
+      ['issuedAt', d.issuedAt],
+      ['added', d.added.map((a) => [Buffer.from(a.revocationId, 'hex'), a.expiresAt])],
+      ['removed', d.removed.map((r) => Buffer.from(r, 'hex'))],
+    ]),
+  );
+}
+
+/** Sign a revocation delta or snapshot (root key or a bundle revocation key); checked by the device's rules. */
+export function signRevocations(delta: RevocationDelta, key: SigningKey): Uint8Array {
+  const payload = encodePayload(delta);
+  decodePayload(payload);
+  return signDocument(CTY_REVOCATIONS, payload, key);
+}
+
+export interface VerifyRevocationsOptions {
+  readonly rootPublicKey: Uint8Array;
+  readonly bundle: TrustBundle;
+  /** The sequence the device holds; without it no sequence checks are made. */
+  readonly currentSeq?: number;
+}
+
+/**
+ * size → COSE shape → content type → alg → kid (root or a bundle revocation key; every key with that kid is
+ * tried) → signature → payload → sequence: VERSION_ROLLBACK when toSeq <= currentSeq, SEQUENCE_GAP when a delta
+ * does not start at currentSeq.
+ */
+export function verifyRevocations(bytes: Uint8Array, opts: VerifyRevocationsOptions): RevocationDelta {
+  const doc = openDocument(bytes, CTY_REVOCATIONS, MAX_REVOCATIONS_BYTES);
+  const keys = revocationCandidates(opts.bundle, doc.kid).map((k) => k.keyObject);
+  if (doc.kid === kidFor(opts.rootPublicKey)) keys.unshift(publicKeyObject(opts.rootPublicKey));
+  if (keys.length === 0) throw new ProtocolError('UNKNOWN_KEY', 'revocations not signed by the root or a revocation key');
+  if (!keys.some((k) => doc.verifiedBy(k))) throw new ProtocolError('BAD_SIGNATURE', 'revocations signature does not verify');
+  const delta = decodePayload(doc.payload);
+  const held = opts.currentSeq;
+  if (held !== undefined) {
+    if (delta.toSeq <= held) throw new ProtocolError('VERSION_ROLLBACK', 'revocations not newer than the sequence held');
+    if (delta.kind === 'delta' && delta.fromSeq !== held) throw new ProtocolError('SEQUENCE_GAP', 'delta does not start at the sequence held');
+  }
+  return delta;
+}
+
+/** For tools only: the list's content and signer kid, structure checked, signature NOT checked. */
+export function readRevocationsUnverified(bytes: Uint8Array): { delta: RevocationDelta; signerKid: string } {
+  const doc = openDocument(bytes, CTY_REVOCATIONS, MAX_REVOCATIONS_BYTES);
+  return { delta: decodePayload(doc.payload), signerKid: doc.kid };
+}

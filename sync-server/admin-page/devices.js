@@ -1,0 +1,86 @@
+// Devices (heartbeat, data age, drift, roll token, revoke) and enrolment codes shown as a QR code.
+/* global confirm */
+import { $, api, busy, changed, el, fail, formatAgo, formatDuration, formatTime, notify, shortId } from './util.js';
+
+export async function loadDevices() {
+  const body = await api.get('/api/admin/devices');
+  const devices = Array.isArray(body) ? body : body.devices;
+  const rows = devices.map(deviceRow);
+  $('device-rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 7 }, 'No devices enrolled yet.'))]));
+}
+
+function deviceRow(d) {
+  const label = d.name ? `${d.name} (${shortId(d.deviceId)})` : shortId(d.deviceId);
+  const actions = el('div', { className: 'row-actions' });
+  if (d.status === 'active') {
+    const roll = el('button', { type: 'button', className: 'secondary', 'aria-label': `Roll the token of device ${label}` }, 'Roll token');
+    roll.addEventListener('click', () => rollToken(d, label, roll));
+    const revoke = el('button', { type: 'button', className: 'danger', 'aria-label': `Revoke device ${label}` }, 'Revoke');
+    revoke.addEventListener('click', () => revokeDevice(d, label, revoke));
+    actions.append(roll, revoke);
+  }
+  const drift = d.clockDriftSeconds;
+  // Device clock minus server clock, as the server measured it at the last heartbeat.
+  const driftAmount = drift === null || drift === undefined ? null : Math.abs(drift) < 3600 ? `${Math.round(Math.abs(drift) * 10) / 10} s` : formatDuration(Math.abs(drift));
+  const driftText = driftAmount === null ? '—' : `${drift > 0 ? '+' : drift < 0 ? '−' : ''}${driftAmount}${Math.abs(drift) > 60 ? ' (check the clock)' : ''}`;
+  return el(
+    'tr',
+    { dataset: { deviceId: d.deviceId } },
+    el('td', {}, label),
+    el('td', {}, el('span', { className: `status status-${d.status}` }, d.status)),
+    el('td', {}, formatAgo(d.lastHeartbeatAt ?? null)),
+    el('td', {}, formatDuration(d.dataAgeSeconds ?? null)),
+    el('td', { className: Math.abs(drift ?? 0) > 60 ? 'warn' : '' }, driftText),
+    el('td', {}, d.heartbeat ? String(d.heartbeat.seq) : '—'),
+    el('td', {}, actions),
+  );
+}
+
+async function rollToken(d, label, button) {
+  if (!confirm(`Roll the token of device ${label}? The old token stops working at once.`)) return;
+  try {
+    const { token } = await busy(button, () => api.post(`/api/admin/devices/${encodeURIComponent(d.deviceId)}/roll`));
+    changed();
+    $('device-token-text').value = token;
+    $('device-token').hidden = false;
+    $('device-token').focus();
+    notify(`New token for device ${label}.`);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+async function revokeDevice(d, label, button) {
+  if (!confirm(`Revoke device ${label}? It can no longer sync and will go stale.`)) return;
+  try {
+    await busy(button, () => api.post(`/api/admin/devices/${encodeURIComponent(d.deviceId)}/revoke`));
+    notify(`Device ${label} revoked.`);
+    changed();
+    await loadDevices();
+  } catch (err) {
+    fail(err);
+  }
+}
+
+export function setupDevices() {
+  $('devices-refresh').addEventListener('click', () => loadDevices().catch(fail));
+  const form = $('enrol-form');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const ttlSeconds = Number($('enrol-ttl').value);
+      const res = await busy(form.querySelector('button'), () => api.post('/api/admin/enrolments', { ttlSeconds }));
+      changed();
+      // The server's SVG is shown as an image, never inserted as markup.
+      $('enrol-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(res.qrSvg)}`;
+      $('enrol-uri').value = res.enrolmentUri;
+      $('enrol-code').textContent = res.code;
+      $('enrol-expires').textContent = formatTime(res.expiresAt);
+      $('enrol-result').hidden = false;
+      $('enrol-result').focus();
+      notify(`Enrolment code created; it works once, until ${formatTime(res.expiresAt)}.`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}

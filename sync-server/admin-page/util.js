@@ -1,0 +1,156 @@
+// Small helpers shared by the admin page modules: the API client, DOM building, time formatting, messages.
+/* global sessionStorage */
+
+const TOKEN_KEY = 'gatecode.adminToken';
+
+export const $ = (id) => document.getElementById(id);
+
+export class ApiError extends Error {
+  constructor(status, reason) {
+    super(reason);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export const session = {
+  token: () => sessionStorage.getItem(TOKEN_KEY),
+  set: (token) => sessionStorage.setItem(TOKEN_KEY, token),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+const changeListeners = [];
+/** Register a reload to run after any change the page makes (the audit log uses it). */
+export function onChange(fn) {
+  changeListeners.push(fn);
+}
+export function changed() {
+  for (const fn of changeListeners) Promise.resolve().then(fn).catch(() => {});
+}
+
+let onUnauthorized = () => {};
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn;
+}
+
+async function call(method, path, body, token = session.token()) {
+  const headers = { authorization: `Bearer ${token ?? ''}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'NETWORK');
+  }
+  if (res.status === 401) onUnauthorized();
+  if (!res.ok) {
+    const payload = await res.json().catch(() => ({}));
+    throw new ApiError(res.status, typeof payload.error === 'string' ? payload.error : `HTTP_${res.status}`);
+  }
+  return res;
+}
+
+export const api = {
+  get: async (path, token) => (await call('GET', path, undefined, token)).json(),
+  post: async (path, body = {}) => (await call('POST', path, body)).json(),
+  put: async (path, body) => (await call('PUT', path, body)).json(),
+  blob: async (path) => (await call('GET', path)).blob(),
+};
+
+const ERROR_TEXT = {
+  NETWORK: 'The server cannot be reached.',
+  UNAUTHORIZED: 'The admin token was refused.',
+  TOKEN_INVALID: 'The admin token was refused.',
+  FORBIDDEN: 'This token may not do that.',
+  VALIDATION_FAILED: 'The server did not accept these values.',
+  PASS_NOT_ACTIVE: 'That pass is no longer active.',
+  PASS_NOT_FOUND: 'That pass does not exist.',
+  DEVICE_NOT_FOUND: 'That device does not exist.',
+  DEVICE_NOT_ACTIVE: 'That device is already revoked.',
+  RATE_LIMITED: 'Too many requests: wait a moment and try again.',
+  KEY_UNAVAILABLE: 'The key that signed this pass is no longer available.',
+};
+
+export function describeError(err) {
+  if (err instanceof ApiError) return `${ERROR_TEXT[err.reason] ?? 'The request failed.'} (${err.reason})`;
+  return `Something went wrong: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+export function notify(text) {
+  $('error').textContent = '';
+  $('notice').textContent = text;
+}
+
+export function fail(err) {
+  $('notice').textContent = '';
+  $('error').textContent = typeof err === 'string' ? err : describeError(err);
+}
+
+export function clearMessages() {
+  $('notice').textContent = '';
+  $('error').textContent = '';
+}
+
+/** Build an element: el('td', { className: 'x' }, 'text', child) */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k.startsWith('aria-') || k === 'role' || k === 'scope' || k === 'for') node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c);
+  return node;
+}
+
+const two = (n) => String(n).padStart(2, '0');
+
+export function formatTime(epoch) {
+  if (epoch === null || epoch === undefined) return '—';
+  const d = new Date(epoch * 1000);
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+export function formatDuration(seconds) {
+  if (seconds === null || seconds === undefined) return '—';
+  const s = Math.abs(Math.round(seconds));
+  const text = s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : s < 172800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86400).toFixed(1)} days`;
+  return seconds < 0 ? `−${text}` : text;
+}
+
+export function formatAgo(epoch) {
+  if (epoch === null || epoch === undefined) return 'never';
+  return `${formatTime(epoch)} (${formatDuration(Math.floor(Date.now() / 1000) - epoch)} ago)`;
+}
+
+/** `<input type=datetime-local>` value ↔ epoch seconds, in the browser's time zone. */
+export function toLocalInput(epoch) {
+  const d = new Date(epoch * 1000);
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+export function fromLocalInput(value) {
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
+}
+
+export const COLOUR_NAME = { green: 'Green', yellow: 'Yellow', red: 'Red' };
+
+/** A colour always shown as a swatch and its name, never as colour alone. */
+export function colourLabel(colour) {
+  return el('span', { className: 'colour' }, el('span', { className: `swatch swatch-${colour}`, 'aria-hidden': 'true' }), ` ${COLOUR_NAME[colour] ?? colour}`);
+}
+
+export function shortId(id) {
+  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
+}
+
+/** Disable a button while `fn` runs, so a double click cannot send twice. */
+export async function busy(button, fn) {
+  button.disabled = true;
+  try {
+    return await fn();
+  } finally {
+    button.disabled = false;
+  }
+}

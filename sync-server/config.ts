@@ -1,0 +1,136 @@
+// Server configuration: one zod schema gives the runtime check, the defaults and the TypeScript type.
+// Unknown keys are errors, every failing path is reported at once. The file may be YAML or JSON.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const bucket = (rate: number, burst: number) =>
+  z
+    .strictObject({
+      ratePerSecond: z.number().positive().default(rate),
+      burst: z.number().int().positive().default(burst),
+    })
+    .prefault({});
+
+const colourAction = z.enum(['open', 'attention', 'deny']);
+
+export const serverConfigSchema = z.strictObject({
+  /** Interface to listen on. Loopback by default; the container passes `--host 0.0.0.0`. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** TCP port; 0 picks a free one (the URL printed on start says which). */
+  port: z.number().int().min(0).max(65535).default(8470),
+  /** Data directory: SQLite database, keys, admin token, publish dir. */
+  dataDir: z.string().min(1).default('gatecode-data'),
+  /** URL devices use to reach this server, put into enrolment codes. Default: the URL the admin request came in on. */
+  publicUrl: z.url().nullable().default(null),
+  /** Directory the signed bundle and revocation files are written to; default `<dataDir>/publish`. */
+  publishDir: z.string().min(1).nullable().default(null),
+  /** Changes within this many milliseconds are written to the publish dir together; 0 writes after each one. */
+  publishDelayMs: z.number().int().min(0).max(60_000).default(250),
+  /** Issuer name written into passes and the bundle. */
+  issuer: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, '1-32 characters of A-Z a-z 0-9 . _ -').default('gatecode'),
+  /** Existing key files to use instead of generating them on first start. */
+  keys: z
+    .strictObject({
+      root: z.string().min(1).nullable().default(null),
+      issuer: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
+  /** Take the client address from the first X-Forwarded-For entry (only behind a reverse proxy you run). */
+  trustProxy: z.boolean().default(false),
+  /** Largest request body accepted, bytes. */
+  bodyLimitBytes: z.number().int().min(1024).default(256 * 1024),
+  rateLimit: z
+    .strictObject({
+      perAddress: bucket(50, 200),
+      perToken: bucket(20, 100),
+      /** Enrolment attempts (unauthenticated, guessable codes) per address. */
+      enrolPerAddress: bucket(0.1, 10),
+    })
+    .prefault({}),
+  enrolment: z
+    .strictObject({
+      defaultTtlSeconds: z.number().int().positive().default(3600),
+      maxTtlSeconds: z.number().int().positive().default(7 * 86400),
+    })
+    .prefault({}),
+  revocations: z
+    .strictObject({
+      /** Sequence steps kept as deltas; a device further behind gets a snapshot. */
+      keepSteps: z.number().int().min(1).default(1000),
+      /** Steps older than this are compacted too, whatever their number. */
+      keepSeconds: z.number().int().min(60).default(30 * 86400),
+    })
+    .prefault({}),
+  events: z
+    .strictObject({
+      retentionSeconds: z.number().int().min(60).default(7 * 86400),
+      maxBatch: z.number().int().min(1).max(10_000).default(1000),
+    })
+    .prefault({}),
+  /** Policy written into the first bundle; later changes go through the admin API. */
+  initialPolicy: z
+    .strictObject({
+      actions: z
+        .strictObject({
+          green: colourAction.default('open'),
+          yellow: colourAction.default('attention'),
+          red: colourAction.default('deny'),
+        })
+        .prefault({}),
+      maxOfflineAgeSeconds: z.number().int().positive().default(48 * 3600),
+      /** Sunset of the first bundle, days after first start. */
+      sunsetAfterDays: z.number().int().positive().default(365),
+    })
+    .prefault({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Validate a config object; throws ConfigError naming every failing path. */
+export function parseConfig(input: unknown): ServerConfig {
+  const result = serverConfigSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+/** Read a YAML or JSON config file. Relative paths inside it are resolved against the file's folder. */
+export function loadConfigFile(file: string): ServerConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch {
+    throw new ConfigError([`${file}: not valid YAML or JSON`]);
+  }
+  const config = parseConfig(raw);
+  const base = path.dirname(path.resolve(file));
+  const rel = (p: string | null) => (p === null ? null : path.resolve(base, p));
+  return {
+    ...config,
+    dataDir: path.resolve(base, config.dataDir),
+    publishDir: rel(config.publishDir),
+    keys: { root: rel(config.keys.root), issuer: rel(config.keys.issuer) },
+  };
+}

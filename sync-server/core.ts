@@ -1,0 +1,144 @@
+// The server's state in one place: database, keys, trust bundle, revocation log, audit, publish dir.
+// Every change runs through `change()`: one SQLite transaction that may add a revocation step and/or build a new
+// bundle version, then the publish dir is rewritten. Route handlers never touch SQL directly.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { AuditLog } from './audit.js';
+import type { ServerConfig } from './config.js';
+import { openDatabase, type Db } from './db.js';
+import { KeyStore } from './keystore.js';
+import { lockDataDir } from './lock.js';
+import { Publisher } from './publish.js';
+import { RevocationLog } from './revocation-log.js';
+import { TrustState } from './trust.js';
+
+/** Milliseconds since the epoch. */
+export type Clock = () => number;
+
+export interface CoreOptions {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly clock?: Clock;
+}
+
+export interface ChangeEffects {
+  /** Build and sign a new bundle version after the change. */
+  readonly bundle?: boolean;
+  /** The change added a revocation step: apply the compaction rule. */
+  readonly revocations?: boolean;
+}
+
+export class ServerCore {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly db: Db;
+  readonly keys: KeyStore;
+  readonly trust: TrustState;
+  readonly revocations: RevocationLog;
+  readonly audit: AuditLog;
+  readonly clock: Clock;
+  readonly publishDir: string;
+  private readonly publisher: Publisher;
+  private publishTimer: NodeJS.Timeout | null = null;
+  private readonly unlock: () => void;
+
+  constructor(opts: CoreOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    this.clock = opts.clock ?? Date.now;
+    fs.mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
+    this.unlock = lockDataDir(this.config.dataDir);
+    try {
+      this.db = openDatabase(path.join(this.config.dataDir, 'gatecode.db'));
+    } catch (err) {
+      this.unlock();
+      throw err;
+    }
+    this.keys = new KeyStore(this.db, path.join(this.config.dataDir, 'keys'));
+    this.trust = new TrustState(this.db, this.keys);
+    this.revocations = new RevocationLog(this.db, this.keys);
+    this.audit = new AuditLog(this.db);
+    this.publishDir = this.config.publishDir ?? path.join(this.config.dataDir, 'publish');
+    this.publisher = new Publisher(this.publishDir);
+  }
+
+  /** Epoch seconds from the injected clock. */
+  now(): number {
+    return Math.floor(this.clock() / 1000);
+  }
+
+  /** First start: keys, policy, bundle version 1 and revocation step 1 (an empty list). Idempotent. */
+  init(): { createdKeys: boolean } {
+    const now = this.now();
+    const { config } = this;
+    const createdKeys = this.db.transaction(() => {
+      const created = this.keys.init({ issuer: config.issuer, rootFile: config.keys.root, issuerFile: config.keys.issuer, now });
+      const p = config.initialPolicy;
+      const wrote = this.trust.initPolicy({
+        actions: p.actions,
+        maxOfflineAgeSeconds: p.maxOfflineAgeSeconds,
+        sunset: now + p.sunsetAfterDays * 86400,
+      });
+      if (!this.trust.hasBundle()) this.trust.rebuild(now);
+      if (this.revocations.seq() === 0) this.revocations.addStep([], now);
+      if (wrote) this.audit.record(now, 'server', 'server.init', null, { rootKid: this.keys.root().kid });
+      return created;
+    })();
+    this.publish();
+    return { createdKeys };
+  }
+
+  /** Run `fn` and its effects in one transaction, then rewrite the publish dir. */
+  change<T>(effects: ChangeEffects, fn: (now: number) => T): T {
+    const now = this.now();
+    let result: T;
+    try {
+      result = this.db.transaction(() => {
+        const r = fn(now);
+        if (effects.revocations) {
+          this.revocations.compact(now, this.config.revocations);
+        }
+        if (effects.bundle) this.trust.rebuild(now);
+        return r;
+      })();
+    } catch (err) {
+      this.trust.invalidate();
+      throw err;
+    }
+    if (effects.bundle || effects.revocations) this.schedulePublish();
+    return result;
+  }
+
+  /**
+   * Rewrite the publish dir soon: a burst of changes (a script revoking many passes) is published once, after
+   * `publishDelayMs`, instead of re-signing the whole snapshot for each change. 0 publishes at once.
+   */
+  schedulePublish(): void {
+    if (this.config.publishDelayMs === 0) return this.publish();
+    this.publishTimer ??= setTimeout(() => this.publish(), this.config.publishDelayMs);
+  }
+
+  /** Publish now if a publish is pending (on shutdown, and in tests). */
+  flushPublish(): void {
+    if (this.publishTimer) this.publish();
+  }
+
+  /** Rewrite the publish dir; a failure is logged, never lost silently, and retried on the next change. */
+  publish(): void {
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
+    if (!this.db.open) return;
+    try {
+      this.publisher.publish(this.trust, this.revocations, this.now());
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, dir: this.publishDir }, 'publish failed');
+    }
+  }
+
+  close(): void {
+    this.flushPublish();
+    if (this.db.open) this.db.close();
+    this.unlock();
+  }
+}

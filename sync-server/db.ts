@@ -1,0 +1,175 @@
+// The server's SQLite database: WAL, foreign keys, versioned migrations tracked in `PRAGMA user_version`.
+// Each migration runs in one transaction; a database newer than this code is refused rather than guessed at.
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: readonly string[] = [
+  // 1: everything the first release needs.
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE admin_tokens (
+    id TEXT PRIMARY KEY,
+    hash BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('root', 'issuer')),
+    issuer TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    file TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER,
+    revoked_at INTEGER
+  );
+
+  CREATE TABLE bundles (
+    version INTEGER PRIMARY KEY,
+    issued_at INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+  );
+
+  CREATE TABLE passes (
+    pass_id TEXT PRIMARY KEY,
+    revocation_id TEXT NOT NULL UNIQUE,
+    colour TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    kid TEXT NOT NULL REFERENCES signing_keys(kid),
+    status TEXT NOT NULL CHECK (status IN ('active', 'revoked', 'replaced')),
+    replaced_by TEXT,
+    revoked_at INTEGER
+  );
+  CREATE INDEX passes_issued ON passes(issued_at);
+
+  -- One row per revoked id and sequence step; a step may hold many ids.
+  CREATE TABLE revocation_log (
+    seq INTEGER NOT NULL,
+    revocation_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (seq, revocation_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE revocation_steps (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    count INTEGER NOT NULL
+  );
+  -- The current list (what a snapshot holds).
+  CREATE TABLE revoked (
+    revocation_id TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL,
+    seq INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE enrolments (
+    id TEXT PRIMARY KEY,
+    code_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    used_at INTEGER,
+    device_id TEXT,
+    revoked_at INTEGER
+  );
+
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    token_hash BLOB NOT NULL,
+    enrolled_at INTEGER NOT NULL,
+    token_rolled_at INTEGER,
+    revoked_at INTEGER,
+    last_seen_at INTEGER,
+    heartbeat TEXT,
+    heartbeat_at INTEGER,
+    counters TEXT
+  );
+
+  CREATE TABLE event_batches (
+    device_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body_hash BLOB NOT NULL,
+    received_at INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (device_id, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    colour TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    pass_hash TEXT,
+    direction TEXT,
+    opened INTEGER NOT NULL,
+    not_passed INTEGER NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX events_received ON events(received_at);
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    details TEXT
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class DatabaseVersionError extends Error {
+  override readonly name = 'DatabaseVersionError';
+}
+
+/** Open (creating if needed) and migrate the server database. */
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new DatabaseVersionError(
+      `database schema ${current} is newer than this server understands (${MIGRATIONS.length})`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    const sql = MIGRATIONS[v] as string;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+export function getMeta(db: Db, key: string): string | null {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value ?? null;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+    key,
+    value,
+  );
+}

@@ -1,0 +1,293 @@
+// Devices: enrolment with one-time codes, bearer tokens (hashed), roll and revoke, heartbeats, event batches.
+import { createHash } from 'node:crypto';
+import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
+import type { ServerCore } from './core.js';
+import { HttpError } from './errors.js';
+import { enrolmentCodeHash, newEnrolmentCode, newToken, normaliseEnrolmentCode, parseToken, randomId, secretMatches } from './secrets.js';
+
+export interface Heartbeat {
+  readonly versions: Record<string, string | number>;
+  readonly seq: number;
+  /** The device's clock, epoch seconds. */
+  readonly clock: number;
+  readonly counters: Record<string, number>;
+  /** Epoch seconds (device clock) of the device's last successful sync, when it knows one. */
+  readonly trustDataAt?: number | null | undefined;
+}
+
+export interface DeviceEvent {
+  readonly at: number;
+  readonly colour: string;
+  readonly reason: string;
+  readonly passHash: string | null;
+  readonly direction: 'in' | 'out' | null;
+  readonly opened: boolean;
+  readonly notPassed?: boolean | undefined;
+}
+
+export interface DeviceRecord {
+  readonly deviceId: string;
+  readonly name: string | null;
+  readonly status: 'active' | 'revoked';
+  readonly enrolledAt: number;
+  readonly tokenRolledAt: number | null;
+  readonly revokedAt: number | null;
+  readonly lastSeenAt: number | null;
+  readonly lastHeartbeatAt: number | null;
+  readonly heartbeat: Heartbeat | null;
+  /** Seconds the device clock was ahead (+) or behind (−) the server's at the last heartbeat. */
+  readonly clockDriftSeconds: number | null;
+  /** Age of the device's trust data at the last heartbeat, seconds. */
+  readonly dataAgeSeconds: number | null;
+  readonly counters: Record<string, number> | null;
+}
+
+export interface EnrolmentRecord {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly createdBy: string;
+  readonly usedAt: number | null;
+  readonly deviceId: string | null;
+  readonly revokedAt: number | null;
+  readonly status: 'open' | 'used' | 'expired' | 'revoked';
+}
+
+const TOUCH_SECONDS = 10;
+
+interface DeviceRow {
+  id: string;
+  name: string | null;
+  token_hash: Buffer;
+  enrolled_at: number;
+  token_rolled_at: number | null;
+  revoked_at: number | null;
+  last_seen_at: number | null;
+  heartbeat: string | null;
+  heartbeat_at: number | null;
+  counters: string | null;
+}
+
+interface StoredHeartbeat extends Heartbeat {
+  readonly serverTime: number;
+}
+
+function toDevice(r: DeviceRow): DeviceRecord {
+  const hb = r.heartbeat === null ? null : (JSON.parse(r.heartbeat) as StoredHeartbeat);
+  return {
+    deviceId: r.id,
+    name: r.name,
+    status: r.revoked_at === null ? 'active' : 'revoked',
+    enrolledAt: r.enrolled_at,
+    tokenRolledAt: r.token_rolled_at,
+    revokedAt: r.revoked_at,
+    lastSeenAt: r.last_seen_at,
+    lastHeartbeatAt: r.heartbeat_at,
+    heartbeat: hb && { versions: hb.versions, seq: hb.seq, clock: hb.clock, counters: hb.counters, trustDataAt: hb.trustDataAt ?? null },
+    clockDriftSeconds: hb ? Math.round((hb.clock - hb.serverTime) * 1000) / 1000 : null,
+    dataAgeSeconds: hb && typeof hb.trustDataAt === 'number' ? Math.max(0, Math.round(hb.clock - hb.trustDataAt)) : null,
+    counters: r.counters === null ? null : (JSON.parse(r.counters) as Record<string, number>),
+  };
+}
+
+export class DeviceService {
+  private readonly core: ServerCore;
+  private readonly tokenLookup;
+  private readonly touchStmt;
+  /** When last_seen_at was last written per device: polls write it at most every TOUCH_SECONDS. */
+  private readonly touched = new Map<string, number>();
+  /**
+   * Token hash and revocation per device, read once from SQLite. This service is the only writer of both
+   * columns and drops the entry whenever it changes them (roll, revoke).
+   */
+  private readonly authCache = new Map<string, { hash: Buffer; revoked: boolean }>();
+
+  constructor(core: ServerCore) {
+    this.core = core;
+    this.tokenLookup = core.db.prepare('SELECT token_hash, revoked_at FROM devices WHERE id = ?');
+    this.touchStmt = core.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');
+  }
+
+  createEnrolment(ttlSeconds: number, actor: string): { id: string; code: string; expiresAt: number } {
+    return this.core.change({}, (now) => {
+      const id = randomId(6);
+      const code = newEnrolmentCode();
+      const expiresAt = now + ttlSeconds;
+      this.core.db
+        .prepare('INSERT INTO enrolments (id, code_hash, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?)')
+        .run(id, enrolmentCodeHash(normaliseEnrolmentCode(code) as string), now, expiresAt, actor);
+      this.core.audit.record(now, actor, 'enrolment.create', id, { expiresAt });
+      return { id, code, expiresAt };
+    });
+  }
+
+  listEnrolments(): EnrolmentRecord[] {
+    const now = this.core.now();
+    const rows = this.core.db.prepare('SELECT * FROM enrolments ORDER BY created_at DESC, rowid DESC LIMIT 500').all() as {
+      id: string;
+      created_at: number;
+      expires_at: number;
+      created_by: string;
+      used_at: number | null;
+      device_id: string | null;
+      revoked_at: number | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      createdBy: r.created_by,
+      usedAt: r.used_at,
+      deviceId: r.device_id,
+      revokedAt: r.revoked_at,
+      status: r.used_at !== null ? 'used' : r.revoked_at !== null ? 'revoked' : r.expires_at <= now ? 'expired' : 'open',
+    }));
+  }
+
+  revokeEnrolment(id: string, actor: string): void {
+    this.core.change({}, (now) => {
+      const res = this.core.db.prepare('UPDATE enrolments SET revoked_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL').run(now, id);
+      if (res.changes === 0) {
+        const exists = this.core.db.prepare('SELECT 1 FROM enrolments WHERE id = ?').get(id);
+        throw new HttpError(exists ? 'ENROLMENT_USED' : 'ENROLMENT_NOT_FOUND');
+      }
+      this.core.audit.record(now, actor, 'enrolment.revoke', id);
+    });
+  }
+
+  /**
+   * Redeem a one-time code. Unknown code → 403 ENROLMENT_INVALID; already used → 409 ENROLMENT_USED;
+   * expired → 410 ENROLMENT_EXPIRED; revoked by an admin → 410 ENROLMENT_REVOKED.
+   */
+  enrol(codeText: string, name: string | null): { deviceId: string; token: string; rootPublicKey: string; rootFingerprint: string } {
+    const code = normaliseEnrolmentCode(codeText);
+    if (code === null) throw new HttpError('ENROLMENT_INVALID');
+    return this.core.change({}, (now) => {
+      const row = this.core.db.prepare('SELECT * FROM enrolments WHERE code_hash = ?').get(enrolmentCodeHash(code)) as
+        | { id: string; expires_at: number; used_at: number | null; revoked_at: number | null }
+        | undefined;
+      if (!row) throw new HttpError('ENROLMENT_INVALID');
+      if (row.used_at !== null) throw new HttpError('ENROLMENT_USED');
+      if (row.revoked_at !== null) throw new HttpError('ENROLMENT_REVOKED');
+      if (row.expires_at <= now) throw new HttpError('ENROLMENT_EXPIRED');
+      const deviceId = randomId(8);
+      const { token, hash } = newToken('dev', deviceId);
+      this.core.db.prepare('INSERT INTO devices (id, name, token_hash, enrolled_at) VALUES (?, ?, ?, ?)').run(deviceId, name, hash, now);
+      this.core.db.prepare('UPDATE enrolments SET used_at = ?, device_id = ? WHERE id = ?').run(now, deviceId, row.id);
+      this.core.audit.record(now, `enrolment:${row.id}`, 'device.enrol', deviceId, name === null ? null : { name });
+      const root = this.core.keys.root().publicKey;
+      return { deviceId, token, rootPublicKey: encodePublicKey(root), rootFingerprint: rootFingerprint(root) };
+    });
+  }
+
+  /** Check a device bearer token; returns the device id. Revoked device → 401 DEVICE_REVOKED. */
+  authenticate(token: string): string {
+    const parsed = parseToken(token, 'dev');
+    if (!parsed) throw new HttpError('TOKEN_INVALID');
+    let entry = this.authCache.get(parsed.id);
+    if (!entry) {
+      const row = this.tokenLookup.get(parsed.id) as { token_hash: Buffer; revoked_at: number | null } | undefined;
+      if (!row) throw new HttpError('TOKEN_INVALID');
+      entry = { hash: row.token_hash, revoked: row.revoked_at !== null };
+      if (this.authCache.size >= 10_000) this.authCache.clear();
+      this.authCache.set(parsed.id, entry);
+    }
+    if (!secretMatches(parsed.secret, entry.hash)) throw new HttpError('TOKEN_INVALID');
+    if (entry.revoked) throw new HttpError('DEVICE_REVOKED');
+    return parsed.id;
+  }
+
+  touch(deviceId: string): void {
+    const now = this.core.now();
+    if (now - (this.touched.get(deviceId) ?? -Infinity) < TOUCH_SECONDS) return;
+    this.touched.set(deviceId, now);
+    this.touchStmt.run(now, deviceId);
+  }
+
+  list(): DeviceRecord[] {
+    return (this.core.db.prepare('SELECT * FROM devices ORDER BY enrolled_at, rowid').all() as DeviceRow[]).map(toDevice);
+  }
+
+  get(deviceId: string): DeviceRecord {
+    const row = this.core.db.prepare('SELECT * FROM devices WHERE id = ?').get(deviceId) as DeviceRow | undefined;
+    if (!row) throw new HttpError('DEVICE_NOT_FOUND');
+    return toDevice(row);
+  }
+
+  /** New token for a device; the old one stops working at once. */
+  roll(deviceId: string, actor: string): { token: string } {
+    return this.core.change({}, (now) => {
+      const dev = this.get(deviceId);
+      if (dev.status !== 'active') throw new HttpError('DEVICE_NOT_ACTIVE');
+      const { token, hash } = newToken('dev', deviceId);
+      this.core.db.prepare('UPDATE devices SET token_hash = ?, token_rolled_at = ? WHERE id = ?').run(hash, now, deviceId);
+      this.authCache.delete(deviceId);
+      this.core.audit.record(now, actor, 'device.roll', deviceId);
+      return { token };
+    });
+  }
+
+  revoke(deviceId: string, actor: string): DeviceRecord {
+    return this.core.change({}, (now) => {
+      const dev = this.get(deviceId);
+      if (dev.status !== 'active') throw new HttpError('DEVICE_NOT_ACTIVE');
+      this.core.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(now, deviceId);
+      this.authCache.delete(deviceId);
+      this.core.audit.record(now, actor, 'device.revoke', deviceId);
+      return this.get(deviceId);
+    });
+  }
+
+  heartbeat(deviceId: string, hb: Heartbeat): { serverTime: number } {
+    const ms = this.core.clock();
+    const serverTime = ms / 1000;
+    const stored: StoredHeartbeat = { ...hb, serverTime };
+    this.core.db
+      .prepare('UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?')
+      .run(JSON.stringify(stored), Math.floor(serverTime), Math.floor(serverTime), JSON.stringify(hb.counters), deviceId);
+    return { serverTime };
+  }
+
+  /**
+   * Store a batch of events once per idempotency key. A replay with the same body is a no-op answered like the
+   * first time; the same key with a different body is 409 IDEMPOTENCY_CONFLICT.
+   */
+  events(
+    deviceId: string,
+    key: string,
+    body: { events: readonly DeviceEvent[]; counters?: Record<string, number> | undefined },
+    rawBody: string,
+  ): { accepted: number; duplicate: boolean } {
+    const bodyHash = createHash('sha256').update(rawBody).digest();
+    return this.core.change({}, (now) => {
+      const prior = this.core.db.prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?').get(deviceId, key) as
+        | { body_hash: Buffer; count: number }
+        | undefined;
+      if (prior) {
+        if (!prior.body_hash.equals(bodyHash)) throw new HttpError('IDEMPOTENCY_CONFLICT');
+        return { accepted: prior.count, duplicate: true };
+      }
+      const ins = this.core.db.prepare(
+        'INSERT INTO events (device_id, at, colour, reason, pass_hash, direction, opened, not_passed, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const e of body.events) {
+        ins.run(deviceId, e.at, e.colour, e.reason, e.passHash, e.direction, e.opened ? 1 : 0, e.notPassed ? 1 : 0, now);
+      }
+      this.core.db
+        .prepare('INSERT INTO event_batches (device_id, key, body_hash, received_at, count) VALUES (?, ?, ?, ?, ?)')
+        .run(deviceId, key, bodyHash, now, body.events.length);
+      if (body.counters) this.core.db.prepare('UPDATE devices SET counters = ? WHERE id = ?').run(JSON.stringify(body.counters), deviceId);
+      const cutoff = now - this.core.config.events.retentionSeconds;
+      this.core.db.prepare('DELETE FROM events WHERE received_at < ?').run(cutoff);
+      this.core.db.prepare('DELETE FROM event_batches WHERE received_at < ?').run(cutoff);
+      return { accepted: body.events.length, duplicate: false };
+    });
+  }
+
+  /** Event counts per device and verdict reason within the retention window (no pass data). */
+  eventSummary(): { deviceId: string; colour: string; reason: string; count: number }[] {
+    return this.core.db
+      .prepare('SELECT device_id AS deviceId, colour, reason, COUNT(*) AS count FROM events GROUP BY device_id, colour, reason ORDER BY device_id, count DESC')
+      .all() as { deviceId: string; colour: string; reason: string; count: number }[];
+  }
+}

@@ -1,0 +1,97 @@
+// /api/admin/{keys,policy,enrolments,devices,audit,status}: the rest of the admin area.
+import { Hono } from 'hono';
+import { rootFingerprint } from '../../protocol/index.js';
+import { HttpError } from '../errors.js';
+import { qrSvg } from '../qr.js';
+import type { PolicySettings } from '../trust.js';
+import { param, readJson, type AppContext, type AppEnv, type Services } from './env.js';
+import { auditQuery, enrolmentSchema, idSchema, policySchema, rotateSchema } from './schemas.js';
+
+/** The enrolment URI a device (or its QR scanner) reads: server URL, one-time code, root key fingerprint. */
+export function enrolmentUri(serverUrl: string, code: string, fingerprint: string): string {
+  const q = new URLSearchParams({ u: serverUrl, c: code, fp: fingerprint });
+  return `gatecode-enrol:?${q.toString()}`;
+}
+
+function serverUrl(c: AppContext, s: Services): string {
+  return s.core.config.publicUrl?.replace(/\/+$/, '') ?? new URL(c.req.url).origin;
+}
+
+export function adminOpsRoutes(s: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get('/status', (c) => {
+    const bundle = s.core.trust.current();
+    const root = s.core.keys.root();
+    return c.json({
+      serverTime: s.core.clock() / 1000,
+      bundleVersion: bundle.version,
+      revocationSeq: s.core.revocations.seq(),
+      revocationFloor: s.core.revocations.floor(),
+      rootKid: root.kid,
+      rootFingerprint: rootFingerprint(root.publicKey),
+      activeIssuerKid: s.core.keys.activeIssuer().kid,
+      sunset: bundle.bundle.sunset,
+    });
+  });
+
+  app.get('/keys', (c) => c.json({ root: s.core.keys.root().kid, issuers: s.core.trust.current().bundle.issuers }));
+
+  app.post('/keys/rotate', async (c) => {
+    const { revokeOld } = await readJson(c, rotateSchema, { optional: true });
+    const out = s.core.change({ bundle: true }, (now) => {
+      const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
+      s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
+      return r;
+    });
+    return c.json({ kid: out.kid, previous: out.previous, bundleVersion: s.core.trust.current().version }, 201);
+  });
+
+  app.get('/policy', (c) => c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version }));
+
+  app.put('/policy', async (c) => {
+    const body = await readJson(c, policySchema);
+    s.core.change({ bundle: true }, (now) => {
+      const cur = s.core.trust.policy();
+      const next: PolicySettings = {
+        actions: { ...cur.actions, ...body.actions },
+        maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
+        sunset: body.sunset ?? cur.sunset,
+      };
+      s.core.trust.setPolicy(next);
+      s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
+    });
+    return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
+  });
+
+  app.post('/enrolments', async (c) => {
+    const body = await readJson(c, enrolmentSchema, { optional: true });
+    const { defaultTtlSeconds, maxTtlSeconds } = s.core.config.enrolment;
+    const ttl = body.ttlSeconds ?? defaultTtlSeconds;
+    if (ttl > maxTtlSeconds) throw new HttpError('VALIDATION_FAILED', { detail: 'ttlSeconds' });
+    const { id, code, expiresAt } = s.devices.createEnrolment(ttl, c.get('actor'));
+    const uri = enrolmentUri(serverUrl(c, s), code, rootFingerprint(s.core.keys.root().publicKey));
+    return c.json({ id, code, expiresAt, enrolmentUri: uri, qrSvg: await qrSvg(uri) }, 201);
+  });
+
+  app.get('/enrolments', (c) => c.json({ enrolments: s.devices.listEnrolments() }));
+
+  app.post('/enrolments/:id/revoke', (c) => {
+    s.devices.revokeEnrolment(param(c.req.param('id'), idSchema), c.get('actor'));
+    return c.json({ ok: true });
+  });
+
+  app.get('/devices', (c) => c.json({ devices: s.devices.list() }));
+  app.get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }));
+  app.post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))));
+  app.post('/devices/:id/revoke', (c) => c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }));
+
+  app.get('/events/summary', (c) => c.json({ summary: s.devices.eventSummary() }));
+
+  app.get('/audit', (c) => {
+    const q = param(c.req.query(), auditQuery);
+    return c.json({ entries: s.core.audit.list(q) });
+  });
+
+  return app;
+}

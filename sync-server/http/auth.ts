@@ -1,0 +1,28 @@
+// Authentication middleware for the admin and device areas, with the per-token rate limit.
+import type { MiddlewareHandler } from 'hono';
+import { HttpError } from '../errors.js';
+import { bearer, type AppEnv, type Services } from './env.js';
+
+function limitToken(s: Services, key: string): void {
+  const wait = s.limits.perToken.take(key);
+  if (wait > 0) throw new HttpError('RATE_LIMITED', { retryAfter: wait });
+}
+
+export function adminAuth(s: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const actor = s.admins.authenticate(bearer(c));
+    limitToken(s, actor);
+    c.set('actor', actor);
+    await next();
+  };
+}
+
+export function deviceAuth(s: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const deviceId = s.devices.authenticate(bearer(c));
+    limitToken(s, `device:${deviceId}`);
+    s.devices.touch(deviceId);
+    c.set('deviceId', deviceId);
+    await next();
+  };
+}

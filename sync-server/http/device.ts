@@ -1,0 +1,79 @@
+// /api/device: enrol (no token), then bundle, revocations, events and heartbeat with the device token.
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { HttpError } from '../errors.js';
+import { deviceAuth } from './auth.js';
+import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
+import { enrolSchema, eventsSchema, heartbeatSchema, idempotencyKeySchema, sinceQuery } from './schemas.js';
+
+const COSE = 'application/cose';
+
+/** True when If-None-Match names `etag` (or `*`). */
+function notModified(c: Context, etag: string): boolean {
+  const inm = c.req.header('if-none-match');
+  if (!inm) return false;
+  return inm.split(',').some((t) => {
+    const v = t.trim().replace(/^W\//, '');
+    return v === etag || v === '*';
+  });
+}
+
+export function deviceRoutes(s: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.post('/enrol', async (c) => {
+    const wait = s.limits.enrolPerAddress.take(clientAddress(c, s.core.config.trustProxy));
+    if (wait > 0) throw new HttpError('RATE_LIMITED', { retryAfter: wait });
+    const body = await readJson(c, enrolSchema);
+    return c.json(s.devices.enrol(body.code, body.name ?? null), 201);
+  });
+
+  const auth = deviceAuth(s);
+
+  app.get('/bundle', auth, (c) => {
+    const b = s.core.trust.current();
+    c.header('ETag', b.etag);
+    c.header('Cache-Control', 'no-cache');
+    c.header('Gatecode-Bundle-Version', String(b.version));
+    if (notModified(c, b.etag)) return c.body(null, 304);
+    return c.body(b.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
+  });
+
+  // 304 when `since` is the current sequence or If-None-Match names this exact artefact; a delta since → current
+  // when since ≥ the compaction floor; a snapshot when since is missing or below it; 409 when since is ahead.
+  app.get('/revocations', auth, (c) => {
+    const { since } = param(c.req.query(), sinceQuery);
+    const seq = s.core.revocations.seq();
+    c.header('Cache-Control', 'no-cache');
+    c.header('Gatecode-Revocation-Seq', String(seq));
+    if (since !== undefined && since > seq) throw new HttpError('SEQUENCE_AHEAD');
+    if (since === seq) return c.body(null, 304);
+    const art = s.core.revocations.artefact(since ?? null, s.core.now());
+    const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.fromSeq}-${art.toSeq}"`;
+    c.header('ETag', etag);
+    c.header('Gatecode-Revocation-Kind', art.kind);
+    if (notModified(c, etag)) return c.body(null, 304);
+    return c.body(art.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
+  });
+
+  app.post('/events', auth, async (c) => {
+    const key = c.req.header('idempotency-key');
+    if (key === undefined) throw new HttpError('IDEMPOTENCY_KEY_REQUIRED');
+    param(key, idempotencyKeySchema);
+    const body = await readJson(c, eventsSchema(s.core.config.events.maxBatch));
+    const out = s.devices.events(c.get('deviceId'), key, body, c.get('rawBody'));
+    return c.json(out, out.duplicate ? 200 : 201);
+  });
+
+  app.post('/heartbeat', auth, async (c) => {
+    const body = await readJson(c, heartbeatSchema);
+    const { serverTime } = s.devices.heartbeat(c.get('deviceId'), body);
+    return c.json({
+      serverTime,
+      bundleVersion: s.core.trust.current().version,
+      revocationSeq: s.core.revocations.seq(),
+    });
+  });
+
+  return app;
+}

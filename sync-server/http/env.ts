@@ -1,0 +1,87 @@
+// Shared types and helpers of the HTTP layer.
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { AdminTokens } from '../admins.js';
+import type { ServerCore } from '../core.js';
+import type { DeviceService } from '../devices.js';
+import { HttpError } from '../errors.js';
+import type { PassService } from '../passes.js';
+import type { RateLimiter } from '../rate-limit.js';
+
+export interface Services {
+  readonly core: ServerCore;
+  readonly passes: PassService;
+  readonly devices: DeviceService;
+  readonly admins: AdminTokens;
+  readonly limits: {
+    readonly perAddress: RateLimiter;
+    readonly perToken: RateLimiter;
+    readonly enrolPerAddress: RateLimiter;
+  };
+}
+
+export interface AppEnv {
+  Variables: {
+    /** Admin token id (`admin:<id>`), set by the admin auth middleware. */
+    actor: string;
+    /** Device id, set by the device auth middleware. */
+    deviceId: string;
+    /** The raw request body as read by `readJson`. */
+    rawBody: string;
+  };
+}
+
+export type AppContext = Context<AppEnv>;
+
+/** Client address: the socket's peer, or the first X-Forwarded-For entry when trustProxy is set. */
+export function clientAddress(c: Context, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = c.req.header('x-forwarded-for');
+    const first = xff?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'local';
+}
+
+/**
+ * Read and validate a JSON body. Malformed JSON → 400 BAD_JSON; schema failure → 400 VALIDATION_FAILED; not
+ * declared as JSON → 415. With `optional`, an empty body counts as `{}` whatever its content type.
+ */
+export async function readJson<S extends z.ZodType>(c: AppContext, schema: S, opts: { optional?: boolean } = {}): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  c.set('rawBody', text);
+  if (opts.optional && text.trim() === '') return parseWith(schema, {});
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HttpError('BAD_JSON');
+  }
+  return parseWith(schema, value);
+}
+
+function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new HttpError('VALIDATION_FAILED', { detail: first ? first.path.join('.') || '(body)' : undefined });
+  }
+  return parsed.data;
+}
+
+/** Validate path or query parameters. */
+export function param<S extends z.ZodType>(value: unknown, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError('VALIDATION_FAILED');
+  return parsed.data;
+}
+
+export function bearer(c: Context): string {
+  const h = c.req.header('authorization');
+  const m = h ? /^Bearer ([^\s]+)$/i.exec(h) : null;
+  if (!m) throw new HttpError('UNAUTHORIZED');
+  return m[1] as string;
+}

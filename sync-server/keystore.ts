@@ -1,0 +1,143 @@
+// The server's signing keys: the deployment root (signs bundles and revocation lists) and the issuer keys
+// (sign passes). Private keys live in files (0600) in `<dataDir>/keys/` or where the config points; the
+// database holds which keys exist, their role and their life (created, retired, revoked).
+import fs from 'node:fs';
+import path from 'node:path';
+import { encodePublicKey, generateSigningKey, type SigningKey } from '../protocol/index.js';
+import { readPrivateKeyFile, writePrivateKeyFile, writePublicKeyFile } from './keyfiles.js';
+import type { Db } from './db.js';
+
+export interface IssuerKeyRow {
+  kid: string;
+  issuer: string;
+  publicKey: string;
+  file: string;
+  createdAt: number;
+  retiredAt: number | null;
+  revokedAt: number | null;
+}
+
+interface KeyRowDb {
+  kid: string;
+  issuer: string;
+  public_key: string;
+  file: string;
+  created_at: number;
+  retired_at: number | null;
+  revoked_at: number | null;
+}
+
+const toRow = (r: KeyRowDb): IssuerKeyRow => ({
+  kid: r.kid,
+  issuer: r.issuer,
+  publicKey: r.public_key,
+  file: r.file,
+  createdAt: r.created_at,
+  retiredAt: r.retired_at,
+  revokedAt: r.revoked_at,
+});
+
+export class KeyStore {
+  private readonly db: Db;
+  private readonly keysDir: string;
+  private readonly loaded = new Map<string, SigningKey>();
+  private rootKey: SigningKey | null = null;
+
+  constructor(db: Db, keysDir: string) {
+    this.db = db;
+    this.keysDir = keysDir;
+  }
+
+  /**
+   * Load the keys on start; on first start, take the configured key files or generate new ones.
+   * Returns true when keys were created here.
+   */
+  init(opts: { issuer: string; rootFile: string | null; issuerFile: string | null; now: number }): boolean {
+    fs.mkdirSync(this.keysDir, { recursive: true, mode: 0o700 });
+    const haveRoot = this.db.prepare("SELECT kid FROM signing_keys WHERE role = 'root'").get() as { kid: string } | undefined;
+    let created = false;
+    if (!haveRoot) {
+      const root = opts.rootFile ? readPrivateKeyFile(opts.rootFile) : this.generate('root', opts.issuer);
+      const file = opts.rootFile ?? this.fileFor('root', root);
+      this.insert(root, 'root', file, opts.now);
+      created = opts.rootFile === null;
+    }
+    const haveIssuer = this.db.prepare("SELECT kid FROM signing_keys WHERE role = 'issuer'").get();
+    if (!haveIssuer) {
+      const key = opts.issuerFile ? readPrivateKeyFile(opts.issuerFile) : this.generate('issuer', opts.issuer);
+      const file = opts.issuerFile ?? this.fileFor('issuer', key);
+      this.insert(key, 'issuer', file, opts.now);
+      created ||= opts.issuerFile === null;
+    }
+    const rootRow = this.db.prepare("SELECT file FROM signing_keys WHERE role = 'root'").get() as { file: string };
+    this.rootKey = readPrivateKeyFile(rootRow.file);
+    return created;
+  }
+
+  root(): SigningKey {
+    if (!this.rootKey) throw new Error('key store not initialised');
+    return this.rootKey;
+  }
+
+  /** The issuer key new passes are signed with. */
+  activeIssuer(): SigningKey {
+    const row = this.db
+      .prepare("SELECT kid FROM signing_keys WHERE role = 'issuer' AND retired_at IS NULL AND revoked_at IS NULL ORDER BY rowid DESC LIMIT 1")
+      .get() as { kid: string } | undefined;
+    if (!row) throw new Error('no active issuer key');
+    return this.issuerKey(row.kid);
+  }
+
+  /** An issuer key by kid (to re-render a pass it signed); null when unknown or its file is gone. */
+  issuerKey(kid: string): SigningKey {
+    const cached = this.loaded.get(kid);
+    if (cached) return cached;
+    const row = this.db.prepare("SELECT file FROM signing_keys WHERE role = 'issuer' AND kid = ?").get(kid) as
+      | { file: string }
+      | undefined;
+    if (!row) throw new Error(`unknown issuer key ${kid}`);
+    const key = readPrivateKeyFile(row.file);
+    this.loaded.set(kid, key);
+    return key;
+  }
+
+  issuerRows(): IssuerKeyRow[] {
+    return (this.db.prepare("SELECT * FROM signing_keys WHERE role = 'issuer' ORDER BY rowid").all() as KeyRowDb[]).map(toRow);
+  }
+
+  /**
+   * Make a new issuer key the active one. The old key is retired (still valid for the passes it signed, until
+   * they expire) or, when `revokeOld`, revoked (every pass it signed stops verifying). Call inside a transaction
+   * with the bundle rebuild; the key file is written first so a crash never leaves a row without its file.
+   */
+  rotate(opts: { issuer: string; now: number; revokeOld: boolean }): { kid: string; previous: string[] } {
+    const previous = this.db
+      .prepare("SELECT kid FROM signing_keys WHERE role = 'issuer' AND retired_at IS NULL AND revoked_at IS NULL")
+      .all() as { kid: string }[];
+    const key = this.generate('issuer', opts.issuer);
+    const col = opts.revokeOld ? 'revoked_at' : 'retired_at';
+    const mark = this.db.prepare(`UPDATE signing_keys SET ${col} = ?, retired_at = COALESCE(retired_at, ?) WHERE kid = ?`);
+    for (const p of previous) mark.run(opts.now, opts.now, p.kid);
+    this.insert(key, 'issuer', this.fileFor('issuer', key), opts.now);
+    return { kid: key.kid, previous: previous.map((p) => p.kid) };
+  }
+
+  private generate(role: 'root' | 'issuer', issuer: string): SigningKey {
+    const key = generateSigningKey(issuer);
+    const file = this.fileFor(role, key);
+    writePrivateKeyFile(file, key);
+    writePublicKeyFile(file.replace(/\.key$/, '.pub'), key.publicKey);
+    return key;
+  }
+
+  private fileFor(role: 'root' | 'issuer', key: SigningKey): string {
+    return path.join(this.keysDir, role === 'root' ? 'root.key' : `issuer-${key.kid}.key`);
+  }
+
+  private insert(key: SigningKey, role: 'root' | 'issuer', file: string, now: number): void {
+    this.db
+      .prepare('INSERT INTO signing_keys (kid, role, issuer, public_key, file, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(key.kid, role, key.issuer, encodePublicKey(key.publicKey), path.resolve(file), now);
+    if (role === 'issuer') this.loaded.set(key.kid, key);
+  }
+}

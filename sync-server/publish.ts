@@ -1,0 +1,86 @@
+// The publish directory: every signed artefact a device downloads, as plain files, so any static host can
+// serve them. Written after every change, each file to a temp name and renamed, index.json last.
+//
+//   bundle.cose                        the newest signed trust bundle
+//   revocations/snapshot.cose          the whole current revocation list (kind snapshot, 0 → seq)
+//   revocations/delta-<from>-<to>.cose one file per retained step (to = from + 1)
+//   index.json                         { bundleVersion, revocationSeq, floor, snapshot, deltas[], updatedAt }
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RevocationLog } from './revocation-log.js';
+import type { TrustState } from './trust.js';
+
+export interface PublishIndex {
+  readonly format: 1;
+  readonly updatedAt: number;
+  readonly bundleVersion: number;
+  readonly bundle: string;
+  readonly revocationSeq: number;
+  readonly floor: number;
+  readonly snapshot: string;
+  readonly deltas: readonly { from: number; to: number; file: string }[];
+}
+
+export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export class Publisher {
+  private readonly dir: string;
+  /** Step files written by this process; files left by an earlier run are rewritten once, not trusted. */
+  private readonly written = new Set<string>();
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  publish(trust: TrustState, revocations: RevocationLog, now: number): PublishIndex {
+    const revDir = path.join(this.dir, 'revocations');
+    fs.mkdirSync(revDir, { recursive: true });
+    const bundle = trust.current();
+    writeFileAtomic(path.join(this.dir, 'bundle.cose'), bundle.bytes);
+
+    const snapshot = revocations.artefact(null, now);
+    writeFileAtomic(path.join(revDir, 'snapshot.cose'), snapshot.bytes);
+
+    const deltas: { from: number; to: number; file: string }[] = [];
+    const keep = new Set<string>(['snapshot.cose']);
+    for (const seq of revocations.steps()) {
+      const name = `delta-${seq - 1}-${seq}.cose`;
+      const file = path.join(revDir, name);
+      // A step never changes once written; only new steps are signed and written.
+      if (!this.written.has(name)) {
+        writeFileAtomic(file, revocations.stepDelta(seq, now).bytes);
+        this.written.add(name);
+      }
+      keep.add(name);
+      deltas.push({ from: seq - 1, to: seq, file: `revocations/${name}` });
+    }
+    for (const name of fs.readdirSync(revDir)) {
+      if (keep.has(name)) continue;
+      fs.rmSync(path.join(revDir, name), { force: true });
+      this.written.delete(name);
+    }
+
+    const index: PublishIndex = {
+      format: 1,
+      updatedAt: now,
+      bundleVersion: bundle.version,
+      bundle: 'bundle.cose',
+      revocationSeq: snapshot.toSeq,
+      floor: revocations.floor(),
+      snapshot: 'revocations/snapshot.cose',
+      deltas,
+    };
+    writeFileAtomic(path.join(this.dir, 'index.json'), JSON.stringify(index, null, 2) + '\n');
+    return index;
+  }
+}

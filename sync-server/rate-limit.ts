@@ -1,0 +1,54 @@
+// Token buckets keyed by client address or token id, with an injected clock (milliseconds).
+// Memory is bounded: when the map is full, the least recently used bucket goes first (a refilled bucket
+// is the same as a missing one, so nothing is lost by dropping idle ones).
+
+export interface BucketSpec {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly spec: BucketSpec;
+  private readonly now: () => number;
+  private readonly maxKeys: number;
+
+  constructor(spec: BucketSpec, now: () => number, maxKeys = 10_000) {
+    this.spec = spec;
+    this.now = now;
+    this.maxKeys = maxKeys;
+  }
+
+  /** Take one token for `key`. Returns 0 when allowed, else the seconds until a token is available. */
+  take(key: string): number {
+    const now = this.now();
+    let b = this.buckets.get(key);
+    if (b) {
+      this.buckets.delete(key); // re-inserted below: keeps Map order = recency
+      const refill = ((now - b.at) / 1000) * this.spec.ratePerSecond;
+      b.tokens = Math.min(this.spec.burst, b.tokens + Math.max(0, refill));
+      b.at = now;
+    } else {
+      b = { tokens: this.spec.burst, at: now };
+      if (this.buckets.size >= this.maxKeys) {
+        const oldest = this.buckets.keys().next().value;
+        if (oldest !== undefined) this.buckets.delete(oldest);
+      }
+    }
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / this.spec.ratePerSecond));
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}

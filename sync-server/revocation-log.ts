@@ -1,0 +1,148 @@
+// The revocation list as a sequence of steps. Each change (one revoke, one colour change, one bulk revoke)
+// is one step: seq rises by one and the step holds the ids it added. A device at sequence N asks for the
+// delta N → current; when N is below the compaction floor it gets a snapshot of the whole current list.
+//
+// Compaction rule: after each change, steps beyond the newest `keepSteps`, and steps older than `keepSeconds`,
+// are dropped from the log; the floor becomes the newest dropped seq (so `since >= floor` still gets a delta).
+// Entries leave the current list one day after the pass they name expires (devices purge them at expiry).
+import { signRevocations, type RevocationDelta, type RevokedEntry } from '../protocol/index.js';
+import { getMeta, setMeta, type Db } from './db.js';
+import type { KeyStore } from './keystore.js';
+import { etagFor } from './trust.js';
+
+/** Seconds after a pass's expiry that its revocation stays on the server's list. */
+export const EXPIRED_GRACE_SECONDS = 86_400;
+
+export interface SignedRevocations {
+  readonly kind: 'delta' | 'snapshot';
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  readonly count: number;
+  readonly bytes: Uint8Array;
+  readonly etag: string;
+}
+
+export interface CompactionRule {
+  readonly keepSteps: number;
+  readonly keepSeconds: number;
+}
+
+const CACHE_BYTES = 32 * 1024 * 1024;
+
+export class RevocationLog {
+  private readonly db: Db;
+  private readonly keys: KeyStore;
+  private readonly cache = new Map<string, SignedRevocations>();
+  private cacheBytes = 0;
+
+  constructor(db: Db, keys: KeyStore) {
+    this.db = db;
+    this.keys = keys;
+  }
+
+  seq(): number {
+    return Number(getMeta(this.db, 'revocation_seq') ?? '0');
+  }
+
+  /** Deltas are served for `since >= floor`; below it a device gets a snapshot. */
+  floor(): number {
+    return Number(getMeta(this.db, 'revocation_floor') ?? '0');
+  }
+
+  /** Record one step adding `entries` (ids already on the list are skipped). Returns the new seq. */
+  addStep(entries: readonly RevokedEntry[], now: number): number {
+    const seq = this.seq() + 1;
+    const log = this.db.prepare('INSERT OR IGNORE INTO revocation_log (seq, revocation_id, expires_at) VALUES (?, ?, ?)');
+    const cur = this.db.prepare('INSERT OR IGNORE INTO revoked (revocation_id, expires_at, seq) VALUES (?, ?, ?)');
+    let count = 0;
+    for (const e of entries) {
+      if (cur.run(e.revocationId, e.expiresAt, seq).changes === 0) continue;
+      log.run(seq, e.revocationId, e.expiresAt);
+      count++;
+    }
+    this.db.prepare('INSERT INTO revocation_steps (seq, at, count) VALUES (?, ?, ?)').run(seq, now, count);
+    setMeta(this.db, 'revocation_seq', String(seq));
+    return seq;
+  }
+
+  /** Apply the compaction rule; returns the new floor. Call inside the changing transaction. */
+  compact(now: number, rule: CompactionRule): number {
+    const seq = this.seq();
+    const byCount = seq - rule.keepSteps;
+    const byAge = this.db.prepare('SELECT MAX(seq) AS s FROM revocation_steps WHERE at < ?').get(now - rule.keepSeconds) as {
+      s: number | null;
+    };
+    const floor = Math.max(this.floor(), byCount, byAge.s ?? 0);
+    if (floor > this.floor()) {
+      this.db.prepare('DELETE FROM revocation_log WHERE seq <= ?').run(floor);
+      this.db.prepare('DELETE FROM revocation_steps WHERE seq <= ?').run(floor);
+      setMeta(this.db, 'revocation_floor', String(floor));
+    }
+    this.db.prepare('DELETE FROM revoked WHERE expires_at < ?').run(now - EXPIRED_GRACE_SECONDS);
+    return floor;
+  }
+
+  /** Sequence numbers of the steps still held as deltas, oldest first. */
+  steps(): number[] {
+    return (this.db.prepare('SELECT seq FROM revocation_steps ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
+  }
+
+  /**
+   * The signed artefact for a device at `since`: a delta since → current, or a snapshot when `since` is null or
+   * below the floor. The caller handles `since === current` (nothing to send) and `since > current`.
+   */
+  artefact(since: number | null, now: number): SignedRevocations {
+    const toSeq = this.seq();
+    const snapshot = since === null || since < this.floor();
+    const fromSeq = snapshot ? 0 : since;
+    const key = `${snapshot ? 's' : 'd'}:${fromSeq}:${toSeq}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const added = snapshot
+      ? (this.db.prepare('SELECT revocation_id, expires_at FROM revoked ORDER BY seq, revocation_id').all() as Row[])
+      : (this.db
+          .prepare('SELECT revocation_id, expires_at FROM revocation_log WHERE seq > ? AND seq <= ? ORDER BY seq, revocation_id')
+          .all(fromSeq, toSeq) as Row[]);
+    return this.remember(key, this.sign(snapshot ? 'snapshot' : 'delta', fromSeq, toSeq, added, now));
+  }
+
+  /** The one-step delta `seq - 1 → seq` (for the publish dir). */
+  stepDelta(seq: number, now: number): SignedRevocations {
+    const key = `d:${seq - 1}:${seq}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const added = this.db
+      .prepare('SELECT revocation_id, expires_at FROM revocation_log WHERE seq = ? ORDER BY revocation_id')
+      .all(seq) as Row[];
+    return this.remember(key, this.sign('delta', seq - 1, seq, added, now));
+  }
+
+  private sign(kind: 'delta' | 'snapshot', fromSeq: number, toSeq: number, rows: Row[], now: number): SignedRevocations {
+    const delta: RevocationDelta = {
+      kind,
+      fromSeq,
+      toSeq,
+      issuedAt: now,
+      added: rows.map((r) => ({ revocationId: r.revocation_id, expiresAt: r.expires_at })),
+      removed: [],
+    };
+    const bytes = signRevocations(delta, this.keys.root());
+    return { kind, fromSeq, toSeq, count: rows.length, bytes, etag: etagFor(bytes) };
+  }
+
+  private remember(key: string, value: SignedRevocations): SignedRevocations {
+    this.cache.set(key, value);
+    this.cacheBytes += value.bytes.length;
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= CACHE_BYTES || this.cache.size <= 1) break;
+      this.cache.delete(k);
+      this.cacheBytes -= v.bytes.length;
+    }
+    return value;
+  }
+}
+
+interface Row {
+  revocation_id: string;
+  expires_at: number;
+}

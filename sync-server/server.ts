@@ -1,0 +1,114 @@
+// Start and stop the sync server: open the data dir (keys, admin token, database), build the app, listen.
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import { AdminTokens } from './admins.js';
+import type { ServerConfig } from './config.js';
+import { ServerCore, type Clock } from './core.js';
+import { DeviceService } from './devices.js';
+import { createApp } from './http/app.js';
+import type { Services } from './http/env.js';
+import { PassService } from './passes.js';
+import { RateLimiter } from './rate-limit.js';
+
+export interface OpenedServer {
+  readonly services: Services;
+  readonly tokenFile: string;
+  /** Set on first start only: the admin token id that was written to tokenFile. */
+  readonly createdAdminToken: string | null;
+  readonly createdKeys: boolean;
+}
+
+export interface OpenOptions {
+  readonly log?: Logger;
+  readonly clock?: Clock;
+  /** Revoke every admin token and write a new one to admin.token (a lost or leaked token). */
+  readonly newAdminToken?: boolean;
+}
+
+/** Open the data dir and everything in it; first start creates keys, policy, bundle and the admin token. */
+export function openServer(config: ServerConfig, opts: OpenOptions = {}): OpenedServer {
+  const log = opts.log ?? pino({ level: 'silent' });
+  const clock = opts.clock ?? Date.now;
+  const core = new ServerCore({ config, log, ...(opts.clock ? { clock } : {}) });
+  try {
+    const { createdKeys } = core.init();
+    const admins = new AdminTokens(core.db);
+    const tokenFile = path.join(config.dataDir, 'admin.token');
+    let createdAdminToken: string | null = null;
+    if (opts.newAdminToken) {
+      const revoked = admins.revokeAll(core.now());
+      if (revoked > 0) core.audit.record(core.now(), 'server', 'admin-token.revoke-all', null, { count: revoked });
+    }
+    if (admins.count() === 0) {
+      createdAdminToken = admins.create(tokenFile, core.now()).id;
+      core.audit.record(core.now(), 'server', 'admin-token.create', createdAdminToken);
+    }
+    const services: Services = {
+      core,
+      passes: new PassService(core),
+      devices: new DeviceService(core),
+      admins,
+      limits: {
+        perAddress: new RateLimiter(config.rateLimit.perAddress, clock),
+        perToken: new RateLimiter(config.rateLimit.perToken, clock),
+        enrolPerAddress: new RateLimiter(config.rateLimit.enrolPerAddress, clock),
+      },
+    };
+    return { services, tokenFile, createdAdminToken, createdKeys };
+  } catch (err) {
+    core.close();
+    throw err;
+  }
+}
+
+export interface RunningServer extends OpenedServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stop accepting, finish open requests (up to `graceMs`), close the database. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(
+  config: ServerConfig,
+  opts: OpenOptions & { adminPageDir?: string } = {},
+): Promise<RunningServer> {
+  const opened = openServer(config, opts);
+  const { core } = opened.services;
+  let ready = false;
+  const app = createApp(opened.services, { ready: () => ready, ...(opts.adminPageDir ? { adminPageDir: opts.adminPageDir } : {}) });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (err) {
+    core.close();
+    throw err;
+  }
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  ready = true;
+
+  let closing: Promise<void> | null = null;
+  const close = (graceMs = 5000): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      ready = false;
+      const timer = setTimeout(() => {
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }, graceMs);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        core.close();
+        resolve();
+      });
+      (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    });
+    return closing;
+  };
+  return { ...opened, url, port: addr.port, close };
+}

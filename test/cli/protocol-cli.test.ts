@@ -1,0 +1,120 @@
+// The protocol commands as a user runs them: real `node bin/gatecode.js` processes, real files in a temp dir.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import jsQRModule from 'jsqr';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/gatecode.js');
+// jsqr is CommonJS: depending on the loader the function is the default export or wrapped once more in `default`.
+type JsQR = (data: Uint8ClampedArray, width: number, height: number, options: { inversionAttempts: 'dontInvert' }) => { data: string } | null;
+const wrapped = jsQRModule as unknown as JsQR | { default: JsQR };
+const jsQR: JsQR = typeof wrapped === 'function' ? wrapped : wrapped.default;
+let dir: string;
+
+function gatecode(args: string[], input?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+const f = (name: string): string => path.join(dir, name);
+let pass = '';
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+  expect(gatecode(['keys', 'init', '--dir', f('keys'), '--issuer', 'acme-events']).code).toBe(0);
+  const b = gatecode(['bundle', 'create', '--root-key', f('keys/root.key'), '--issuer-key', f('keys/issuer.key'), '--max-offline', '48h', '--sunset', '2027-06-01T00:00:00Z', '--now', '2026-11-01T00:00:00Z', '--out', f('bundle.cose')]);
+  expect(b.code, b.err).toBe(0);
+  const p = gatecode(['pass', 'issue', '--issuer-key', f('keys/issuer.key'), '--colour', 'green', '--valid-for', '30d', '--scope', 'north-gate,south-gate', '--now', '2026-11-02T00:00:00Z', '--png', f('pass.png'), '--svg', f('pass.svg')]);
+  expect(p.code, p.err).toBe(0);
+  pass = p.out.trim();
+}, 120_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gatecode keys / bundle / pass / revocations', () => {
+  it('keys init writes a 0600 root and issuer key with public keys beside them, and never overwrites', () => {
+    expect(statSync(f('keys/root.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(f('keys/issuer.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(f('keys/root.pub'), 'utf8')).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    const again = gatecode(['keys', 'init', '--dir', f('keys')]);
+    expect(again.code).toBe(2);
+    expect(again.err.trim().split('\n')).toHaveLength(1);
+    expect(again.err).toContain('already exists');
+  });
+
+  it('pass issue prints GC1: text under 400 characters and writes a QR code that decodes to it', async () => {
+    expect(pass).toMatch(/^GC1:[0-9A-Z $%*+\-./:]+$/);
+    expect(pass.length).toBeLessThan(400);
+    const { data, info } = await sharp(f('pass.png')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const hit = jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height, { inversionAttempts: 'dontInvert' });
+    expect(hit?.data).toBe(pass);
+    expect(readFileSync(f('pass.svg'), 'utf8')).toContain('<svg');
+  });
+
+  it('pass inspect shows every field, marked unverified, from an argument or stdin', () => {
+    const r = gatecode(['pass', 'inspect', '-'], pass + '\n');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out) as { verified: boolean; claims: Record<string, unknown> };
+    expect(out.verified).toBe(false);
+    expect(Object.keys(out.claims).sort()).toEqual(['colour', 'expiresAt', 'issuedAt', 'issuer', 'notBefore', 'passId', 'revocationId', 'scope']);
+    expect(out.claims['scope']).toEqual(['north-gate', 'south-gate']);
+    const bad = gatecode(['pass', 'inspect', 'HC1:XYZ']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out)).toEqual({ verified: false, decodable: false, reason: 'BAD_PREFIX' });
+  });
+
+  it('pass verify prints one JSON verdict and exits 0 whatever the colour', () => {
+    const base = ['pass', 'verify', pass, '--bundle', f('bundle.cose'), '--root-key', f('keys/root.pub')];
+    const green = gatecode([...base, '--now', '2026-11-03T00:00:00Z', '--site', 'north-gate']);
+    expect(green.code).toBe(0);
+    expect(green.out.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(green.out)).toMatchObject({ colour: 'green', reason: 'OK', action: 'open', bundle: { signature: 'verified' } });
+    const wrongSite = JSON.parse(gatecode([...base, '--now', '2026-11-03T00:00:00Z', '--site', 'east-gate']).out);
+    expect(wrongSite).toMatchObject({ colour: 'red', reason: 'WRONG_SCOPE', claims: null });
+    const expired = gatecode([...base, '--now', '2026-12-31T00:00:00Z', '--site', 'north-gate']);
+    expect(expired.code).toBe(0);
+    expect(JSON.parse(expired.out)).toMatchObject({ colour: 'red', reason: 'EXPIRED' });
+    const stale = JSON.parse(gatecode([...base, '--now', '2026-11-10T00:00:00Z', '--site', 'north-gate', '--synced-at', '2026-11-05T00:00:00Z']).out);
+    expect(stale).toMatchObject({ colour: 'yellow', reason: 'BUNDLE_STALE', action: 'attention' });
+  });
+
+  it('revocations create makes a signed list that pass verify honours', () => {
+    const made = gatecode(['revocations', 'create', '--key', f('keys/root.key'), '--bundle', f('bundle.cose'), '--from', '0', '--to', '1', '--revoke-pass', pass, '--out', f('rev-1.cose')]);
+    expect(made.code, made.err).toBe(0);
+    const r = gatecode(['pass', 'verify', '-', '--bundle', f('bundle.cose'), '--root-key', f('keys/root.pub'), '--revocations', f('rev-1.cose'), '--now', '2026-11-03T00:00:00Z', '--site', 'north-gate'], pass);
+    expect(JSON.parse(r.out)).toMatchObject({ colour: 'red', reason: 'REVOKED', revocations: { kind: 'delta', toSeq: 1, revoked: 1, signature: 'verified' } });
+    // An issuer key is not allowed to sign revocation lists for this bundle.
+    const refused = gatecode(['revocations', 'create', '--key', f('keys/issuer.key'), '--bundle', f('bundle.cose'), '--snapshot', '--to', '2', '--out', f('rev-2.cose')]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('neither the bundle');
+  });
+
+  it('usage errors and unreadable files: one line on stderr, exit 2, no stack trace', () => {
+    const cases = [
+      ['pass', 'verify', pass, '--bundle', f('missing.cose')],
+      ['pass', 'verify', pass, '--bundle', f('keys/root.pub')],
+      ['pass', 'issue', '--issuer-key', f('keys/issuer.key'), '--colour', 'blue', '--valid-for', '30d'],
+      ['pass', 'issue', '--issuer-key', f('keys/issuer.key'), '--colour', 'green', '--valid-for', 'soon'],
+      ['bundle', 'create', '--root-key', f('keys/root.key'), '--out', f('x.cose')],
+      ['pass', 'frobnicate'],
+      ['pass', 'verify', pass, '--bundle', f('bundle.cose'), '--bogus'],
+    ];
+    for (const args of cases) {
+      const r = gatecode(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('--help prints the usage of each command', () => {
+    for (const cmd of ['keys', 'bundle', 'revocations', 'pass']) {
+      const r = gatecode([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`gatecode ${cmd}`);
+    }
+  });
+});

@@ -1,0 +1,123 @@
+// The real `gatecode server` process on loopback, driven by the real `gatecode admin` CLI.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspectPass } from '../../protocol/index.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gatecode.js');
+
+let dir = '';
+let server: ChildProcess;
+let url = '';
+let tokenFile = '';
+let stdout = '';
+
+async function admin(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [BIN, 'admin', ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const auth = () => ['--server', url, '--token-file', tokenFile];
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+  server = spawn(process.execPath, [BIN, 'server', '--data', path.join(dir, 'data'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stdout}`)), 20_000);
+    server.stdout?.on('data', () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (m && /admin token/.test(stdout)) {
+        clearTimeout(timer);
+        url = m[1] as string;
+        resolve();
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+  tokenFile = path.join(dir, 'data', 'admin.token');
+}, 30_000);
+
+afterAll(() => {
+  if (server.exitCode === null) server.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gatecode server + gatecode admin', () => {
+  it('prints where it listens and where the admin token is', () => {
+    expect(stdout).toContain(`admin token written to ${tokenFile}`);
+    expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
+  });
+
+  it('issues, lists, recolours and revokes a pass', async () => {
+    const png = path.join(dir, 'p.png');
+    const svg = path.join(dir, 'p.svg');
+    const issued = await admin(['pass', 'issue', '--colour', 'green', '--valid-for', '30d', '--scope', 'north,south', '--png', png, '--svg', svg, ...auth()]);
+    expect(issued.code).toBe(0);
+    const text = issued.stdout.trim();
+    expect(text).toMatch(/^GC1:/);
+    const fields = inspectPass(text) as unknown as { claims: { colour: string; passId: string; scope: string[] } };
+    expect(JSON.stringify(fields)).toContain('north');
+    expect(fs.readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    expect(fs.readFileSync(svg, 'utf8')).toContain('<svg');
+
+    const list = await admin(['pass', 'list', '--json', ...auth()]);
+    const passes = JSON.parse(list.stdout) as { passId: string; colour: string; status: string }[];
+    expect(passes).toHaveLength(1);
+    const id = (passes[0] as { passId: string }).passId;
+
+    const recoloured = await admin(['pass', 'colour', id, 'red', ...auth()], {});
+    expect(recoloured.code).toBe(0);
+    expect(recoloured.stdout.trim()).toMatch(/^GC1:/);
+    expect(recoloured.stdout.trim()).not.toBe(text);
+
+    const again = await admin(['pass', 'revoke', id, ...auth()]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('409 PASS_NOT_ACTIVE');
+  }, 60_000);
+
+  it('makes enrolment codes, shows and sets policy, lists devices, with the token from the environment', async () => {
+    const env = { GATECODE_TOKEN: fs.readFileSync(tokenFile, 'utf8').trim(), GATECODE_SERVER: url };
+    const enrol = await admin(['enrol', '--ttl', '10m'], env);
+    expect(enrol.code).toBe(0);
+    expect(enrol.stdout).toMatch(/^code: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/m);
+    expect(enrol.stdout).toMatch(/^uri: gatecode-enrol:\?u=http%3A%2F%2F127\.0\.0\.1%3A\d+&c=.+&fp=.+$/m);
+    const code = /^code: (.+)$/m.exec(enrol.stdout)?.[1] as string;
+    const res = await fetch(`${url}/api/device/enrol`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code, name: 'west' }) });
+    expect(res.status).toBe(201);
+
+    const policy = await admin(['policy', '--yellow', 'deny', '--max-offline', '12h', '--sunset', '2030-01-01T00:00:00Z'], env);
+    expect(policy.code).toBe(0);
+    expect(JSON.parse(policy.stdout)).toMatchObject({ actions: { yellow: 'deny' }, maxOfflineAgeSeconds: 43200, sunset: 1893456000, bundleVersion: 2 });
+
+    const devices = await admin(['devices', 'list'], env);
+    expect(devices.stdout).toMatch(/ active +west /);
+  }, 60_000);
+
+  it('reports usage errors with exit 2 and a bad token with exit 1', async () => {
+    const usage = await admin(['pass', 'issue', '--colour', 'blue', '--valid-for', '1d', ...auth()]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--colour');
+    const noToken = await admin(['pass', 'list', '--server', url], { GATECODE_TOKEN: '' });
+    expect(noToken.code).toBe(2);
+    const bad = await admin(['pass', 'list', '--server', url, '--token', 'adm.00000000.' + 'A'.repeat(43)]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('401 TOKEN_INVALID');
+  }, 60_000);
+
+  it('stops cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('gatecode server stopped');
+  }, 20_000);
+});

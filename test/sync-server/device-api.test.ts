@@ -1,0 +1,229 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodePublicKey, rootFingerprint, verifyBundle, verifyRevocations } from '../../protocol/index.js';
+import type { DeviceRecord } from '../../sync-server/devices.js';
+import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
+
+let s: TestServer;
+afterEach(() => {
+  s.close();
+  cleanup(s.dir);
+});
+
+const rootOf = (srv: TestServer) => decodePublicKey(fs.readFileSync(path.join(srv.dir, 'keys', 'root.pub'), 'utf8'));
+
+async function newCode(srv: TestServer, ttlSeconds?: number) {
+  const res = await srv.admin('POST', '/api/admin/enrolments', ttlSeconds === undefined ? {} : { ttlSeconds });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; code: string; expiresAt: number; enrolmentUri: string; qrSvg: string };
+}
+
+const enrol = (srv: TestServer, code: string) =>
+  srv.app.request('/api/device/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }) });
+
+async function revokeOne(srv: TestServer): Promise<string> {
+  const res = await srv.admin('POST', '/api/admin/passes', { colour: 'green', validForSeconds: 3600 });
+  const { pass } = (await res.json()) as { pass: { passId: string; revocationId: string } };
+  expect((await srv.admin('POST', `/api/admin/passes/${pass.passId}/revoke`)).status).toBe(200);
+  return pass.revocationId;
+}
+
+describe('enrolment', () => {
+  it('gives a one-time code whose URI carries the server URL, the code and the root fingerprint', async () => {
+    s = openTestServer();
+    const e = await newCode(s, 600);
+    expect(e.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    expect(e.expiresAt).toBe(s.clock.seconds + 600);
+    const uri = new URL(e.enrolmentUri);
+    expect(uri.protocol).toBe('gatecode-enrol:');
+    expect(uri.searchParams.get('u')).toBe('http://localhost');
+    expect(uri.searchParams.get('c')).toBe(e.code);
+    expect(uri.searchParams.get('fp')).toBe(rootFingerprint(rootOf(s)));
+    expect(e.qrSvg).toContain('<svg');
+
+    const res = await enrol(s, e.code.toLowerCase());
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { deviceId: string; token: string; rootPublicKey: string; rootFingerprint: string };
+    expect(decodePublicKey(body.rootPublicKey)).toEqual(rootOf(s));
+    expect(body.rootFingerprint).toBe(uri.searchParams.get('fp'));
+    expect(body.token).toMatch(/^dev\./);
+
+    const again = await enrol(s, e.code);
+    expect(again.status).toBe(409);
+    expect(await again.json()).toEqual({ error: 'ENROLMENT_USED' });
+  });
+
+  it('refuses unknown (403), expired (410) and revoked (410) codes', async () => {
+    s = openTestServer();
+    expect((await enrol(s, 'AAAA-BBBB-CCCC')).status).toBe(403);
+    expect((await enrol(s, 'not a code')).status).toBe(403);
+    const e = await newCode(s, 60);
+    s.clock.advance(61);
+    const expired = await enrol(s, e.code);
+    expect(expired.status).toBe(410);
+    expect(await expired.json()).toEqual({ error: 'ENROLMENT_EXPIRED' });
+    const r = await newCode(s);
+    expect((await s.admin('POST', `/api/admin/enrolments/${r.id}/revoke`)).status).toBe(200);
+    expect(await (await enrol(s, r.code)).json()).toEqual({ error: 'ENROLMENT_REVOKED' });
+    const list = (await (await s.admin('GET', '/api/admin/enrolments')).json()) as { enrolments: { status: string }[] };
+    expect(list.enrolments.map((x) => x.status).sort()).toEqual(['expired', 'revoked']);
+    expect((await s.admin('POST', '/api/admin/enrolments', { ttlSeconds: 10 * 86400 })).status).toBe(400);
+  });
+
+  it('rate-limits enrolment attempts per address', async () => {
+    s = openTestServer({ trustProxy: true, rateLimit: { enrolPerAddress: { ratePerSecond: 0.1, burst: 3 } } });
+    const tryFrom = (ip: string) =>
+      s.app.request('/api/device/enrol', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': ip },
+        body: JSON.stringify({ code: 'AAAA-BBBB-CCCC' }),
+      });
+    for (let i = 0; i < 3; i++) expect((await tryFrom('10.0.0.1')).status).toBe(403);
+    expect((await tryFrom('10.0.0.1')).status).toBe(429);
+    expect((await tryFrom('10.0.0.2')).status).toBe(403);
+  });
+});
+
+describe('device sync', () => {
+  it('serves the signed bundle with an ETag and answers 304 when it has not changed', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    expect((await s.app.request('/api/device/bundle')).status).toBe(401);
+    const res = await s.device(dev.token, 'GET', '/api/device/bundle');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/cose');
+    const etag = res.headers.get('etag') as string;
+    const bundle = verifyBundle(await bytesOf(res), rootOf(s));
+    const same = await s.device(dev.token, 'GET', '/api/device/bundle', undefined, { 'If-None-Match': etag });
+    expect(same.status).toBe(304);
+    await s.admin('PUT', '/api/admin/policy', { maxOfflineAgeSeconds: 600 });
+    const changed = await s.device(dev.token, 'GET', '/api/device/bundle', undefined, { 'If-None-Match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    const next = verifyBundle(await bytesOf(changed), rootOf(s), { minVersion: bundle.version });
+    expect(next.version).toBe(bundle.version + 1);
+  });
+
+  it('serves revocation deltas since a sequence, 304 when current, 409 when ahead', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const root = rootOf(s);
+    const bundle = verifyBundle(await bytesOf(await s.device(dev.token, 'GET', '/api/device/bundle')), root);
+    // The first artefact: step 1, the empty list.
+    const first = verifyRevocations(await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=0')), {
+      rootPublicKey: root,
+      bundle,
+      currentSeq: 0,
+    });
+    expect(first).toMatchObject({ kind: 'delta', fromSeq: 0, toSeq: 1, added: [] });
+    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=1')).status).toBe(304);
+    const a = await revokeOne(s);
+    const b = await revokeOne(s);
+    const res = await s.device(dev.token, 'GET', '/api/device/revocations?since=1');
+    expect(res.status).toBe(200);
+    const etag = res.headers.get('etag') as string;
+    const deltaBytes = await bytesOf(res);
+    const delta = verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: 1 });
+    expect(delta).toMatchObject({ kind: 'delta', fromSeq: 1, toSeq: 3 });
+    expect(delta.added.map((e) => e.revocationId).sort()).toEqual([a, b].sort());
+    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=1', undefined, { 'If-None-Match': etag })).status).toBe(304);
+    const ahead = await s.device(dev.token, 'GET', '/api/device/revocations?since=9');
+    expect(ahead.status).toBe(409);
+    expect(await ahead.json()).toEqual({ error: 'SEQUENCE_AHEAD' });
+    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=-1')).status).toBe(400);
+    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=x')).status).toBe(400);
+    // The same delta replayed to a device that already holds it is refused by the device.
+    expect(() => verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: 3 })).toThrow(
+      expect.objectContaining({ code: 'VERSION_ROLLBACK' }),
+    );
+  });
+
+  it('sends a snapshot to a device below the compaction floor', async () => {
+    s = openTestServer({ revocations: { keepSteps: 2 } });
+    const dev = await enrolDevice(s);
+    const root = rootOf(s);
+    const bundle = verifyBundle(await bytesOf(await s.device(dev.token, 'GET', '/api/device/bundle')), root);
+    const ids = [await revokeOne(s), await revokeOne(s), await revokeOne(s), await revokeOne(s)];
+    expect(s.services.core.revocations.seq()).toBe(5);
+    expect(s.services.core.revocations.floor()).toBe(3);
+    const res = await s.device(dev.token, 'GET', '/api/device/revocations?since=1');
+    expect(res.headers.get('gatecode-revocation-kind')).toBe('snapshot');
+    const snap = verifyRevocations(await bytesOf(res), { rootPublicKey: root, bundle, currentSeq: 1 });
+    expect(snap).toMatchObject({ kind: 'snapshot', fromSeq: 0, toSeq: 5 });
+    expect(snap.added.map((e) => e.revocationId).sort()).toEqual([...ids].sort());
+    const delta = verifyRevocations(await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=3')), {
+      rootPublicKey: root,
+      bundle,
+      currentSeq: 3,
+    });
+    expect(delta.added.map((e) => e.revocationId).sort()).toEqual(ids.slice(2).sort());
+  });
+
+  it('stores event batches once per idempotency key and refuses anything but the event fields', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const body = {
+      events: [
+        { at: s.clock.seconds, colour: 'green', reason: 'OK', passHash: 'ab'.repeat(16), direction: 'in', opened: true },
+        { at: s.clock.seconds, colour: 'red', reason: 'REVOKED', passHash: null, direction: null, opened: false },
+      ],
+      counters: { entries: 1, 'denied:REVOKED': 1 },
+    };
+    const post = (b: unknown, key?: string) =>
+      s.device(dev.token, 'POST', '/api/device/events', b, key === undefined ? {} : { 'Idempotency-Key': key });
+    const first = await post(body, 'batch-000001');
+    expect(first.status).toBe(201);
+    expect(await first.json()).toEqual({ accepted: 2, duplicate: false });
+    const replay = await post(body, 'batch-000001');
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toEqual({ accepted: 2, duplicate: true });
+    expect((s.services.core.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).toBe(2);
+    expect((await post({ events: [] }, 'batch-000001')).status).toBe(409);
+    expect(await (await post(body)).json()).toEqual({ error: 'IDEMPOTENCY_KEY_REQUIRED' });
+    const withPassId = { events: [{ ...body.events[0], passId: 'ab'.repeat(16) }] };
+    expect((await post(withPassId, 'batch-000002')).status).toBe(400);
+    const summary = (await (await s.admin('GET', '/api/admin/events/summary')).json()) as { summary: unknown[] };
+    expect(summary.summary).toHaveLength(2);
+    // Events leave the server after the retention window.
+    s.clock.advance(8 * 86400);
+    expect((await post({ events: [] }, 'batch-000003')).status).toBe(201);
+    expect((s.services.core.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).toBe(0);
+  });
+
+  it('stores heartbeats with clock drift and data age for the admin page, and replies with the server time', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const hb = { versions: { bundle: 1, software: '0.1.0' }, seq: 1, clock: s.clock.seconds + 42, counters: { entries: 7, occupancy: -1 }, trustDataAt: s.clock.seconds - 58 };
+    const res = await s.device(dev.token, 'POST', '/api/device/heartbeat', hb);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ serverTime: s.clock.ms / 1000, bundleVersion: 1, revocationSeq: 1 });
+    const { devices } = (await (await s.admin('GET', '/api/admin/devices')).json()) as { devices: DeviceRecord[] };
+    expect(devices).toHaveLength(1);
+    expect(devices[0]).toMatchObject({
+      deviceId: dev.deviceId,
+      name: 'gate-1',
+      status: 'active',
+      clockDriftSeconds: 42,
+      dataAgeSeconds: 100,
+      counters: { entries: 7, occupancy: -1 },
+      lastHeartbeatAt: s.clock.seconds,
+    });
+    expect((await s.device(dev.token, 'POST', '/api/device/heartbeat', { ...hb, seq: -1 })).status).toBe(400);
+  });
+
+  it('rolls a device token (old one 401) and revokes a device (401 DEVICE_REVOKED)', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const rolled = await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`);
+    const { token } = (await rolled.json()) as { token: string };
+    expect((await s.device(dev.token, 'GET', '/api/device/bundle')).status).toBe(401);
+    expect((await s.device(token, 'GET', '/api/device/bundle')).status).toBe(200);
+    expect((await s.admin('POST', `/api/admin/devices/${dev.deviceId}/revoke`)).status).toBe(200);
+    const res = await s.device(token, 'GET', '/api/device/bundle');
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: 'DEVICE_REVOKED' });
+    expect((await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`)).status).toBe(409);
+    expect((await s.admin('POST', '/api/admin/devices/0123456789abcdef/revoke')).status).toBe(404);
+  });
+});
