@@ -28,7 +28,10 @@ const MAX_SIDE = 8192;
 const PAD_GREY = 128;
 
 function checkSize(size: FrameSize): void {
-  for (const [name, v] of [['width', size.width], ['height', size.height]] as const) {
+  for (const [name, v] of [
+    ['width', size.width],
+    ['height', size.height],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > MAX_SIDE) {
       throw new ImageLoadError('BAD_SIZE', `${name} must be an integer 1..${MAX_SIDE}, got ${String(v)}`);
     }
@@ -75,11 +78,16 @@ export async function greyFromEncoded(bytes: Uint8Array, label: string, size?: F
     };
   } catch (err) {
     if (err instanceof ImageLoadError) throw err;
-    throw new ImageLoadError('NOT_AN_IMAGE', `${label}: not a readable image (${(err as Error).message.split('\n')[0]})`);
+    throw new ImageLoadError(
+      'NOT_AN_IMAGE',
+      `${label}: not a readable image (${(err as Error).message.split('\n')[0]})`,
+    );
   }
 }
 
 /** Encode a grey frame as a PNG file (for saving rendered scenes and debugging frames). */
 export async function saveGreyPng(frame: GreyFrame, file: string): Promise<void> {
-  await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 1 } }).png().toFile(file);
+  await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 1 } })
+    .png()
+    .toFile(file);
 }

@@ -86,11 +86,28 @@ function invert3(m: Mat3): Mat3 {
   const B = -(d * i - f * g);
   const C = d * h - e * g;
   const det = a * A + b * B + c * C;
-  return [A / det, -(b * i - c * h) / det, (b * f - c * e) / det, B / det, (a * i - c * g) / det, -(a * f - c * d) / det, C / det, -(a * h - b * g) / det, (a * e - b * d) / det];
+  return [
+    A / det,
+    -(b * i - c * h) / det,
+    (b * f - c * e) / det,
+    B / det,
+    (a * i - c * g) / det,
+    -(a * f - c * d) / det,
+    C / det,
+    -(a * h - b * g) / det,
+    (a * e - b * d) / det,
+  ];
 }
 
 /** Homography from the phone plane (module units, origin at the code centre) to frame pixels. */
-function poseHomography(modulePx: number, rollDeg: number, tiltDeg: number, axisDeg: number, cx: number, cy: number): Mat3 {
+function poseHomography(
+  modulePx: number,
+  rollDeg: number,
+  tiltDeg: number,
+  axisDeg: number,
+  cx: number,
+  cy: number,
+): Mat3 {
   const rz = (rollDeg * Math.PI) / 180;
   const t = (tiltDeg * Math.PI) / 180;
   const ax = (axisDeg * Math.PI) / 180;
@@ -105,7 +122,11 @@ function poseHomography(modulePx: number, rollDeg: number, tiltDeg: number, axis
   ];
   const cr = Math.cos(rz);
   const sr = Math.sin(rz);
-  const r = tilt.map((row, i) => row.map((_, j) => (i === 0 ? cr * tilt[0]![j]! - sr * tilt[1]![j]! : i === 1 ? sr * tilt[0]![j]! + cr * tilt[1]![j]! : tilt[2]![j]!)));
+  const r = tilt.map((row, i) =>
+    row.map((_, j) =>
+      i === 0 ? cr * tilt[0]![j]! - sr * tilt[1]![j]! : i === 1 ? sr * tilt[0]![j]! + cr * tilt[1]![j]! : tilt[2]![j]!,
+    ),
+  );
   const z = FOCAL_PX;
   const tx = ((cx - SCENE_WIDTH / 2) * z) / FOCAL_PX;
   const ty = ((cy - SCENE_HEIGHT / 2) * z) / FOCAL_PX;
@@ -113,7 +134,11 @@ function poseHomography(modulePx: number, rollDeg: number, tiltDeg: number, axis
   const c1 = [r[0]![0]! * modulePx, r[1]![0]! * modulePx, r[2]![0]! * modulePx];
   const c2 = [r[0]![1]! * modulePx, r[1]![1]! * modulePx, r[2]![1]! * modulePx];
   const c3 = [tx, ty, z];
-  const k = (c: number[]): [number, number, number] => [FOCAL_PX * c[0]! + (SCENE_WIDTH / 2) * c[2]!, FOCAL_PX * c[1]! + (SCENE_HEIGHT / 2) * c[2]!, c[2]!];
+  const k = (c: number[]): [number, number, number] => [
+    FOCAL_PX * c[0]! + (SCENE_WIDTH / 2) * c[2]!,
+    FOCAL_PX * c[1]! + (SCENE_HEIGHT / 2) * c[2]!,
+    c[2]!,
+  ];
   const [p, q, s] = [k(c1), k(c2), k(c3)];
   return [p[0], q[0], s[0], p[1], q[1], s[1], p[2], q[2], s[2]];
 }
@@ -175,7 +200,14 @@ export async function renderPhoneScene(text: string, opts: SceneOptions = {}): P
   const codeSize = opts.codeSize ?? 0.5;
   const modulePx = (codeSize * SCENE_HEIGHT) / n;
   const [fx, fy] = opts.center ?? drawnCenter;
-  const H = poseHomography(modulePx, opts.roll ?? drawnRoll, (opts.perspective ?? 0.1) * 50, tiltAxis, fx * SCENE_WIDTH, fy * SCENE_HEIGHT);
+  const H = poseHomography(
+    modulePx,
+    opts.roll ?? drawnRoll,
+    (opts.perspective ?? 0.1) * 50,
+    tiltAxis,
+    fx * SCENE_WIDTH,
+    fy * SCENE_HEIGHT,
+  );
   const inv = invert3(H);
 
   // Phone layout in module units, origin at the code centre.
@@ -194,7 +226,8 @@ export async function renderPhoneScene(text: string, opts: SceneOptions = {}): P
   const glareR = 0.35 * sw;
 
   const phone = (u: number, v: number): number | null => {
-    if (hand && u < body.x0 + 1.5 && u > body.x0 - 3 && ((v > 0 && v < 5) || (v > 7 && v < 12) || (v > 14 && v < 19))) return 0.58;
+    if (hand && u < body.x0 + 1.5 && u > body.x0 - 3 && ((v > 0 && v < 5) || (v > 7 && v < 12) || (v > 14 && v < 19)))
+      return 0.58;
     if (!roundRect(u, v, body.x0, body.y0, body.x1, body.y1, body.r)) return null;
     if (!roundRect(u, v, -sw / 2, sTop, sw / 2, sBottom, 0.06 * sw)) return 0.1;
     let g = paper;
@@ -244,7 +277,8 @@ export async function renderPhoneScene(text: string, opts: SceneOptions = {}): P
   const by1 = Math.min(Hh, Math.ceil(Math.max(...corners.map((c) => c[1]))) + 2);
   const sample = (px: number, py: number): number => {
     const wq = inv[6] * px + inv[7] * py + inv[8];
-    const g = wq > 0 ? phone((inv[0] * px + inv[1] * py + inv[2]) / wq, (inv[3] * px + inv[4] * py + inv[5]) / wq) : null;
+    const g =
+      wq > 0 ? phone((inv[0] * px + inv[1] * py + inv[2]) / wq, (inv[3] * px + inv[4] * py + inv[5]) / wq) : null;
     return Math.min(1, g ?? background(px, py));
   };
   const img = new Float32Array(W * Hh);
@@ -253,7 +287,11 @@ export async function renderPhoneScene(text: string, opts: SceneOptions = {}): P
     for (let x = 0; x < W; x++) {
       img[y * W + x] =
         rowInside && x >= bx0 && x < bx1
-          ? (sample(x + 0.25, y + 0.25) + sample(x + 0.75, y + 0.25) + sample(x + 0.25, y + 0.75) + sample(x + 0.75, y + 0.75)) / 4
+          ? (sample(x + 0.25, y + 0.25) +
+              sample(x + 0.75, y + 0.25) +
+              sample(x + 0.25, y + 0.75) +
+              sample(x + 0.75, y + 0.75)) /
+            4
           : background(x + 0.5, y + 0.5);
     }
   }
@@ -276,7 +314,9 @@ export async function renderPhoneScene(text: string, opts: SceneOptions = {}): P
   }
   let out = data;
   if (opts.jpegQuality !== undefined) {
-    const jpeg = await sharp(data, { raw: { width: W, height: Hh, channels: 1 } }).jpeg({ quality: Math.round(opts.jpegQuality) }).toBuffer();
+    const jpeg = await sharp(data, { raw: { width: W, height: Hh, channels: 1 } })
+      .jpeg({ quality: Math.round(opts.jpegQuality) })
+      .toBuffer();
     const raw = await sharp(jpeg).toColourspace('b-w').raw().toBuffer();
     out = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   }

@@ -13,7 +13,10 @@ interface SafeTarget {
 }
 
 /** The part of `process` this needs. */
-export type ExitProcess = Pick<NodeJS.Process, 'pid' | 'on' | 'removeListener' | 'listenerCount' | 'kill'>;
+export type ExitProcess = Pick<NodeJS.Process, 'pid' | 'on' | 'removeListener' | 'listeners' | 'kill'>;
+
+/** Marks our own signal listeners, so that several installations still re-raise an unhandled signal. */
+const OURS = Symbol('gatecode.safeExit');
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
@@ -32,15 +35,19 @@ export function installSafeExit(target: SafeTarget, proc: ExitProcess = process,
     makeSafe('uncaught exception');
     log?.fatal({ err }, 'uncaught exception: relay made safe');
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    makeSafe(signal);
-    log?.info({ signal }, 'signal received: relay made safe');
-    // if we are the only listener, end the process the way the signal would have
-    if (proc.listenerCount(signal) === 1) {
-      uninstall();
-      proc.kill(proc.pid, signal);
-    }
-  };
+  const onSignal = Object.assign(
+    (signal: NodeJS.Signals) => {
+      makeSafe(signal);
+      log?.info({ signal }, 'signal received: relay made safe');
+      // if no one but safe-exit handlers listens, end the process the way the signal would have
+      const others = proc.listeners(signal).filter((l) => !(OURS in l));
+      if (others.length === 0) {
+        uninstall();
+        proc.kill(proc.pid, signal);
+      }
+    },
+    { [OURS]: true },
+  );
   proc.on('exit', onExit);
   proc.on('uncaughtExceptionMonitor', onMonitor);
   for (const s of SIGNALS) proc.on(s, onSignal);

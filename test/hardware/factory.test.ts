@@ -103,11 +103,11 @@ describe('createHardware', () => {
     expect(hw.sim).toBeNull();
     // Pi 5: BCM 17 → 588, active-low relay opened high (released); door and exit are inputs
     expect(opened).toEqual(['588 high', '598 in', '593 in']);
-    expect(fakeProcess.listenerCount('SIGTERM')).toBe(1);
+    expect(fakeProcess.listeners('SIGTERM')).toHaveLength(1);
     hw.leds.show(Array.from({ length: 8 }, () => [0, 0, 0] as const));
     expect(sent).toHaveLength(1);
     await hw.close();
-    expect(fakeProcess.listenerCount('SIGTERM')).toBe(0);
+    expect(fakeProcess.listeners('SIGTERM')).toHaveLength(0);
     expect(cam.runs()).toHaveLength(0); // auto mode starts the camera only when frames are read
   });
 

@@ -20,19 +20,25 @@ describe('loadGreyImage', () => {
 
   it('converts colour to luma, flattens transparency onto white and reads WebP', async () => {
     const red = path.join(dir, 'red.webp');
-    await sharp({ create: { width: 4, height: 2, channels: 3, background: { r: 255, g: 0, b: 0 } } }).webp({ lossless: true }).toFile(red);
+    await sharp({ create: { width: 4, height: 2, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .webp({ lossless: true })
+      .toFile(red);
     const r = await loadGreyImage(red);
     expect(r.data.length).toBe(8);
     expect(r.data[0]!).toBeGreaterThan(40);
     expect(r.data[0]!).toBeLessThan(140);
     const clear = path.join(dir, 'clear.png');
-    await sharp({ create: { width: 3, height: 3, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toFile(clear);
+    await sharp({ create: { width: 3, height: 3, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+      .png()
+      .toFile(clear);
     expect([...(await loadGreyImage(clear)).data]).toEqual(new Array(9).fill(255));
   });
 
   it('fits into a requested size keeping the aspect, letterboxed with mid grey', async () => {
     const wide = path.join(dir, 'wide.png');
-    await sharp({ create: { width: 200, height: 50, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toFile(wide);
+    await sharp({ create: { width: 200, height: 50, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+      .png()
+      .toFile(wide);
     const f = await loadGreyImage(wide, { width: 100, height: 100 });
     expect([f.width, f.height]).toEqual([100, 100]);
     expect(f.data[0]).toBe(128); // top band: padding
@@ -49,12 +55,21 @@ describe('loadGreyImage', () => {
   });
 
   it('reports typed errors: missing file, not an image, bad size', async () => {
-    await expect(loadGreyImage(path.join(dir, 'missing.png'))).rejects.toMatchObject({ name: 'ImageLoadError', code: 'UNREADABLE' });
+    await expect(loadGreyImage(path.join(dir, 'missing.png'))).rejects.toMatchObject({
+      name: 'ImageLoadError',
+      code: 'UNREADABLE',
+    });
     const text = path.join(dir, 'notes.png');
     fs.writeFileSync(text, 'this is not a picture');
     await expect(loadGreyImage(text)).rejects.toMatchObject({ code: 'NOT_AN_IMAGE' });
-    await expect(greyFromEncoded(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]), 'truncated')).rejects.toBeInstanceOf(ImageLoadError);
-    for (const size of [{ width: 0, height: 10 }, { width: 10.5, height: 10 }, { width: 10, height: 100_000 }]) {
+    await expect(
+      greyFromEncoded(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]), 'truncated'),
+    ).rejects.toBeInstanceOf(ImageLoadError);
+    for (const size of [
+      { width: 0, height: 10 },
+      { width: 10.5, height: 10 },
+      { width: 10, height: 100_000 },
+    ]) {
       await expect(loadGreyImage(text, size)).rejects.toMatchObject({ code: 'BAD_SIZE' });
     }
   });

@@ -11,7 +11,7 @@ import type { TempDir } from './helpers.js';
 
 const CHILD = path.join(import.meta.dirname, 'fixtures', 'apply-child.ts');
 const PER = 20_000;
-const ROUNDS = 6;
+const ROUNDS = 4;
 
 let tmp: TempDir;
 beforeEach(() => {

@@ -1,5 +1,10 @@
 // Drives the real spawn-and-split code with a fake rpicam-vid / ffmpeg placed first on PATH.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ProcessCamera } from '../../../hardware/camera/process-camera.js';
+import { greyLayout } from '../../../hardware/camera/yuv-layout.js';
 import { createRpicamCamera, resolveRpicamBinary } from '../../../hardware/camera/rpicam.js';
 import { createUsbCamera } from '../../../hardware/camera/usb.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
@@ -197,6 +202,20 @@ describe('rpicam-vid source', () => {
     expect(rpicamArgs().join(' ')).toContain('--autofocus-mode continuous --autofocus-range macro');
     expect(() => rpicamArgs({ width: 641 })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }));
     expect(() => rpicamArgs({ ev: 20 })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }));
+  });
+});
+
+describe('ProcessCamera', () => {
+  it('gives SPAWN_FAILED when the binary cannot be executed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+    const file = path.join(dir, 'rpicam-vid');
+    fs.writeFileSync(file, '#!/bin/sh\n', { mode: 0o644 }); // not executable
+    const cam = new ProcessCamera({
+      spec: () => ({ command: file, args: [], layout: greyLayout(4, 4) }),
+      log: captureLog().log,
+    });
+    await expect(take(cam.frames()[Symbol.asyncIterator](), 1)).rejects.toMatchObject({ code: 'SPAWN_FAILED' });
+    fs.rmSync(dir, { recursive: true });
   });
 });
 
