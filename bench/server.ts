@@ -22,7 +22,12 @@ interface CannonResult {
   timeouts: number;
   statusCodeStats: Record<string, { count: number }>;
 }
-type Cannon = (opts: { url: string; connections: number; duration: number; headers?: Record<string, string> }) => Promise<CannonResult>;
+type Cannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+}) => Promise<CannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 4);
@@ -39,15 +44,30 @@ async function seed(dataDir: string): Promise<{ deviceToken: string; seqBefore: 
   const app = createApp(opened.services);
   const admin = fs.readFileSync(opened.tokenFile, 'utf8').trim();
   const json = { 'Content-Type': 'application/json' };
-  const enr = (await (await app.request('/api/admin/enrolments', { method: 'POST', headers: { ...json, Authorization: `Bearer ${admin}` }, body: '{}' })).json()) as { code: string };
-  const dev = (await (await app.request('/api/device/enrol', { method: 'POST', headers: json, body: JSON.stringify({ code: enr.code }) })).json()) as { token: string };
+  const enr = (await (
+    await app.request('/api/admin/enrolments', {
+      method: 'POST',
+      headers: { ...json, Authorization: `Bearer ${admin}` },
+      body: '{}',
+    })
+  ).json()) as { code: string };
+  const dev = (await (
+    await app.request('/api/device/enrol', { method: 'POST', headers: json, body: JSON.stringify({ code: enr.code }) })
+  ).json()) as { token: string };
   for (const colour of ['green', 'yellow', 'red']) {
-    await app.request('/api/admin/passes', { method: 'POST', headers: { ...json, Authorization: `Bearer ${admin}` }, body: JSON.stringify({ colour, validForSeconds: 86400 }) });
+    await app.request('/api/admin/passes', {
+      method: 'POST',
+      headers: { ...json, Authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ colour, validForSeconds: 86400 }),
+    });
   }
   const core = opened.services.core;
   const seqBefore = core.revocations.seq();
   const expiresAt = core.now() + 30 * 86400;
-  const entries = Array.from({ length: BIG_DELTA }, () => ({ revocationId: randomBytes(16).toString('hex'), expiresAt }));
+  const entries = Array.from({ length: BIG_DELTA }, () => ({
+    revocationId: randomBytes(16).toString('hex'),
+    expiresAt,
+  }));
   const bigSeq = core.change({ revocations: true }, (now) => core.revocations.addStep(entries, now));
   core.close();
   return { deviceToken: dev.token, seqBefore, bigSeq };
@@ -64,11 +84,17 @@ function buildBigDelta(dataDir: string, since: number): { ms: number; signMs: nu
   const t0 = performance.now();
   const art = log.artefact(since, core.now());
   const ms = performance.now() - t0;
-  const added = (core.db.prepare('SELECT revocation_id, expires_at FROM revocation_log WHERE seq > ?').all(since) as { revocation_id: string; expires_at: number }[]).map(
-    (r) => ({ revocationId: r.revocation_id, expiresAt: r.expires_at }),
-  );
+  const added = (
+    core.db.prepare('SELECT revocation_id, expires_at FROM revocation_log WHERE seq > ?').all(since) as {
+      revocation_id: string;
+      expires_at: number;
+    }[]
+  ).map((r) => ({ revocationId: r.revocation_id, expiresAt: r.expires_at }));
   const t1 = performance.now();
-  signRevocations({ kind: 'delta', fromSeq: since, toSeq: art.toSeq, issuedAt: core.now(), added, removed: [] }, core.keys.root());
+  signRevocations(
+    { kind: 'delta', fromSeq: since, toSeq: art.toSeq, issuedAt: core.now(), added, removed: [] },
+    core.keys.root(),
+  );
   const signMs = performance.now() - t1;
   core.close();
   return { ms, signMs, bytes: art.bytes.length };
@@ -85,7 +111,9 @@ async function startChild(dir: string): Promise<{ url: string; stop: () => Promi
       rateLimit: { perAddress: { ratePerSecond: 1e6, burst: 1e6 }, perToken: { ratePerSecond: 1e6, burst: 1e6 } },
     }),
   );
-  const child = spawn(process.execPath, [path.resolve('bin/gatecode.js'), 'server', '--config', cfg], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.resolve('bin/gatecode.js'), 'server', '--config', cfg], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -105,11 +133,18 @@ async function startChild(dir: string): Promise<{ url: string; stop: () => Promi
   };
 }
 
-async function load(name: string, url: string, headers: Record<string, string>, expectStatus: string): Promise<{ rps: number; p99: number; p50: number }> {
+async function load(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  expectStatus: string,
+): Promise<{ rps: number; p99: number; p50: number }> {
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
   const codes = Object.keys(r.statusCodeStats);
   if (codes.length !== 1 || codes[0] !== expectStatus || r.errors > 0) {
-    throw new Error(`${name}: expected only ${expectStatus}, got ${JSON.stringify(r.statusCodeStats)} errors ${r.errors}`);
+    throw new Error(
+      `${name}: expected only ${expectStatus}, got ${JSON.stringify(r.statusCodeStats)} errors ${r.errors}`,
+    );
   }
   return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50 };
 }
@@ -117,11 +152,15 @@ async function load(name: string, url: string, headers: Record<string, string>, 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-bench-'));
   try {
-    process.stdout.write(`bench/server: ${os.cpus().length} cores, node ${process.version}, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per scenario\n`);
+    process.stdout.write(
+      `bench/server: ${os.cpus().length} cores, node ${process.version}, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per scenario\n`,
+    );
     const dataDir = path.join(dir, 'data');
     const { deviceToken, seqBefore, bigSeq } = await seed(dataDir);
     const build = buildBigDelta(dataDir, seqBefore);
-    process.stdout.write(`100k delta: built and signed in ${round(build.ms)} ms (protocol signRevocations alone ${round(build.signMs)} ms), ${build.bytes} bytes\n`);
+    process.stdout.write(
+      `100k delta: built and signed in ${round(build.ms)} ms (protocol signRevocations alone ${round(build.signMs)} ms), ${build.bytes} bytes\n`,
+    );
 
     const server = await startChild(dir);
     try {
@@ -136,16 +175,22 @@ async function main(): Promise<void> {
       const deltaBytes = new Uint8Array(await res.arrayBuffer());
       const serveMs = performance.now() - t0;
       const root = decodePublicKey(fs.readFileSync(path.join(dataDir, 'keys', 'root.pub'), 'utf8'));
-      const bundle = verifyBundle(new Uint8Array(await (await fetch(`${server.url}/api/device/bundle`, { headers: auth })).arrayBuffer()), root);
+      const bundle = verifyBundle(
+        new Uint8Array(await (await fetch(`${server.url}/api/device/bundle`, { headers: auth })).arrayBuffer()),
+        root,
+      );
       const t1 = performance.now();
       const delta = verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: seqBefore });
       const verifyMs = performance.now() - t1;
       if (delta.added.length !== BIG_DELTA || delta.toSeq !== bigSeq) throw new Error('big delta: wrong content');
-      process.stdout.write(`100k delta: served in ${round(serveMs)} ms (${deltaBytes.length} bytes), device verify+decode ${round(verifyMs)} ms\n`);
+      process.stdout.write(
+        `100k delta: served in ${round(serveMs)} ms (${deltaBytes.length} bytes), device verify+decode ${round(verifyMs)} ms\n`,
+      );
 
       const scenarios = {
         healthz: () => load('healthz', `${server.url}/healthz`, {}, '200'),
-        notModified: () => load('bundle 304', `${server.url}/api/device/bundle`, { ...auth, 'If-None-Match': etag }, '304'),
+        notModified: () =>
+          load('bundle 304', `${server.url}/api/device/bundle`, { ...auth, 'If-None-Match': etag }, '304'),
         fullBundle: () => load('bundle 200', `${server.url}/api/device/bundle`, auth, '200'),
       };
       const results: Record<keyof typeof scenarios, { rps: number[]; p99: number[]; p50: number[] }> = {
@@ -155,15 +200,24 @@ async function main(): Promise<void> {
       };
       await scenarios.healthz(); // warm-up (JIT, connections)
       for (let i = 0; i < ROUNDS; i++) {
-        for (const [name, fn] of Object.entries(scenarios) as [keyof typeof scenarios, () => Promise<{ rps: number; p99: number; p50: number }>][]) {
+        for (const [name, fn] of Object.entries(scenarios) as [
+          keyof typeof scenarios,
+          () => Promise<{ rps: number; p99: number; p50: number }>,
+        ][]) {
           const r = await fn();
           results[name].rps.push(r.rps);
           results[name].p99.push(r.p99);
           results[name].p50.push(r.p50);
-          process.stdout.write(`  round ${i + 1} ${name.padEnd(12)} ${round(r.rps, 0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms\n`);
+          process.stdout.write(
+            `  round ${i + 1} ${name.padEnd(12)} ${round(r.rps, 0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms\n`,
+          );
         }
       }
-      const med = (k: keyof typeof scenarios) => ({ rps: round(median(results[k].rps), 0), p99: median(results[k].p99), p50: median(results[k].p50) });
+      const med = (k: keyof typeof scenarios) => ({
+        rps: round(median(results[k].rps), 0),
+        p99: median(results[k].p99),
+        p50: median(results[k].p50),
+      });
       const nm = med('notModified');
       const hz = med('healthz');
       const fb = med('fullBundle');

@@ -67,7 +67,9 @@ function client(values: Values): Client {
     try {
       token = fs.readFileSync(tokenFile, 'utf8').trim();
     } catch (err) {
-      throw new UsageError(`--token-file: cannot read ${tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new UsageError(
+        `--token-file: cannot read ${tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   }
   token ??= process.env['GATECODE_TOKEN'];
@@ -97,7 +99,8 @@ function client(values: Values): Client {
     return res;
   };
   return {
-    call: async <T>(method: string, path: string, body?: unknown) => (await (await request(method, path, body)).json()) as T,
+    call: async <T>(method: string, path: string, body?: unknown) =>
+      (await (await request(method, path, body)).json()) as T,
     bytes: async (path: string) => new Uint8Array(await (await request('GET', path)).arrayBuffer()),
   };
 }
@@ -118,7 +121,8 @@ function writeOut(file: string, data: string | Uint8Array): void {
 
 const say = (line: string) => process.stdout.write(line + '\n');
 const json = (v: unknown) => say(JSON.stringify(v, null, 2));
-const iso = (t: number | null | undefined) => (typeof t === 'number' ? new Date(t * 1000).toISOString().replace('.000', '') : '-');
+const iso = (t: number | null | undefined) =>
+  typeof t === 'number' ? new Date(t * 1000).toISOString().replace('.000', '') : '-';
 
 interface PassRecord {
   passId: string;
@@ -132,17 +136,35 @@ interface PassRecord {
 async function passCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'issue') {
-    const { values } = parse(rest, { colour: { type: 'string' }, 'valid-for': { type: 'string' }, scope: { type: 'string' }, png: { type: 'string' }, svg: { type: 'string' } });
+    const { values } = parse(rest, {
+      colour: { type: 'string' },
+      'valid-for': { type: 'string' },
+      scope: { type: 'string' },
+      png: { type: 'string' },
+      svg: { type: 'string' },
+    });
     if (values['help']) return help();
     const colour = values['colour'] as string | undefined;
-    if (!colour || !['green', 'yellow', 'red'].includes(colour)) throw new UsageError('--colour must be green, yellow or red');
+    if (!colour || !['green', 'yellow', 'red'].includes(colour))
+      throw new UsageError('--colour must be green, yellow or red');
     const validFor = parseDuration((values['valid-for'] as string | undefined) ?? '', '--valid-for');
     const scopeText = values['scope'] as string | undefined;
-    const scope = scopeText === undefined || scopeText === 'all' ? 'all' : scopeText.split(',').map((x) => x.trim()).filter(Boolean);
+    const scope =
+      scopeText === undefined || scopeText === 'all'
+        ? 'all'
+        : scopeText
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean);
     const api = client(values);
-    const out = await api.call<{ pass: PassRecord; text: string; qrSvg: string }>('POST', '/api/admin/passes', { colour, validForSeconds: validFor, scope });
+    const out = await api.call<{ pass: PassRecord; text: string; qrSvg: string }>('POST', '/api/admin/passes', {
+      colour,
+      validForSeconds: validFor,
+      scope,
+    });
     if (values['svg']) writeOut(values['svg'] as string, out.qrSvg);
-    if (values['png']) writeOut(values['png'] as string, await api.bytes(`/api/admin/passes/${out.pass.passId}/qr.png`));
+    if (values['png'])
+      writeOut(values['png'] as string, await api.bytes(`/api/admin/passes/${out.pass.passId}/qr.png`));
     process.stderr.write(`pass ${out.pass.passId} ${out.pass.colour}, valid until ${iso(out.pass.expiresAt)}\n`);
     say(out.text);
     return 0;
@@ -153,14 +175,27 @@ async function passCommand(argv: string[]): Promise<number> {
     const q = values['status'] ? `?status=${encodeURIComponent(values['status'] as string)}` : '';
     const { passes } = await client(values).call<{ passes: PassRecord[] }>('GET', `/api/admin/passes${q}`);
     if (values['json']) json(passes);
-    else for (const p of passes) say([p.passId, p.colour.padEnd(6), p.status.padEnd(8), iso(p.expiresAt), p.scope === 'all' ? 'all' : p.scope.join(',')].join('  '));
+    else
+      for (const p of passes)
+        say(
+          [
+            p.passId,
+            p.colour.padEnd(6),
+            p.status.padEnd(8),
+            iso(p.expiresAt),
+            p.scope === 'all' ? 'all' : p.scope.join(','),
+          ].join('  '),
+        );
     return 0;
   }
   if (sub === 'revoke') {
     const { values, positionals } = parse(rest, {});
     if (values['help']) return help();
     const id = need(positionals, 0, 'PASS_ID');
-    const { pass } = await client(values).call<{ pass: PassRecord }>('POST', `/api/admin/passes/${encodeURIComponent(id)}/revoke`);
+    const { pass } = await client(values).call<{ pass: PassRecord }>(
+      'POST',
+      `/api/admin/passes/${encodeURIComponent(id)}/revoke`,
+    );
     say(`revoked ${pass.passId}`);
     return 0;
   }
@@ -169,7 +204,11 @@ async function passCommand(argv: string[]): Promise<number> {
     if (values['help']) return help();
     const id = need(positionals, 0, 'PASS_ID');
     const colour = need(positionals, 1, 'COLOUR');
-    const out = await client(values).call<{ pass: PassRecord; text: string; replaced: string }>('POST', `/api/admin/passes/${encodeURIComponent(id)}/colour`, { colour });
+    const out = await client(values).call<{ pass: PassRecord; text: string; replaced: string }>(
+      'POST',
+      `/api/admin/passes/${encodeURIComponent(id)}/colour`,
+      { colour },
+    );
     process.stderr.write(`pass ${out.replaced} revoked; new pass ${out.pass.passId} ${out.pass.colour}\n`);
     say(out.text);
     return 0;
@@ -181,7 +220,11 @@ async function enrolCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ttl: { type: 'string' }, svg: { type: 'string' } });
   if (values['help']) return help();
   const body = values['ttl'] ? { ttlSeconds: parseDuration(values['ttl'] as string, '--ttl') } : {};
-  const out = await client(values).call<{ code: string; expiresAt: number; enrolmentUri: string; qrSvg: string }>('POST', '/api/admin/enrolments', body);
+  const out = await client(values).call<{ code: string; expiresAt: number; enrolmentUri: string; qrSvg: string }>(
+    'POST',
+    '/api/admin/enrolments',
+    body,
+  );
   if (values['svg']) writeOut(values['svg'] as string, out.qrSvg);
   say(`code: ${out.code}`);
   say(`uri: ${out.enrolmentUri}`);
@@ -208,7 +251,16 @@ async function devicesCommand(argv: string[]): Promise<number> {
     if (values['json']) json(devices);
     else
       for (const d of devices) {
-        say([d.deviceId, d.status.padEnd(7), (d.name ?? '-').padEnd(16), `seen ${iso(d.lastSeenAt)}`, `drift ${d.clockDriftSeconds ?? '-'}s`, `data age ${d.dataAgeSeconds ?? '-'}s`].join('  '));
+        say(
+          [
+            d.deviceId,
+            d.status.padEnd(7),
+            (d.name ?? '-').padEnd(16),
+            `seen ${iso(d.lastSeenAt)}`,
+            `drift ${d.clockDriftSeconds ?? '-'}s`,
+            `data age ${d.dataAgeSeconds ?? '-'}s`,
+          ].join('  '),
+        );
       }
     return 0;
   }
@@ -239,14 +291,16 @@ async function policyCommand(argv: string[]): Promise<number> {
   }
   const body: Record<string, unknown> = {};
   if (Object.keys(actions).length) body['actions'] = actions;
-  if (values['max-offline']) body['maxOfflineAgeSeconds'] = parseDuration(values['max-offline'] as string, '--max-offline');
+  if (values['max-offline'])
+    body['maxOfflineAgeSeconds'] = parseDuration(values['max-offline'] as string, '--max-offline');
   if (values['sunset']) body['sunset'] = parseIsoSeconds(values['sunset'] as string, '--sunset');
   const api = client(values);
-  const out = await api.call<{ actions: Record<string, string>; maxOfflineAgeSeconds: number; sunset: number; bundleVersion: number }>(
-    Object.keys(body).length ? 'PUT' : 'GET',
-    '/api/admin/policy',
-    Object.keys(body).length ? body : undefined,
-  );
+  const out = await api.call<{
+    actions: Record<string, string>;
+    maxOfflineAgeSeconds: number;
+    sunset: number;
+    bundleVersion: number;
+  }>(Object.keys(body).length ? 'PUT' : 'GET', '/api/admin/policy', Object.keys(body).length ? body : undefined);
   json({ ...out, sunsetIso: iso(out.sunset) });
   return 0;
 }
@@ -255,10 +309,16 @@ async function keysCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { 'revoke-old': { type: 'boolean' } });
   if (values['help']) return help();
   if (positionals[0] !== 'rotate') throw new UsageError('admin keys: expected rotate');
-  const out = await client(values).call<{ kid: string; previous: string[]; bundleVersion: number }>('POST', '/api/admin/keys/rotate', {
-    revokeOld: values['revoke-old'] === true,
-  });
-  say(`new issuer key ${out.kid}; previous ${out.previous.join(', ') || '-'} ${values['revoke-old'] ? 'revoked' : 'retired'}; bundle version ${out.bundleVersion}`);
+  const out = await client(values).call<{ kid: string; previous: string[]; bundleVersion: number }>(
+    'POST',
+    '/api/admin/keys/rotate',
+    {
+      revokeOld: values['revoke-old'] === true,
+    },
+  );
+  say(
+    `new issuer key ${out.kid}; previous ${out.previous.join(', ') || '-'} ${values['revoke-old'] ? 'revoked' : 'retired'}; bundle version ${out.bundleVersion}`,
+  );
   return 0;
 }
 
@@ -267,7 +327,9 @@ async function auditCommand(argv: string[]): Promise<number> {
   if (values['help']) return help();
   const limit = values['limit'] ?? '50';
   if (!/^\d+$/.test(limit as string)) throw new UsageError('--limit: expected a number');
-  const { entries } = await client(values).call<{ entries: { at: number; actor: string; action: string; target: string | null }[] }>('GET', `/api/admin/audit?limit=${limit}`);
+  const { entries } = await client(values).call<{
+    entries: { at: number; actor: string; action: string; target: string | null }[];
+  }>('GET', `/api/admin/audit?limit=${limit}`);
   for (const e of entries) say([iso(e.at), e.actor, e.action, e.target ?? '-'].join('  '));
   return 0;
 }

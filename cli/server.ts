@@ -42,7 +42,8 @@ export function resolveServerConfig(argv: string[]): { config: ServerConfig; new
     const base = values.config ? loadConfigFile(values.config) : parseConfig({});
     let port = base.port;
     if (values.port !== undefined) {
-      if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) throw new UsageError(`--port: expected 0-65535, got "${values.port}"`);
+      if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
+        throw new UsageError(`--port: expected 0-65535, got "${values.port}"`);
       port = Number(values.port);
     }
     return {

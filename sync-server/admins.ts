@@ -15,7 +15,8 @@ export class AdminTokens {
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM admin_tokens WHERE revoked_at IS NULL').get() as { n: number }).n;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM admin_tokens WHERE revoked_at IS NULL').get() as { n: number })
+      .n;
   }
 
   /** Create a token and write it to `file` (0600). Only its hash stays in the database. */

@@ -18,7 +18,13 @@ export class AuditLog {
     this.db = db;
   }
 
-  record(at: number, actor: string, action: string, target: string | null, details: Record<string, unknown> | null = null): void {
+  record(
+    at: number,
+    actor: string,
+    action: string,
+    target: string | null,
+    details: Record<string, unknown> | null = null,
+  ): void {
     this.db
       .prepare('INSERT INTO audit (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)')
       .run(at, actor, action, target, details === null ? null : JSON.stringify(details));
@@ -36,6 +42,9 @@ export class AuditLog {
       target: string | null;
       details: string | null;
     }[];
-    return rows.map((r) => ({ ...r, details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>) }));
+    return rows.map((r) => ({
+      ...r,
+      details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>),
+    }));
   }
 }

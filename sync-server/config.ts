@@ -29,7 +29,10 @@ export const serverConfigSchema = z.strictObject({
   /** Changes within this many milliseconds are written to the publish dir together; 0 writes after each one. */
   publishDelayMs: z.number().int().min(0).max(60_000).default(250),
   /** Issuer name written into passes and the bundle. */
-  issuer: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, '1-32 characters of A-Z a-z 0-9 . _ -').default('gatecode'),
+  issuer: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, '1-32 characters of A-Z a-z 0-9 . _ -')
+    .default('gatecode'),
   /** Existing key files to use instead of generating them on first start. */
   keys: z
     .strictObject({
@@ -40,7 +43,11 @@ export const serverConfigSchema = z.strictObject({
   /** Take the client address from the first X-Forwarded-For entry (only behind a reverse proxy you run). */
   trustProxy: z.boolean().default(false),
   /** Largest request body accepted, bytes. */
-  bodyLimitBytes: z.number().int().min(1024).default(256 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
   rateLimit: z
     .strictObject({
       perAddress: bucket(50, 200),
@@ -52,7 +59,11 @@ export const serverConfigSchema = z.strictObject({
   enrolment: z
     .strictObject({
       defaultTtlSeconds: z.number().int().positive().default(3600),
-      maxTtlSeconds: z.number().int().positive().default(7 * 86400),
+      maxTtlSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(7 * 86400),
     })
     .prefault({}),
   revocations: z
@@ -60,12 +71,20 @@ export const serverConfigSchema = z.strictObject({
       /** Sequence steps kept as deltas; a device further behind gets a snapshot. */
       keepSteps: z.number().int().min(1).default(1000),
       /** Steps older than this are compacted too, whatever their number. */
-      keepSeconds: z.number().int().min(60).default(30 * 86400),
+      keepSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .default(30 * 86400),
     })
     .prefault({}),
   events: z
     .strictObject({
-      retentionSeconds: z.number().int().min(60).default(7 * 86400),
+      retentionSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .default(7 * 86400),
       maxBatch: z.number().int().min(1).max(10_000).default(1000),
     })
     .prefault({}),
@@ -79,7 +98,11 @@ export const serverConfigSchema = z.strictObject({
           red: colourAction.default('deny'),
         })
         .prefault({}),
-      maxOfflineAgeSeconds: z.number().int().positive().default(48 * 3600),
+      maxOfflineAgeSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(48 * 3600),
       /** Sunset of the first bundle, days after first start. */
       sunsetAfterDays: z.number().int().positive().default(365),
     })

@@ -13,6 +13,8 @@ import { Publisher } from './publish.js';
 import { RevocationLog } from './revocation-log.js';
 import { TrustState } from './trust.js';
 
+const PUBLISH_RETRY_MS = 5000;
+
 /** Milliseconds since the epoch. */
 export type Clock = () => number;
 
@@ -73,7 +75,12 @@ export class ServerCore {
     const now = this.now();
     const { config } = this;
     const createdKeys = this.db.transaction(() => {
-      const created = this.keys.init({ issuer: config.issuer, rootFile: config.keys.root, issuerFile: config.keys.issuer, now });
+      const created = this.keys.init({
+        issuer: config.issuer,
+        rootFile: config.keys.root,
+        issuerFile: config.keys.issuer,
+        now,
+      });
       const p = config.initialPolicy;
       const wrote = this.trust.initPolicy({
         actions: p.actions,
@@ -115,7 +122,10 @@ export class ServerCore {
    * `publishDelayMs`, instead of re-signing the whole snapshot for each change. 0 publishes at once.
    */
   schedulePublish(): void {
-    if (this.config.publishDelayMs === 0) return this.publish();
+    if (this.config.publishDelayMs === 0) {
+      this.publish();
+      return;
+    }
     this.publishTimer ??= setTimeout(() => this.publish(), this.config.publishDelayMs);
   }
 
@@ -124,20 +134,29 @@ export class ServerCore {
     if (this.publishTimer) this.publish();
   }
 
-  /** Rewrite the publish dir; a failure is logged, never lost silently, and retried on the next change. */
-  publish(): void {
+  /**
+   * Rewrite the publish dir. A failure (disk full, folder not writable) is logged and retried every
+   * PUBLISH_RETRY_MS until it succeeds; the API keeps serving the current artefacts meanwhile. Returns success.
+   */
+  publish(): boolean {
     if (this.publishTimer) clearTimeout(this.publishTimer);
     this.publishTimer = null;
-    if (!this.db.open) return;
+    if (!this.db.open) return false;
     try {
       this.publisher.publish(this.trust, this.revocations, this.now());
+      return true;
     } catch (err) {
-      this.log.error({ err: (err as Error).message, dir: this.publishDir }, 'publish failed');
+      this.log.error({ err: (err as Error).message, dir: this.publishDir }, 'publish failed; retrying');
+      this.publishTimer = setTimeout(() => this.publish(), PUBLISH_RETRY_MS);
+      this.publishTimer.unref();
+      return false;
     }
   }
 
   close(): void {
     this.flushPublish();
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
     if (this.db.open) this.db.close();
     this.unlock();
   }

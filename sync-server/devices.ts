@@ -3,7 +3,15 @@ import { createHash } from 'node:crypto';
 import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
 import type { ServerCore } from './core.js';
 import { HttpError } from './errors.js';
-import { enrolmentCodeHash, newEnrolmentCode, newToken, normaliseEnrolmentCode, parseToken, randomId, secretMatches } from './secrets.js';
+import {
+  enrolmentCodeHash,
+  newEnrolmentCode,
+  newToken,
+  normaliseEnrolmentCode,
+  parseToken,
+  randomId,
+  secretMatches,
+} from './secrets.js';
 
 export interface Heartbeat {
   readonly versions: Record<string, string | number>;
@@ -83,9 +91,16 @@ function toDevice(r: DeviceRow): DeviceRecord {
     revokedAt: r.revoked_at,
     lastSeenAt: r.last_seen_at,
     lastHeartbeatAt: r.heartbeat_at,
-    heartbeat: hb && { versions: hb.versions, seq: hb.seq, clock: hb.clock, counters: hb.counters, trustDataAt: hb.trustDataAt ?? null },
+    heartbeat: hb && {
+      versions: hb.versions,
+      seq: hb.seq,
+      clock: hb.clock,
+      counters: hb.counters,
+      trustDataAt: hb.trustDataAt ?? null,
+    },
     clockDriftSeconds: hb ? Math.round((hb.clock - hb.serverTime) * 1000) / 1000 : null,
-    dataAgeSeconds: hb && typeof hb.trustDataAt === 'number' ? Math.max(0, Math.round(hb.clock - hb.trustDataAt)) : null,
+    dataAgeSeconds:
+      hb && typeof hb.trustDataAt === 'number' ? Math.max(0, Math.round(hb.clock - hb.trustDataAt)) : null,
     counters: r.counters === null ? null : (JSON.parse(r.counters) as Record<string, number>),
   };
 }
@@ -123,7 +138,9 @@ export class DeviceService {
 
   listEnrolments(): EnrolmentRecord[] {
     const now = this.core.now();
-    const rows = this.core.db.prepare('SELECT * FROM enrolments ORDER BY created_at DESC, rowid DESC LIMIT 500').all() as {
+    const rows = this.core.db
+      .prepare('SELECT * FROM enrolments ORDER BY created_at DESC, rowid DESC LIMIT 500')
+      .all() as {
       id: string;
       created_at: number;
       expires_at: number;
@@ -140,13 +157,16 @@ export class DeviceService {
       usedAt: r.used_at,
       deviceId: r.device_id,
       revokedAt: r.revoked_at,
-      status: r.used_at !== null ? 'used' : r.revoked_at !== null ? 'revoked' : r.expires_at <= now ? 'expired' : 'open',
+      status:
+        r.used_at !== null ? 'used' : r.revoked_at !== null ? 'revoked' : r.expires_at <= now ? 'expired' : 'open',
     }));
   }
 
   revokeEnrolment(id: string, actor: string): void {
     this.core.change({}, (now) => {
-      const res = this.core.db.prepare('UPDATE enrolments SET revoked_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL').run(now, id);
+      const res = this.core.db
+        .prepare('UPDATE enrolments SET revoked_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL')
+        .run(now, id);
       if (res.changes === 0) {
         const exists = this.core.db.prepare('SELECT 1 FROM enrolments WHERE id = ?').get(id);
         throw new HttpError(exists ? 'ENROLMENT_USED' : 'ENROLMENT_NOT_FOUND');
@@ -159,20 +179,24 @@ export class DeviceService {
    * Redeem a one-time code. Unknown code → 403 ENROLMENT_INVALID; already used → 409 ENROLMENT_USED;
    * expired → 410 ENROLMENT_EXPIRED; revoked by an admin → 410 ENROLMENT_REVOKED.
    */
-  enrol(codeText: string, name: string | null): { deviceId: string; token: string; rootPublicKey: string; rootFingerprint: string } {
+  enrol(
+    codeText: string,
+    name: string | null,
+  ): { deviceId: string; token: string; rootPublicKey: string; rootFingerprint: string } {
     const code = normaliseEnrolmentCode(codeText);
     if (code === null) throw new HttpError('ENROLMENT_INVALID');
     return this.core.change({}, (now) => {
       const row = this.core.db.prepare('SELECT * FROM enrolments WHERE code_hash = ?').get(enrolmentCodeHash(code)) as
-        | { id: string; expires_at: number; used_at: number | null; revoked_at: number | null }
-        | undefined;
+        { id: string; expires_at: number; used_at: number | null; revoked_at: number | null } | undefined;
       if (!row) throw new HttpError('ENROLMENT_INVALID');
       if (row.used_at !== null) throw new HttpError('ENROLMENT_USED');
       if (row.revoked_at !== null) throw new HttpError('ENROLMENT_REVOKED');
       if (row.expires_at <= now) throw new HttpError('ENROLMENT_EXPIRED');
       const deviceId = randomId(8);
       const { token, hash } = newToken('dev', deviceId);
-      this.core.db.prepare('INSERT INTO devices (id, name, token_hash, enrolled_at) VALUES (?, ?, ?, ?)').run(deviceId, name, hash, now);
+      this.core.db
+        .prepare('INSERT INTO devices (id, name, token_hash, enrolled_at) VALUES (?, ?, ?, ?)')
+        .run(deviceId, name, hash, now);
       this.core.db.prepare('UPDATE enrolments SET used_at = ?, device_id = ? WHERE id = ?').run(now, deviceId, row.id);
       this.core.audit.record(now, `enrolment:${row.id}`, 'device.enrol', deviceId, name === null ? null : { name });
       const root = this.core.keys.root().publicKey;
@@ -205,7 +229,9 @@ export class DeviceService {
   }
 
   list(): DeviceRecord[] {
-    return (this.core.db.prepare('SELECT * FROM devices ORDER BY enrolled_at, rowid').all() as DeviceRow[]).map(toDevice);
+    return (this.core.db.prepare('SELECT * FROM devices ORDER BY enrolled_at, rowid').all() as DeviceRow[]).map(
+      toDevice,
+    );
   }
 
   get(deviceId: string): DeviceRecord {
@@ -220,7 +246,9 @@ export class DeviceService {
       const dev = this.get(deviceId);
       if (dev.status !== 'active') throw new HttpError('DEVICE_NOT_ACTIVE');
       const { token, hash } = newToken('dev', deviceId);
-      this.core.db.prepare('UPDATE devices SET token_hash = ?, token_rolled_at = ? WHERE id = ?').run(hash, now, deviceId);
+      this.core.db
+        .prepare('UPDATE devices SET token_hash = ?, token_rolled_at = ? WHERE id = ?')
+        .run(hash, now, deviceId);
       this.authCache.delete(deviceId);
       this.core.audit.record(now, actor, 'device.roll', deviceId);
       return { token };
@@ -244,7 +272,13 @@ export class DeviceService {
     const stored: StoredHeartbeat = { ...hb, serverTime };
     this.core.db
       .prepare('UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?')
-      .run(JSON.stringify(stored), Math.floor(serverTime), Math.floor(serverTime), JSON.stringify(hb.counters), deviceId);
+      .run(
+        JSON.stringify(stored),
+        Math.floor(serverTime),
+        Math.floor(serverTime),
+        JSON.stringify(hb.counters),
+        deviceId,
+      );
     return { serverTime };
   }
 
@@ -260,9 +294,9 @@ export class DeviceService {
   ): { accepted: number; duplicate: boolean } {
     const bodyHash = createHash('sha256').update(rawBody).digest();
     return this.core.change({}, (now) => {
-      const prior = this.core.db.prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?').get(deviceId, key) as
-        | { body_hash: Buffer; count: number }
-        | undefined;
+      const prior = this.core.db
+        .prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?')
+        .get(deviceId, key) as { body_hash: Buffer; count: number } | undefined;
       if (prior) {
         if (!prior.body_hash.equals(bodyHash)) throw new HttpError('IDEMPOTENCY_CONFLICT');
         return { accepted: prior.count, duplicate: true };
@@ -271,12 +305,25 @@ export class DeviceService {
         'INSERT INTO events (device_id, at, colour, reason, pass_hash, direction, opened, not_passed, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       for (const e of body.events) {
-        ins.run(deviceId, e.at, e.colour, e.reason, e.passHash, e.direction, e.opened ? 1 : 0, e.notPassed ? 1 : 0, now);
+        ins.run(
+          deviceId,
+          e.at,
+          e.colour,
+          e.reason,
+          e.passHash,
+          e.direction,
+          e.opened ? 1 : 0,
+          e.notPassed ? 1 : 0,
+          now,
+        );
       }
       this.core.db
         .prepare('INSERT INTO event_batches (device_id, key, body_hash, received_at, count) VALUES (?, ?, ?, ?, ?)')
         .run(deviceId, key, bodyHash, now, body.events.length);
-      if (body.counters) this.core.db.prepare('UPDATE devices SET counters = ? WHERE id = ?').run(JSON.stringify(body.counters), deviceId);
+      if (body.counters)
+        this.core.db
+          .prepare('UPDATE devices SET counters = ? WHERE id = ?')
+          .run(JSON.stringify(body.counters), deviceId);
       const cutoff = now - this.core.config.events.retentionSeconds;
       this.core.db.prepare('DELETE FROM events WHERE received_at < ?').run(cutoff);
       this.core.db.prepare('DELETE FROM event_batches WHERE received_at < ?').run(cutoff);
@@ -287,7 +334,9 @@ export class DeviceService {
   /** Event counts per device and verdict reason within the retention window (no pass data). */
   eventSummary(): { deviceId: string; colour: string; reason: string; count: number }[] {
     return this.core.db
-      .prepare('SELECT device_id AS deviceId, colour, reason, COUNT(*) AS count FROM events GROUP BY device_id, colour, reason ORDER BY device_id, count DESC')
+      .prepare(
+        'SELECT device_id AS deviceId, colour, reason, COUNT(*) AS count FROM events GROUP BY device_id, colour, reason ORDER BY device_id, count DESC',
+      )
       .all() as { deviceId: string; colour: string; reason: string; count: number }[];
   }
 }

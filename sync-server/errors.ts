@@ -2,16 +2,13 @@
 // Messages never carry tokens, codes or pass text; the client sees only `{ "error": REASON }`.
 
 export const HTTP_REASONS = {
-  BAD_REQUEST: 400,
   BAD_JSON: 400,
   VALIDATION_FAILED: 400,
-  BAD_SEQUENCE: 400,
   IDEMPOTENCY_KEY_REQUIRED: 400,
   PASS_INVALID: 400,
   UNAUTHORIZED: 401,
   TOKEN_INVALID: 401,
   DEVICE_REVOKED: 401,
-  FORBIDDEN: 403,
   ENROLMENT_INVALID: 403,
   NOT_FOUND: 404,
   PASS_NOT_FOUND: 404,

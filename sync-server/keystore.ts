@@ -54,7 +54,8 @@ export class KeyStore {
    */
   init(opts: { issuer: string; rootFile: string | null; issuerFile: string | null; now: number }): boolean {
     fs.mkdirSync(this.keysDir, { recursive: true, mode: 0o700 });
-    const haveRoot = this.db.prepare("SELECT kid FROM signing_keys WHERE role = 'root'").get() as { kid: string } | undefined;
+    const haveRoot = this.db.prepare("SELECT kid FROM signing_keys WHERE role = 'root'").get() as
+      { kid: string } | undefined;
     let created = false;
     if (!haveRoot) {
       const root = opts.rootFile ? readPrivateKeyFile(opts.rootFile) : this.generate('root', opts.issuer);
@@ -82,19 +83,20 @@ export class KeyStore {
   /** The issuer key new passes are signed with. */
   activeIssuer(): SigningKey {
     const row = this.db
-      .prepare("SELECT kid FROM signing_keys WHERE role = 'issuer' AND retired_at IS NULL AND revoked_at IS NULL ORDER BY rowid DESC LIMIT 1")
+      .prepare(
+        "SELECT kid FROM signing_keys WHERE role = 'issuer' AND retired_at IS NULL AND revoked_at IS NULL ORDER BY rowid DESC LIMIT 1",
+      )
       .get() as { kid: string } | undefined;
     if (!row) throw new Error('no active issuer key');
     return this.issuerKey(row.kid);
   }
 
-  /** An issuer key by kid (to re-render a pass it signed); null when unknown or its file is gone. */
+  /** An issuer key by kid (to re-render a pass it signed); throws when unknown or its file is gone. */
   issuerKey(kid: string): SigningKey {
     const cached = this.loaded.get(kid);
     if (cached) return cached;
     const row = this.db.prepare("SELECT file FROM signing_keys WHERE role = 'issuer' AND kid = ?").get(kid) as
-      | { file: string }
-      | undefined;
+      { file: string } | undefined;
     if (!row) throw new Error(`unknown issuer key ${kid}`);
     const key = readPrivateKeyFile(row.file);
     this.loaded.set(kid, key);
@@ -102,7 +104,9 @@ export class KeyStore {
   }
 
   issuerRows(): IssuerKeyRow[] {
-    return (this.db.prepare("SELECT * FROM signing_keys WHERE role = 'issuer' ORDER BY rowid").all() as KeyRowDb[]).map(toRow);
+    return (this.db.prepare("SELECT * FROM signing_keys WHERE role = 'issuer' ORDER BY rowid").all() as KeyRowDb[]).map(
+      toRow,
+    );
   }
 
   /**
@@ -116,7 +120,9 @@ export class KeyStore {
       .all() as { kid: string }[];
     const key = this.generate('issuer', opts.issuer);
     const col = opts.revokeOld ? 'revoked_at' : 'retired_at';
-    const mark = this.db.prepare(`UPDATE signing_keys SET ${col} = ?, retired_at = COALESCE(retired_at, ?) WHERE kid = ?`);
+    const mark = this.db.prepare(
+      `UPDATE signing_keys SET ${col} = ?, retired_at = COALESCE(retired_at, ?) WHERE kid = ?`,
+    );
     for (const p of previous) mark.run(opts.now, opts.now, p.kid);
     this.insert(key, 'issuer', this.fileFor('issuer', key), opts.now);
     return { kid: key.kid, previous: previous.map((p) => p.kid) };

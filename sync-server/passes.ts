@@ -71,14 +71,19 @@ export class PassService {
     return this.core.change({}, (now) => {
       const { text, claims } = this.sign(input, now);
       this.insert(claims, this.core.keys.activeIssuer().kid);
-      this.core.audit.record(now, actor, 'pass.issue', claims.passId, { colour: claims.colour, expiresAt: claims.expiresAt });
+      this.core.audit.record(now, actor, 'pass.issue', claims.passId, {
+        colour: claims.colour,
+        expiresAt: claims.expiresAt,
+      });
       return { pass: this.get(claims.passId), text };
     });
   }
 
   list(opts: { status?: PassStatus | undefined; limit: number }): PassRecord[] {
     const now = this.core.now();
-    const rows = this.core.db.prepare('SELECT * FROM passes ORDER BY issued_at DESC, rowid DESC').iterate() as IterableIterator<PassRow>;
+    const rows = this.core.db
+      .prepare('SELECT * FROM passes ORDER BY issued_at DESC, rowid DESC')
+      .iterate() as IterableIterator<PassRow>;
     const out: PassRecord[] = [];
     for (const row of rows) {
       const rec = toRecord(row, now);
@@ -135,13 +140,21 @@ export class PassService {
     return this.core.change({ revocations: true }, (now) => {
       const old = this.get(passId);
       if (old.status !== 'active') throw new HttpError('PASS_NOT_ACTIVE');
-      const { text, claims } = this.sign({ colour, notBefore: old.notBefore, expiresAt: old.expiresAt, scope: old.scope }, now);
+      const { text, claims } = this.sign(
+        { colour, notBefore: old.notBefore, expiresAt: old.expiresAt, scope: old.scope },
+        now,
+      );
       this.core.db
         .prepare("UPDATE passes SET status = 'replaced', replaced_by = ?, revoked_at = ? WHERE pass_id = ?")
         .run(claims.passId, now, passId);
       const seq = this.core.revocations.addStep([{ revocationId: old.revocationId, expiresAt: old.expiresAt }], now);
       this.insert(claims, this.core.keys.activeIssuer().kid);
-      this.core.audit.record(now, actor, 'pass.colour', passId, { from: old.colour, to: colour, newPassId: claims.passId, seq });
+      this.core.audit.record(now, actor, 'pass.colour', passId, {
+        from: old.colour,
+        to: colour,
+        newPassId: claims.passId,
+        seq,
+      });
       return { pass: this.get(claims.passId), text, replaced: passId };
     });
   }

@@ -52,7 +52,9 @@ export class RevocationLog {
   /** Record one step adding `entries` (ids already on the list are skipped). Returns the new seq. */
   addStep(entries: readonly RevokedEntry[], now: number): number {
     const seq = this.seq() + 1;
-    const log = this.db.prepare('INSERT OR IGNORE INTO revocation_log (seq, revocation_id, expires_at) VALUES (?, ?, ?)');
+    const log = this.db.prepare(
+      'INSERT OR IGNORE INTO revocation_log (seq, revocation_id, expires_at) VALUES (?, ?, ?)',
+    );
     const cur = this.db.prepare('INSERT OR IGNORE INTO revoked (revocation_id, expires_at, seq) VALUES (?, ?, ?)');
     let count = 0;
     for (const e of entries) {
@@ -69,7 +71,9 @@ export class RevocationLog {
   compact(now: number, rule: CompactionRule): number {
     const seq = this.seq();
     const byCount = seq - rule.keepSteps;
-    const byAge = this.db.prepare('SELECT MAX(seq) AS s FROM revocation_steps WHERE at < ?').get(now - rule.keepSeconds) as {
+    const byAge = this.db
+      .prepare('SELECT MAX(seq) AS s FROM revocation_steps WHERE at < ?')
+      .get(now - rule.keepSeconds) as {
       s: number | null;
     };
     const floor = Math.max(this.floor(), byCount, byAge.s ?? 0);
@@ -84,7 +88,9 @@ export class RevocationLog {
 
   /** Sequence numbers of the steps still held as deltas, oldest first. */
   steps(): number[] {
-    return (this.db.prepare('SELECT seq FROM revocation_steps ORDER BY seq').all() as { seq: number }[]).map((r) => r.seq);
+    return (this.db.prepare('SELECT seq FROM revocation_steps ORDER BY seq').all() as { seq: number }[]).map(
+      (r) => r.seq,
+    );
   }
 
   /**
@@ -101,7 +107,9 @@ export class RevocationLog {
     const added = snapshot
       ? (this.db.prepare('SELECT revocation_id, expires_at FROM revoked ORDER BY seq, revocation_id').all() as Row[])
       : (this.db
-          .prepare('SELECT revocation_id, expires_at FROM revocation_log WHERE seq > ? AND seq <= ? ORDER BY seq, revocation_id')
+          .prepare(
+            'SELECT revocation_id, expires_at FROM revocation_log WHERE seq > ? AND seq <= ? ORDER BY seq, revocation_id',
+          )
           .all(fromSeq, toSeq) as Row[]);
     return this.remember(key, this.sign(snapshot ? 'snapshot' : 'delta', fromSeq, toSeq, added, now));
   }
@@ -117,7 +125,13 @@ export class RevocationLog {
     return this.remember(key, this.sign('delta', seq - 1, seq, added, now));
   }
 
-  private sign(kind: 'delta' | 'snapshot', fromSeq: number, toSeq: number, rows: Row[], now: number): SignedRevocations {
+  private sign(
+    kind: 'delta' | 'snapshot',
+    fromSeq: number,
+    toSeq: number,
+    rows: Row[],
+    now: number,
+  ): SignedRevocations {
     const delta: RevocationDelta = {
       kind,
       fromSeq,

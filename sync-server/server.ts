@@ -77,7 +77,10 @@ export async function startServer(
   const opened = openServer(config, opts);
   const { core } = opened.services;
   let ready = false;
-  const app = createApp(opened.services, { ready: () => ready, ...(opts.adminPageDir ? { adminPageDir: opts.adminPageDir } : {}) });
+  const app = createApp(opened.services, {
+    ready: () => ready,
+    ...(opts.adminPageDir ? { adminPageDir: opts.adminPageDir } : {}),
+  });
   let server: ServerType;
   try {
     server = await new Promise<ServerType>((resolve, reject) => {

@@ -53,8 +53,7 @@ export class TrustState {
   current(): SignedBundle {
     if (this.cached) return this.cached;
     const row = this.db.prepare('SELECT version, bytes FROM bundles ORDER BY version DESC LIMIT 1').get() as
-      | { version: number; bytes: Buffer }
-      | undefined;
+      { version: number; bytes: Buffer } | undefined;
     if (!row) throw new Error('no bundle yet');
     const bundle = JSON.parse(getMeta(this.db, 'bundle') ?? 'null') as TrustBundle;
     this.cached = { version: row.version, bytes: new Uint8Array(row.bytes), etag: etagFor(row.bytes), bundle };
@@ -79,7 +78,9 @@ export class TrustState {
       sunset: policy.sunset,
     };
     const bytes = signBundle(bundle, this.keys.root());
-    this.db.prepare('INSERT INTO bundles (version, issued_at, bytes) VALUES (?, ?, ?)').run(version, now, Buffer.from(bytes));
+    this.db
+      .prepare('INSERT INTO bundles (version, issued_at, bytes) VALUES (?, ?, ?)')
+      .run(version, now, Buffer.from(bytes));
     this.db.prepare('DELETE FROM bundles WHERE version <= ?').run(version - KEEP_VERSIONS);
     setMeta(this.db, 'bundle', JSON.stringify(bundle));
     this.cached = null;
@@ -115,7 +116,11 @@ export class TrustState {
   }
 
   private writePolicy(p: PolicySettings): void {
-    setMeta(this.db, 'policy', JSON.stringify({ actions: p.actions, maxOfflineAgeSeconds: p.maxOfflineAgeSeconds, sunset: p.sunset }));
+    setMeta(
+      this.db,
+      'policy',
+      JSON.stringify({ actions: p.actions, maxOfflineAgeSeconds: p.maxOfflineAgeSeconds, sunset: p.sunset }),
+    );
   }
 }
 

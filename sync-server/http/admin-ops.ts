@@ -84,7 +84,9 @@ export function adminOpsRoutes(s: Services): Hono<AppEnv> {
   app.get('/devices', (c) => c.json({ devices: s.devices.list() }));
   app.get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }));
   app.post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))));
-  app.post('/devices/:id/revoke', (c) => c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }));
+  app.post('/devices/:id/revoke', (c) =>
+    c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }),
+  );
 
   app.get('/events/summary', (c) => c.json({ summary: s.devices.eventSummary() }));
 

@@ -39,9 +39,15 @@ export function adminPageRoutes(dir: string = ADMIN_PAGE_DIR): Hono<AppEnv> {
   app.get('/', (c) => c.redirect('/admin/', 308));
 
   app.get('/*', (c) => {
-    const rel = decodeURIComponent(new URL(c.req.url).pathname.replace(/^\/admin\/?/, '')) || 'index.html';
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(c.req.url).pathname.replace(/^\/admin\/?/, '')) || 'index.html';
+    } catch {
+      throw new HttpError('NOT_FOUND'); // malformed percent-encoding
+    }
     const file = path.resolve(root, rel);
-    if (!file.startsWith(root + path.sep) || rel.split('/').some((p) => p.startsWith('.'))) throw new HttpError('NOT_FOUND');
+    if (!file.startsWith(root + path.sep) || rel.split('/').some((p) => p.startsWith('.')))
+      throw new HttpError('NOT_FOUND');
     const type = TYPES[path.extname(file).toLowerCase()];
     let data: Buffer;
     try {

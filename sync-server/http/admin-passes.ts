@@ -12,7 +12,10 @@ export function adminPassRoutes(s: Services): Hono<AppEnv> {
     const now = s.core.now();
     const notBefore = body.notBefore ?? now;
     const expiresAt = body.expiresAt ?? now + (body.validForSeconds as number);
-    const { pass, text } = s.passes.issue({ colour: body.colour, notBefore, expiresAt, scope: body.scope }, c.get('actor'));
+    const { pass, text } = s.passes.issue(
+      { colour: body.colour, notBefore, expiresAt, scope: body.scope },
+      c.get('actor'),
+    );
     return c.json({ pass, text, qrSvg: await qrSvg(text) }, 201);
   });
 

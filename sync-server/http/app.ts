@@ -23,7 +23,10 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   app.onError((err, c) => {
     if (isHttpError(err)) {
       if (err.retryAfter !== undefined) c.header('Retry-After', String(err.retryAfter));
-      return c.json(err.detail === undefined ? { error: err.reason } : { error: err.reason, detail: err.detail }, err.status);
+      return c.json(
+        err.detail === undefined ? { error: err.reason } : { error: err.reason, detail: err.detail },
+        err.status,
+      );
     }
     s.core.log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: 'INTERNAL' }, 500);
@@ -35,7 +38,10 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
     if (wait > 0) throw new HttpError('RATE_LIMITED', { retryAfter: wait });
     await next();
   });
-  const limitBody = bodyLimit({ maxSize: s.core.config.bodyLimitBytes, onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, 413) });
+  const limitBody = bodyLimit({
+    maxSize: s.core.config.bodyLimitBytes,
+    onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, 413),
+  });
   // GET and HEAD carry no body; skipping them keeps the polling path from materialising a full Request object.
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 

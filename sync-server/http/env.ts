@@ -48,7 +48,11 @@ export function clientAddress(c: Context, trustProxy: boolean): string {
  * Read and validate a JSON body. Malformed JSON → 400 BAD_JSON; schema failure → 400 VALIDATION_FAILED; not
  * declared as JSON → 415. With `optional`, an empty body counts as `{}` whatever its content type.
  */
-export async function readJson<S extends z.ZodType>(c: AppContext, schema: S, opts: { optional?: boolean } = {}): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodType>(
+  c: AppContext,
+  schema: S,
+  opts: { optional?: boolean } = {},
+): Promise<z.infer<S>> {
   const text = await c.req.text();
   c.set('rawBody', text);
   if (opts.optional && text.trim() === '') return parseWith(schema, {});

@@ -5,7 +5,11 @@ import { COLOURS, MAX_SCOPE_SITES } from '../../protocol/index.js';
 
 const SITE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 const TEN_YEARS = 10 * 365 * 86400;
-const epoch = z.number().int().min(0).max(2 ** 32);
+const epoch = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32);
 
 export const colourSchema = z.enum(COLOURS);
 export const idSchema = z.string().regex(/^[0-9a-f]{8,64}$/);
@@ -52,12 +56,23 @@ export const enrolSchema = z.strictObject({
   name: z.string().min(1).max(64).optional(),
 });
 
-const counters = z.record(z.string().min(1).max(64), z.number().int().min(-(2 ** 31)).max(2 ** 53 - 1)).refine((r) => Object.keys(r).length <= 200, {
-  message: 'at most 200 counters',
-});
+const counters = z
+  .record(
+    z.string().min(1).max(64),
+    z
+      .number()
+      .int()
+      .min(-(2 ** 31))
+      .max(2 ** 53 - 1),
+  )
+  .refine((r) => Object.keys(r).length <= 200, {
+    message: 'at most 200 counters',
+  });
 
 export const heartbeatSchema = z.strictObject({
-  versions: z.record(z.string().min(1).max(32), z.union([z.string().max(64), z.number()])).refine((r) => Object.keys(r).length <= 20),
+  versions: z
+    .record(z.string().min(1).max(32), z.union([z.string().max(64), z.number()]))
+    .refine((r) => Object.keys(r).length <= 20),
   seq: z.number().int().min(0),
   clock: z.number().min(0),
   counters,
@@ -70,7 +85,10 @@ export const eventSchema = z.strictObject({
   at: z.number().min(0),
   colour: colourSchema,
   reason: z.string().regex(/^[A-Z][A-Z0-9_:]{0,47}$/),
-  passHash: z.string().regex(/^[0-9a-f]{16,128}$/).nullable(),
+  passHash: z
+    .string()
+    .regex(/^[0-9a-f]{16,128}$/)
+    .nullable(),
   direction: z.enum(['in', 'out']).nullable(),
   opened: z.boolean(),
   notPassed: z.boolean().optional(),
@@ -83,7 +101,11 @@ export const eventsSchema = (maxBatch: number) =>
   });
 
 export const sinceQuery = z.strictObject({
-  since: z.coerce.number().int().min(0).optional(),
+  since: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .transform(Number)
+    .optional(),
 });
 
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/);

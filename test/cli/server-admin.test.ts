@@ -16,9 +16,15 @@ let url = '';
 let tokenFile = '';
 let stdout = '';
 
-async function admin(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function admin(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [BIN, 'admin', ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    const r = await run(process.execPath, [BIN, 'admin', ...args], {
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -30,7 +36,9 @@ const auth = () => ['--server', url, '--token-file', tokenFile];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
-  server = spawn(process.execPath, [BIN, 'server', '--data', path.join(dir, 'data'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, [BIN, 'server', '--data', path.join(dir, 'data'), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   server.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stdout}`)), 20_000);
@@ -61,7 +69,21 @@ describe('gatecode server + gatecode admin', () => {
   it('issues, lists, recolours and revokes a pass', async () => {
     const png = path.join(dir, 'p.png');
     const svg = path.join(dir, 'p.svg');
-    const issued = await admin(['pass', 'issue', '--colour', 'green', '--valid-for', '30d', '--scope', 'north,south', '--png', png, '--svg', svg, ...auth()]);
+    const issued = await admin([
+      'pass',
+      'issue',
+      '--colour',
+      'green',
+      '--valid-for',
+      '30d',
+      '--scope',
+      'north,south',
+      '--png',
+      png,
+      '--svg',
+      svg,
+      ...auth(),
+    ]);
     expect(issued.code).toBe(0);
     const text = issued.stdout.trim();
     expect(text).toMatch(/^GC1:/);
@@ -92,12 +114,24 @@ describe('gatecode server + gatecode admin', () => {
     expect(enrol.stdout).toMatch(/^code: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/m);
     expect(enrol.stdout).toMatch(/^uri: gatecode-enrol:\?u=http%3A%2F%2F127\.0\.0\.1%3A\d+&c=.+&fp=.+$/m);
     const code = /^code: (.+)$/m.exec(enrol.stdout)?.[1] as string;
-    const res = await fetch(`${url}/api/device/enrol`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code, name: 'west' }) });
+    const res = await fetch(`${url}/api/device/enrol`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code, name: 'west' }),
+    });
     expect(res.status).toBe(201);
 
-    const policy = await admin(['policy', '--yellow', 'deny', '--max-offline', '12h', '--sunset', '2030-01-01T00:00:00Z'], env);
+    const policy = await admin(
+      ['policy', '--yellow', 'deny', '--max-offline', '12h', '--sunset', '2030-01-01T00:00:00Z'],
+      env,
+    );
     expect(policy.code).toBe(0);
-    expect(JSON.parse(policy.stdout)).toMatchObject({ actions: { yellow: 'deny' }, maxOfflineAgeSeconds: 43200, sunset: 1893456000, bundleVersion: 2 });
+    expect(JSON.parse(policy.stdout)).toMatchObject({
+      actions: { yellow: 'deny' },
+      maxOfflineAgeSeconds: 43200,
+      sunset: 1893456000,
+      bundleVersion: 2,
+    });
 
     const devices = await admin(['devices', 'list'], env);
     expect(devices.stdout).toMatch(/ active +west /);

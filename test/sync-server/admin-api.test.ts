@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodePublicKey, evaluatePass, verifyBundle, verifyPass, verifyRevocations, type TrustBundle } from '../../protocol/index.js';
+import {
+  decodePublicKey,
+  evaluatePass,
+  verifyBundle,
+  verifyPass,
+  verifyRevocations,
+  type TrustBundle,
+} from '../../protocol/index.js';
 import type { PassRecord } from '../../sync-server/passes.js';
 import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
 
@@ -14,7 +21,10 @@ afterEach(() => {
 async function trust(srv: TestServer, token: string) {
   const root = decodePublicKey(fs.readFileSync(path.join(srv.dir, 'keys', 'root.pub'), 'utf8'));
   const bundle = verifyBundle(await bytesOf(await srv.device(token, 'GET', '/api/device/bundle')), root);
-  const rev = verifyRevocations(await bytesOf(await srv.device(token, 'GET', '/api/device/revocations')), { rootPublicKey: root, bundle });
+  const rev = verifyRevocations(await bytesOf(await srv.device(token, 'GET', '/api/device/revocations')), {
+    rootPublicKey: root,
+    bundle,
+  });
   const revoked = new Set(rev.added.map((e) => e.revocationId));
   return { bundle, rev, isRevoked: (id: string) => revoked.has(id) };
 }
@@ -48,10 +58,21 @@ describe('admin API', () => {
     const out = await issue(s, { colour: 'green', validForSeconds: 3600, scope: ['north-gate'] });
     expect(out.text.startsWith('GC1:')).toBe(true);
     expect(out.qrSvg).toContain('<svg');
-    expect(out.pass).toMatchObject({ colour: 'green', status: 'active', scope: ['north-gate'], notBefore: s.clock.seconds, expiresAt: s.clock.seconds + 3600 });
+    expect(out.pass).toMatchObject({
+      colour: 'green',
+      status: 'active',
+      scope: ['north-gate'],
+      notBefore: s.clock.seconds,
+      expiresAt: s.clock.seconds + 3600,
+    });
     const dev = await enrolDevice(s);
     const t = await trust(s, dev.token);
-    const claims = verifyPass(out.text, { bundle: t.bundle, now: s.clock.seconds, site: 'north-gate', isRevoked: t.isRevoked });
+    const claims = verifyPass(out.text, {
+      bundle: t.bundle,
+      now: s.clock.seconds,
+      site: 'north-gate',
+      isRevoked: t.isRevoked,
+    });
     expect(claims.passId).toBe(out.pass.passId);
 
     const svg = await s.admin('GET', `/api/admin/passes/${out.pass.passId}/qr.svg`);
@@ -59,13 +80,27 @@ describe('admin API', () => {
     const png = await bytesOf(await s.admin('GET', `/api/admin/passes/${out.pass.passId}/qr.png`));
     expect(Buffer.from(png.subarray(0, 8)).toString('hex')).toBe('89504e470d0a1a0a');
     // The re-rendered text is the same pass (Ed25519 is deterministic).
-    const again = (await (await s.admin('GET', `/api/admin/passes/${out.pass.passId}/text`)).json()) as { text: string };
+    const again = (await (await s.admin('GET', `/api/admin/passes/${out.pass.passId}/text`)).json()) as {
+      text: string;
+    };
     expect(again.text).toBe(out.text);
 
     const list = (await (await s.admin('GET', '/api/admin/passes')).json()) as { passes: Record<string, unknown>[] };
     expect(list.passes).toHaveLength(1);
     expect(Object.keys(list.passes[0] as object).sort()).toEqual(
-      ['colour', 'expiresAt', 'issuedAt', 'kid', 'notBefore', 'passId', 'replacedBy', 'revocationId', 'revokedAt', 'scope', 'status'].sort(),
+      [
+        'colour',
+        'expiresAt',
+        'issuedAt',
+        'kid',
+        'notBefore',
+        'passId',
+        'replacedBy',
+        'revocationId',
+        'revokedAt',
+        'scope',
+        'status',
+      ].sort(),
     );
     expect(JSON.stringify(list)).not.toContain(out.text.slice(4, 40));
   });
@@ -85,7 +120,11 @@ describe('admin API', () => {
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toBe(reason);
     }
-    const past = await s.admin('POST', '/api/admin/passes', { colour: 'green', notBefore: s.clock.seconds, expiresAt: s.clock.seconds - 1 });
+    const past = await s.admin('POST', '/api/admin/passes', {
+      colour: 'green',
+      notBefore: s.clock.seconds,
+      expiresAt: s.clock.seconds - 1,
+    });
     expect(past.status).toBe(400);
     const missing = await s.admin('POST', `/api/admin/passes/${'ab'.repeat(16)}/revoke`);
     expect(missing.status).toBe(404);
@@ -151,7 +190,9 @@ describe('admin API', () => {
     await issue(s, { colour: 'green', validForSeconds: 60 });
     await issue(s, { colour: 'red', validForSeconds: 7200 });
     s.clock.advance(120);
-    const expired = (await (await s.admin('GET', '/api/admin/passes?status=expired')).json()) as { passes: PassRecord[] };
+    const expired = (await (await s.admin('GET', '/api/admin/passes?status=expired')).json()) as {
+      passes: PassRecord[];
+    };
     expect(expired.passes.map((p) => p.colour)).toEqual(['green']);
     expect((await s.admin('GET', '/api/admin/passes?status=nope')).status).toBe(400);
   });
@@ -161,9 +202,17 @@ describe('admin API', () => {
     const dev = await enrolDevice(s);
     const v1 = (await trust(s, dev.token)).bundle.version;
     const sunset = s.clock.seconds + 86400 * 10;
-    const res = await s.admin('PUT', '/api/admin/policy', { actions: { yellow: 'open' }, maxOfflineAgeSeconds: 3600, sunset });
+    const res = await s.admin('PUT', '/api/admin/policy', {
+      actions: { yellow: 'open' },
+      maxOfflineAgeSeconds: 3600,
+      sunset,
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ actions: { green: 'open', yellow: 'open', red: 'deny' }, maxOfflineAgeSeconds: 3600, sunset });
+    expect(await res.json()).toMatchObject({
+      actions: { green: 'open', yellow: 'open', red: 'deny' },
+      maxOfflineAgeSeconds: 3600,
+      sunset,
+    });
     const b: TrustBundle = (await trust(s, dev.token)).bundle;
     expect(b.version).toBe(v1 + 1);
     expect(b.policy).toEqual({ actions: { green: 'open', yellow: 'open', red: 'deny' }, maxOfflineAgeSeconds: 3600 });
@@ -225,11 +274,15 @@ describe('admin API', () => {
     const all = JSON.stringify(entries);
     expect(all).not.toContain(text.slice(4, 30));
     expect(all).not.toContain(enr.code);
-    expect(((await (await s.admin('GET', '/api/admin/audit?limit=2')).json()) as { entries: unknown[] }).entries).toHaveLength(2);
+    expect(
+      ((await (await s.admin('GET', '/api/admin/audit?limit=2')).json()) as { entries: unknown[] }).entries,
+    ).toHaveLength(2);
   });
 
   it('rate-limits per token with 429 and Retry-After', async () => {
-    s = openTestServer({ rateLimit: { perToken: { ratePerSecond: 1, burst: 3 }, perAddress: { ratePerSecond: 1000, burst: 1000 } } });
+    s = openTestServer({
+      rateLimit: { perToken: { ratePerSecond: 1, burst: 3 }, perAddress: { ratePerSecond: 1000, burst: 1000 } },
+    });
     for (let i = 0; i < 3; i++) expect((await s.admin('GET', '/api/admin/passes')).status).toBe(200);
     const limited = await s.admin('GET', '/api/admin/passes');
     expect(limited.status).toBe(429);
@@ -241,7 +294,11 @@ describe('admin API', () => {
 
   it('answers 413 for a body over the limit', async () => {
     s = openTestServer({ bodyLimitBytes: 2048 });
-    const res = await s.admin('POST', '/api/admin/passes', { colour: 'green', validForSeconds: 60, pad: 'x'.repeat(4096) });
+    const res = await s.admin('POST', '/api/admin/passes', {
+      colour: 'green',
+      validForSeconds: 60,
+      pad: 'x'.repeat(4096),
+    });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ error: 'BODY_TOO_LARGE' });
   });

@@ -20,7 +20,11 @@ async function newCode(srv: TestServer, ttlSeconds?: number) {
 }
 
 const enrol = (srv: TestServer, code: string) =>
-  srv.app.request('/api/device/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code }) });
+  srv.app.request('/api/device/enrol', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ code }),
+  });
 
 async function revokeOne(srv: TestServer): Promise<string> {
   const res = await srv.admin('POST', '/api/admin/passes', { colour: 'green', validForSeconds: 3600 });
@@ -44,7 +48,12 @@ describe('enrolment', () => {
 
     const res = await enrol(s, e.code.toLowerCase());
     expect(res.status).toBe(201);
-    const body = (await res.json()) as { deviceId: string; token: string; rootPublicKey: string; rootFingerprint: string };
+    const body = (await res.json()) as {
+      deviceId: string;
+      token: string;
+      rootPublicKey: string;
+      rootFingerprint: string;
+    };
     expect(decodePublicKey(body.rootPublicKey)).toEqual(rootOf(s));
     expect(body.rootFingerprint).toBe(uri.searchParams.get('fp'));
     expect(body.token).toMatch(/^dev\./);
@@ -111,11 +120,14 @@ describe('device sync', () => {
     const root = rootOf(s);
     const bundle = verifyBundle(await bytesOf(await s.device(dev.token, 'GET', '/api/device/bundle')), root);
     // The first artefact: step 1, the empty list.
-    const first = verifyRevocations(await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=0')), {
-      rootPublicKey: root,
-      bundle,
-      currentSeq: 0,
-    });
+    const first = verifyRevocations(
+      await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=0')),
+      {
+        rootPublicKey: root,
+        bundle,
+        currentSeq: 0,
+      },
+    );
     expect(first).toMatchObject({ kind: 'delta', fromSeq: 0, toSeq: 1, added: [] });
     expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=1')).status).toBe(304);
     const a = await revokeOne(s);
@@ -127,12 +139,17 @@ describe('device sync', () => {
     const delta = verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: 1 });
     expect(delta).toMatchObject({ kind: 'delta', fromSeq: 1, toSeq: 3 });
     expect(delta.added.map((e) => e.revocationId).sort()).toEqual([a, b].sort());
-    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=1', undefined, { 'If-None-Match': etag })).status).toBe(304);
+    expect(
+      (await s.device(dev.token, 'GET', '/api/device/revocations?since=1', undefined, { 'If-None-Match': etag }))
+        .status,
+    ).toBe(304);
     const ahead = await s.device(dev.token, 'GET', '/api/device/revocations?since=9');
     expect(ahead.status).toBe(409);
     expect(await ahead.json()).toEqual({ error: 'SEQUENCE_AHEAD' });
     expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=-1')).status).toBe(400);
     expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=x')).status).toBe(400);
+    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=')).status).toBe(400);
+    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=1&x=2')).status).toBe(400);
     // The same delta replayed to a device that already holds it is refused by the device.
     expect(() => verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: 3 })).toThrow(
       expect.objectContaining({ code: 'VERSION_ROLLBACK' }),
@@ -152,11 +169,14 @@ describe('device sync', () => {
     const snap = verifyRevocations(await bytesOf(res), { rootPublicKey: root, bundle, currentSeq: 1 });
     expect(snap).toMatchObject({ kind: 'snapshot', fromSeq: 0, toSeq: 5 });
     expect(snap.added.map((e) => e.revocationId).sort()).toEqual([...ids].sort());
-    const delta = verifyRevocations(await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=3')), {
-      rootPublicKey: root,
-      bundle,
-      currentSeq: 3,
-    });
+    const delta = verifyRevocations(
+      await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=3')),
+      {
+        rootPublicKey: root,
+        bundle,
+        currentSeq: 3,
+      },
+    );
     expect(delta.added.map((e) => e.revocationId).sort()).toEqual(ids.slice(2).sort());
   });
 
@@ -165,7 +185,14 @@ describe('device sync', () => {
     const dev = await enrolDevice(s);
     const body = {
       events: [
-        { at: s.clock.seconds, colour: 'green', reason: 'OK', passHash: 'ab'.repeat(16), direction: 'in', opened: true },
+        {
+          at: s.clock.seconds,
+          colour: 'green',
+          reason: 'OK',
+          passHash: 'ab'.repeat(16),
+          direction: 'in',
+          opened: true,
+        },
         { at: s.clock.seconds, colour: 'red', reason: 'REVOKED', passHash: null, direction: null, opened: false },
       ],
       counters: { entries: 1, 'denied:REVOKED': 1 },
@@ -194,7 +221,13 @@ describe('device sync', () => {
   it('stores heartbeats with clock drift and data age for the admin page, and replies with the server time', async () => {
     s = openTestServer();
     const dev = await enrolDevice(s);
-    const hb = { versions: { bundle: 1, software: '0.1.0' }, seq: 1, clock: s.clock.seconds + 42, counters: { entries: 7, occupancy: -1 }, trustDataAt: s.clock.seconds - 58 };
+    const hb = {
+      versions: { bundle: 1, software: '0.1.0' },
+      seq: 1,
+      clock: s.clock.seconds + 42,
+      counters: { entries: 7, occupancy: -1 },
+      trustDataAt: s.clock.seconds - 58,
+    };
     const res = await s.device(dev.token, 'POST', '/api/device/heartbeat', hb);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ serverTime: s.clock.ms / 1000, bundleVersion: 1, revocationSeq: 1 });

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../sync-server/config.js';
 
 const dockerfile = fs.readFileSync('Dockerfile', 'utf8');
-const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; optionalDependencies: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync('package.json', 'utf8')) as {
+  dependencies: Record<string, string>;
+  optionalDependencies: Record<string, string>;
+};
 
 /** Source files reachable from `entry` through static and dynamic imports of our own files. */
 function closure(entries: string[]): { files: Set<string>; packages: Set<string> } {
@@ -19,7 +22,9 @@ function closure(entries: string[]): { files: Set<string>; packages: Set<string>
     if (files.has(file)) continue;
     files.add(file);
     const text = fs.readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    )) {
       const spec = (m[1] ?? m[2]) as string;
       if (/^import\s+type\s/.test(m[0].trim())) continue;
       if (spec.startsWith('.')) {

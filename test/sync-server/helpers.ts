@@ -32,7 +32,11 @@ export function testConfig(dataDir: string, overrides: ServerConfigInput = {}): 
     port: 0,
     logLevel: 'silent',
     publishDelayMs: 0,
-    rateLimit: { perAddress: { ratePerSecond: 1000, burst: 10_000 }, perToken: { ratePerSecond: 1000, burst: 10_000 }, enrolPerAddress: { ratePerSecond: 100, burst: 100 } },
+    rateLimit: {
+      perAddress: { ratePerSecond: 1000, burst: 10_000 },
+      perToken: { ratePerSecond: 1000, burst: 10_000 },
+      enrolPerAddress: { ratePerSecond: 100, burst: 100 },
+    },
     ...overrides,
   });
 }
@@ -45,16 +49,32 @@ export interface TestServer extends OpenedServer {
   /** Request with the admin token. */
   admin(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** Request with a device token. */
-  device(token: string, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  device(
+    token: string,
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
   close(): void;
 }
 
-export function openTestServer(overrides: ServerConfigInput = {}, clock = new TestClock(), dir = tempDir()): TestServer {
+export function openTestServer(
+  overrides: ServerConfigInput = {},
+  clock = new TestClock(),
+  dir = tempDir(),
+): TestServer {
   const config = testConfig(dir, overrides);
   const opened = openServer(config, { clock: clock.now });
   const app = createApp(opened.services);
   const token = fs.readFileSync(opened.tokenFile, 'utf8').trim();
-  const call = async (auth: string | null, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
+  const call = async (
+    auth: string | null,
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
     await app.request(url, {
       method,
       headers: {
@@ -81,7 +101,10 @@ export function cleanup(dir: string): void {
 }
 
 /** Issue an enrolment code and redeem it; returns the device's credentials. */
-export async function enrolDevice(s: TestServer, name = 'gate-1'): Promise<{ deviceId: string; token: string; rootPublicKey: string }> {
+export async function enrolDevice(
+  s: TestServer,
+  name = 'gate-1',
+): Promise<{ deviceId: string; token: string; rootPublicKey: string }> {
   const res = await s.admin('POST', '/api/admin/enrolments', {});
   const { code } = (await res.json()) as { code: string };
   const r = await s.app.request('/api/device/enrol', {

@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../protocol/index.js';
-import { KeyFileError, readPrivateKeyFile, readPublicKeyFile, writePrivateKeyFile, writePublicKeyFile } from '../../sync-server/keyfiles.js';
+import {
+  KeyFileError,
+  readPrivateKeyFile,
+  readPublicKeyFile,
+  writePrivateKeyFile,
+  writePublicKeyFile,
+} from '../../sync-server/keyfiles.js';
 
 let dir: string;
 beforeEach(() => {
@@ -60,6 +66,8 @@ describe('key files', () => {
     writeFileSync(junk, 'hello', { mode: 0o600 });
     expect(codeOf(() => readPrivateKeyFile(junk))).toBe('INVALID');
     expect(codeOf(() => readPublicKeyFile(junk))).toBe('INVALID');
-    expect(codeOf(() => writePrivateKeyFile(path.join(dir, 'no', 'such', 'dir.key'), generateSigningKey('x')))).toBe('UNREADABLE');
+    expect(codeOf(() => writePrivateKeyFile(path.join(dir, 'no', 'such', 'dir.key'), generateSigningKey('x')))).toBe(
+      'UNREADABLE',
+    );
   });
 });

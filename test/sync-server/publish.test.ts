@@ -29,7 +29,14 @@ describe('publish dir', () => {
     await s.admin('PUT', '/api/admin/policy', { maxOfflineAgeSeconds: 900 });
 
     const index = JSON.parse(fs.readFileSync(path.join(s.dir, 'publish', 'index.json'), 'utf8')) as PublishIndex;
-    expect(index).toMatchObject({ format: 1, bundleVersion: 2, revocationSeq: 6, floor: 3, bundle: 'bundle.cose', snapshot: 'revocations/snapshot.cose' });
+    expect(index).toMatchObject({
+      format: 1,
+      bundleVersion: 2,
+      revocationSeq: 6,
+      floor: 3,
+      bundle: 'bundle.cose',
+      snapshot: 'revocations/snapshot.cose',
+    });
     expect(index.deltas.map((d) => `${d.from}-${d.to}`)).toEqual(['3-4', '4-5', '5-6']);
     // Compacted steps are gone from the folder, and no temp file is left behind.
     expect(fs.readdirSync(path.join(s.dir, 'publish', 'revocations')).sort()).toEqual(
@@ -47,7 +54,11 @@ describe('publish dir', () => {
     let seq = index.floor;
     const held = new Set(ids.slice(0, 2));
     for (const d of index.deltas) {
-      const delta: RevocationDelta = verifyRevocations(read(s, d.file), { rootPublicKey: root, bundle, currentSeq: seq });
+      const delta: RevocationDelta = verifyRevocations(read(s, d.file), {
+        rootPublicKey: root,
+        bundle,
+        currentSeq: seq,
+      });
       for (const e of delta.added) held.add(e.revocationId);
       seq = delta.toSeq;
     }
@@ -57,7 +68,8 @@ describe('publish dir', () => {
 
   it('publishes a burst of changes once, after the publish delay, and on close', async () => {
     s = openTestServer({ publishDelayMs: 60_000 });
-    const indexSeq = () => (JSON.parse(fs.readFileSync(path.join(s.dir, 'publish', 'index.json'), 'utf8')) as PublishIndex).revocationSeq;
+    const indexSeq = () =>
+      (JSON.parse(fs.readFileSync(path.join(s.dir, 'publish', 'index.json'), 'utf8')) as PublishIndex).revocationSeq;
     expect(indexSeq()).toBe(1);
     await revokeOne(s);
     await revokeOne(s);
@@ -67,6 +79,19 @@ describe('publish dir', () => {
     await revokeOne(s);
     s.close();
     expect(indexSeq()).toBe(4);
+  });
+
+  it('keeps serving when the publish dir cannot be written, and publishes once it can', async () => {
+    s = openTestServer();
+    const dir = path.join(s.dir, 'publish');
+    fs.rmSync(dir, { recursive: true });
+    fs.writeFileSync(dir, 'in the way');
+    await revokeOne(s);
+    expect(s.services.core.revocations.seq()).toBe(2);
+    fs.rmSync(dir);
+    s.services.core.flushPublish(); // the pending retry, now
+    const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as PublishIndex;
+    expect(index.revocationSeq).toBe(2);
   });
 
   it('rewrites the files a previous run left, rather than trusting them', async () => {

@@ -17,11 +17,15 @@ afterEach(async () => {
 /** POST a body in chunks without Content-Length (chunked transfer encoding). */
 function postChunked(url: string, token: string, chunks: string[]): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     for (const c of chunks) req.write(c);
     req.end();
@@ -46,6 +50,7 @@ describe('sync server on loopback', () => {
     expect(await page.text()).toContain('<title>admin</title>');
     expect((await fetch(`${server.url}/admin/..%2F..%2Fdata%2Fadmin.token`)).status).toBe(404);
     expect((await fetch(`${server.url}/admin/missing.js`)).status).toBe(404);
+    expect((await fetch(`${server.url}/admin/%E0%A4%A`)).status).toBe(404);
 
     const token = fs.readFileSync(server.tokenFile, 'utf8').trim();
     const rootBefore = fs.readFileSync(path.join(dir, 'data', 'keys', 'root.key'), 'utf8');
@@ -75,7 +80,11 @@ describe('sync server on loopback', () => {
     server = await startServer(testConfig(dir, { bodyLimitBytes: 4096 }));
     const token = fs.readFileSync(server.tokenFile, 'utf8').trim();
     const chunk = 'x'.repeat(1024);
-    const res = await postChunked(`${server.url}/api/admin/passes`, token, ['{"colour":"green","pad":"', ...Array(8).fill(chunk), '"}']);
+    const res = await postChunked(`${server.url}/api/admin/passes`, token, [
+      '{"colour":"green","pad":"',
+      ...Array(8).fill(chunk),
+      '"}',
+    ]);
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual({ error: 'BODY_TOO_LARGE' });
   });

@@ -22,13 +22,21 @@ describe('first start', () => {
     const issuer = generateSigningKey('acme');
     writePrivateKeyFile(path.join(dir, 'root.key'), root);
     writePrivateKeyFile(path.join(dir, 'issuer.key'), issuer);
-    s = openTestServer({ issuer: 'acme', keys: { root: path.join(dir, 'root.key'), issuer: path.join(dir, 'issuer.key') } }, undefined, path.join(dir, 'data'));
+    s = openTestServer(
+      { issuer: 'acme', keys: { root: path.join(dir, 'root.key'), issuer: path.join(dir, 'issuer.key') } },
+      undefined,
+      path.join(dir, 'data'),
+    );
     expect(s.createdKeys).toBe(false);
     expect(fs.existsSync(path.join(dir, 'data', 'keys', 'root.key'))).toBe(false);
     const res = await s.admin('POST', '/api/admin/passes', { colour: 'green', validForSeconds: 60 });
     expect(((await res.json()) as { pass: PassRecord }).pass.kid).toBe(issuer.kid);
     const e = (await (await s.admin('POST', '/api/admin/enrolments', {})).json()) as { code: string };
-    const enrol = await s.app.request('/api/device/enrol', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: e.code }) });
+    const enrol = await s.app.request('/api/device/enrol', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code: e.code }),
+    });
     expect(((await enrol.json()) as { rootPublicKey: string }).rootPublicKey).toBe(encodePublicKey(root.publicKey));
   });
 
@@ -36,7 +44,9 @@ describe('first start', () => {
     dir = tempDir();
     writePrivateKeyFile(path.join(dir, 'root.key'), generateSigningKey('gatecode'));
     fs.chmodSync(path.join(dir, 'root.key'), 0o644);
-    expect(() => openTestServer({ keys: { root: path.join(dir, 'root.key') } }, undefined, path.join(dir, 'data'))).toThrow(/chmod 600/);
+    expect(() =>
+      openTestServer({ keys: { root: path.join(dir, 'root.key') } }, undefined, path.join(dir, 'data')),
+    ).toThrow(/chmod 600/);
   });
 
   it('puts the configured public URL into enrolment codes', async () => {
@@ -87,7 +97,9 @@ describe('admin token reset', () => {
       const fresh = fs.readFileSync(opened.tokenFile, 'utf8').trim();
       expect(fresh).not.toBe(old);
       expect(opened.createdAdminToken).not.toBeNull();
-      expect(() => opened.services.admins.authenticate(old)).toThrow(expect.objectContaining({ reason: 'TOKEN_INVALID' }));
+      expect(() => opened.services.admins.authenticate(old)).toThrow(
+        expect.objectContaining({ reason: 'TOKEN_INVALID' }),
+      );
       expect(opened.services.admins.authenticate(fresh)).toBe(`admin:${fresh.split('.')[1]}`);
       expect(opened.services.core.audit.list({ limit: 5 }).map((e) => e.action)).toContain('admin-token.revoke-all');
     } finally {

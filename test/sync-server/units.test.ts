@@ -5,13 +5,25 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig } from '../../sync-server/config.js';
 import { DatabaseVersionError, openDatabase, SCHEMA_VERSION } from '../../sync-server/db.js';
 import { RateLimiter } from '../../sync-server/rate-limit.js';
-import { newEnrolmentCode, newToken, normaliseEnrolmentCode, parseToken, secretMatches } from '../../sync-server/secrets.js';
+import {
+  newEnrolmentCode,
+  newToken,
+  normaliseEnrolmentCode,
+  parseToken,
+  secretMatches,
+} from '../../sync-server/secrets.js';
 import { cleanup, tempDir } from './helpers.js';
 
 describe('config', () => {
   it('has loopback defaults', () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8470, dataDir: 'gatecode-data', publicUrl: null, trustProxy: false });
+    expect(c).toMatchObject({
+      host: '127.0.0.1',
+      port: 8470,
+      dataDir: 'gatecode-data',
+      publicUrl: null,
+      trustProxy: false,
+    });
     expect(c.initialPolicy.actions).toEqual({ green: 'open', yellow: 'attention', red: 'deny' });
   });
 
