@@ -11,7 +11,13 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   pass: { summary: 'pass issue|inspect|verify ...', load: async () => (await import('./pass.js')).run },
   decode: { summary: 'decode IMAGE...', load: async () => (await import('./decode.js')).run },
   scan: { summary: 'scan IMAGE... --bundle FILE', load: async () => (await import('./scan.js')).run },
-  device: { summary: 'device --config FILE', load: async () => (await import('./device.js')).run },
+  device: {
+    summary: 'device --config FILE | device enrol --config FILE --code URI',
+    load: async () => {
+      const [device, enrol] = await Promise.all([import('./device.js'), import('./enrol.js')]);
+      return (argv) => (argv[0] === 'enrol' ? enrol.run(argv.slice(1)) : device.run(argv));
+    },
+  },
   server: { summary: 'server [--config FILE] [--data DIR] [--port N]', load: async () => (await import('./server.js')).run },
   admin: { summary: 'admin ... --server URL --token T', load: async () => (await import('./admin.js')).run },
   demo: { summary: 'demo [--webcam] [--keep]', load: async () => (await import('./demo.js')).run },

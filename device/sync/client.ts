@@ -276,8 +276,20 @@ export class SyncClient {
       const events = this.store.pendingEvents(this.opts.eventBatchSize);
       if (events.length === 0) break;
       const key = idempotencyKey(enrolment.deviceId, events, policy);
-      await api.postEvents({ events: events.map((e) => toWireEvent(e, policy)) }, key);
-      this.store.markUploaded(events.map((e) => e.id));
+      const ids = events.map((e) => e.id);
+      try {
+        await api.postEvents({ events: events.map((e) => toWireEvent(e, policy)) }, key);
+      } catch (err) {
+        // A batch the server refuses as such (400, 409, 413) would block the queue for ever: it is dropped from
+        // the upload queue (the events stay in the device's window until retention), counted and logged.
+        const status = isSyncError(err) ? err.status : null;
+        if (status !== 400 && status !== 409 && status !== 413) throw err;
+        this.store.markUploaded(ids);
+        this.store.bump('sync_events_refused', events.length);
+        this.log.error({ status, events: events.length }, 'the server refused an event batch; it is not sent again');
+        continue;
+      }
+      this.store.markUploaded(ids);
       sent += events.length;
       if (events.length < this.opts.eventBatchSize) break;
     }

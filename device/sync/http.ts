@@ -1,5 +1,6 @@
 // The device side of the server's HTTP API. Each call maps the answer to data or to one SyncError; it never
 // logs or echoes tokens, codes or response bytes. Every answer's Date header is kept for the drift estimate.
+import { MAX_BUNDLE_BYTES } from '../../protocol/index.js';
 import { SyncError } from './errors.js';
 import type { Clock } from '../clock.js';
 import type { FetchLike } from './types.js';
@@ -73,11 +74,11 @@ export class DeviceApi {
   }
 
   getBundle(etag: string | null): Promise<Fetched> {
-    return this.getSigned('/api/device/bundle', etag);
+    return this.getSigned('/api/device/bundle', etag, Math.min(this.opts.maxBodyBytes, MAX_BUNDLE_BYTES));
   }
 
   getRevocations(since: number, etag: string | null): Promise<Fetched> {
-    return this.getSigned(`/api/device/revocations?since=${since}`, etag);
+    return this.getSigned(`/api/device/revocations?since=${since}`, etag, this.opts.maxBodyBytes);
   }
 
   async postEvents(body: object, idempotencyKey: string): Promise<void> {
@@ -107,7 +108,7 @@ export class DeviceApi {
     return serverMs;
   }
 
-  private async getSigned(path: string, etag: string | null): Promise<Fetched> {
+  private async getSigned(path: string, etag: string | null, limit: number): Promise<Fetched> {
     const headers: Record<string, string> = {};
     if (etag) headers['if-none-match'] = etag;
     return this.exchange('GET', path, { headers }, async (res): Promise<Fetched> => {
@@ -117,7 +118,7 @@ export class DeviceApi {
         return { kind: 'not-modified' };
       }
       await this.expectOk(res, path.split('?')[0] ?? path);
-      const bytes = await this.readBody(res, this.opts.maxBodyBytes);
+      const bytes = await this.readBody(res, limit);
       return { kind: 'ok', bytes, etag: res.headers.get('etag') };
     });
   }

@@ -41,12 +41,14 @@ export function toWireEvent(e: UploadableEvent, policy: UploadPolicy): WireEvent
 }
 
 /**
- * The Idempotency-Key of a batch: a hash of the device id, the upload policy and each event's local id and time.
- * The same events always give the same key (so a replay is recognised); any other batch gives another key.
+ * The Idempotency-Key of a batch: a hash of the device id and the batch exactly as it goes on the wire (each
+ * event's local id and every field sent). The same events in the same state always give the same key, so a replay
+ * after a lost answer is recognised; an event sent again after a change (a grant annulled, the upload policy
+ * changed) gives a new key instead of a conflict.
  */
 export function idempotencyKey(deviceId: string, events: readonly UploadableEvent[], policy: UploadPolicy): string {
   const h = createHash('sha256');
-  h.update(`gatecode-events-v1\n${deviceId}\n${policy.uploadPassHashes ? 'h' : '-'}\n`);
-  for (const e of events) h.update(`${e.id}:${Math.floor(e.at)}\n`);
+  h.update(`gatecode-events-v1\n${deviceId}\n`);
+  for (const e of events) h.update(`${e.id}\t${JSON.stringify(toWireEvent(e, policy))}\n`);
   return 'ev1-' + h.digest('base64url');
 }

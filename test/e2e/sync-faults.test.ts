@@ -53,7 +53,7 @@ beforeAll(async () => {
       pollIntervalSeconds: 0.1,
       backoffBaseSeconds: 0.05,
       backoffMaxSeconds: 0.4,
-      requestTimeoutSeconds: 0.5,
+      requestTimeoutSeconds: 1.5,
       jitter: 0.2,
     },
   );
@@ -89,7 +89,7 @@ describe('sync through a faulty network', () => {
     const before = trustSnapshot(store);
     const rejectsBefore = rejects();
     proxy.mode = mode;
-    proxy.delayMs = 800;
+    proxy.delayMs = 2_000;
     const r = await client.syncNow();
     proxy.mode = 'pass';
     expect(r.ok).toBe(false);
@@ -121,7 +121,7 @@ describe('sync through a faulty network', () => {
   it('with the loop running under random faults, keeps deciding and converges without a restart', async () => {
     let n = 0;
     const modes: FaultMode[] = ['drop', 'error500', 'truncate', 'tamper', 'replay-old', 'delay', 'pass'];
-    proxy.delayMs = 700;
+    proxy.delayMs = 1_800;
     proxy.mode = () => modes[n++ % modes.length]!;
     client.start();
     const verdicts = new Set<string>();
@@ -136,7 +136,7 @@ describe('sync through a faulty network', () => {
     expect([...verdicts]).toEqual(['green/OK']);
     proxy.mode = 'pass';
     const server = await serverStatus();
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const s = client.status();
       if (s.revocationSeq === server.revocationSeq && s.bundleVersion === server.bundleVersion && s.lastError === null)

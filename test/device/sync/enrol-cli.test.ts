@@ -89,6 +89,11 @@ describe('gatecode device enrol', () => {
     }
   });
 
+  it('enrols the same store file the device opens', async () => {
+    const boot = await import('../../../device/boot.js');
+    expect(STORE_FILE).toBe(boot.STORE_FILE);
+  });
+
   it('prints its usage with --help', async () => {
     const io = captureOutput();
     try {

@@ -88,6 +88,50 @@ describe('event upload', () => {
     expect(withHashes.map((e) => e.passHash)).toEqual(ids.map((id) => rig.store.passHash(id)));
   });
 
+  it('sends an annulled grant again under a new key, so the server stores the change instead of a conflict', async () => {
+    rig = await makeRig();
+    const eventId = rig.store.addEvent({
+      at: T0,
+      colour: 'green',
+      reason: 'OK',
+      passHash: null,
+      direction: 'in',
+      opened: true,
+    });
+    await rig.client.syncNow();
+    const granted = rig.api.storedEvents.length;
+    rig.store.markNotPassed(eventId); // the same single event is queued again, changed
+    const r = await rig.client.syncNow();
+    expect(r.ok).toBe(true);
+    expect(rig.api.storedEvents).toHaveLength(granted + 1);
+    expect(rig.api.storedEvents.at(-1)).toMatchObject({ colour: 'green', notPassed: true });
+    const keys = rig.api.requests
+      .filter((q) => q.path === '/api/device/events')
+      .map((q) => q.headers['idempotency-key']);
+    expect(new Set(keys).size).toBe(2);
+  });
+
+  it('drops a batch the server refuses as such (400/409/413) instead of blocking the queue, and counts it', async () => {
+    rig = await makeRig();
+    addEvents(rig, 3);
+    rig.api.fault(/events/, { kind: 'status', status: 400 });
+    const r = await rig.client.syncNow();
+    expect(r.ok).toBe(true);
+    expect(rig.store.pendingEvents(10)).toHaveLength(0);
+    expect(rig.store.counters()['sync_events_refused']).toBe(3);
+    expect(rig.api.heartbeats).toHaveLength(1);
+  });
+
+  it('keeps a batch queued when the server fails (5xx) and sends it next time', async () => {
+    rig = await makeRig();
+    addEvents(rig, 3);
+    rig.api.fault(/events/, { kind: 'status', status: 503 });
+    expect((await rig.client.syncNow()).error?.code).toBe('HTTP_STATUS');
+    expect(rig.store.pendingEvents(10)).toHaveLength(3);
+    expect((await rig.client.syncNow()).ok).toBe(true);
+    expect(rig.api.storedEvents).toHaveLength(3);
+  });
+
   it('sends the counters (including sync rejections) with the heartbeat', async () => {
     rig = await makeRig();
     rig.store.bump('entries', 4);

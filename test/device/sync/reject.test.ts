@@ -114,6 +114,13 @@ describe('rejected artefacts leave the store unchanged', () => {
     expect(rig.store.getBundle()?.bundle.version).toBe(2);
   });
 
+  it('refuses a bundle over the protocol limit (64 KiB) whatever the download limit', async () => {
+    rig = await makeRig();
+    rig.api.fault(/bundle/, { kind: 'body', bytes: new Uint8Array(64 * 1024 + 1) });
+    expect((await rig.client.syncNow()).error?.code).toBe('BAD_RESPONSE');
+    expect(rig.store.getBundle()).toBeNull();
+  });
+
   it('refuses an oversized download without reading it all', async () => {
     rig = await makeRig({ options: { maxDownloadBytes: 2048 } });
     rig.api.fault(/bundle/, { kind: 'body', bytes: new Uint8Array(5000) });

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { TrustKeeper } from '../../../device/trust.js';
 import { linkToRuntime } from '../../../device/sync/runtime-link.js';
+import { silentLog } from '../helpers/log.js';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
 import { tamper } from './helpers/deployment.js';
@@ -62,5 +64,22 @@ describe('link to the runtime seam', () => {
       await rig.client.syncNow();
     }
     expect(calls.filter((c) => c === 'report:ok:-')).toHaveLength(5);
+  });
+
+  it('keeps the runtime TrustKeeper fresh over days of quiet polls, so verdicts never go stale while online', async () => {
+    rig = await makeRig();
+    let changes = 0;
+    const keeper = new TrustKeeper(rig.store, rig.clock, silentLog(), null, () => (changes += 1));
+    linkToRuntime(rig.client, keeper);
+    await rig.client.syncNow();
+    expect(keeper.state().bundle?.version).toBe(1);
+    const maxAge = keeper.state().bundle!.policy.maxOfflineAgeSeconds;
+    for (let t = 0; t < 3 * maxAge; t += 900) {
+      rig.clock.advance(900_000);
+      await rig.client.syncNow();
+      const now = Math.floor(rig.clock.now() / 1000);
+      expect(now - keeper.state().trustDataAt!).toBeLessThanOrEqual(maxAge / 8 + 900);
+    }
+    expect(changes).toBeLessThan(3 * 8 + 4); // a re-read per eighth of the age, not one per poll
   });
 });

@@ -41,6 +41,10 @@ describe('event upload', () => {
     expect(idempotencyKey('dev1', events.slice(0, 1), { uploadPassHashes: false })).not.toBe(base);
     expect(idempotencyKey('dev1', [{ ...events[0]!, id: 9 }, events[1]!], { uploadPassHashes: false })).not.toBe(base);
     expect(idempotencyKey('dev1', events, { uploadPassHashes: true })).not.toBe(base);
+    // The same event sent again after its grant was annulled is another batch, not a conflicting replay.
+    expect(
+      idempotencyKey('dev1', [events[0]!, { ...events[1]!, passed: false }], { uploadPassHashes: false }),
+    ).not.toBe(base);
   });
 
   it('drops the pass hash unless the policy allows it', () => {
