@@ -12,7 +12,13 @@ if (!isMainThread) {
   const { count, seed } = workerData as { count: number; seed: number };
   parentPort?.postMessage(runFuzz(count, seed));
 } else {
-  const { values } = parseArgs({ options: { count: { type: 'string', default: '1000000' }, seed: { type: 'string', default: '1' }, workers: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      count: { type: 'string', default: '1000000' },
+      seed: { type: 'string', default: '1' },
+      workers: { type: 'string' },
+    },
+  });
   const count = Number(values.count);
   const seed = Number(values.seed);
   const workers = Math.max(1, Number(values.workers ?? Math.min(2, os.availableParallelism())));
@@ -21,12 +27,17 @@ if (!isMainThread) {
   const started = performance.now();
   const share = Math.ceil(count / workers);
   const results = await Promise.all(
-    Array.from({ length: workers }, (_, w) =>
-      new Promise<FuzzResult>((resolve, reject) => {
-        const worker = new Worker(BOOT, { eval: true, workerData: { count: Math.min(share, count - w * share), seed: seed * 1000 + w } });
-        worker.once('message', (m: FuzzResult) => resolve(m));
-        worker.once('error', reject);
-      }),
+    Array.from(
+      { length: workers },
+      (_, w) =>
+        new Promise<FuzzResult>((resolve, reject) => {
+          const worker = new Worker(BOOT, {
+            eval: true,
+            workerData: { count: Math.min(share, count - w * share), seed: seed * 1000 + w },
+          });
+          worker.once('message', (m: FuzzResult) => resolve(m));
+          worker.once('error', reject);
+        }),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
@@ -39,11 +50,30 @@ if (!isMainThread) {
     total.examples.push(...r.examples);
     for (const [k, v] of Object.entries(r.reasons)) total.reasons[k] = (total.reasons[k] ?? 0) + v;
   }
-  console.log(`bench:fuzz: ${total.payloads.toLocaleString('en-US')} mutated passes + ${total.documents.toLocaleString('en-US')} mutated bundles/revocation lists, seed ${seed}, ${workers} worker(s), ${seconds.toFixed(1)} s`);
-  console.log(`  load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'})`);
-  for (const [reason, n] of Object.entries(total.reasons).sort((a, b) => b[1] - a[1])) console.log(`  ${reason.padEnd(18)} ${n.toLocaleString('en-US')}`);
-  console.log(`  crashes ${total.crashes}   accepts ${total.accepts}   ${total.crashes + total.accepts === 0 ? 'OK' : 'FAILED'}`);
+  console.log(
+    `bench:fuzz: ${total.payloads.toLocaleString('en-US')} mutated passes + ${total.documents.toLocaleString('en-US')} mutated bundles/revocation lists, seed ${seed}, ${workers} worker(s), ${seconds.toFixed(1)} s`,
+  );
+  console.log(
+    `  load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'})`,
+  );
+  for (const [reason, n] of Object.entries(total.reasons).sort((a, b) => b[1] - a[1]))
+    console.log(`  ${reason.padEnd(18)} ${n.toLocaleString('en-US')}`);
+  console.log(
+    `  crashes ${total.crashes}   accepts ${total.accepts}   ${total.crashes + total.accepts === 0 ? 'OK' : 'FAILED'}`,
+  );
   for (const e of total.examples.slice(0, 10)) console.log(`  example: ${e}`);
-  console.log(JSON.stringify({ bench: 'fuzz', payloads: total.payloads, documents: total.documents, crashes: total.crashes, accepts: total.accepts, seconds: Number(seconds.toFixed(1)), perSecond: Math.round((total.payloads + total.documents) / seconds), seed, workers }));
+  console.log(
+    JSON.stringify({
+      bench: 'fuzz',
+      payloads: total.payloads,
+      documents: total.documents,
+      crashes: total.crashes,
+      accepts: total.accepts,
+      seconds: Number(seconds.toFixed(1)),
+      perSecond: Math.round((total.payloads + total.documents) / seconds),
+      seed,
+      workers,
+    }),
+  );
   process.exitCode = total.crashes + total.accepts === 0 ? 0 : 1;
 }

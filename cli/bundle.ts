@@ -49,7 +49,12 @@ function parseActions(text: string | undefined): Policy['actions'] {
   if (text === undefined) return actions as Policy['actions'];
   for (const part of text.split(',')) {
     const [colour, action] = part.split('=');
-    if (!colour || !(COLOURS as readonly string[]).includes(colour) || !action || !['open', 'attention', 'deny'].includes(action)) {
+    if (
+      !colour ||
+      !(COLOURS as readonly string[]).includes(colour) ||
+      !action ||
+      !['open', 'attention', 'deny'].includes(action)
+    ) {
       throw new UsageError(`--actions: expected e.g. green=open,yellow=attention,red=deny, got "${text}"`);
     }
     actions[colour] = action as ColourAction;
@@ -74,7 +79,14 @@ function create(v: ReturnType<typeof parse>): number {
   const root = loadSigningKey(rootFile, '--root-key');
   const issuers: IssuerKeyEntry[] = issuerFiles.map((file) => {
     const k = loadSigningKey(file, '--issuer-key');
-    return { kid: k.kid, issuer: k.issuer, publicKey: encodePublicKey(k.publicKey), validFrom, validUntil: sunset, status: 'active' };
+    return {
+      kid: k.kid,
+      issuer: k.issuer,
+      publicKey: encodePublicKey(k.publicKey),
+      validFrom,
+      validUntil: sunset,
+      status: 'active',
+    };
   });
   const revocationKeys = (v['revocation-key'] ?? []).map((file) => {
     const pub = loadPublicKey(file, '--revocation-key');

@@ -22,7 +22,8 @@ function makeKey(name: string, what: string) {
   try {
     return generateSigningKey(name);
   } catch (err) {
-    if (isProtocolError(err)) throw new UsageError(`${what}: "${name}" is not a valid name (1-32 of A-Z a-z 0-9 . _ -)`);
+    if (isProtocolError(err))
+      throw new UsageError(`${what}: "${name}" is not a valid name (1-32 of A-Z a-z 0-9 . _ -)`);
     throw err;
   }
 }
@@ -49,7 +50,13 @@ export async function run(argv: string[]): Promise<number> {
       args: rest,
       strict: true,
       allowPositionals: false,
-      options: { dir: { type: 'string' }, issuer: { type: 'string' }, 'root-name': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        dir: { type: 'string' },
+        issuer: { type: 'string' },
+        'root-name': { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -70,7 +77,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     // Check all four names first, so that a refused run leaves nothing half-made.
     for (const name of ['root.key', 'root.pub', 'issuer.key', 'issuer.pub']) {
-      if (existsSync(path.join(dir, name))) throw new UsageError(`${path.join(dir, name)}: already exists; refusing to overwrite a key`);
+      if (existsSync(path.join(dir, name)))
+        throw new UsageError(`${path.join(dir, name)}: already exists; refusing to overwrite a key`);
     }
     writePair(path.join(dir, 'root.key'), root);
     writePair(path.join(dir, 'issuer.key'), issuer);
@@ -87,7 +95,8 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'new') {
     const out = values['out'];
     const name = values['issuer'];
-    if (typeof out !== 'string' || typeof name !== 'string') throw new UsageError('keys new: --out FILE and --issuer NAME are required');
+    if (typeof out !== 'string' || typeof name !== 'string')
+      throw new UsageError('keys new: --out FILE and --issuer NAME are required');
     const key = makeKey(name, '--issuer');
     writePair(out, key);
     process.stdout.write(`key ${out}  kid ${key.kid}  issuer "${key.issuer}"  public ${publicPathFor(out)}\n`);

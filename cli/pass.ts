@@ -1,9 +1,25 @@
 // gatecode pass issue|inspect|verify.
 import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
-import { COLOURS, evaluatePass, inspectPass, isProtocolError, issuePass, readRevocationsUnverified, verifyRevocations } from '../protocol/index.js';
+import {
+  COLOURS,
+  evaluatePass,
+  inspectPass,
+  isProtocolError,
+  issuePass,
+  readRevocationsUnverified,
+  verifyRevocations,
+} from '../protocol/index.js';
 import type { Colour, RevocationDelta, Scope, VerifyContext } from '../protocol/index.js';
-import { isoOf, loadBundle, loadPublicKey, loadSigningKey, passArgument, readBytes, writeOutput } from './trust-files.js';
+import {
+  isoOf,
+  loadBundle,
+  loadPublicKey,
+  loadSigningKey,
+  passArgument,
+  readBytes,
+  writeOutput,
+} from './trust-files.js';
 import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage:
@@ -60,9 +76,12 @@ function nowOf(v: Parsed['values']): number {
 async function issue({ values: v, positionals }: Parsed): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`pass issue: unexpected argument "${positionals[0]}"`);
   if (v['issuer-key'] === undefined || v.colour === undefined || v['valid-for'] === undefined) {
-    throw new UsageError('pass issue: --issuer-key FILE, --colour green|yellow|red and --valid-for DURATION are required');
+    throw new UsageError(
+      'pass issue: --issuer-key FILE, --colour green|yellow|red and --valid-for DURATION are required',
+    );
   }
-  if (!(COLOURS as readonly string[]).includes(v.colour)) throw new UsageError(`--colour: green, yellow or red, got "${v.colour}"`);
+  if (!(COLOURS as readonly string[]).includes(v.colour))
+    throw new UsageError(`--colour: green, yellow or red, got "${v.colour}"`);
   const ecc = v.ecc ?? 'M';
   if (!['L', 'M', 'Q', 'H'].includes(ecc)) throw new UsageError(`--ecc: L, M, Q or H, got "${ecc}"`);
   const now = nowOf(v);
@@ -73,14 +92,23 @@ async function issue({ values: v, positionals }: Parsed): Promise<number> {
   const key = loadSigningKey(v['issuer-key'], '--issuer-key');
   let text: string;
   try {
-    ({ text } = issuePass({ colour: v.colour as Colour, notBefore, expiresAt: notBefore + validFor, issuedAt: now, scope }, key));
+    ({ text } = issuePass(
+      { colour: v.colour as Colour, notBefore, expiresAt: notBefore + validFor, issuedAt: now, scope },
+      key,
+    ));
   } catch (err) {
     if (isProtocolError(err)) throw new UsageError(`pass issue: ${err.message}`);
     throw err;
   }
   const level = ecc as 'L' | 'M' | 'Q' | 'H';
-  if (v.png !== undefined) writeOutput(v.png, await QRCode.toBuffer(text, { type: 'png', errorCorrectionLevel: level, margin: 4, scale: 8 }), '--png');
-  if (v.svg !== undefined) writeOutput(v.svg, await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: level, margin: 4 }), '--svg');
+  if (v.png !== undefined)
+    writeOutput(
+      v.png,
+      await QRCode.toBuffer(text, { type: 'png', errorCorrectionLevel: level, margin: 4, scale: 8 }),
+      '--png',
+    );
+  if (v.svg !== undefined)
+    writeOutput(v.svg, await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: level, margin: 4 }), '--svg');
   process.stdout.write(text + '\n');
   return 0;
 }
@@ -102,11 +130,13 @@ function inspect({ values: v, positionals }: Parsed): number {
 function loadRevocations(file: string, ctx: { rootKeyFile: string | undefined; bundle: VerifyContext['bundle'] }) {
   const bytes = readBytes(file, '--revocations');
   try {
-    if (ctx.rootKeyFile === undefined) return { delta: readRevocationsUnverified(bytes).delta, signature: 'not checked' as const };
+    if (ctx.rootKeyFile === undefined)
+      return { delta: readRevocationsUnverified(bytes).delta, signature: 'not checked' as const };
     const rootPublicKey = loadPublicKey(ctx.rootKeyFile, '--root-key');
     return { delta: verifyRevocations(bytes, { rootPublicKey, bundle: ctx.bundle }), signature: 'verified' as const };
   } catch (err) {
-    if (isProtocolError(err)) throw new UsageError(`--revocations: ${file} is not a valid revocation list (${err.code})`);
+    if (isProtocolError(err))
+      throw new UsageError(`--revocations: ${file} is not a valid revocation list (${err.code})`);
     throw err;
   }
 }
@@ -140,7 +170,12 @@ function verify({ values: v, positionals }: Parsed): number {
     now: isoOf(now),
     site: v.site ?? null,
     bundle: { version: bundle.version, signature },
-    revocations: revocations && { kind: revocations.delta.kind, toSeq: revocations.delta.toSeq, revoked: revoked.size, signature: revocations.signature },
+    revocations: revocations && {
+      kind: revocations.delta.kind,
+      toSeq: revocations.delta.toSeq,
+      revoked: revoked.size,
+      signature: revocations.signature,
+    },
   };
   process.stdout.write(JSON.stringify(out) + '\n');
   return 0;
@@ -162,4 +197,3 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'verify') return verify(parsed);
   throw new UsageError(`pass: unknown subcommand "${sub}" (issue, inspect, verify)`);
 }
-

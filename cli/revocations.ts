@@ -1,8 +1,23 @@
 // gatecode revocations create|show: signed revocation lists as files (what the server publishes, made by hand).
 import { parseArgs } from 'node:util';
-import { inspectPass, isProtocolError, readRevocationsUnverified, signRevocations, verifyRevocations } from '../protocol/index.js';
+import {
+  inspectPass,
+  isProtocolError,
+  readRevocationsUnverified,
+  signRevocations,
+  verifyRevocations,
+} from '../protocol/index.js';
 import type { RevocationDelta, RevokedEntry } from '../protocol/index.js';
-import { isoOf, loadBundle, loadPublicKey, loadSigningKey, parseUint, passArgument, readBytes, writeOutput } from './trust-files.js';
+import {
+  isoOf,
+  loadBundle,
+  loadPublicKey,
+  loadSigningKey,
+  parseUint,
+  passArgument,
+  readBytes,
+  writeOutput,
+} from './trust-files.js';
 import { parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage:
@@ -52,9 +67,11 @@ function revokedEntries(v: Values): RevokedEntry[] {
   const fallback = v.expires !== undefined ? parseIsoSeconds(v.expires, '--expires') : undefined;
   const entries: RevokedEntry[] = (v.revoke ?? []).map((arg) => {
     const [rid = '', at] = arg.split('@');
-    if (!RID.test(rid)) throw new UsageError(`--revoke: "${rid}" is not a revocation id (32-64 lower-case hex characters)`);
+    if (!RID.test(rid))
+      throw new UsageError(`--revoke: "${rid}" is not a revocation id (32-64 lower-case hex characters)`);
     const expiresAt = at !== undefined ? parseIsoSeconds(at, '--revoke') : fallback;
-    if (expiresAt === undefined) throw new UsageError(`--revoke ${rid}: give the pass's expiry as RID@ISO or with --expires`);
+    if (expiresAt === undefined)
+      throw new UsageError(`--revoke ${rid}: give the pass's expiry as RID@ISO or with --expires`);
     return { revocationId: rid, expiresAt };
   });
   for (const arg of v['revoke-pass'] ?? []) {
@@ -67,26 +84,33 @@ function revokedEntries(v: Values): RevokedEntry[] {
     }
     const rid = claims['revocationId'];
     const exp = claims['expiresAt'] as { epoch?: unknown } | undefined;
-    if (typeof rid !== 'string' || !RID.test(rid) || typeof exp?.epoch !== 'number') throw new UsageError('--revoke-pass: the pass has no usable revocation id or expiry');
+    if (typeof rid !== 'string' || !RID.test(rid) || typeof exp?.epoch !== 'number')
+      throw new UsageError('--revoke-pass: the pass has no usable revocation id or expiry');
     entries.push({ revocationId: rid, expiresAt: exp.epoch });
   }
   return entries;
 }
 
 function create(v: Values): number {
-  if (v.key === undefined || v.out === undefined) throw new UsageError('revocations create: --key FILE and --out FILE are required');
+  if (v.key === undefined || v.out === undefined)
+    throw new UsageError('revocations create: --key FILE and --out FILE are required');
   const to = parseUint(v.to, '--to');
   if (to === undefined) throw new UsageError('revocations create: --to N is required');
   const from = parseUint(v.from, '--from');
   if (v.snapshot && from !== undefined) throw new UsageError('revocations create: a --snapshot has no --from');
-  if (!v.snapshot && from === undefined) throw new UsageError('revocations create: give --from N (a delta) or --snapshot');
-  if (v.snapshot && (v.unrevoke ?? []).length > 0) throw new UsageError('revocations create: a --snapshot lists what is revoked; --unrevoke is for deltas');
-  for (const rid of v.unrevoke ?? []) if (!RID.test(rid)) throw new UsageError(`--unrevoke: "${rid}" is not a revocation id`);
+  if (!v.snapshot && from === undefined)
+    throw new UsageError('revocations create: give --from N (a delta) or --snapshot');
+  if (v.snapshot && (v.unrevoke ?? []).length > 0)
+    throw new UsageError('revocations create: a --snapshot lists what is revoked; --unrevoke is for deltas');
+  for (const rid of v.unrevoke ?? [])
+    if (!RID.test(rid)) throw new UsageError(`--unrevoke: "${rid}" is not a revocation id`);
   const key = loadSigningKey(v.key, '--key');
   if (v.bundle !== undefined) {
     const { bundle, signerKid } = loadBundle(v.bundle, undefined);
     if (key.kid !== signerKid && !bundle.revocationKeys.some((k) => k.kid === key.kid)) {
-      throw new UsageError(`--key: kid ${key.kid} is neither the bundle's root nor one of its revocation keys; devices would refuse the list`);
+      throw new UsageError(
+        `--key: kid ${key.kid} is neither the bundle's root nor one of its revocation keys; devices would refuse the list`,
+      );
     }
   }
   const delta: RevocationDelta = {
@@ -105,7 +129,9 @@ function create(v: Values): number {
     throw err;
   }
   writeOutput(v.out, bytes, '--out');
-  process.stdout.write(`revocations ${v.out}: ${delta.kind} ${delta.fromSeq}→${delta.toSeq}, ${delta.added.length} revoked, ${delta.removed.length} lifted\n`);
+  process.stdout.write(
+    `revocations ${v.out}: ${delta.kind} ${delta.fromSeq}→${delta.toSeq}, ${delta.added.length} revoked, ${delta.removed.length} lifted\n`,
+  );
   return 0;
 }
 
@@ -123,7 +149,8 @@ function show(v: Values): number {
       out = { signature: 'not checked', signerKid, ...delta };
     }
   } catch (err) {
-    if (isProtocolError(err)) throw new UsageError(`--revocations: ${v.revocations} is not a valid revocation list (${err.code})`);
+    if (isProtocolError(err))
+      throw new UsageError(`--revocations: ${v.revocations} is not a valid revocation list (${err.code})`);
     throw err;
   }
   process.stdout.write(JSON.stringify({ ...out, issuedAtUtc: isoOf(out['issuedAt'] as number) }, null, 2) + '\n');

@@ -64,7 +64,10 @@ export function writeOutput(file: string, data: Uint8Array | string, what: strin
 }
 
 /** A signed bundle file: verified when a root key is given, else decoded with its signature unchecked. */
-export function loadBundle(file: string, rootKeyFile: string | undefined): { bundle: TrustBundle; signature: 'verified' | 'not checked'; signerKid: string } {
+export function loadBundle(
+  file: string,
+  rootKeyFile: string | undefined,
+): { bundle: TrustBundle; signature: 'verified' | 'not checked'; signerKid: string } {
   const bytes = readBytes(file, '--bundle');
   try {
     const { bundle, signerKid } = readBundleUnverified(bytes);

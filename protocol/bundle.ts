@@ -51,7 +51,8 @@ function encodePayload(b: TrustBundle): Uint8Array {
       [
         'revocationKeys',
         b.revocationKeys.map((k) => {
-          if (k.kid !== kidFor(rawKey(k.publicKey, 'revocation key'))) bad('revocation key: kid does not match its public key');
+          if (k.kid !== kidFor(rawKey(k.publicKey, 'revocation key')))
+            bad('revocation key: kid does not match its public key');
           return new Map([['publicKey', rawKey(k.publicKey, 'revocation key')]]);
         }),
       ],
@@ -76,7 +77,8 @@ function decodePolicy(v: Cbor | undefined): Policy {
   const actions = {} as Record<(typeof COLOURS)[number], ColourAction>;
   for (const c of COLOURS) {
     const a = actionsMap.get(c);
-    if (typeof a !== 'string' || !(ACTIONS as readonly string[]).includes(a)) bad(`policy.actions.${c}: open, attention or deny`);
+    if (typeof a !== 'string' || !(ACTIONS as readonly string[]).includes(a))
+      bad(`policy.actions.${c}: open, attention or deny`);
     actions[c] = a as ColourAction;
   }
   const maxOfflineAgeSeconds = uint(map, 'maxOfflineAgeSeconds', 'policy');
@@ -94,13 +96,25 @@ function decodeIssuer(v: Cbor): IssuerKeyEntry {
   const validUntil = uint(map, 'validUntil', what);
   if (validUntil <= validFrom) bad(`${what}: validUntil must be after validFrom`);
   const status = map.get('status');
-  if (typeof status !== 'string' || !(STATUSES as readonly string[]).includes(status)) bad(`${what}.status: active, retired or revoked`);
-  return Object.freeze({ kid: kidFor(raw), issuer, publicKey: toBase64Url(raw), validFrom, validUntil, status: status as IssuerKeyStatus });
+  if (typeof status !== 'string' || !(STATUSES as readonly string[]).includes(status))
+    bad(`${what}.status: active, retired or revoked`);
+  return Object.freeze({
+    kid: kidFor(raw),
+    issuer,
+    publicKey: toBase64Url(raw),
+    validFrom,
+    validUntil,
+    status: status as IssuerKeyStatus,
+  });
 }
 
 /** Decode and check a bundle payload (after its signature holds, or before signing one). */
 function decodePayload(payload: Uint8Array): TrustBundle {
-  const map = expectMap(cborDecodeStrict(payload, 'BAD_CLAIMS'), ['version', 'issuedAt', 'sunset', 'policy', 'issuers', 'revocationKeys'], 'bundle');
+  const map = expectMap(
+    cborDecodeStrict(payload, 'BAD_CLAIMS'),
+    ['version', 'issuedAt', 'sunset', 'policy', 'issuers', 'revocationKeys'],
+    'bundle',
+  );
   const version = uint(map, 'version', 'bundle');
   if (version < 1) bad('bundle.version: at least 1');
   const issuedAt = uint(map, 'issuedAt', 'bundle');
@@ -113,7 +127,8 @@ function decodePayload(payload: Uint8Array): TrustBundle {
     const raw = publicKeyField(expectMap(v, ['publicKey'], 'revocationKeys[]'), 'revocationKeys[]');
     return Object.freeze({ kid: kidFor(raw), publicKey: toBase64Url(raw) });
   });
-  if (new Set(revocationKeys.map((k) => k.publicKey)).size !== revocationKeys.length) bad('bundle.revocationKeys: the same key twice');
+  if (new Set(revocationKeys.map((k) => k.publicKey)).size !== revocationKeys.length)
+    bad('bundle.revocationKeys: the same key twice');
   return Object.freeze({
     version,
     issuedAt,
@@ -135,10 +150,16 @@ export function signBundle(bundle: TrustBundle, rootKey: SigningKey): Uint8Array
  * Verify a bundle against the pinned root public key: size → COSE shape → content type → alg → kid (must be the
  * root's) → signature → payload → version (VERSION_ROLLBACK when version <= minVersion).
  */
-export function verifyBundle(bytes: Uint8Array, rootPublicKey: Uint8Array, opts: { minVersion?: number } = {}): TrustBundle {
+export function verifyBundle(
+  bytes: Uint8Array,
+  rootPublicKey: Uint8Array,
+  opts: { minVersion?: number } = {},
+): TrustBundle {
   const doc = openDocument(bytes, CTY_BUNDLE, MAX_BUNDLE_BYTES);
-  if (doc.kid !== kidFor(rootPublicKey)) throw new ProtocolError('UNKNOWN_KEY', 'bundle not signed by the pinned root key');
-  if (!doc.verifiedBy(publicKeyObject(rootPublicKey))) throw new ProtocolError('BAD_SIGNATURE', 'bundle signature does not verify');
+  if (doc.kid !== kidFor(rootPublicKey))
+    throw new ProtocolError('UNKNOWN_KEY', 'bundle not signed by the pinned root key');
+  if (!doc.verifiedBy(publicKeyObject(rootPublicKey)))
+    throw new ProtocolError('BAD_SIGNATURE', 'bundle signature does not verify');
   const bundle = decodePayload(doc.payload);
   if (opts.minVersion !== undefined && bundle.version <= opts.minVersion) {
     throw new ProtocolError('VERSION_ROLLBACK', 'bundle version not above the one held');

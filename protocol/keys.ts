@@ -68,7 +68,8 @@ export function rootFingerprint(publicKey: Uint8Array): string {
 function rawPublicKey(key: KeyObject): Uint8Array {
   const jwk = key.export({ format: 'jwk' });
   const raw = typeof jwk.x === 'string' ? fromBase64Url(jwk.x) : null;
-  if (jwk.crv !== 'Ed25519' || !raw || raw.length !== PUBLIC_KEY_BYTES) throw new ProtocolError('MALFORMED', 'not an Ed25519 key');
+  if (jwk.crv !== 'Ed25519' || !raw || raw.length !== PUBLIC_KEY_BYTES)
+    throw new ProtocolError('MALFORMED', 'not an Ed25519 key');
   return raw;
 }
 
@@ -88,7 +89,13 @@ export function publicKeyObject(publicKey: Uint8Array): KeyObject {
 /** The private key file's text: JSON with the issuer, kid, public key (base64url) and the PKCS#8 PEM. */
 export function encodePrivateKey(key: SigningKey): string {
   const pem = key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const doc = { format: PRIVATE_KEY_FORMAT, issuer: key.issuer, kid: key.kid, publicKey: toBase64Url(key.publicKey), privateKeyPkcs8: pem };
+  const doc = {
+    format: PRIVATE_KEY_FORMAT,
+    issuer: key.issuer,
+    kid: key.kid,
+    publicKey: toBase64Url(key.publicKey),
+    privateKeyPkcs8: pem,
+  };
   return JSON.stringify(doc, null, 2) + '\n';
 }
 
@@ -101,9 +108,15 @@ export function decodePrivateKey(text: string): SigningKey {
   }
   if (typeof doc !== 'object' || doc === null) throw new ProtocolError('MALFORMED', 'private key: not a JSON object');
   const d = doc as Record<string, unknown>;
-  if (d['format'] !== PRIVATE_KEY_FORMAT) throw new ProtocolError('MALFORMED', `private key: format is not ${PRIVATE_KEY_FORMAT}`);
+  if (d['format'] !== PRIVATE_KEY_FORMAT)
+    throw new ProtocolError('MALFORMED', `private key: format is not ${PRIVATE_KEY_FORMAT}`);
   const { issuer, kid, publicKey, privateKeyPkcs8 } = d;
-  if (typeof issuer !== 'string' || typeof kid !== 'string' || typeof publicKey !== 'string' || typeof privateKeyPkcs8 !== 'string') {
+  if (
+    typeof issuer !== 'string' ||
+    typeof kid !== 'string' ||
+    typeof publicKey !== 'string' ||
+    typeof privateKeyPkcs8 !== 'string'
+  ) {
     throw new ProtocolError('MALFORMED', 'private key: issuer, kid, publicKey and privateKeyPkcs8 must be strings');
   }
   checkIssuer(issuer, 'MALFORMED');
@@ -115,7 +128,8 @@ export function decodePrivateKey(text: string): SigningKey {
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new ProtocolError('MALFORMED', 'private key: not Ed25519');
   const raw = rawPublicKey(createPublicKey(privateKey));
-  if (toBase64Url(raw) !== publicKey) throw new ProtocolError('MALFORMED', 'private key: publicKey does not match the private key');
+  if (toBase64Url(raw) !== publicKey)
+    throw new ProtocolError('MALFORMED', 'private key: publicKey does not match the private key');
   if (kidFor(raw) !== kid) throw new ProtocolError('MALFORMED', 'private key: kid does not match the public key');
   return { kid, issuer, privateKey, publicKey: raw };
 }
@@ -128,6 +142,7 @@ export function encodePublicKey(publicKey: Uint8Array): string {
 
 export function decodePublicKey(text: string): Uint8Array {
   const raw = fromBase64Url(text.trim());
-  if (!raw || raw.length !== PUBLIC_KEY_BYTES) throw new ProtocolError('MALFORMED', 'public key: expected 43 base64url characters (32 bytes)');
+  if (!raw || raw.length !== PUBLIC_KEY_BYTES)
+    throw new ProtocolError('MALFORMED', 'public key: expected 43 base64url characters (32 bytes)');
   return raw;
 }

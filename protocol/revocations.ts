@@ -24,7 +24,11 @@ function rid(v: Cbor | undefined): string {
 
 function decodePayload(payload: Uint8Array): RevocationDelta {
   const what = 'revocations';
-  const map = expectMap(cborDecodeStrict(payload, 'BAD_CLAIMS'), ['kind', 'fromSeq', 'toSeq', 'issuedAt', 'added', 'removed'], what);
+  const map = expectMap(
+    cborDecodeStrict(payload, 'BAD_CLAIMS'),
+    ['kind', 'fromSeq', 'toSeq', 'issuedAt', 'added', 'removed'],
+    what,
+  );
   const kind = map.get('kind');
   if (kind !== 'delta' && kind !== 'snapshot') bad('revocations.kind: delta or snapshot');
   const fromSeq = uint(map, 'fromSeq', what);
@@ -42,8 +46,16 @@ function decodePayload(payload: Uint8Array): RevocationDelta {
   if (ids.size !== added.length) bad('revocations.added: the same id twice');
   if (new Set(removed).size !== removed.length) bad('revocations.removed: the same id twice');
   if (removed.some((r) => ids.has(r))) bad('revocations: an id both added and removed');
-  if (kind === 'snapshot' && (fromSeq !== 0 || removed.length > 0)) bad('revocations: a snapshot has fromSeq 0 and removes nothing');
-  return Object.freeze({ kind, fromSeq, toSeq, issuedAt, added: Object.freeze(added), removed: Object.freeze(removed) });
+  if (kind === 'snapshot' && (fromSeq !== 0 || removed.length > 0))
+    bad('revocations: a snapshot has fromSeq 0 and removes nothing');
+  return Object.freeze({
+    kind,
+    fromSeq,
+    toSeq,
+    issuedAt,
+    added: Object.freeze(added),
+    removed: Object.freeze(removed),
+  });
 }
 
 function encodePayload(d: RevocationDelta): Uint8Array {
@@ -84,13 +96,17 @@ export function verifyRevocations(bytes: Uint8Array, opts: VerifyRevocationsOpti
   const doc = openDocument(bytes, CTY_REVOCATIONS, MAX_REVOCATIONS_BYTES);
   const keys = revocationCandidates(opts.bundle, doc.kid).map((k) => k.keyObject);
   if (doc.kid === kidFor(opts.rootPublicKey)) keys.unshift(publicKeyObject(opts.rootPublicKey));
-  if (keys.length === 0) throw new ProtocolError('UNKNOWN_KEY', 'revocations not signed by the root or a revocation key');
-  if (!keys.some((k) => doc.verifiedBy(k))) throw new ProtocolError('BAD_SIGNATURE', 'revocations signature does not verify');
+  if (keys.length === 0)
+    throw new ProtocolError('UNKNOWN_KEY', 'revocations not signed by the root or a revocation key');
+  if (!keys.some((k) => doc.verifiedBy(k)))
+    throw new ProtocolError('BAD_SIGNATURE', 'revocations signature does not verify');
   const delta = decodePayload(doc.payload);
   const held = opts.currentSeq;
   if (held !== undefined) {
-    if (delta.toSeq <= held) throw new ProtocolError('VERSION_ROLLBACK', 'revocations not newer than the sequence held');
-    if (delta.kind === 'delta' && delta.fromSeq !== held) throw new ProtocolError('SEQUENCE_GAP', 'delta does not start at the sequence held');
+    if (delta.toSeq <= held)
+      throw new ProtocolError('VERSION_ROLLBACK', 'revocations not newer than the sequence held');
+    if (delta.kind === 'delta' && delta.fromSeq !== held)
+      throw new ProtocolError('SEQUENCE_GAP', 'delta does not start at the sequence held');
   }
   return delta;
 }

@@ -1,9 +1,26 @@
 // Key files on disk. A private key file holds the JSON text of protocol's encodePrivateKey and is created with
 // mode 0600 (written to a temp file beside it, fsynced, renamed); reading one that group or others can read is
 // refused unless the caller allows it. A public key file is the raw key in base64url on one line.
-import { closeSync, constants, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
-import { decodePrivateKey, decodePublicKey, encodePrivateKey, encodePublicKey, isProtocolError } from '../protocol/index.js';
+import {
+  decodePrivateKey,
+  decodePublicKey,
+  encodePrivateKey,
+  encodePublicKey,
+  isProtocolError,
+} from '../protocol/index.js';
 import type { SigningKey } from '../protocol/index.js';
 
 export type KeyFileProblem = 'NOT_FOUND' | 'UNREADABLE' | 'INVALID' | 'INSECURE_MODE' | 'EXISTS';
@@ -47,7 +64,8 @@ function writeAtomic(file: string, text: string, mode: number, opts: WriteOption
       try {
         linkSync(tmp, file);
       } catch (err) {
-        if (errnoOf(err) === 'EEXIST') throw new KeyFileError('EXISTS', file, 'already exists; refusing to overwrite a key');
+        if (errnoOf(err) === 'EEXIST')
+          throw new KeyFileError('EXISTS', file, 'already exists; refusing to overwrite a key');
         throw err;
       }
     }
@@ -91,7 +109,11 @@ export function readPrivateKeyFile(file: string, opts: ReadPrivateOptions = {}):
   if (!opts.allowInsecureMode && process.platform !== 'win32') {
     const mode = statSync(file).mode & 0o777;
     if (mode & 0o077) {
-      throw new KeyFileError('INSECURE_MODE', file, `private key is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+      throw new KeyFileError(
+        'INSECURE_MODE',
+        file,
+        `private key is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
+      );
     }
   }
   try {
@@ -107,7 +129,8 @@ export function readPublicKeyFile(file: string): Uint8Array {
   try {
     return decodePublicKey(text);
   } catch (err) {
-    if (isProtocolError(err)) throw new KeyFileError('INVALID', file, 'not a public key: expected one line of 43 base64url characters');
+    if (isProtocolError(err))
+      throw new KeyFileError('INVALID', file, 'not a public key: expected one line of 43 base64url characters');
     throw err;
   }
 }

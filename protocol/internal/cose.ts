@@ -68,16 +68,19 @@ function decodeHeader(bytes: Uint8Array): ReadonlyMap<Cbor, Cbor> {
  * strict CBOR decoder. Checks shape only; alg, kid and content type are the caller's to judge.
  */
 export function parseSign1(bytes: Uint8Array): ParsedSign1 {
-  if (bytes.length < 2 || bytes[0] !== 0xc0 + COSE_SIGN1_TAG) throw new ProtocolError('MALFORMED', 'COSE: not a tagged COSE_Sign1');
+  if (bytes.length < 2 || bytes[0] !== 0xc0 + COSE_SIGN1_TAG)
+    throw new ProtocolError('MALFORMED', 'COSE: not a tagged COSE_Sign1');
   const arr = head(bytes, 1);
   if (arr.major !== 4 || arr.arg !== 4) throw new ProtocolError('MALFORMED', 'COSE: not a four-element array');
   const prot = bstrAt(bytes, arr.next, 'protected header');
   if (prot.value.length === 0) throw new ProtocolError('MALFORMED', 'COSE: protected header missing');
   const unprot = head(bytes, prot.next);
-  if (unprot.major !== 5 || unprot.arg !== 0) throw new ProtocolError('MALFORMED', 'COSE: unprotected header must be empty');
+  if (unprot.major !== 5 || unprot.arg !== 0)
+    throw new ProtocolError('MALFORMED', 'COSE: unprotected header must be empty');
   const payload = bstrAt(bytes, unprot.next, 'payload');
   const signature = bstrAt(bytes, payload.next, 'signature');
-  if (signature.value.length !== SIGNATURE_BYTES) throw new ProtocolError('MALFORMED', 'COSE: signature is not 64 bytes');
+  if (signature.value.length !== SIGNATURE_BYTES)
+    throw new ProtocolError('MALFORMED', 'COSE: signature is not 64 bytes');
   if (signature.next !== bytes.length) throw new ProtocolError('MALFORMED', 'COSE: bytes after the structure');
   const header = decodeHeader(prot.value);
   return { protectedBytes: prot.value, header, payload: payload.value, signature: signature.value };
@@ -105,7 +108,11 @@ export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): U
 }
 
 /** Build a tagged COSE_Sign1; `sign` receives the Sig_structure bytes and returns the 64-byte signature. */
-export function buildSign1(header: ReadonlyMap<number, Cbor>, payload: Uint8Array, sign: (toBeSigned: Uint8Array) => Uint8Array): Uint8Array {
+export function buildSign1(
+  header: ReadonlyMap<number, Cbor>,
+  payload: Uint8Array,
+  sign: (toBeSigned: Uint8Array) => Uint8Array,
+): Uint8Array {
   const protectedBytes = cborEncode(header);
   const signature = sign(sigStructure(protectedBytes, payload));
   const body = cborEncode([protectedBytes, new Map(), payload, signature]);

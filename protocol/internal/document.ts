@@ -8,7 +8,16 @@ import type { SigningKey } from '../keys.js';
 import { KID_BYTES, kidBytesFor, toHex } from '../keys.js';
 import { isBytes, isMap, isUint } from './cbor.js';
 import type { Cbor } from './cbor.js';
-import { ALG_EDDSA, buildSign1, checkAlg, HEADER_ALG, HEADER_CTY, HEADER_KID, parseSign1, sigStructure } from './cose.js';
+import {
+  ALG_EDDSA,
+  buildSign1,
+  checkAlg,
+  HEADER_ALG,
+  HEADER_CTY,
+  HEADER_KID,
+  parseSign1,
+  sigStructure,
+} from './cose.js';
 
 export const CTY_BUNDLE = 'application/gatecode-bundle+cbor';
 export const CTY_REVOCATIONS = 'application/gatecode-revocations+cbor';

@@ -4,7 +4,8 @@
 import { ProtocolError } from '../errors.js';
 import { COLOURS } from '../types.js';
 import type { Colour, PassClaims, Scope } from '../types.js';
-import { cborDecodeStrict, cborEncode, isBytes, isUint } from '../internal/cbor.js';
+import { cborEncode, isBytes, isUint } from '../internal/cbor.js';
+import { readClaimsMap } from '../internal/claims-reader.js';
 import type { Cbor } from '../internal/cbor.js';
 import { isName, MAX_SCOPE_SITES } from '../internal/names.js';
 import { toHex } from '../keys.js';
@@ -82,8 +83,7 @@ function id(v: Cbor | undefined, what: string): string {
 
 /** Decode and check a signed claims payload. Called only after the signature holds. */
 export function decodeClaims(payload: Uint8Array): PassClaims {
-  const map = cborDecodeStrict(payload, 'BAD_CLAIMS');
-  if (!(map instanceof Map)) bad('claims: not a map');
+  const map = readClaimsMap(payload);
   for (const key of map.keys()) if (typeof key !== 'number' || !CLAIM_NAMES.has(key)) bad('claims: unknown claim');
   if (map.size !== CLAIM_NAMES.size) bad('claims: a claim is missing');
   const issuer = map.get(CLAIM.iss);
@@ -97,7 +97,8 @@ export function decodeClaims(payload: Uint8Array): PassClaims {
   const revocationId = id(map.get(CLAIM.rid), 'revocationId');
   if (passId === revocationId) bad('revocationId equals passId');
   const colour = map.get(CLAIM.colour);
-  if (typeof colour !== 'string' || !(COLOURS as readonly string[]).includes(colour)) bad('colour: green, yellow or red');
+  if (typeof colour !== 'string' || !(COLOURS as readonly string[]).includes(colour))
+    bad('colour: green, yellow or red');
   const rawScope = map.get(CLAIM.scope);
   let scope: Scope;
   if (rawScope === SCOPE_ALL) scope = 'all';
@@ -105,5 +106,14 @@ export function decodeClaims(payload: Uint8Array): PassClaims {
     checkSites(rawScope);
     scope = Object.freeze([...rawScope]);
   } else bad('scope: "*" or a list of site ids');
-  return Object.freeze({ issuer, passId, revocationId, colour: colour as Colour, issuedAt, notBefore, expiresAt, scope });
+  return Object.freeze({
+    issuer,
+    passId,
+    revocationId,
+    colour: colour as Colour,
+    issuedAt,
+    notBefore,
+    expiresAt,
+    scope,
+  });
 }

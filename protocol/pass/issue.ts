@@ -44,7 +44,10 @@ export function issuePass(input: IssueInput, key: SigningKey): { text: string; c
   const cose = buildSign1(header, payload, (tbs) => new Uint8Array(edSign(null, tbs, key.privateKey)));
   const text = PASS_PREFIX + base45Encode(cose);
   if (text.length > MAX_PASS_CHARS) {
-    throw new ProtocolError('TOO_LARGE', `pass would be ${text.length} characters, over ${MAX_PASS_CHARS}: shorten the scope`);
+    throw new ProtocolError(
+      'TOO_LARGE',
+      `pass would be ${text.length} characters, over ${MAX_PASS_CHARS}: shorten the scope`,
+    );
   }
   return { text, claims };
 }

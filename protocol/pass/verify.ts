@@ -18,7 +18,6 @@ export const PASS_PREFIX = 'GC1:';
 export const MAX_PASS_CHARS = 399;
 export const DEFAULT_SKEW_SECONDS = 300;
 
-
 /** Checks one signature: message = Sig_structure bytes. Swappable so tests and benchmarks can cross-check. */
 export type SignatureCheck = (message: Uint8Array, signature: Uint8Array, key: IssuerCandidate) => boolean;
 
@@ -33,12 +32,14 @@ export const nodeSignatureCheck: SignatureCheck = (message, signature, key) => {
 /** Steps up to the envelope: size, prefix, base45, COSE shape. Shared with inspectPass. */
 export function openPass(text: string): ParsedSign1 {
   if (typeof text !== 'string') throw new ProtocolError('MALFORMED', 'pass: not a string');
-  if (text.length > MAX_PASS_CHARS) throw new ProtocolError('TOO_LARGE', `pass: longer than ${MAX_PASS_CHARS} characters`);
+  if (text.length > MAX_PASS_CHARS)
+    throw new ProtocolError('TOO_LARGE', `pass: longer than ${MAX_PASS_CHARS} characters`);
   if (!text.startsWith(PASS_PREFIX)) throw new ProtocolError('BAD_PREFIX', `pass: does not start with ${PASS_PREFIX}`);
   const cose = parseSign1(base45Decode(text.slice(PASS_PREFIX.length)));
   // A pass's protected header is exactly { alg, kid }: no content type, no crit, nothing else.
   for (const label of cose.header.keys()) {
-    if (label !== HEADER_ALG && label !== HEADER_KID) throw new ProtocolError('MALFORMED', 'COSE: unexpected protected header parameter');
+    if (label !== HEADER_ALG && label !== HEADER_KID)
+      throw new ProtocolError('MALFORMED', 'COSE: unexpected protected header parameter');
   }
   return cose;
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { encodePublicKey, isProtocolError, issuePass, signBundle, signRevocations, verifyBundle, verifyPass, verifyRevocations } from '../../protocol/index.js';
+import {
+  encodePublicKey,
+  isProtocolError,
+  issuePass,
+  signBundle,
+  signRevocations,
+  verifyBundle,
+  verifyPass,
+  verifyRevocations,
+} from '../../protocol/index.js';
 import type { RevocationDelta, TrustBundle } from '../../protocol/index.js';
 import { testKey } from '../vectors/fixed-keys.js';
 import { DAY, mainBundle, T0 } from '../vectors/pass-vectors.js';
@@ -31,7 +40,9 @@ describe('trust bundle', () => {
     expect(bad({ issuers: [first, first] })).toBe('BAD_CLAIMS');
     expect(bad({ issuers: [{ ...first, validUntil: first.validFrom }] })).toBe('BAD_CLAIMS');
     expect(bad({ issuers: [{ ...first, publicKey: 'short' }] })).toBe('BAD_CLAIMS');
-    expect(bad({ policy: { actions: { green: 'open', yellow: 'maybe' as 'open', red: 'deny' }, maxOfflineAgeSeconds: 60 } })).toBe('BAD_CLAIMS');
+    expect(
+      bad({ policy: { actions: { green: 'open', yellow: 'maybe' as 'open', red: 'deny' }, maxOfflineAgeSeconds: 60 } }),
+    ).toBe('BAD_CLAIMS');
     expect(bad({ policy: { actions: b.policy.actions, maxOfflineAgeSeconds: 0 } })).toBe('BAD_CLAIMS');
   });
 
@@ -40,25 +51,53 @@ describe('trust bundle', () => {
     const next: TrustBundle = {
       ...mainBundle(),
       version: 8,
-      issuers: [...mainBundle().issuers, { kid: fresh.kid, issuer: fresh.issuer, publicKey: encodePublicKey(fresh.publicKey), validFrom: T0 - DAY, validUntil: T0 + DAY, status: 'active' }],
+      issuers: [
+        ...mainBundle().issuers,
+        {
+          kid: fresh.kid,
+          issuer: fresh.issuer,
+          publicKey: encodePublicKey(fresh.publicKey),
+          validFrom: T0 - DAY,
+          validUntil: T0 + DAY,
+          status: 'active',
+        },
+      ],
     };
     const bytes = signBundle(next, root);
     const held = verifyBundle(bytes, root.publicKey, { minVersion: 7 });
-    const { text } = issuePass({ colour: 'green', notBefore: T0, expiresAt: T0 + DAY, issuedAt: T0, scope: 'all' }, fresh);
+    const { text } = issuePass(
+      { colour: 'green', notBefore: T0, expiresAt: T0 + DAY, issuedAt: T0, scope: 'all' },
+      fresh,
+    );
     expect(verifyPass(text, { bundle: held, now: T0 }).issuer).toBe('acme-events');
-    expect(reasonOf(() => verifyPass(text, { bundle: verifyBundle(signBundle(mainBundle(), root), root.publicKey), now: T0 }))).toBe('UNKNOWN_KEY');
+    expect(
+      reasonOf(() =>
+        verifyPass(text, { bundle: verifyBundle(signBundle(mainBundle(), root), root.publicKey), now: T0 }),
+      ),
+    ).toBe('UNKNOWN_KEY');
     expect(reasonOf(() => verifyBundle(bytes, root.publicKey, { minVersion: 8 }))).toBe('VERSION_ROLLBACK');
   });
 });
 
 describe('revocation lists', () => {
   const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
-  const d: RevocationDelta = { kind: 'delta', fromSeq: 0, toSeq: 1, issuedAt: T0, added: [{ revocationId: 'cd'.repeat(16), expiresAt: T0 + DAY }], removed: [] };
+  const d: RevocationDelta = {
+    kind: 'delta',
+    fromSeq: 0,
+    toSeq: 1,
+    issuedAt: T0,
+    added: [{ revocationId: 'cd'.repeat(16), expiresAt: T0 + DAY }],
+    removed: [],
+  };
 
   it('round-trips deltas and snapshots', () => {
-    expect(verifyRevocations(signRevocations(d, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 0 })).toEqual(d);
+    expect(
+      verifyRevocations(signRevocations(d, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 0 }),
+    ).toEqual(d);
     const snap: RevocationDelta = { ...d, kind: 'snapshot', toSeq: 9 };
-    expect(verifyRevocations(signRevocations(snap, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 4 })).toEqual(snap);
+    expect(
+      verifyRevocations(signRevocations(snap, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 4 }),
+    ).toEqual(snap);
   });
 
   it('refuses to sign lists a device would refuse', () => {
@@ -73,8 +112,16 @@ describe('revocation lists', () => {
 
   it('a snapshot far ahead is accepted where a delta would be a gap', () => {
     const ahead: RevocationDelta = { ...d, fromSeq: 50, toSeq: 51 };
-    expect(reasonOf(() => verifyRevocations(signRevocations(ahead, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 2 }))).toBe('SEQUENCE_GAP');
+    expect(
+      reasonOf(() =>
+        verifyRevocations(signRevocations(ahead, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 2 }),
+      ),
+    ).toBe('SEQUENCE_GAP');
     const snap: RevocationDelta = { ...d, kind: 'snapshot', fromSeq: 0, toSeq: 51 };
-    expect(reasonOf(() => verifyRevocations(signRevocations(snap, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 2 }))).toBe('OK');
+    expect(
+      reasonOf(() =>
+        verifyRevocations(signRevocations(snap, root), { rootPublicKey: root.publicKey, bundle, currentSeq: 2 }),
+      ),
+    ).toBe('OK');
   });
 });

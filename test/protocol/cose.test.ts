@@ -7,7 +7,12 @@ import { parseSign1 } from '../../protocol/internal/cose.js';
 import { testKey } from '../vectors/fixed-keys.js';
 
 const T0 = 1_800_000_000;
-const bytes = base45Decode(issuePass({ colour: 'green', notBefore: T0, expiresAt: T0 + 60, issuedAt: T0, scope: 'all' }, testKey('issuer')).text.slice(4));
+const bytes = base45Decode(
+  issuePass(
+    { colour: 'green', notBefore: T0, expiresAt: T0 + 60, issuedAt: T0, scope: 'all' },
+    testKey('issuer'),
+  ).text.slice(4),
+);
 
 function reason(b: Uint8Array): string {
   try {

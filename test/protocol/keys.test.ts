@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodePrivateKey, decodePublicKey, encodePrivateKey, encodePublicKey, generateSigningKey, isProtocolError, kidFor, rootFingerprint } from '../../protocol/index.js';
+import {
+  decodePrivateKey,
+  decodePublicKey,
+  encodePrivateKey,
+  encodePublicKey,
+  generateSigningKey,
+  isProtocolError,
+  kidFor,
+  rootFingerprint,
+} from '../../protocol/index.js';
 import { testKey } from '../vectors/fixed-keys.js';
 
 function reasonOf(f: () => unknown): string {
@@ -25,7 +34,11 @@ describe('keys', () => {
   it('round-trips a private key through its text form', () => {
     const k = generateSigningKey('acme-events');
     const text = encodePrivateKey(k);
-    expect(JSON.parse(text)).toMatchObject({ format: 'gatecode-ed25519-private-key/1', issuer: 'acme-events', kid: k.kid });
+    expect(JSON.parse(text)).toMatchObject({
+      format: 'gatecode-ed25519-private-key/1',
+      issuer: 'acme-events',
+      kid: k.kid,
+    });
     const back = decodePrivateKey(text);
     expect(back.kid).toBe(k.kid);
     expect(back.publicKey).toEqual(k.publicKey);
@@ -38,7 +51,9 @@ describe('keys', () => {
     const other = JSON.parse(encodePrivateKey(generateSigningKey('acme-events'))) as Record<string, string>;
     expect(reasonOf(() => decodePrivateKey('not json'))).toBe('MALFORMED');
     expect(reasonOf(() => decodePrivateKey(JSON.stringify({ ...doc, kid: '0000000000000000' })))).toBe('MALFORMED');
-    expect(reasonOf(() => decodePrivateKey(JSON.stringify({ ...doc, publicKey: other['publicKey'] })))).toBe('MALFORMED');
+    expect(reasonOf(() => decodePrivateKey(JSON.stringify({ ...doc, publicKey: other['publicKey'] })))).toBe(
+      'MALFORMED',
+    );
     expect(reasonOf(() => decodePrivateKey(JSON.stringify({ ...doc, privateKeyPkcs8: 'garbage' })))).toBe('MALFORMED');
     expect(reasonOf(() => decodePrivateKey(JSON.stringify({ ...doc, format: 'x' })))).toBe('MALFORMED');
     expect(reasonOf(() => decodePrivateKey(JSON.stringify({ ...doc, issuer: 'has space' })))).toBe('MALFORMED');

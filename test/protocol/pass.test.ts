@@ -1,6 +1,15 @@
 // Issuing and inspecting passes: the rules that are not one vector each.
 import { describe, expect, it } from 'vitest';
-import { evaluatePass, inspectPass, isProtocolError, issuePass, MAX_PASS_CHARS, signBundle, verifyBundle, verifyPass } from '../../protocol/index.js';
+import {
+  evaluatePass,
+  inspectPass,
+  isProtocolError,
+  issuePass,
+  MAX_PASS_CHARS,
+  signBundle,
+  verifyBundle,
+  verifyPass,
+} from '../../protocol/index.js';
 import type { Scope, TrustBundle, VerifyContext } from '../../protocol/index.js';
 import { base45Decode, base45Encode } from '../../protocol/internal/base45.js';
 import { craftPass, claimsMap, encodeMap } from '../vectors/craft.js';
@@ -11,7 +20,13 @@ const issuer = testKey('issuer');
 const root = testKey('root');
 const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
 const ctx: VerifyContext = { bundle, now: T0, site: SITE };
-const base = { colour: 'green' as const, notBefore: T0 - 60, expiresAt: T0 + 30 * DAY, issuedAt: T0 - 60, scope: 'all' as Scope };
+const base = {
+  colour: 'green' as const,
+  notBefore: T0 - 60,
+  expiresAt: T0 + 30 * DAY,
+  issuedAt: T0 - 60,
+  scope: 'all' as Scope,
+};
 
 function reasonOf(f: () => unknown): string {
   try {
@@ -81,10 +96,17 @@ describe('issuePass', () => {
 
 describe('evaluatePass policy', () => {
   it('maps each colour through the bundle policy', () => {
-    const custom: TrustBundle = { ...bundle, policy: { actions: { green: 'open', yellow: 'open', red: 'attention' }, maxOfflineAgeSeconds: 60 } };
+    const custom: TrustBundle = {
+      ...bundle,
+      policy: { actions: { green: 'open', yellow: 'open', red: 'attention' }, maxOfflineAgeSeconds: 60 },
+    };
     const c: VerifyContext = { ...ctx, bundle: custom };
     expect(evaluatePass(issuePass({ ...base, colour: 'yellow' }, issuer).text, c).action).toBe('open');
-    expect(evaluatePass(issuePass({ ...base, colour: 'red' }, issuer).text, c)).toMatchObject({ colour: 'red', reason: 'OK', action: 'attention' });
+    expect(evaluatePass(issuePass({ ...base, colour: 'red' }, issuer).text, c)).toMatchObject({
+      colour: 'red',
+      reason: 'OK',
+      action: 'attention',
+    });
     expect(evaluatePass('nonsense', c)).toMatchObject({ colour: 'red', action: 'deny', claims: null });
   });
 
@@ -104,8 +126,17 @@ describe('inspectPass', () => {
     const out = inspectPass('GC1:' + base45Encode(flipped));
     expect(out.verified).toBe(false);
     expect(out.protectedHeader).toEqual({ alg: 'EdDSA (-8)', kid: issuer.kid });
-    expect(out.claims).toMatchObject({ issuer: 'acme-events', passId: claims.passId, revocationId: claims.revocationId, colour: 'green', scope: ['north-gate'] });
-    expect(out.claims['expiresAt']).toEqual({ epoch: claims.expiresAt, utc: new Date(claims.expiresAt * 1000).toISOString().replace('.000Z', 'Z') });
+    expect(out.claims).toMatchObject({
+      issuer: 'acme-events',
+      passId: claims.passId,
+      revocationId: claims.revocationId,
+      colour: 'green',
+      scope: ['north-gate'],
+    });
+    expect(out.claims['expiresAt']).toEqual({
+      epoch: claims.expiresAt,
+      utc: new Date(claims.expiresAt * 1000).toISOString().replace('.000Z', 'Z'),
+    });
     expect(out.characters).toBe(text.length);
     expect(out.coseBytes).toBe(flipped.length);
     expect(out.signature).toMatch(/^[0-9a-f]{128}$/);

@@ -3,7 +3,17 @@
 // never in another exception, never in green.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluatePass, inspectPass, isProtocolError, issuePass, signBundle, signRevocations, verifyBundle, verifyPass, verifyRevocations } from '../../protocol/index.js';
+import {
+  evaluatePass,
+  inspectPass,
+  isProtocolError,
+  issuePass,
+  signBundle,
+  signRevocations,
+  verifyBundle,
+  verifyPass,
+  verifyRevocations,
+} from '../../protocol/index.js';
 import type { VerifyContext } from '../../protocol/index.js';
 import { base45Decode, base45Encode } from '../../protocol/internal/base45.js';
 import { testKey } from '../vectors/fixed-keys.js';
@@ -12,7 +22,10 @@ import { DAY, mainBundle, SITE, T0 } from '../vectors/pass-vectors.js';
 const root = testKey('root');
 const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
 const ctx: VerifyContext = { bundle, now: T0, site: SITE, isRevoked: () => false };
-const valid = issuePass({ colour: 'green', notBefore: T0 - 60, expiresAt: T0 + DAY, issuedAt: T0 - 60, scope: ['north-gate', 'south-gate'] }, testKey('issuer')).text;
+const valid = issuePass(
+  { colour: 'green', notBefore: T0 - 60, expiresAt: T0 + DAY, issuedAt: T0 - 60, scope: ['north-gate', 'south-gate'] },
+  testKey('issuer'),
+).text;
 const validBytes = base45Decode(valid.slice(4));
 const B45 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
 
@@ -44,20 +57,34 @@ describe('pass verification under hostile input', () => {
   });
 
   it('random strings', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 500 }), (s) => assertRejected(s)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 500 }), (s) => assertRejected(s)),
+      { numRuns: RUNS },
+    );
   });
 
   it('random base45 after the prefix', () => {
-    fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...B45), maxLength: 400 }), (s) => assertRejected('GC1:' + s)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...B45), maxLength: 400 }), (s) => assertRejected('GC1:' + s)),
+      { numRuns: RUNS },
+    );
   });
 
   it('random bytes, base45-encoded after the prefix', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 260 }), (b) => assertRejected('GC1:' + base45Encode(b))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 260 }), (b) => assertRejected('GC1:' + base45Encode(b))),
+      { numRuns: RUNS },
+    );
   });
 
   it('random bytes behind a valid COSE tag and array header', () => {
     const head = validBytes.subarray(0, 2);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 250 }), (b) => assertRejected('GC1:' + base45Encode(Uint8Array.from([...head, ...b])))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 250 }), (b) =>
+        assertRejected('GC1:' + base45Encode(Uint8Array.from([...head, ...b]))),
+      ),
+      { numRuns: RUNS },
+    );
   });
 
   it('one or more bit flips in the COSE bytes', () => {
@@ -74,17 +101,37 @@ describe('pass verification under hostile input', () => {
   });
 
   it('truncation of the text or of the bytes', () => {
-    fc.assert(fc.property(fc.nat(valid.length - 1), (n) => assertRejected(valid.slice(0, n))), { numRuns: valid.length });
-    fc.assert(fc.property(fc.nat(validBytes.length - 1), (n) => assertRejected('GC1:' + base45Encode(validBytes.subarray(0, n)))), { numRuns: validBytes.length });
+    fc.assert(
+      fc.property(fc.nat(valid.length - 1), (n) => assertRejected(valid.slice(0, n))),
+      { numRuns: valid.length },
+    );
+    fc.assert(
+      fc.property(fc.nat(validBytes.length - 1), (n) =>
+        assertRejected('GC1:' + base45Encode(validBytes.subarray(0, n))),
+      ),
+      { numRuns: validBytes.length },
+    );
   });
 
   it('extension with characters or bytes', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }), (s) => assertRejected(valid + s)), { numRuns: RUNS });
-    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), (b) => assertRejected('GC1:' + base45Encode(Uint8Array.from([...validBytes, ...b])))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), (s) => assertRejected(valid + s)),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), (b) =>
+        assertRejected('GC1:' + base45Encode(Uint8Array.from([...validBytes, ...b]))),
+      ),
+      { numRuns: RUNS },
+    );
   });
 
   it('one character replaced (inside or outside the base45 alphabet)', () => {
-    const anyChar = fc.oneof(fc.constantFrom(...B45), fc.string({ minLength: 1, maxLength: 1 }), fc.constantFrom('a', 'z', '\u0000', 'é', '\u{1F600}'));
+    const anyChar = fc.oneof(
+      fc.constantFrom(...B45),
+      fc.string({ minLength: 1, maxLength: 1 }),
+      fc.constantFrom('a', 'z', '\u0000', 'é', '\u{1F600}'),
+    );
     fc.assert(
       fc.property(fc.integer({ min: 0, max: valid.length - 1 }), anyChar, (i, c) => {
         fc.pre(valid[i] !== c);
@@ -108,7 +155,17 @@ describe('pass verification under hostile input', () => {
 
 describe('bundles and revocation lists under hostile input', () => {
   const bundleBytes = signBundle(mainBundle(), root);
-  const revBytes = signRevocations({ kind: 'delta', fromSeq: 1, toSeq: 2, issuedAt: T0, added: [{ revocationId: 'ab'.repeat(16), expiresAt: T0 + DAY }], removed: [] }, root);
+  const revBytes = signRevocations(
+    {
+      kind: 'delta',
+      fromSeq: 1,
+      toSeq: 2,
+      issuedAt: T0,
+      added: [{ revocationId: 'ab'.repeat(16), expiresAt: T0 + DAY }],
+      removed: [],
+    },
+    root,
+  );
   const expectProtocolError = (f: () => unknown): void => {
     try {
       f();
@@ -140,7 +197,15 @@ describe('bundles and revocation lists under hostile input', () => {
         fc.nat(src.length - 1).map((n) => src.subarray(0, n)),
         fc.uint8Array({ minLength: 1, maxLength: 16 }).map((e) => Uint8Array.from([...src, ...e])),
       );
-    fc.assert(fc.property(mutate(bundleBytes), (b) => expectProtocolError(() => verifyBundle(b, root.publicKey))), { numRuns: RUNS });
-    fc.assert(fc.property(mutate(revBytes), (b) => expectProtocolError(() => verifyRevocations(b, { rootPublicKey: root.publicKey, bundle }))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(mutate(bundleBytes), (b) => expectProtocolError(() => verifyBundle(b, root.publicKey))),
+      { numRuns: RUNS },
+    );
+    fc.assert(
+      fc.property(mutate(revBytes), (b) =>
+        expectProtocolError(() => verifyRevocations(b, { rootPublicKey: root.publicKey, bundle })),
+      ),
+      { numRuns: RUNS },
+    );
   });
 });

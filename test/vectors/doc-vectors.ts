@@ -12,6 +12,8 @@ export interface BundleVector {
   readonly title: string;
   /** base64 */
   readonly bytes: string;
+  /** Instead of `bytes`: this many zero bytes (keeps the file small for the size-limit vector). */
+  readonly zeroFill?: number;
   readonly minVersion?: number;
   readonly expected: { readonly reason: string; readonly version?: number };
 }
@@ -22,7 +24,12 @@ export interface RevocationVector {
   readonly currentSeq?: number;
   /** The key whose signature should verify (for the tweetnacl cross-check of accepted vectors). */
   readonly signer?: TestKeyName;
-  readonly expected: { readonly reason: string; readonly toSeq?: number; readonly added?: number; readonly removed?: number };
+  readonly expected: {
+    readonly reason: string;
+    readonly toSeq?: number;
+    readonly added?: number;
+    readonly removed?: number;
+  };
 }
 
 const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
@@ -34,7 +41,13 @@ function bundlePayloadWith(extra: [string, unknown] | null): Uint8Array {
     ['version', b.version],
     ['issuedAt', b.issuedAt],
     ['sunset', b.sunset],
-    ['policy', new Map<string, unknown>([['actions', new Map(Object.entries(b.policy.actions))], ['maxOfflineAgeSeconds', b.policy.maxOfflineAgeSeconds]])],
+    [
+      'policy',
+      new Map<string, unknown>([
+        ['actions', new Map(Object.entries(b.policy.actions))],
+        ['maxOfflineAgeSeconds', b.policy.maxOfflineAgeSeconds],
+      ]),
+    ],
     ['issuers', []],
     ['revocationKeys', []],
   ]);
@@ -47,21 +60,51 @@ export function bundleVectors(): BundleVector[] {
   const bytes = signBundle(mainBundle(), root);
   const v: BundleVector[] = [];
   v.push({ title: 'valid bundle', bytes: b64(bytes), expected: { reason: 'OK', version: 7 } });
-  v.push({ title: 'valid bundle above the version held', bytes: b64(bytes), minVersion: 6, expected: { reason: 'OK', version: 7 } });
+  v.push({
+    title: 'valid bundle above the version held',
+    bytes: b64(bytes),
+    minVersion: 6,
+    expected: { reason: 'OK', version: 7 },
+  });
   v.push({ title: 'same version as held', bytes: b64(bytes), minVersion: 7, expected: { reason: 'VERSION_ROLLBACK' } });
-  v.push({ title: 'signed by another root', bytes: b64(signBundle(mainBundle(), testKey('otherRoot'))), expected: { reason: 'UNKNOWN_KEY' } });
-  const forged = craftCose({ key: testKey('otherRoot'), header: defaultHeader(root, CTY_BUNDLE), payload: bundlePayloadWith(null) });
-  v.push({ title: "another key's signature under the root kid", bytes: b64(forged), expected: { reason: 'BAD_SIGNATURE' } });
+  v.push({
+    title: 'signed by another root',
+    bytes: b64(signBundle(mainBundle(), testKey('otherRoot'))),
+    expected: { reason: 'UNKNOWN_KEY' },
+  });
+  const forged = craftCose({
+    key: testKey('otherRoot'),
+    header: defaultHeader(root, CTY_BUNDLE),
+    payload: bundlePayloadWith(null),
+  });
+  v.push({
+    title: "another key's signature under the root kid",
+    bytes: b64(forged),
+    expected: { reason: 'BAD_SIGNATURE' },
+  });
   const flipped = Uint8Array.from(bytes);
   flipped[flipped.length - 70]! ^= 1; // inside the payload
   v.push({ title: 'one payload bit flipped', bytes: b64(flipped), expected: { reason: 'BAD_SIGNATURE' } });
   const noCty = craftCose({ key: root, header: defaultHeader(root), payload: bundlePayloadWith(null) });
   v.push({ title: 'no content type (shaped like a pass)', bytes: b64(noCty), expected: { reason: 'MALFORMED' } });
-  const wrongCty = craftCose({ key: root, header: defaultHeader(root, CTY_REVOCATIONS), payload: bundlePayloadWith(null) });
+  const wrongCty = craftCose({
+    key: root,
+    header: defaultHeader(root, CTY_REVOCATIONS),
+    payload: bundlePayloadWith(null),
+  });
   v.push({ title: 'revocation list content type', bytes: b64(wrongCty), expected: { reason: 'MALFORMED' } });
-  const extra = craftCose({ key: root, header: defaultHeader(root, CTY_BUNDLE), payload: bundlePayloadWith(['comment', 'x']) });
+  const extra = craftCose({
+    key: root,
+    header: defaultHeader(root, CTY_BUNDLE),
+    payload: bundlePayloadWith(['comment', 'x']),
+  });
   v.push({ title: 'unknown field, correctly signed', bytes: b64(extra), expected: { reason: 'BAD_CLAIMS' } });
-  v.push({ title: 'larger than 64 KiB', bytes: b64(new Uint8Array(64 * 1024 + 1)), expected: { reason: 'TOO_LARGE' } });
+  v.push({
+    title: 'larger than 64 KiB (65,537 zero bytes)',
+    bytes: '',
+    zeroFill: 64 * 1024 + 1,
+    expected: { reason: 'TOO_LARGE' },
+  });
   return v;
 }
 
@@ -77,20 +120,101 @@ export function revocationVectors(): RevocationVector[] {
   const revKey = testKey('revocation');
   const d = delta({ added: [{ revocationId: RID_A, expiresAt: T0 + 30 * DAY }], removed: [RID_B] });
   const v: RevocationVector[] = [];
-  v.push({ title: 'delta 3→4 signed by the root', bytes: b64(signRevocations(d, root)), currentSeq: 3, signer: 'root', expected: { reason: 'OK', toSeq: 4, added: 1, removed: 1 } });
-  v.push({ title: 'delta 3→4 signed by the bundle revocation key', bytes: b64(signRevocations(d, revKey)), currentSeq: 3, signer: 'revocation', expected: { reason: 'OK', toSeq: 4, added: 1, removed: 1 } });
-  v.push({ title: 'delta without a held sequence', bytes: b64(signRevocations(d, root)), signer: 'root', expected: { reason: 'OK', toSeq: 4, added: 1, removed: 1 } });
-  const snap = { kind: 'snapshot' as const, fromSeq: 0, toSeq: 20, issuedAt: T0, added: [{ revocationId: RID_A, expiresAt: T0 + DAY }, { revocationId: RID_B, expiresAt: T0 + DAY }], removed: [] };
-  v.push({ title: 'snapshot 0→20 for a device at 3', bytes: b64(signRevocations(snap, root)), currentSeq: 3, signer: 'root', expected: { reason: 'OK', toSeq: 20, added: 2, removed: 0 } });
-  v.push({ title: 'signed by an issuer key', bytes: b64(signRevocations(d, testKey('issuer'))), currentSeq: 3, expected: { reason: 'UNKNOWN_KEY' } });
-  const forged = craftCose({ key: testKey('stranger'), header: defaultHeader(root, CTY_REVOCATIONS), payload: new Uint8Array(8) });
-  v.push({ title: "another key's signature under the root kid", bytes: b64(forged), currentSeq: 3, expected: { reason: 'BAD_SIGNATURE' } });
-  v.push({ title: 'delta already held', bytes: b64(signRevocations(d, root)), currentSeq: 4, expected: { reason: 'VERSION_ROLLBACK' } });
-  v.push({ title: 'delta older than held', bytes: b64(signRevocations(d, root)), currentSeq: 9, expected: { reason: 'VERSION_ROLLBACK' } });
-  v.push({ title: 'delta starting after the held sequence', bytes: b64(signRevocations(delta({ fromSeq: 5, toSeq: 6 }), root)), currentSeq: 3, expected: { reason: 'SEQUENCE_GAP' } });
-  const both = encode(new Map<string, unknown>([['kind', 'delta'], ['fromSeq', 3], ['toSeq', 4], ['issuedAt', T0], ['added', [[Buffer.from(RID_A, 'hex'), T0]]], ['removed', [Buffer.from(RID_A, 'hex')]]]));
-  v.push({ title: 'an id both added and removed', bytes: b64(craftCose({ key: root, header: defaultHeader(root, CTY_REVOCATIONS), payload: both })), currentSeq: 3, expected: { reason: 'BAD_CLAIMS' } });
+  v.push({
+    title: 'delta 3→4 signed by the root',
+    bytes: b64(signRevocations(d, root)),
+    currentSeq: 3,
+    signer: 'root',
+    expected: { reason: 'OK', toSeq: 4, added: 1, removed: 1 },
+  });
+  v.push({
+    title: 'delta 3→4 signed by the bundle revocation key',
+    bytes: b64(signRevocations(d, revKey)),
+    currentSeq: 3,
+    signer: 'revocation',
+    expected: { reason: 'OK', toSeq: 4, added: 1, removed: 1 },
+  });
+  v.push({
+    title: 'delta without a held sequence',
+    bytes: b64(signRevocations(d, root)),
+    signer: 'root',
+    expected: { reason: 'OK', toSeq: 4, added: 1, removed: 1 },
+  });
+  const snap = {
+    kind: 'snapshot' as const,
+    fromSeq: 0,
+    toSeq: 20,
+    issuedAt: T0,
+    added: [
+      { revocationId: RID_A, expiresAt: T0 + DAY },
+      { revocationId: RID_B, expiresAt: T0 + DAY },
+    ],
+    removed: [],
+  };
+  v.push({
+    title: 'snapshot 0→20 for a device at 3',
+    bytes: b64(signRevocations(snap, root)),
+    currentSeq: 3,
+    signer: 'root',
+    expected: { reason: 'OK', toSeq: 20, added: 2, removed: 0 },
+  });
+  v.push({
+    title: 'signed by an issuer key',
+    bytes: b64(signRevocations(d, testKey('issuer'))),
+    currentSeq: 3,
+    expected: { reason: 'UNKNOWN_KEY' },
+  });
+  const forged = craftCose({
+    key: testKey('stranger'),
+    header: defaultHeader(root, CTY_REVOCATIONS),
+    payload: new Uint8Array(8),
+  });
+  v.push({
+    title: "another key's signature under the root kid",
+    bytes: b64(forged),
+    currentSeq: 3,
+    expected: { reason: 'BAD_SIGNATURE' },
+  });
+  v.push({
+    title: 'delta already held',
+    bytes: b64(signRevocations(d, root)),
+    currentSeq: 4,
+    expected: { reason: 'VERSION_ROLLBACK' },
+  });
+  v.push({
+    title: 'delta older than held',
+    bytes: b64(signRevocations(d, root)),
+    currentSeq: 9,
+    expected: { reason: 'VERSION_ROLLBACK' },
+  });
+  v.push({
+    title: 'delta starting after the held sequence',
+    bytes: b64(signRevocations(delta({ fromSeq: 5, toSeq: 6 }), root)),
+    currentSeq: 3,
+    expected: { reason: 'SEQUENCE_GAP' },
+  });
+  const both = encode(
+    new Map<string, unknown>([
+      ['kind', 'delta'],
+      ['fromSeq', 3],
+      ['toSeq', 4],
+      ['issuedAt', T0],
+      ['added', [[Buffer.from(RID_A, 'hex'), T0]]],
+      ['removed', [Buffer.from(RID_A, 'hex')]],
+    ]),
+  );
+  v.push({
+    title: 'an id both added and removed',
+    bytes: b64(craftCose({ key: root, header: defaultHeader(root, CTY_REVOCATIONS), payload: both })),
+    currentSeq: 3,
+    expected: { reason: 'BAD_CLAIMS' },
+  });
   const bundleAsRevocations = signBundle(mainBundle(), root);
-  v.push({ title: 'a bundle offered as a revocation list', bytes: b64(bundleAsRevocations), currentSeq: 3, expected: { reason: 'MALFORMED' } });
+  v.push({
+    title: 'a bundle offered as a revocation list',
+    bytes: b64(bundleAsRevocations),
+    currentSeq: 3,
+    expected: { reason: 'MALFORMED' },
+  });
   return v;
 }

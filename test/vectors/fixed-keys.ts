@@ -12,7 +12,11 @@ export function seedFor(n: number): Uint8Array {
 }
 
 export function signingKeyFromSeed(seed: Uint8Array, issuer: string): SigningKey {
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const x = privateKey.export({ format: 'jwk' }).x;
   if (typeof x !== 'string') throw new Error('no public key');
   const publicKey = new Uint8Array(Buffer.from(x, 'base64url'));

@@ -26,7 +26,12 @@ export function makeVectors(): VectorFile {
   const keys: VectorFile['keys'] = {};
   for (const name of Object.keys(TEST_KEYS) as (keyof typeof TEST_KEYS)[]) {
     const k = testKey(name);
-    keys[name] = { seed: Buffer.from(seedFor(TEST_KEYS[name].seed)).toString('hex'), issuer: k.issuer, publicKey: encodePublicKey(k.publicKey), kid: kidFor(k.publicKey) };
+    keys[name] = {
+      seed: Buffer.from(seedFor(TEST_KEYS[name].seed)).toString('hex'),
+      issuer: k.issuer,
+      publicKey: encodePublicKey(k.publicKey),
+      kid: kidFor(k.publicKey),
+    };
   }
   const root = testKey('root');
   return {

@@ -3,7 +3,14 @@
 import { readFileSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { decodePublicKey, evaluatePass, isProtocolError, verifyBundle, verifyPass, verifyRevocations } from '../../protocol/index.js';
+import {
+  decodePublicKey,
+  evaluatePass,
+  isProtocolError,
+  verifyBundle,
+  verifyPass,
+  verifyRevocations,
+} from '../../protocol/index.js';
 import type { TrustBundle, VerifyContext } from '../../protocol/index.js';
 import { parseSign1, sigStructure } from '../../protocol/internal/cose.js';
 import { evaluatePassWith } from '../../protocol/pass/evaluate.js';
@@ -52,7 +59,26 @@ describe('committed vectors', () => {
 
   it('cover every reason code', () => {
     const reasons = new Set([...file.passes, ...file.bundles, ...file.revocations].map((v) => v.expected.reason));
-    for (const r of ['OK', 'TOO_LARGE', 'BAD_PREFIX', 'BAD_ENCODING', 'MALFORMED', 'UNSUPPORTED_ALG', 'UNKNOWN_KEY', 'KEY_NOT_VALID', 'BAD_SIGNATURE', 'BAD_CLAIMS', 'NOT_YET_VALID', 'EXPIRED', 'WRONG_SCOPE', 'REVOKED', 'BUNDLE_STALE', 'SUNSET', 'VERSION_ROLLBACK', 'SEQUENCE_GAP']) {
+    for (const r of [
+      'OK',
+      'TOO_LARGE',
+      'BAD_PREFIX',
+      'BAD_ENCODING',
+      'MALFORMED',
+      'UNSUPPORTED_ALG',
+      'UNKNOWN_KEY',
+      'KEY_NOT_VALID',
+      'BAD_SIGNATURE',
+      'BAD_CLAIMS',
+      'NOT_YET_VALID',
+      'EXPIRED',
+      'WRONG_SCOPE',
+      'REVOKED',
+      'BUNDLE_STALE',
+      'SUNSET',
+      'VERSION_ROLLBACK',
+      'SEQUENCE_GAP',
+    ]) {
       expect(reasons, r).toContain(r);
     }
   });
@@ -70,7 +96,11 @@ describe.each(file.passes.map((v) => [v.title, v] as const))('pass vector: %s', 
   const ctx = contextOf(v);
   it('evaluatePass gives the stated verdict', () => {
     const verdict = evaluatePass(v.text, ctx);
-    expect({ colour: verdict.colour, reason: verdict.reason, action: verdict.action }).toEqual({ colour: v.expected.colour, reason: v.expected.reason, action: v.expected.action });
+    expect({ colour: verdict.colour, reason: verdict.reason, action: verdict.action }).toEqual({
+      colour: v.expected.colour,
+      reason: v.expected.reason,
+      action: v.expected.action,
+    });
     expect(verdict.claims).toEqual(v.expected.claims);
   });
   it('verifyPass returns the claims or throws the stated reason', () => {
@@ -83,15 +113,20 @@ describe.each(file.passes.map((v) => [v.title, v] as const))('pass vector: %s', 
 });
 
 describe.each(file.bundles.map((v) => [v.title, v] as const))('bundle vector: %s', (_title, v) => {
+  const input = v.zeroFill !== undefined ? new Uint8Array(v.zeroFill) : bytes(v.bytes);
   it('verifyBundle gives the stated result', () => {
     const opts = v.minVersion !== undefined ? { minVersion: v.minVersion } : {};
-    expect(reasonOf(() => verifyBundle(bytes(v.bytes), rootPublicKey, opts))).toBe(v.expected.reason);
-    if (v.expected.reason === 'OK') expect(verifyBundle(bytes(v.bytes), rootPublicKey, opts).version).toBe(v.expected.version);
+    expect(reasonOf(() => verifyBundle(input, rootPublicKey, opts))).toBe(v.expected.reason);
+    if (v.expected.reason === 'OK') expect(verifyBundle(input, rootPublicKey, opts).version).toBe(v.expected.version);
   });
   it('tweetnacl agrees on the root signature', () => {
     if (v.expected.reason === 'TOO_LARGE') return;
     const cose = parseSign1(bytes(v.bytes));
-    const holds = nacl.sign.detached.verify(sigStructure(cose.protectedBytes, cose.payload), cose.signature, rootPublicKey);
+    const holds = nacl.sign.detached.verify(
+      sigStructure(cose.protectedBytes, cose.payload),
+      cose.signature,
+      rootPublicKey,
+    );
     expect(holds).toBe(!['UNKNOWN_KEY', 'BAD_SIGNATURE'].includes(v.expected.reason));
   });
 });
@@ -102,7 +137,11 @@ describe.each(file.revocations.map((v) => [v.title, v] as const))('revocation ve
     expect(reasonOf(() => verifyRevocations(bytes(v.bytes), opts))).toBe(v.expected.reason);
     if (v.expected.reason === 'OK') {
       const d = verifyRevocations(bytes(v.bytes), opts);
-      expect([d.toSeq, d.added.length, d.removed.length]).toEqual([v.expected.toSeq, v.expected.added, v.expected.removed]);
+      expect([d.toSeq, d.added.length, d.removed.length]).toEqual([
+        v.expected.toSeq,
+        v.expected.added,
+        v.expected.removed,
+      ]);
     }
   });
   it('tweetnacl agrees on the signature', () => {

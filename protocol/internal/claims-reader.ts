@@ -1,0 +1,108 @@
+// A strict reader for the one CBOR shape a pass's claims may have: a definite map of integer keys whose values
+// are unsigned or negative integers, byte strings, text strings, or a definite array of those. It enforces the
+// canonical form directly — shortest heads, keys in bytewise order without duplicates, valid UTF-8, nothing
+// after the map — and refuses every other type (floats, tags, simple values, nested maps, indefinite lengths).
+// It exists because it sits on the hot path of every scan: it costs a fifth of the general decoder with its
+// re-encode check (see docs/protocol.md). Every failure is BAD_CLAIMS: it runs only after the signature holds.
+import { ProtocolError } from '../errors.js';
+import type { Cbor } from './cbor.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const MAX_ENTRIES = 32;
+
+function bad(message: string): never {
+  throw new ProtocolError('BAD_CLAIMS', `claims: ${message}`);
+}
+
+class Reader {
+  pos = 0;
+  constructor(private readonly b: Uint8Array) {}
+
+  head(): { major: number; arg: number } {
+    const b = this.b;
+    if (this.pos >= b.length) bad('truncated');
+    const first = b[this.pos++]!;
+    const major = first >> 5;
+    const ai = first & 31;
+    if (ai < 24) return { major, arg: ai };
+    const size = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
+    if (size === 0) bad('indefinite length or reserved value');
+    if (this.pos + size > b.length) bad('truncated');
+    let arg = 0;
+    for (let i = 0; i < size; i++) arg = arg * 256 + b[this.pos++]!;
+    const min = size === 1 ? 24 : size === 2 ? 0x100 : size === 4 ? 0x10000 : 0x100000000;
+    if (arg < min) bad('not in shortest form');
+    if (!Number.isSafeInteger(arg)) bad('integer out of range');
+    return { major, arg };
+  }
+
+  bytes(length: number): Uint8Array {
+    if (this.pos + length > this.b.length) bad('truncated');
+    const out = this.b.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    return out;
+  }
+
+  /** One item of the allowed types; arrays only at the top of a claim value. */
+  item(depth: number): Cbor {
+    const { major, arg } = this.head();
+    switch (major) {
+      case 0:
+        return arg;
+      case 1:
+        return -1 - arg;
+      case 2:
+        return this.bytes(arg);
+      case 3:
+        try {
+          return utf8.decode(this.bytes(arg));
+        } catch (err) {
+          if (err instanceof ProtocolError) throw err;
+          return bad('invalid UTF-8');
+        }
+      case 4: {
+        if (depth > 0 || arg > MAX_ENTRIES) bad('unexpected array');
+        const out: Cbor[] = [];
+        for (let i = 0; i < arg; i++) out.push(this.item(depth + 1));
+        return out;
+      }
+      default:
+        return bad('unsupported CBOR type');
+    }
+  }
+
+  get end(): boolean {
+    return this.pos === this.b.length;
+  }
+
+  slice(from: number, to: number): Uint8Array {
+    return this.b.subarray(from, to);
+  }
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** Read the claims map; the values are checked by the caller. */
+export function readClaimsMap(payload: Uint8Array): Map<number, Cbor> {
+  const r = new Reader(payload);
+  const { major, arg } = r.head();
+  if (major !== 5) bad('not a map');
+  if (arg > MAX_ENTRIES) bad('too many claims');
+  const map = new Map<number, Cbor>();
+  let previousKey: Uint8Array | null = null;
+  for (let i = 0; i < arg; i++) {
+    const keyStart = r.pos;
+    const key = r.item(1);
+    if (typeof key !== 'number') bad('unknown claim');
+    const keyBytes = r.slice(keyStart, r.pos);
+    if (previousKey && compareBytes(previousKey, keyBytes) >= 0) bad('keys not in canonical order, or repeated');
+    previousKey = keyBytes;
+    map.set(key, r.item(0));
+  }
+  if (!r.end) bad('bytes after the claims');
+  return map;
+}
