@@ -25,7 +25,8 @@ function parseStrategies(text: string | undefined): readonly PassName[] {
   if (text === undefined) return DEFAULT_STRATEGIES;
   const names = text.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (!(PASS_NAMES as readonly string[]).includes(n)) throw new UsageError(`--strategies: unknown pass "${n}" (${PASS_NAMES.join(', ')})`);
+    if (!(PASS_NAMES as readonly string[]).includes(n))
+      throw new UsageError(`--strategies: unknown pass "${n}" (${PASS_NAMES.join(', ')})`);
   }
   return names as PassName[];
 }
@@ -50,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError(`no image given\n${USAGE}`);
   const engine = parseEngine(values.engine);
   const strategies = parseStrategies(values.strategies);
-  if (engine === 'jsqr' && strategies.includes('denoise')) throw new UsageError('--strategies: denoise needs --engine zxing');
+  if (engine === 'jsqr' && strategies.includes('denoise'))
+    throw new UsageError('--strategies: denoise needs --engine zxing');
 
   const { loadGreyImage, ImageLoadError } = await import('../hardware/camera/image-file.js');
   const { createDecoder } = await import('../device/decode/index.js');

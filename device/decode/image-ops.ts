@@ -28,7 +28,15 @@ export function boxWidthsForGauss(sigma: number, n = 3): number[] {
 }
 
 /** One box blur of radius r along rows (step 1) or columns (step w), edges clamped, by running sums. */
-function boxPass(src: Float32Array, dst: Float32Array, lines: number, len: number, step: number, lineStep: number, r: number): void {
+function boxPass(
+  src: Float32Array,
+  dst: Float32Array,
+  lines: number,
+  len: number,
+  step: number,
+  lineStep: number,
+  r: number,
+): void {
   const inv = 1 / (2 * r + 1);
   for (let l = 0; l < lines; l++) {
     const o = l * lineStep;

@@ -4,13 +4,40 @@ import jsQRModule from 'jsqr';
 import type { GreyImage } from './image-ops.js';
 import type { EngineHit } from './zxing-engine.js';
 
-type JsQR = (data: Uint8ClampedArray, width: number, height: number, options: { inversionAttempts: 'attemptBoth' }) => {
+interface JsQRCode {
   data: string;
-  location: Record<'topLeftCorner' | 'topRightCorner' | 'bottomRightCorner' | 'bottomLeftCorner', { x: number; y: number }>;
-} | null;
+  binaryData: number[];
+  location: Record<
+    'topLeftCorner' | 'topRightCorner' | 'bottomRightCorner' | 'bottomLeftCorner',
+    { x: number; y: number }
+  >;
+}
+
+type JsQR = (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+  options: { inversionAttempts: 'attemptBoth' },
+) => JsQRCode | null;
 
 // The package is CommonJS: the function is module.exports, which some loaders wrap once more in `default`.
 const jsQR: JsQR = ((jsQRModule as unknown as { default?: JsQR }).default ?? jsQRModule) as unknown as JsQR;
+
+/**
+ * The text of the symbol's bytes. jsQR's own `data` is empty when byte segments are not UTF-8 (Shift_JIS is common
+ * in QR codes), so the bytes are decoded here the way zxing guesses: UTF-8, else Shift_JIS, else ISO-8859-1.
+ */
+function textOf(code: JsQRCode): string {
+  const bytes = Uint8Array.from(code.binaryData);
+  for (const encoding of ['utf-8', 'shift_jis']) {
+    try {
+      return new TextDecoder(encoding, { fatal: true }).decode(bytes);
+    } catch {
+      // not this encoding
+    }
+  }
+  return new TextDecoder('latin1').decode(bytes);
+}
 
 let rgba = new Uint8ClampedArray(0);
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -36,7 +63,7 @@ export function jsqrRead(img: GreyImage): EngineHit | null {
   if (!code) return null;
   const l = code.location;
   return {
-    text: code.data,
+    text: textOf(code),
     corners: [
       [l.topLeftCorner.x, l.topLeftCorner.y],
       [l.topRightCorner.x, l.topRightCorner.y],

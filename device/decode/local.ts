@@ -1,17 +1,30 @@
 // The decoder on the calling thread: frame checks, then the pass ladder. The worker thread runs this same code.
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import { prepareLadder, runLadder, type Ladder } from './passes.js';
-import { DEFAULT_BUDGET_MS, DEFAULT_STRATEGIES, DecodeError, type DecodeHit, type DecoderConfig, type FrameDecoder } from './types.js';
+import {
+  DEFAULT_BUDGET_MS,
+  DEFAULT_STRATEGIES,
+  ZXING_ONLY_PASSES,
+  DecodeError,
+  type DecodeHit,
+  type DecoderConfig,
+  type FrameDecoder,
+} from './types.js';
 
 /** Largest frame side accepted (far above any camera mode) and largest pixel count (a 16 MP still). */
 export const MAX_SIDE = 8192;
 export const MAX_PIXELS = 16_777_216;
 
 export function ladderFor(config: DecoderConfig): Ladder {
-  if (typeof config !== 'object' || config === null) throw new DecodeError('BAD_CONFIG', 'decoder config must be an object');
+  if (typeof config !== 'object' || config === null)
+    throw new DecodeError('BAD_CONFIG', 'decoder config must be an object');
   return {
     engine: config.engine,
-    passes: config.strategies ?? DEFAULT_STRATEGIES,
+    passes:
+      config.strategies ??
+      (config.engine === 'jsqr'
+        ? DEFAULT_STRATEGIES.filter((p) => !ZXING_ONLY_PASSES.includes(p))
+        : DEFAULT_STRATEGIES),
     budgetMs: config.budgetMs ?? DEFAULT_BUDGET_MS,
   };
 }
@@ -20,13 +33,27 @@ export function ladderFor(config: DecoderConfig): Ladder {
 export function checkFrame(frame: GreyFrame): void {
   if (typeof frame !== 'object' || frame === null) throw new DecodeError('BAD_FRAME', 'frame must be an object');
   const { width, height, data } = frame;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) {
-    throw new DecodeError('BAD_FRAME', `frame size ${String(width)}×${String(height)} is not 1..${MAX_SIDE} on each side`);
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    width > MAX_SIDE ||
+    height > MAX_SIDE
+  ) {
+    throw new DecodeError(
+      'BAD_FRAME',
+      `frame size ${String(width)}×${String(height)} is not 1..${MAX_SIDE} on each side`,
+    );
   }
-  if (width * height > MAX_PIXELS) throw new DecodeError('BAD_FRAME', `frame of ${width * height} pixels exceeds ${MAX_PIXELS}`);
+  if (width * height > MAX_PIXELS)
+    throw new DecodeError('BAD_FRAME', `frame of ${width * height} pixels exceeds ${MAX_PIXELS}`);
   if (!(data instanceof Uint8Array)) throw new DecodeError('BAD_FRAME', 'frame data must be a Uint8Array');
   if (data.length !== width * height) {
-    throw new DecodeError('BAD_FRAME', `frame data has ${data.length} bytes, ${width}×${height} needs ${width * height}`);
+    throw new DecodeError(
+      'BAD_FRAME',
+      `frame data has ${data.length} bytes, ${width}×${height} needs ${width * height}`,
+    );
   }
 }
 

@@ -7,10 +7,11 @@ export type EngineName = 'zxing' | 'jsqr';
  * One decode pass: how the frame is prepared before the engine reads it. Passes run in the configured order
  * and the first one that reads a code wins, so the cheap pass goes first.
  * - `plain`: the frame as the camera gave it.
- * - `upscale-2x`: bilinear 2× enlargement (small modules).
- * - `sharpen-1.5x`, `sharpen-2x`: unsharp mask (σ 2 px, amount 1.5) then bilinear enlargement — reads codes
+ * - `sharpen-2x`, `sharpen-1.5x`: unsharp mask (σ 2 px, amount 1.5) then bilinear enlargement — reads codes
  *   whose modules are small and blurred, and flattens glare and uneven light at the same time.
+ * - `upscale-2x`: bilinear 2× enlargement only (small modules).
  * - `denoise`: zxing's own morphological closing (`tryDenoise`) on the plain frame; zxing only.
+ * Enlarging passes never make an image above MAX_ENLARGED_PIXELS (they enlarge less instead).
  */
 export type PassName = 'plain' | 'upscale-2x' | 'sharpen-1.5x' | 'sharpen-2x' | 'denoise';
 
@@ -19,7 +20,7 @@ export const PASS_NAMES: readonly PassName[] = ['plain', 'upscale-2x', 'sharpen-
 export interface DecoderConfig {
   /** QR engine. Default `zxing` (zxing-wasm, the .wasm shipped in the package); `jsqr` is the pure-JS fallback. */
   readonly engine: EngineName;
-  /** Passes tried in order until one reads a code. Default: see DEFAULT_STRATEGIES. */
+  /** Passes tried in order until one reads a code. Default: DEFAULT_STRATEGIES (for jsqr without zxing-only passes). */
   readonly strategies?: readonly PassName[];
   /** Decode in a worker thread so the caller's event loop never blocks. Default true. */
   readonly worker?: boolean;
@@ -30,7 +31,10 @@ export interface DecoderConfig {
   readonly budgetMs?: number;
 }
 
-export const DEFAULT_STRATEGIES: readonly PassName[] = ['plain', 'sharpen-1.5x', 'sharpen-2x'];
+/** The default ladder (zxing). With jsqr the zxing-only passes are left out: plain → sharpen-2x. */
+export const DEFAULT_STRATEGIES: readonly PassName[] = ['plain', 'sharpen-2x', 'denoise'];
+/** Passes that only the zxing engine can run. */
+export const ZXING_ONLY_PASSES: readonly PassName[] = ['denoise'];
 export const DEFAULT_BUDGET_MS = 150;
 
 export type Corner = readonly [number, number];

@@ -39,8 +39,10 @@ function spawn(config: DecoderConfig): Promise<Worker> {
         fail(new DecodeError('WORKER_FAILED', `unexpected first message "${msg.type}" from the decode worker`));
       }
     };
-    const onError = (err: Error): void => fail(new DecodeError('WORKER_FAILED', `decode worker failed to start: ${err.message}`));
-    const onExit = (code: number): void => fail(new DecodeError('WORKER_FAILED', `decode worker exited during start (code ${code})`));
+    const onError = (err: Error): void =>
+      fail(new DecodeError('WORKER_FAILED', `decode worker failed to start: ${err.message}`));
+    const onExit = (code: number): void =>
+      fail(new DecodeError('WORKER_FAILED', `decode worker exited during start (code ${code})`));
     worker.on('message', onMessage);
     worker.on('error', onError);
     worker.on('exit', onExit);
@@ -89,7 +91,9 @@ export class WorkerDecoder implements FrameDecoder {
     if (this.worker !== worker) return;
     this.worker = null;
     worker.off('message', this.onWorkerMessage);
-    this.failAll(new DecodeError(this.closed ? 'CLOSED' : 'WORKER_FAILED', this.closed ? 'decoder is closed' : message));
+    this.failAll(
+      new DecodeError(this.closed ? 'CLOSED' : 'WORKER_FAILED', this.closed ? 'decoder is closed' : message),
+    );
   }
 
   private failAll(err: DecodeError): void {
@@ -118,7 +122,8 @@ export class WorkerDecoder implements FrameDecoder {
     const worker = this.worker ?? (await this.ensureWorker());
     // close() or a crash may have happened while a new worker was starting.
     if (this.closed) throw new DecodeError('CLOSED', 'decoder is closed');
-    if (worker !== this.worker) throw new DecodeError('WORKER_FAILED', 'decode worker stopped before the frame was sent');
+    if (worker !== this.worker)
+      throw new DecodeError('WORKER_FAILED', 'decode worker stopped before the frame was sent');
     // A private copy: the caller keeps its frame, and a view into a larger buffer never drags the rest along.
     const data = frame.data.slice().buffer;
     const id = this.nextId++;

@@ -12,7 +12,7 @@ export interface EngineHit {
   readonly corners: readonly Corner[] | null;
 }
 
-export type ZxingPassOptions = Pick<ReaderOptions, 'tryDenoise' | 'tryDownscale' | 'binarizer'>;
+export type ZxingPassOptions = Pick<ReaderOptions, 'tryDenoise' | 'tryDownscale' | 'tryRotate'>;
 
 /** Options for every read: QR only, one symbol, the text exactly as encoded. */
 const BASE_OPTIONS: ReaderOptions = {
@@ -21,7 +21,6 @@ const BASE_OPTIONS: ReaderOptions = {
   maxNumberOfSymbols: 1,
   tryHarder: true,
   tryInvert: true,
-  tryRotate: true,
 };
 
 let loading: Promise<void> | null = null;

@@ -25,7 +25,10 @@ function gatecode(args: string[]): Promise<Run> {
   });
 }
 
-const gateManifest = JSON.parse(fs.readFileSync(path.join(ROOT, '../shared/gate-corpus/manifest.json'), 'utf8')) as { file: string; expected: string }[];
+const gateManifest = JSON.parse(fs.readFileSync(path.join(ROOT, '../shared/gate-corpus/manifest.json'), 'utf8')) as {
+  file: string;
+  expected: string;
+}[];
 const expectedOf = (file: string): string => gateManifest.find((e) => e.file === file)!.expected;
 
 describe('gatecode decode', () => {
@@ -35,7 +38,10 @@ describe('gatecode decode', () => {
     await savePhoneScene('unused', { seed: 1, codeSize: 0.1, blur: 8 }, blank); // code far too small and blurred to read
     const args = [...files.map((f) => `../shared/gate-corpus/${f}`), blank];
     const r = await gatecode(['decode', ...args]);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; text: string | null; ms: number });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { file: string; text: string | null; ms: number });
     expect(lines).toHaveLength(3);
     lines.forEach((l, i) => {
       expect(Object.keys(l).sort()).toEqual(['file', 'ms', 'text']);
@@ -55,26 +61,30 @@ describe('gatecode decode', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ text: expectedOf(file) });
   });
 
-  it('reports unreadable files and bad options on stderr with exit 2, and prints usage on --help', { timeout: 90_000 }, async () => {
-    const notImage = path.join(dir, 'notes.txt');
-    fs.writeFileSync(notImage, 'hello');
-    const badArgs = [['--engine', 'zbar', 'x.png'], ['--strategies', 'plain,magic', 'x.png'], ['--bogus'], []];
-    // Processes in parallel: each one pays the TypeScript loader's start-up.
-    const [r, help, ...bad] = await Promise.all([
-      gatecode(['decode', path.join(dir, 'missing.png'), notImage]),
-      gatecode(['decode', '--help']),
-      ...badArgs.map((a) => gatecode(['decode', ...a])),
-    ]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/missing\.png: ENOENT/);
-    expect(r.stderr).toMatch(/not a readable image/);
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    bad.forEach((b, i) => {
-      expect(b.code, badArgs[i]!.join(' ')).toBe(2);
-      expect(b.stderr).toMatch(/^gatecode decode: /);
-    });
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/usage: gatecode decode IMAGE/);
-  });
+  it(
+    'reports unreadable files and bad options on stderr with exit 2, and prints usage on --help',
+    { timeout: 90_000 },
+    async () => {
+      const notImage = path.join(dir, 'notes.txt');
+      fs.writeFileSync(notImage, 'hello');
+      const badArgs = [['--engine', 'zbar', 'x.png'], ['--strategies', 'plain,magic', 'x.png'], ['--bogus'], []];
+      // Processes in parallel: each one pays the TypeScript loader's start-up.
+      const [r, help, ...bad] = await Promise.all([
+        gatecode(['decode', path.join(dir, 'missing.png'), notImage]),
+        gatecode(['decode', '--help']),
+        ...badArgs.map((a) => gatecode(['decode', ...a])),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/missing\.png: ENOENT/);
+      expect(r.stderr).toMatch(/not a readable image/);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      bad.forEach((b, i) => {
+        expect(b.code, badArgs[i]!.join(' ')).toBe(2);
+        expect(b.stderr).toMatch(/^gatecode decode: /);
+      });
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/usage: gatecode decode IMAGE/);
+    },
+  );
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { blurGauss, boxWidthsForGauss, resizeBilinear, sharpenAndScale, unsharp, type GreyImage } from '../../../device/decode/image-ops.js';
+import {
+  blurGauss,
+  boxWidthsForGauss,
+  resizeBilinear,
+  sharpenAndScale,
+  unsharp,
+  type GreyImage,
+} from '../../../device/decode/image-ops.js';
 
 function img(width: number, height: number, f: (x: number, y: number) => number): GreyImage {
   const data = new Uint8Array(width * height);
@@ -20,7 +27,9 @@ function reference(src: GreyImage, scale: number): GreyImage {
     const y0 = Math.floor(fy);
     const tx = fx - x0;
     const ty = fy - y0;
-    const v = (at(x0, y0) * (1 - tx) + at(x0 + 1, y0) * tx) * (1 - ty) + (at(x0, y0 + 1) * (1 - tx) + at(x0 + 1, y0 + 1) * tx) * ty;
+    const v =
+      (at(x0, y0) * (1 - tx) + at(x0 + 1, y0) * tx) * (1 - ty) +
+      (at(x0, y0 + 1) * (1 - tx) + at(x0 + 1, y0 + 1) * tx) * ty;
     return Math.round(v);
   });
 }
@@ -49,7 +58,10 @@ describe('image ops', () => {
   });
 
   it('blurs without changing a flat image or the mean, and spreads an impulse', () => {
-    const flat = blurGauss(img(20, 10, () => 77), 2);
+    const flat = blurGauss(
+      img(20, 10, () => 77),
+      2,
+    );
     expect(Math.max(...flat.data) - Math.min(...flat.data)).toBeLessThan(1e-3);
     const impulse = img(41, 41, (x, y) => (x === 20 && y === 20 ? 255 : 0));
     const b = blurGauss(impulse, 2);
@@ -65,7 +77,12 @@ describe('image ops', () => {
     expect(u.data[5]).toBeCloseTo(60, 3);
     expect(u.data[19]!).toBeLessThan(60);
     expect(u.data[20]!).toBeGreaterThan(180);
-    const hard = sharpenAndScale(img(40, 4, (x) => (x < 20 ? 0 : 255)), 2, 1.5, 2);
+    const hard = sharpenAndScale(
+      img(40, 4, (x) => (x < 20 ? 0 : 255)),
+      2,
+      1.5,
+      2,
+    );
     expect([hard.width, hard.height]).toEqual([80, 8]);
     expect(Math.min(...hard.data)).toBe(0);
     expect(Math.max(...hard.data)).toBe(255);
