@@ -31,7 +31,10 @@ export async function startDemoServer(dataDir: string, log?: Logger): Promise<De
   const call = async <T>(method: string, p: string, body?: unknown): Promise<T> => {
     const res = await fetch(server.url + p, {
       method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -65,15 +68,26 @@ export async function issueDemoPasses(s: DemoServer, site: string, now: number):
   const red = await issue('red');
   const revoked = await issue('green');
   await s.call('POST', `/api/admin/passes/${revoked.pass.passId}/revoke`);
-  const expired = await s.call<Issued>('POST', '/api/admin/passes', { colour: 'green', scope: [site], notBefore: now - 2 * 86400, expiresAt: now - 86400 });
+  const expired = await s.call<Issued>('POST', '/api/admin/passes', {
+    colour: 'green',
+    scope: [site],
+    notBefore: now - 2 * 86400,
+    expiresAt: now - 86400,
+  });
   const elsewhere = await issue('green', { scope: ['another-site'] });
 
-  const keys = await s.call<{ issuers: { kid: string; issuer: string; publicKey: string; status: string }[] }>('GET', '/api/admin/keys');
+  const keys = await s.call<{ issuers: { kid: string; issuer: string; publicKey: string; status: string }[] }>(
+    'GET',
+    '/api/admin/keys',
+  );
   const real = keys.issuers.find((k) => k.status === 'active');
   if (!real) throw new DemoError('the server lists no active issuer key');
   // The real key's public half (so the pass names the real key id) with a private key the forger made up.
   const forger = { ...generateSigningKey(real.issuer), kid: real.kid, publicKey: decodePublicKey(real.publicKey) };
-  const forged = issuePass({ colour: 'green', notBefore: now - 60, expiresAt: now + 8 * 3600, scope: [site], issuedAt: now }, forger);
+  const forged = issuePass(
+    { colour: 'green', notBefore: now - 60, expiresAt: now + 8 * 3600, scope: [site], issuedAt: now },
+    forger,
+  );
 
   return [
     { label: 'green pass', text: green.text, expected: { colour: 'green', reason: 'OK' } },

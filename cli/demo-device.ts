@@ -1,111 +1,114 @@
-// The demo's device: the real runtime (pipeline, decisions, gate, LED state machine, store, sync client, status
-// page) over simulated GPIO and LED ring and a camera chosen by the caller (replay of rendered frames, a pushed
-// simulated camera, or a USB webcam). It enrols with a code from the server and syncs before it starts deciding.
+// The demo's device, started the way `gatecode device --config FILE` starts one: a checked device config →
+// device/boot.ts (store, hardware factory, decoder, status hub and page, sync client, runtime). Only the config
+// differs from a gate's: simulated GPIO and LED ring, the camera given by the caller (replay of rendered frames, the
+// simulated camera a test pushes frames into, or a USB webcam), and the status page switched on.
 import fs from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { CameraSource } from '../hardware/camera/types.js';
-import { SimGpio } from '../hardware/gpio/sim.js';
-import { SimLedRing } from '../hardware/leds/sim.js';
-import { DEFAULT_PRESENCE } from '../device/presence.js';
-import { DEFAULT_GATE_OPTIONS } from '../device/gate.js';
-import { DEFAULT_LED_OPTIONS } from '../device/leds/machine.js';
-import { createDecoder } from '../device/decode/index.js';
-import { DeviceRuntime, type RuntimeOptions } from '../device/runtime.js';
-import { StatusHub } from '../device/status/hub.js';
-import { startStatusServer, type StatusServer } from '../device/status/server.js';
+import type { SimCamera } from '../hardware/camera/sim.js';
+import type { SimGpio } from '../hardware/gpio/sim.js';
+import { startDevice, STORE_FILE, type RunningDevice } from '../device/boot.js';
+import { parseConfig, type DeviceConfigInput } from '../device/config.js';
 import { openStore } from '../device/store/index.js';
-import type { DeviceStore } from '../device/store/index.js';
 import { SyncClient } from '../device/sync/client.js';
 import { enrol } from '../device/sync/enrolment.js';
 
-export interface SimDeviceOptions {
+export type DemoCamera =
+  | { readonly source: 'replay'; readonly files: readonly string[]; readonly fps: number }
+  | { readonly source: 'sim' }
+  | { readonly source: 'usb' };
+
+export interface DemoDeviceOptions {
   readonly dataDir: string;
   readonly enrolmentUri: string;
   readonly site: string;
   readonly gate: string;
-  readonly camera: CameraSource;
-  /** Status page port (0: any free port) and its local token for the relay test. */
-  readonly statusPort?: number;
+  readonly camera: DemoCamera;
+  /** Local token for the status page's relay test. */
   readonly statusToken: string;
   readonly pollIntervalSeconds?: number;
   readonly log?: Logger;
 }
 
-export interface SimDevice {
-  readonly runtime: DeviceRuntime;
-  readonly hub: StatusHub;
-  readonly status: StatusServer;
+export interface DemoDevice {
+  readonly device: RunningDevice;
+  readonly statusUrl: string;
+  /** The simulated GPIO (relay pulses, door, turnstile). */
   readonly gpio: SimGpio;
-  readonly ring: SimLedRing;
-  readonly sync: SyncClient;
-  readonly store: DeviceStore;
+  /** The simulated camera when the config asked for one (frames are pushed into it), else null. */
+  readonly camera: SimCamera | null;
   stop(): Promise<void>;
 }
 
 export const DEMO_LED_COUNT = 16;
 
-export async function startSimDevice(o: SimDeviceOptions): Promise<SimDevice> {
-  const log = o.log ?? pino({ level: 'silent' });
-  fs.mkdirSync(o.dataDir, { recursive: true });
-  const store = openStore(path.join(o.dataDir, 'device.db'));
-  let status: StatusServer | null = null;
-  let sync: SyncClient | null = null;
+/** Enrol with the one-time code and fetch the trust data once, so the first frame is already decided with it. */
+async function enrolAndSync(dataDir: string, uri: string, name: string, log: Logger): Promise<void> {
+  const store = openStore(path.join(dataDir, STORE_FILE));
   try {
-    await enrol({ store, uri: o.enrolmentUri, name: o.gate });
-    // Sync once before the runtime starts, so the very first frame is decided with the deployment's trust data.
-    let runtime: DeviceRuntime | null = null;
-    const client = new SyncClient(
-      {
-        store,
-        log,
-        softwareVersion: 'demo',
-        listener: {
-          trustDataChanged: () => runtime?.seam.trustChanged(),
-          syncState: (st) =>
-            runtime?.seam.reportSync({ ok: st.online && st.lastError === null, error: st.lastError, clockDriftSeconds: st.clockDriftSeconds }),
-        },
-      },
-      { pollIntervalSeconds: o.pollIntervalSeconds ?? 2, jitter: 0 },
-    );
-    sync = client;
+    await enrol({ store, uri, name, log });
+    const client = new SyncClient({ store, log });
     const first = await client.syncNow();
-    if (!first.ok) throw new Error(`first sync with the server failed: ${first.error?.code ?? 'unknown'}`);
-
-    const hub = new StatusHub();
-    const gpio = new SimGpio();
-    const ring = new SimLedRing(DEMO_LED_COUNT);
-    const decoder = await createDecoder({ engine: 'zxing' });
-    const options: RuntimeOptions = {
-      place: { site: o.site, zone: o.site, gate: o.gate, direction: 'in' },
-      decide: { skewSeconds: 300, localActions: {}, localMaxOfflineAgeSeconds: null, passbackWindowSeconds: 4 * 3600 },
-      presence: DEFAULT_PRESENCE,
-      gate: DEFAULT_GATE_OPTIONS,
-      leds: DEFAULT_LED_OPTIONS,
-      retentionSeconds: 86_400,
-      purgeIntervalMs: 3_600_000,
-      trust: { rootPublicKey: null, bundleFile: null, revocationsFile: null },
-      frameTimeoutMs: 5000,
-    };
-    const closeExtras = async () => {
-      await client.stop();
-      await status?.close();
-    };
-    runtime = await DeviceRuntime.start(options, { store, camera: o.camera, gpio, ring, decoder, hub, closeExtras }, { log, version: 'demo' });
-    const started = runtime;
-    started.seam.reportSync({ ok: true, clockDriftSeconds: client.status().clockDriftSeconds });
-    client.start();
-    status = await startStatusServer({ port: o.statusPort ?? 0, token: o.statusToken, hub, log });
-    return { runtime: started, hub, status, gpio, ring, sync: client, store, stop: () => started.stop() };
-  } catch (err) {
-    await sync?.stop();
-    await status?.close();
-    try {
-      store.close();
-    } catch {
-      // already closed by a runtime that failed to start
-    }
-    throw err;
+    await client.stop();
+    if (!first.ok) throw new Error(`first sync with the server failed (${first.error?.code ?? 'unknown'})`);
+  } finally {
+    store.close();
   }
+}
+
+/** A free TCP port on loopback (the status page config takes a fixed port). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function demoConfig(o: DemoDeviceOptions, statusPort: number, tokenFile: string): DeviceConfigInput {
+  const camera =
+    o.camera.source === 'replay'
+      ? { source: 'replay' as const, replay: { files: [...o.camera.files], fps: o.camera.fps, loop: false } }
+      : { source: o.camera.source };
+  return {
+    site: o.site,
+    gate: o.gate,
+    direction: 'entry',
+    dataDir: o.dataDir,
+    hardware: { gpio: 'sim', leds: 'sim' },
+    leds: { count: DEMO_LED_COUNT },
+    // A door contact and a turnstile rotation sensor, so the demo can walk a person through after a green.
+    inputs: { door: { pin: 22 }, rotation: { pin: 23 } },
+    camera,
+    statusPage: { enabled: true, host: '127.0.0.1', port: statusPort, tokenFile },
+    sync: { pollIntervalSeconds: o.pollIntervalSeconds ?? 2, jitter: 0 },
+    logLevel: 'silent',
+  };
+}
+
+export async function startDemoDevice(o: DemoDeviceOptions): Promise<DemoDevice> {
+  const log = o.log ?? pino({ level: 'silent' });
+  fs.mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  await enrolAndSync(o.dataDir, o.enrolmentUri, o.gate, log);
+  const tokenFile = path.join(o.dataDir, 'status.token');
+  fs.writeFileSync(tokenFile, o.statusToken + '\n', { mode: 0o600 });
+  const config = parseConfig(demoConfig(o, await freePort(), tokenFile));
+  const device = await startDevice(config, { log, version: 'demo' });
+  const gpio = device.hardware.sim?.gpio;
+  if (!gpio || !device.status) {
+    await device.stop();
+    throw new Error('the demo device started without simulated GPIO or status page');
+  }
+  return {
+    device,
+    statusUrl: device.status.url,
+    gpio,
+    camera: device.hardware.sim?.camera ?? null,
+    stop: () => device.stop(),
+  };
 }

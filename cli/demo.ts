@@ -7,16 +7,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { ReplayCamera } from '../hardware/camera/replay.js';
-import type { CameraSource } from '../hardware/camera/types.js';
-import { createUsbCamera, defaultUsbDevice } from '../hardware/camera/usb.js';
+import { defaultUsbDevice } from '../hardware/camera/usb.js';
 import { findExecutable } from '../hardware/camera/which.js';
 import { describeReason, isDeviceReason } from '../device/reasons.js';
 import type { VerdictEntry } from '../device/status/model.js';
-import { createEnrolment, issueDemoPasses, startDemoServer, writePassImages, type DemoPass, type DemoServer } from './demo-deployment.js';
-import { startSimDevice, type SimDevice } from './demo-device.js';
-import { planFrames, type FramePlan } from './demo-frames.js';
+import {
+  createEnrolment,
+  issueDemoPasses,
+  startDemoServer,
+  writePassImages,
+  type DemoPass,
+  type DemoServer,
+} from './demo-deployment.js';
+import { startDemoDevice, type DemoCamera, type DemoDevice } from './demo-device.js';
+import { planFrames, writeFilm, type FramePlan } from './demo-frames.js';
 import { matches, summaryLines, Terminal, verdictLine, type DemoResult } from './demo-terminal.js';
 import { UsageError } from './usage.js';
 
@@ -60,39 +64,58 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const started = performance.now();
+  const signals = watchSignals();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-demo-'));
   let server: DemoServer | null = null;
-  let device: SimDevice | null = null;
+  let device: DemoDevice | null = null;
   try {
     term.line(term.bold('gatecode demo') + ' — a sync server, a gate device and seven passes, all on this machine');
     term.progress('starting the server…');
     server = await startDemoServer(path.join(tmp, 'server'));
+    signals.check();
     term.line(`server   ${server.server.url}  (embedded defaults, data in a throw-away directory)`);
     term.progress('issuing passes through the admin API…');
     const passes = await issueDemoPasses(server, SITE, Math.floor(Date.now() / 1000));
-    term.line(`passes   ${passes.length} issued for site "${SITE}": ${passes.map((p) => p.label.replace(/ pass$/, '')).join(', ')}`);
+    term.line(
+      `passes   ${passes.length} issued for site "${SITE}": ${passes.map((p) => p.label.replace(/ pass$/, '')).join(', ')}`,
+    );
     const uri = await createEnrolment(server);
+    signals.check();
 
     let plan: FramePlan | null = null;
-    let camera: CameraSource;
+    let camera: DemoCamera;
     if (values.webcam) {
       const files = await writePassImages(path.join(tmp, 'passes'), passes);
       term.line(`codes    written as images to ${path.dirname(files[0] ?? tmp)}: show them to the camera`);
-      camera = createUsbCamera({ log: pino({ level: 'silent' }) });
+      camera = { source: 'usb' };
     } else {
       term.progress('rendering the passes as a gate camera would see a phone…');
       plan = await planFrames(passes.map((p) => p.text));
-      camera = new ReplayCamera({ source: plan.frames, fps: FPS, loop: false });
+      const filmDir = path.join(tmp, 'film');
+      fs.mkdirSync(filmDir);
+      camera = { source: 'replay', files: await writeFilm(plan, filmDir), fps: FPS };
     }
+    signals.check();
 
     term.progress('enrolling the device and syncing…');
     const statusToken = randomBytes(12).toString('base64url');
-    device = await startSimDevice({ dataDir: path.join(tmp, 'device'), enrolmentUri: uri, site: SITE, gate: GATE, camera, statusToken });
-    term.line(`device   enrolled with a one-time code, synced (bundle v${device.hub.snapshot().sync.bundleVersion ?? '?'}), gate "${GATE}" at "${SITE}"`);
-    term.line(`status   ${device.status.url}`);
+    device = await startDemoDevice({
+      dataDir: path.join(tmp, 'device'),
+      enrolmentUri: uri,
+      site: SITE,
+      gate: GATE,
+      camera,
+      statusToken,
+    });
+    term.line(
+      `device   enrolled with a one-time code, synced (bundle v${device.device.hub.snapshot().sync.bundleVersion ?? '?'}), gate "${GATE}" at "${SITE}"`,
+    );
+    term.line(`status   ${device.statusUrl}`);
     term.line();
+    signals.check();
 
-    const results = await watch(term, device, passes, plan);
+    const results = await watch(term, device, passes, plan, signals.promise);
+    signals.check();
     term.line();
     for (const line of summaryLines(results)) term.line(line);
     const allGood = results.every(matches);
@@ -102,11 +125,16 @@ export async function run(argv: string[]): Promise<number> {
       term.line();
       term.line('Still running (Ctrl-C to stop):');
       term.line(`  admin page   ${server.server.url}/admin/   admin token: ${server.adminToken}`);
-      term.line(`  status page  ${device.status.url}   local token for the relay test: ${statusToken}`);
-      await untilSignal();
+      term.line(`  status page  ${device.statusUrl}   local token for the relay test: ${statusToken}`);
+      await signals.promise;
     }
     return allGood ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    term.line('interrupted: stopping the device and the server');
+    return 130;
   } finally {
+    signals.dispose();
     term.clearProgress();
     await device?.stop().catch(() => {});
     await server?.server.close(200).catch(() => {});
@@ -115,43 +143,64 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Follow the device through its status hub: progress per frame, a line per verdict, the gate's reaction. */
-async function watch(term: Terminal, device: SimDevice, passes: readonly DemoPass[], plan: FramePlan | null): Promise<DemoResult[]> {
+async function watch(
+  term: Terminal,
+  demo: DemoDevice,
+  passes: readonly DemoPass[],
+  plan: FramePlan | null,
+  interrupted: Promise<void>,
+): Promise<DemoResult[]> {
+  const { hub, runtime } = demo.device;
+  const gpio = demo.gpio;
   const got: (DemoResult['got'] | null)[] = passes.map(() => null);
   const extra: VerdictEntry[] = [];
-  const total = plan?.frames.length ?? 0;
-  let last: VerdictEntry | undefined = device.hub.snapshot().recent[0];
-  let pulses = device.gpio.pulses.length;
+  const total = plan?.order.length ?? 0;
+  let last: VerdictEntry | undefined = hub.snapshot().recent[0];
+  let pulses = gpio.pulses.length;
   const printing: Promise<void>[] = [];
 
-  const off = device.hub.subscribe((change) => {
-    const seq = device.hub.latestFrame()?.frame.seq ?? 0;
+  const off = hub.subscribe((change) => {
+    const seq = hub.latestFrame()?.frame.seq ?? 0;
     if (change === 'frame') {
       const who = plan?.passAt(seq);
-      const what = who === null || who === undefined ? 'waiting for the next person' : `the ${passes[who]?.label} is held up to the camera`;
-      term.progress(plan ? `[frame ${seq + 1}/${total}] ${what}…` : `watching the camera (frame ${seq + 1}); Ctrl-C to stop`);
+      const what =
+        who === null || who === undefined
+          ? 'waiting for the next person'
+          : `the ${passes[who]?.label} is held up to the camera`;
+      term.progress(
+        plan ? `[frame ${seq + 1}/${total}] ${what}…` : `watching the camera (frame ${seq + 1}); Ctrl-C to stop`,
+      );
       return;
     }
-    const v = device.hub.snapshot().recent[0];
+    const v = hub.snapshot().recent[0];
     if (!v || v === last) return;
     last = v;
-    const who = plan ? plan.passAt(seq) : passes.findIndex((p, i) => got[i] === null && p.expected.colour === v.colour && p.expected.reason === v.reason);
+    const who = plan
+      ? plan.passAt(seq)
+      : passes.findIndex((p, i) => got[i] === null && p.expected.colour === v.colour && p.expected.reason === v.reason);
     const entry = { colour: v.colour, reason: v.reason, opened: v.opened };
     const index = who !== null && who >= 0 && got[who] === null ? who : null;
     if (index !== null) got[index] = entry;
     else extra.push(v);
-    if (v.opened) simulatePassage(device);
+    if (v.opened) simulatePassage(gpio);
     printing.push(
       new Promise((resolve) => {
         // Give the LED state machine a tick to draw the verdict before showing the ring.
         setTimeout(() => {
-          const newPulses = device.gpio.pulses.slice(pulses);
-          pulses = device.gpio.pulses.length;
+          const newPulses = gpio.pulses.slice(pulses);
+          pulses = gpio.pulses.length;
           const relay = newPulses.length > 0 ? `pulsed ${newPulses.at(-1)?.ms ?? 0} ms` : 'locked';
           const label = index !== null ? (passes[index]?.label ?? '?') : 'a code seen again';
           const expected = index !== null ? (passes[index]?.expected ?? entry) : entry;
           const reasonText =
-            v.reason === 'OK' ? (v.opened ? 'valid pass' : `valid pass, but ${v.colour} does not open`) : isDeviceReason(v.reason) ? describeReason(v.reason) : v.reason;
-          const leds = device.hub.snapshot().leds;
+            v.reason === 'OK'
+              ? v.opened
+                ? 'valid pass'
+                : `valid pass, but ${v.colour} does not open`
+              : isDeviceReason(v.reason)
+                ? describeReason(v.reason)
+                : v.reason;
+          const leds = hub.snapshot().leds;
           const ring = term.ledBlocks(leds.pixels, leds.pattern);
           term.line(verdictLine(term, { label, expected, got: entry }, ring, relay, reasonText));
           resolve();
@@ -161,8 +210,8 @@ async function watch(term: Terminal, device: SimDevice, passes: readonly DemoPas
   });
   try {
     // The film ends when the replay camera runs out of frames; a webcam runs until Ctrl-C.
-    if (plan) await Promise.race([device.runtime.done, new Promise((resolve) => setTimeout(resolve, FILM_TIMEOUT_MS).unref())]);
-    else await untilSignal();
+    const timeout = new Promise((resolve) => setTimeout(resolve, FILM_TIMEOUT_MS).unref());
+    await Promise.race(plan ? [runtime.done, timeout, interrupted] : [interrupted]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await Promise.all(printing);
   } finally {
@@ -172,12 +221,12 @@ async function watch(term: Terminal, device: SimDevice, passes: readonly DemoPas
 }
 
 /** The person walks through after a green: the door opens, the turnstile turns, the door closes. */
-function simulatePassage(device: SimDevice): void {
+function simulatePassage(gpio: DemoDevice['gpio']): void {
   setTimeout(() => {
     try {
-      device.gpio.setDoor(true);
-      device.gpio.rotate();
-      setTimeout(() => device.gpio.setDoor(false), 600).unref();
+      gpio.setDoor(true);
+      gpio.rotate();
+      setTimeout(() => gpio.setDoor(false), 600).unref();
     } catch {
       // The device stopped meanwhile.
     }
@@ -186,19 +235,43 @@ function simulatePassage(device: SimDevice): void {
 
 function webcamProblem(): string | null {
   const dev = defaultUsbDevice();
-  if (!fs.existsSync(dev)) return `no USB camera found (${dev} does not exist); run the demo without --webcam to use rendered frames`;
+  if (!fs.existsSync(dev))
+    return `no USB camera found (${dev} does not exist); run the demo without --webcam to use rendered frames`;
   if (!findExecutable('ffmpeg')) return 'ffmpeg is not installed (sudo apt install ffmpeg); it reads the USB camera';
   return null;
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
+class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+interface SignalWatch {
+  /** Resolves on the first SIGINT or SIGTERM. */
+  readonly promise: Promise<void>;
+  /** Throws Interrupted when a signal arrived (checked between the demo's steps). */
+  check(): void;
+  dispose(): void;
+}
+
+/** Ctrl-C ends the demo through its normal clean-up (device stopped, server closed, data removed). */
+function watchSignals(): SignalWatch {
+  let fired = false;
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  const onSignal = () => {
+    fired = true;
+    resolve();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    promise,
+    check() {
+      if (fired) throw new Interrupted('interrupted');
+    },
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }

@@ -16,7 +16,10 @@ export interface FrameEncoder {
   png(): Promise<EncodedFrame | null>;
 }
 
-export function createFrameEncoder(source: () => LatestFrame | null, opts: { minIntervalMs?: number; clock?: () => number } = {}): FrameEncoder {
+export function createFrameEncoder(
+  source: () => LatestFrame | null,
+  opts: { minIntervalMs?: number; clock?: () => number } = {},
+): FrameEncoder {
   const minIntervalMs = opts.minIntervalMs ?? 500;
   const clock = opts.clock ?? (() => performance.now());
   let cached: (EncodedFrame & { at: number }) | null = null;

@@ -24,7 +24,7 @@ export type PulseHandler = () => Promise<void> | void;
 export interface StatusHubOptions {
   /** Wall clock, epoch seconds (default: Date.now). */
   now?: () => number;
-  /** How long a decode region stays drawn after the code was last seen, ms of frame time (default 1000). */
+  /** How long a decode region stays drawn after the code was last seen, ms of frame time (default 400). */
   regionHoldMs?: number;
 }
 
@@ -48,7 +48,7 @@ export class StatusHub {
 
   constructor(opts: StatusHubOptions = {}) {
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
-    this.regionHoldMs = opts.regionHoldMs ?? 1000;
+    this.regionHoldMs = opts.regionHoldMs ?? 400;
   }
 
   /** Merge a partial status: object sections merge field by field, alarms/counters/occupancy replace. */
@@ -57,7 +57,9 @@ export class StatusHub {
     this.status = {
       ...s,
       identity: u.identity ? { ...s.identity, ...u.identity } : s.identity,
-      leds: u.leds ? { ...s.leds, ...u.leds, pixels: u.leds.pixels ? copyPixels(u.leds.pixels) : s.leds.pixels } : s.leds,
+      leds: u.leds
+        ? { ...s.leds, ...u.leds, pixels: u.leds.pixels ? copyPixels(u.leds.pixels) : s.leds.pixels }
+        : s.leds,
       relay: u.relay ? mergeRelay(s.relay, u.relay, this.now()) : s.relay,
       inputs: u.inputs ? { ...s.inputs, ...u.inputs } : s.inputs,
       sync: u.sync ? { ...s.sync, ...u.sync } : s.sync,
@@ -75,7 +77,12 @@ export class StatusHub {
    */
   verdict(v: { at: number; colour: Colour; reason: string; opened: boolean }): void {
     if (!COLOURS.includes(v.colour)) throw new TypeError(`unknown colour ${String(v.colour)}`);
-    const entry: VerdictEntry = { at: Math.floor(v.at), colour: v.colour, reason: String(v.reason), opened: v.opened === true };
+    const entry: VerdictEntry = {
+      at: Math.floor(v.at),
+      colour: v.colour,
+      reason: String(v.reason),
+      opened: v.opened === true,
+    };
     this.status = { ...this.status, recent: [entry, ...this.status.recent].slice(0, RECENT_VERDICTS) };
     this.emit('status');
   }
@@ -181,7 +188,11 @@ function clampByte(n: number): number {
   return Number.isFinite(n) ? Math.max(0, Math.min(255, Math.round(n))) : 0;
 }
 
-function mergeRelay(held: DeviceStatus['relay'], u: Partial<DeviceStatus['relay']>, now: number): DeviceStatus['relay'] {
+function mergeRelay(
+  held: DeviceStatus['relay'],
+  u: Partial<DeviceStatus['relay']>,
+  now: number,
+): DeviceStatus['relay'] {
   const active = u.active ?? held.active;
   const lastActiveAt = u.lastActiveAt !== undefined ? u.lastActiveAt : active && !held.active ? now : held.lastActiveAt;
   return { active, lastActiveAt };

@@ -55,6 +55,8 @@ const STATUS_COALESCE_MS = 100;
 /** The device's wording for each reason code, so the page says what the gate's owner would say. */
 const REASON_TEXT: Record<string, string> = Object.fromEntries(DEVICE_REASONS.map((r) => [r, describeReason(r)]));
 const FRAME_EVENT_MS = 500;
+/** Bytes queued for one event stream before it is dropped (the browser reconnects by itself). */
+const MAX_STREAM_BACKLOG = 1 << 20;
 
 export async function startStatusServer(opts: StatusServerOptions): Promise<StatusServer> {
   const { hub, log } = opts;
@@ -63,7 +65,9 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   const pulseIntervalMs = opts.pulseIntervalMs ?? 2000;
   const maxStreams = opts.maxStreams ?? 16;
   const refreshMs = opts.refreshMs ?? 5000;
-  const assets = new Map(Object.entries(ASSETS).map(([p, a]) => [p, { body: readFileSync(new URL(a.file, PAGE_DIR)), type: a.type }]));
+  const assets = new Map(
+    Object.entries(ASSETS).map(([p, a]) => [p, { body: readFileSync(new URL(a.file, PAGE_DIR)), type: a.type }]),
+  );
   const frames = createFrameEncoder(() => hub.latestFrame(), { minIntervalMs: opts.frameIntervalMs ?? 500 });
   const streams = new Set<ServerResponse>();
   let lastPulseAt = -Infinity;
@@ -76,7 +80,13 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   let frameTimer: NodeJS.Timeout | null = null;
   const broadcast = (event: string, data: unknown) => {
     const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of streams) res.write(chunk);
+    for (const res of streams) {
+      // A page that stopped reading (asleep laptop, dead Wi-Fi) must not make the device buffer without end.
+      if (res.writableLength > MAX_STREAM_BACKLOG) {
+        streams.delete(res);
+        res.destroy();
+      } else res.write(chunk);
+    }
   };
   const sendFrameNotice = () => {
     frameTimer = null;
@@ -116,6 +126,10 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
 
     if (path === '/api/pulse') {
       if (method !== 'POST') return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED' }, { allow: 'POST' });
+      if (Number(req.headers['content-length'] ?? 0) > 1024) {
+        res.setHeader('connection', 'close');
+        return sendJson(res, 413, { error: 'BODY_TOO_LARGE' });
+      }
       req.resume();
       if (!tokenDigest) return sendJson(res, 403, { error: 'PULSE_DISABLED' });
       if (!bearerMatches(req.headers.authorization, tokenDigest)) return sendJson(res, 401, { error: 'UNAUTHORIZED' });
@@ -134,10 +148,15 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
       return sendJson(res, 200, { ok: true });
     }
 
-    if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
+    if (method !== 'GET' && method !== 'HEAD')
+      return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED' }, { allow: 'GET, HEAD' });
     const asset = assets.get(path);
     if (asset) {
-      res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': asset.type,
+        'content-length': asset.body.length,
+        'cache-control': 'no-cache',
+      });
       res.end(method === 'HEAD' ? undefined : asset.body);
       return;
     }
@@ -146,13 +165,23 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
     if (path === '/frame.png') {
       const png = await frames.png();
       if (!png) return sendJson(res, 404, { error: 'NO_FRAME' });
-      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.bytes.length, 'cache-control': 'no-store', 'x-frame-seq': String(png.seq), 'x-frame-region': png.region ? 'yes' : 'no' });
+      res.writeHead(200, {
+        'content-type': 'image/png',
+        'content-length': png.bytes.length,
+        'cache-control': 'no-store',
+        'x-frame-seq': String(png.seq),
+        'x-frame-region': png.region ? 'yes' : 'no',
+      });
       res.end(method === 'HEAD' ? undefined : png.bytes);
       return;
     }
     if (path === '/events') {
       if (streams.size >= maxStreams) return sendJson(res, 429, { error: 'TOO_MANY_STREAMS' });
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
       res.write(`retry: 2000\nevent: status\ndata: ${JSON.stringify(snapshot())}\n\n`);
       streams.add(res);
       const drop = () => streams.delete(res);
@@ -206,6 +235,11 @@ function bearerMatches(header: string | undefined, expected: Buffer): boolean {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }

@@ -1,6 +1,19 @@
 // Passes: issue, show and download the QR code, list, revoke, change colour.
 /* global confirm */
-import { $, api, busy, changed, colourLabel, el, fail, formatTime, fromLocalInput, notify, shortId, toLocalInput } from './util.js';
+import {
+  $,
+  api,
+  busy,
+  changed,
+  colourLabel,
+  el,
+  fail,
+  formatTime,
+  fromLocalInput,
+  notify,
+  shortId,
+  toLocalInput,
+} from './util.js';
 
 let objectUrls = [];
 let shownPassId = null;
@@ -50,7 +63,13 @@ function issueBody(form) {
   const data = new FormData(form);
   const colour = data.get('colour');
   const scopeText = String(data.get('scope') ?? '').trim();
-  const scope = scopeText === '' ? 'all' : scopeText.split(',').map((s) => s.trim()).filter(Boolean);
+  const scope =
+    scopeText === ''
+      ? 'all'
+      : scopeText
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const valid = data.get('valid');
   if (valid !== 'custom') return { colour, validForSeconds: Number(valid), scope };
   const notBefore = fromLocalInput(String(data.get('from') ?? ''));
@@ -71,13 +90,21 @@ function passRow(p) {
   const id = shortId(p.passId);
   const actions = el('div', { className: 'row-actions' });
   if (p.status === 'active') {
-    const show = el('button', { type: 'button', className: 'secondary', 'aria-label': `Show QR code of pass ${id}` }, 'QR code');
+    const show = el(
+      'button',
+      { type: 'button', className: 'secondary', 'aria-label': `Show QR code of pass ${id}` },
+      'QR code',
+    );
     show.addEventListener('click', () => showPass(p).catch(fail));
     const revoke = el('button', { type: 'button', className: 'danger', 'aria-label': `Revoke pass ${id}` }, 'Revoke');
     revoke.addEventListener('click', () => revokePass(p, revoke));
     const select = el('select', { 'aria-label': `New colour for pass ${id}` });
     for (const c of ['green', 'yellow', 'red']) if (c !== p.colour) select.append(el('option', { value: c }, c));
-    const change = el('button', { type: 'button', className: 'secondary', 'aria-label': `Change colour of pass ${id}` }, 'Change colour');
+    const change = el(
+      'button',
+      { type: 'button', className: 'secondary', 'aria-label': `Change colour of pass ${id}` },
+      'Change colour',
+    );
     change.addEventListener('click', () => changeColour(p, select.value, change));
     actions.append(show, revoke, select, change);
   } else if (p.replacedBy) {
@@ -97,7 +124,8 @@ function passRow(p) {
 }
 
 async function revokePass(p, button) {
-  if (!confirm(`Revoke pass ${shortId(p.passId)}? Devices refuse it after their next sync. This cannot be undone.`)) return;
+  if (!confirm(`Revoke pass ${shortId(p.passId)}? Devices refuse it after their next sync. This cannot be undone.`))
+    return;
   try {
     await busy(button, () => api.post(`/api/admin/passes/${encodeURIComponent(p.passId)}/revoke`));
     if (shownPassId === p.passId) $('issued').hidden = true; // its QR code is no longer valid
@@ -110,13 +138,18 @@ async function revokePass(p, button) {
 }
 
 async function changeColour(p, colour, button) {
-  if (!confirm(`Change pass ${shortId(p.passId)} to ${colour}? The old code is revoked and a new code is issued.`)) return;
+  if (!confirm(`Change pass ${shortId(p.passId)} to ${colour}? The old code is revoked and a new code is issued.`))
+    return;
   try {
-    const res = await busy(button, () => api.post(`/api/admin/passes/${encodeURIComponent(p.passId)}/colour`, { colour }));
+    const res = await busy(button, () =>
+      api.post(`/api/admin/passes/${encodeURIComponent(p.passId)}/colour`, { colour }),
+    );
     changed();
     await loadPasses();
     await showPass(res.pass, res.text);
-    notify(`Pass ${shortId(p.passId)} revoked; new ${colour} pass ${shortId(res.pass.passId)} issued. Hand out the new code.`);
+    notify(
+      `Pass ${shortId(p.passId)} revoked; new ${colour} pass ${shortId(res.pass.passId)} issued. Hand out the new code.`,
+    );
   } catch (err) {
     fail(err);
   }
@@ -140,7 +173,9 @@ export function setupPasses() {
       const res = await busy(form.querySelector('button[type=submit]'), () => api.post('/api/admin/passes', body));
       changed();
       await showPass(res.pass, res.text);
-      notify(`Issued a ${res.pass.colour} pass ${shortId(res.pass.passId)}, valid until ${formatTime(res.pass.expiresAt)}.`);
+      notify(
+        `Issued a ${res.pass.colour} pass ${shortId(res.pass.passId)}, valid until ${formatTime(res.pass.expiresAt)}.`,
+      );
       await loadPasses();
     } catch (err) {
       fail(err);

@@ -36,11 +36,15 @@ export function describeDetails(details) {
   if (details.from && details.to && typeof details.from === 'object' && typeof details.to === 'object') {
     const a = flatten(details.from);
     const b = flatten(details.to);
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter(
+      (k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]),
+    );
     if (keys.length === 0) return 'no change';
     return keys.map((k) => `${k}: ${detailValue(k, a[k])} → ${detailValue(k, b[k])}`).join('; ');
   }
-  return Object.entries(details).map(([k, v]) => `${k}: ${detailValue(k, v)}`).join(', ');
+  return Object.entries(details)
+    .map(([k, v]) => `${k}: ${detailValue(k, v)}`)
+    .join(', ');
 }
 
 export async function loadAudit() {
@@ -57,7 +61,9 @@ export async function loadAudit() {
       el('td', { className: 'details' }, describeDetails(e.details)),
     ),
   );
-  $('audit-rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 5 }, 'Nothing recorded yet.'))]));
+  $('audit-rows').replaceChildren(
+    ...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 5 }, 'Nothing recorded yet.'))]),
+  );
 }
 
 export function setupPolicy() {
@@ -73,7 +79,11 @@ export function setupPolicy() {
       fail('Enter a sunset date and a maximum offline age of at least one hour.');
       return;
     }
-    if (sunset <= Date.now() / 1000 && !confirm('This sunset is in the past: every device will stop and wipe at its next sync. Continue?')) return;
+    if (
+      sunset <= Date.now() / 1000 &&
+      !confirm('This sunset is in the past: every device will stop and wipe at its next sync. Continue?')
+    )
+      return;
     const body = {
       actions: { green: $('policy-green').value, yellow: $('policy-yellow').value, red: $('policy-red').value },
       maxOfflineAgeSeconds: Math.round(hours * 3600),

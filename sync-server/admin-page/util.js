@@ -25,7 +25,10 @@ export function onChange(fn) {
   changeListeners.push(fn);
 }
 export function changed() {
-  for (const fn of changeListeners) Promise.resolve().then(fn).catch(() => {});
+  for (const fn of changeListeners)
+    Promise.resolve()
+      .then(fn)
+      .catch(() => {});
 }
 
 let onUnauthorized = () => {};
@@ -38,7 +41,12 @@ async function call(method, path, body, token = session.token()) {
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
   } catch {
     throw new ApiError(0, 'NETWORK');
   }
@@ -114,7 +122,14 @@ export function formatTime(epoch) {
 export function formatDuration(seconds) {
   if (seconds === null || seconds === undefined) return '—';
   const s = Math.abs(Math.round(seconds));
-  const text = s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : s < 172800 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86400).toFixed(1)} days`;
+  const text =
+    s < 90
+      ? `${s} s`
+      : s < 5400
+        ? `${Math.round(s / 60)} min`
+        : s < 172800
+          ? `${(s / 3600).toFixed(1)} h`
+          : `${(s / 86400).toFixed(1)} days`;
   return seconds < 0 ? `−${text}` : text;
 }
 
@@ -138,7 +153,12 @@ export const COLOUR_NAME = { green: 'Green', yellow: 'Yellow', red: 'Red' };
 
 /** A colour always shown as a swatch and its name, never as colour alone. */
 export function colourLabel(colour) {
-  return el('span', { className: 'colour' }, el('span', { className: `swatch swatch-${colour}`, 'aria-hidden': 'true' }), ` ${COLOUR_NAME[colour] ?? colour}`);
+  return el(
+    'span',
+    { className: 'colour' },
+    el('span', { className: `swatch swatch-${colour}`, 'aria-hidden': 'true' }),
+    ` ${COLOUR_NAME[colour] ?? colour}`,
+  );
 }
 
 export function shortId(id) {

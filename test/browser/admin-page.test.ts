@@ -18,7 +18,10 @@ const dialogs: string[] = [];
 async function api<T>(method: string, p: string, body?: unknown, token = adminToken): Promise<T> {
   const res = await fetch(server.url + p, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
@@ -52,9 +55,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await browser?.close();
+    await server?.close(500);
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('admin page (Chromium, real server)', () => {
@@ -62,7 +68,10 @@ describe('admin page (Chromium, real server)', () => {
     await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('login-token'); // focus starts in the field
     await page.keyboard.type('adm.wrong');
     await page.keyboard.press('Enter');
-    await page.getByRole('alert').getByText(/admin token was refused/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/admin token was refused/)
+      .waitFor();
     expect(await page.locator('#app').isHidden()).toBe(true);
 
     await page.getByLabel('Admin token').fill(adminToken);
@@ -79,13 +88,21 @@ describe('admin page (Chromium, real server)', () => {
     await page.getByLabel('Valid for', { exact: true }).selectOption({ label: '7 days' });
     await page.getByLabel('Sites').fill('north, south');
     await page.getByRole('button', { name: 'Issue pass' }).click();
-    await page.getByRole('status').getByText(/Issued a yellow pass/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/Issued a yellow pass/)
+      .waitFor();
 
     const text = await page.getByLabel(/Pass text/).inputValue();
     expect(text).toMatch(/^GC1:/);
     const qr = page.locator('#issued-qr');
-    await expect(qr.evaluate((img: ImageLike) => img.decode().then(() => img.naturalWidth))).resolves.toBeGreaterThan(50);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download PNG' }).click()]);
+    await expect(qr.evaluate((img: ImageLike) => img.decode().then(() => img.naturalWidth))).resolves.toBeGreaterThan(
+      50,
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download PNG' }).click(),
+    ]);
     const file = await download.path();
     expect(fs.readFileSync(file).subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
     expect(download.suggestedFilename()).toMatch(/^pass-[0-9a-f]{8}\.png$/);
@@ -103,7 +120,10 @@ describe('admin page (Chromium, real server)', () => {
     const row = page.locator(`tr[data-pass-id="${before.passId}"]`);
     await row.getByLabel(/New colour for pass/).selectOption('green');
     await row.getByRole('button', { name: /Change colour/ }).click();
-    await page.getByRole('status').getByText(/new green pass .* issued/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/new green pass .* issued/)
+      .waitFor();
     expect(dialogs.at(-1)).toMatch(/old code is revoked/);
     await page.locator(`tr[data-pass-id="${before.passId}"][data-status="replaced"]`).waitFor();
 
@@ -128,18 +148,29 @@ describe('admin page (Chromium, real server)', () => {
     await page.locator('#enrol-result:not([hidden])').waitFor();
     const uri = await page.getByLabel('Enrolment code as text').inputValue();
     expect(uri).toMatch(/^gatecode-enrol:\?u=/);
-    await expect(page.locator('#enrol-qr').evaluate((img: ImageLike) => img.decode().then(() => img.naturalWidth))).resolves.toBeGreaterThan(50);
+    await expect(
+      page.locator('#enrol-qr').evaluate((img: ImageLike) => img.decode().then(() => img.naturalWidth)),
+    ).resolves.toBeGreaterThan(50);
     const code = (await page.locator('#enrol-code').textContent()) ?? '';
     expect(uri).toContain(`c=${encodeURIComponent(code)}`);
     await shot('admin-enrolment.png');
 
-    const enrolRes = await fetch(`${server.url}/api/device/enrol`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code, name: 'north-gate' }) });
+    const enrolRes = await fetch(`${server.url}/api/device/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, name: 'north-gate' }),
+    });
     expect(enrolRes.status).toBe(201);
     const { deviceId, token } = (await enrolRes.json()) as { deviceId: string; token: string };
     const now = Math.floor(Date.now() / 1000);
-    await api('POST', '/api/device/heartbeat', { versions: { app: '0.1.0' }, seq: 4, clock: now + 95, counters: { entries: 1 }, trustDataAt: now - 30 }, token);
+    await api(
+      'POST',
+      '/api/device/heartbeat',
+      { versions: { app: '0.1.0' }, seq: 4, clock: now + 95, counters: { entries: 1 }, trustDataAt: now - 30 },
+      token,
+    );
 
-    await page.getByRole('button', { name: 'Refresh' }).nth(1).click();
+    await page.getByRole('button', { name: 'Refresh devices' }).click();
     const row = page.locator(`tr[data-device-id="${deviceId}"]`);
     await row.waitFor();
     const text = (await row.textContent()) ?? '';
@@ -152,10 +183,30 @@ describe('admin page (Chromium, real server)', () => {
     await page.locator('#device-token:not([hidden])').waitFor();
     const rolled = await page.locator('#device-token-text').inputValue();
     expect(rolled).not.toBe(token);
-    expect((await fetch(`${server.url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect(
+      (await fetch(`${server.url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(401);
 
     await row.getByRole('button', { name: /Revoke device/ }).click();
     await page.locator(`tr[data-device-id="${deviceId}"]`).getByText('revoked').waitFor();
+
+    // The used code is listed as used; a second, unused code can be revoked and then no longer enrols.
+    await page.locator('#enrolment-rows tr[data-status="used"]').waitFor();
+    await page.getByRole('button', { name: 'Create enrolment code' }).click();
+    await page.locator('#enrolment-rows tr[data-status="open"]').waitFor();
+    const second = (await page.locator('#enrol-code').textContent()) ?? '';
+    await page
+      .locator('#enrolment-rows tr[data-status="open"]')
+      .getByRole('button', { name: /Revoke enrolment code/ })
+      .click();
+    await page.locator('#enrolment-rows tr[data-status="revoked"]').waitFor();
+    await expect(page.locator('#enrol-result').isHidden()).resolves.toBe(true);
+    const refused = await fetch(`${server.url}/api/device/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: second }),
+    });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
   });
 
   it('saves the policy and sunset, and shows every change in the audit log', async () => {
@@ -164,8 +215,16 @@ describe('admin page (Chromium, real server)', () => {
     await page.getByLabel('Maximum offline age (hours)').fill('12');
     await page.getByLabel('Sunset', { exact: true }).fill('2031-06-30T18:00');
     await page.getByRole('button', { name: 'Save policy' }).click();
-    await page.getByRole('status').getByText(/Policy saved/).waitFor();
-    const policy = await api<{ actions: Record<string, string>; maxOfflineAgeSeconds: number; sunset: number; bundleVersion: number }>('GET', '/api/admin/policy');
+    await page
+      .getByRole('status')
+      .getByText(/Policy saved/)
+      .waitFor();
+    const policy = await api<{
+      actions: Record<string, string>;
+      maxOfflineAgeSeconds: number;
+      sunset: number;
+      bundleVersion: number;
+    }>('GET', '/api/admin/policy');
     expect(policy.actions['yellow']).toBe('deny');
     expect(policy.maxOfflineAgeSeconds).toBe(12 * 3600);
     expect(new Date(policy.sunset * 1000).getFullYear()).toBe(2031);
@@ -173,8 +232,15 @@ describe('admin page (Chromium, real server)', () => {
 
     await page.locator('#audit-rows').getByText('policy.update').waitFor();
     const audit = (await page.locator('#audit-rows').textContent()) ?? '';
-    for (const action of ['pass.issue', 'pass.colour', 'pass.revoke', 'enrolment.create', 'policy.update']) expect(audit).toContain(action);
+    for (const action of ['pass.issue', 'pass.colour', 'pass.revoke', 'enrolment.create', 'policy.update'])
+      expect(audit).toContain(action);
     await shot('admin-page.png');
+  });
+
+  it('names every control for assistive technology', async () => {
+    const tree = await page.locator('body').ariaSnapshot();
+    expect(tree).toContain('button "Issue pass"');
+    expect(tree).not.toMatch(/^\s*- (textbox|combobox|button|radio|checkbox|spinbutton|link)\b(?! ")/m);
   });
 
   it('logs out and forgets the token', async () => {

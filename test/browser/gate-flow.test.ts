@@ -1,32 +1,33 @@
 // The whole flow of issue 6 in real Chromium: an administrator logs in on the admin page, creates an enrolment
-// code and issues a pass; a running device (real runtime, store and sync client; simulated camera, GPIO and LED
-// ring) enrolled with that code sees the pass on its camera and its status page shows green; the administrator
-// revokes the pass on the admin page; the device syncs and its status page shows red, REVOKED.
+// code and issues a pass; a device enrolled with that code (started from a device config through device/boot.ts:
+// real runtime, store, sync client and status page; simulated camera, GPIO and LED ring) sees the pass on its
+// camera and its status page shows green; the administrator revokes the pass on the admin page; the device syncs,
+// and the same pass held up again shows red, REVOKED.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../cli/demo-deployment.js';
-import { startSimDevice, type SimDevice } from '../../cli/demo-device.js';
+import { startDemoDevice, type DemoDevice } from '../../cli/demo-device.js';
 import { emptyFrame } from '../../cli/demo-frames.js';
-import { SimCamera } from '../../hardware/camera/sim.js';
 import { renderPhoneScene } from '../../hardware/camera/scene.js';
 import { launchChromium, SCREENSHOT_DIR } from './chromium.js';
 
 const SITE = 'north-hall';
 let dir: string;
 let server: DemoServer;
-let device: SimDevice | null = null;
+let device: DemoDevice | null = null;
 let browser: Browser;
 let admin: Page;
 let status: Page;
-const camera = new SimCamera();
 let showing: Promise<void> | null = null;
 let stopShowing = false;
 
 /** Hold a frame in front of the camera at about 12 frames per second until told to stop. */
 function show(frame: { width: number; height: number; data: Uint8Array }): void {
+  const camera = device?.camera;
+  if (!camera) throw new Error('the device has no simulated camera');
   stopShowing = false;
   showing = (async () => {
     while (!stopShowing) {
@@ -51,11 +52,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   stopShowing = true;
-  await showing;
-  await browser?.close();
-  await device?.stop();
-  await server?.server.close(100);
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    await showing;
+    await browser?.close();
+    await device?.stop();
+    await server?.server.close(100);
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 describe('admin page → device → status page (Chromium, real server and device runtime)', () => {
@@ -69,8 +73,16 @@ describe('admin page → device → status page (Chromium, real server and devic
     await admin.getByRole('button', { name: 'Create enrolment code' }).click();
     await admin.locator('#enrol-result:not([hidden])').waitFor();
     const uri = await admin.getByLabel('Enrolment code as text').inputValue();
-    device = await startSimDevice({ dataDir: path.join(dir, 'device'), enrolmentUri: uri, site: SITE, gate: 'gate-1', camera, statusToken: 'local', pollIntervalSeconds: 1 });
-    await status.goto(device.status.url);
+    device = await startDemoDevice({
+      dataDir: path.join(dir, 'device'),
+      enrolmentUri: uri,
+      site: SITE,
+      gate: 'gate-1',
+      camera: { source: 'sim' },
+      statusToken: 'local',
+      pollIntervalSeconds: 1,
+    });
+    await status.goto(device.statusUrl);
     await status.getByText('Live', { exact: true }).waitFor();
     const seqBefore = Number(await status.locator('#sync-seq').textContent());
 
@@ -78,7 +90,10 @@ describe('admin page → device → status page (Chromium, real server and devic
     await admin.getByRole('radio', { name: 'Green' }).check();
     await admin.getByLabel('Sites').fill(SITE);
     await admin.getByRole('button', { name: 'Issue pass' }).click();
-    await admin.getByRole('status').getByText(/Issued a green pass/).waitFor();
+    await admin
+      .getByRole('status')
+      .getByText(/Issued a green pass/)
+      .waitFor();
     const text = await admin.getByLabel(/Pass text/).inputValue();
     const passId = (await admin.locator('#issued-facts code').textContent()) ?? '';
 
@@ -87,7 +102,7 @@ describe('admin page → device → status page (Chromium, real server and devic
     await status.locator('#verdict.verdict-green').waitFor({ timeout: 15_000 });
     await expect(status.locator('#verdict').textContent()).resolves.toMatch(/GREEN — valid pass.*OK · gate opened/);
     await status.locator('#frame[data-seq]').waitFor();
-    expect(device.hub.snapshot().recent[0]).toMatchObject({ colour: 'green', reason: 'OK', opened: true });
+    expect(device.device.hub.snapshot().recent[0]).toMatchObject({ colour: 'green', reason: 'OK', opened: true });
     await shot(status, 'flow-status-green.png');
 
     // The person walks on; the administrator revokes the pass on the admin page; the device picks the
@@ -96,16 +111,23 @@ describe('admin page → device → status page (Chromium, real server and devic
     await showing;
     show(emptyFrame(640, 480, 3));
     const seqGreen = Number(await status.locator('#sync-seq').textContent());
-    await admin.locator(`tr[data-pass-id="${passId}"]`).getByRole('button', { name: /Revoke pass/ }).click();
+    await admin
+      .locator(`tr[data-pass-id="${passId}"]`)
+      .getByRole('button', { name: /Revoke pass/ })
+      .click();
     await admin.locator(`tr[data-pass-id="${passId}"][data-status="revoked"]`).waitFor();
-    await status.waitForFunction(`Number(document.querySelector('#sync-seq')?.textContent) > ${seqGreen}`, undefined, { timeout: 10_000 });
+    await expect
+      .poll(async () => Number(await status.locator('#sync-seq').textContent()), { timeout: 10_000, interval: 200 })
+      .toBeGreaterThan(seqGreen);
 
     // The same pass held up again is refused.
     stopShowing = true;
     await showing;
     show(await renderPhoneScene(text, { seed: 8, perspective: 0.25, blur: 0.8, noise: 5, glare: 0.4 }));
     await status.locator('#verdict.verdict-red').waitFor({ timeout: 10_000 });
-    await expect(status.locator('#verdict').textContent()).resolves.toMatch(/RED — pass revoked.*REVOKED · gate stayed closed/);
+    await expect(status.locator('#verdict').textContent()).resolves.toMatch(
+      /RED — pass revoked.*REVOKED · gate stayed closed/,
+    );
     expect(seqGreen).toBe(seqBefore);
     const rows = await status.locator('#recent tr').allTextContents();
     expect(rows[0]).toContain('REVOKED');

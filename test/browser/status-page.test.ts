@@ -25,7 +25,15 @@ beforeAll(async () => {
     identity: { site: 'north-hall', gate: 'turnstile-2', direction: 'in', version: '0.1.0' },
     leds: { pattern: 'idle', pixels: Array.from({ length: 16 }, () => [0, 0, 24] as const) },
     inputs: { door: false, exit: false, rotation: null },
-    sync: { online: true, lastSyncAt: t0 - 120, revocationSeq: 12, bundleVersion: 3, sunset: t0 + 90 * 86400, maxOfflineAgeSeconds: 86400, clockDriftSeconds: 2 },
+    sync: {
+      online: true,
+      lastSyncAt: t0 - 120,
+      revocationSeq: 12,
+      bundleVersion: 3,
+      sunset: t0 + 90 * 86400,
+      maxOfflineAgeSeconds: 86400,
+      clockDriftSeconds: 2,
+    },
     counters: { entries: 4, exits: 1, 'denied:REVOKED': 1 },
     occupancy: 3,
   });
@@ -44,7 +52,9 @@ afterAll(async () => {
 
 describe('device status page (Chromium)', () => {
   it('shows identity, sync state, counters and inputs from the hub', async () => {
-    await expect(page.locator('#identity').textContent()).resolves.toBe('site north-hall · gate turnstile-2 · direction in');
+    await expect(page.locator('#identity').textContent()).resolves.toBe(
+      'site north-hall · gate turnstile-2 · direction in',
+    );
     await expect(page.locator('#sync-seq').textContent()).resolves.toBe('12');
     await expect(page.locator('#sync-bundle').textContent()).resolves.toBe('3');
     await expect(page.locator('#sync-online').textContent()).resolves.toBe('online');
@@ -59,7 +69,10 @@ describe('device status page (Chromium)', () => {
   it('updates live without a reload: verdicts with text next to colour, LED ring, relay, alarms', async () => {
     await page.evaluate('window.marker = 42');
     hub.verdict({ at: t0, colour: 'green', reason: 'OK', opened: true });
-    hub.update({ leds: { pattern: 'green', pixels: Array.from({ length: 16 }, () => [0, 60, 0] as const) }, relay: { active: true } });
+    hub.update({
+      leds: { pattern: 'green', pixels: Array.from({ length: 16 }, () => [0, 60, 0] as const) },
+      relay: { active: true },
+    });
     await page.locator('#verdict.verdict-green').waitFor();
     await expect(page.locator('#verdict').textContent()).resolves.toMatch(/GREEN — valid pass.*gate opened/);
     await expect(page.locator('#relay').textContent()).resolves.toContain('ENERGISED');
@@ -67,9 +80,16 @@ describe('device status page (Chromium)', () => {
     expect(await page.locator('#ring circle').first().getAttribute('fill')).toBe('rgb(0,255,0)');
 
     hub.verdict({ at: t0 + 5, colour: 'red', reason: 'REVOKED', opened: false });
-    hub.update({ relay: { active: false }, alarms: ['door-held-open'], inputs: { door: true }, sync: { online: false, lastError: 'NETWORK' } });
+    hub.update({
+      relay: { active: false },
+      alarms: ['door-held-open'],
+      inputs: { door: true },
+      sync: { online: false, lastError: 'NETWORK' },
+    });
     await page.locator('#verdict.verdict-red').waitFor();
-    await expect(page.locator('#verdict').textContent()).resolves.toMatch(/RED — pass revoked.*REVOKED.*gate stayed closed/);
+    await expect(page.locator('#verdict').textContent()).resolves.toMatch(
+      /RED — pass revoked.*REVOKED.*gate stayed closed/,
+    );
     await expect(page.locator('#recent tr').count()).resolves.toBe(2);
     await expect(page.locator('#recent tr').first().textContent()).resolves.toContain('pass revoked (REVOKED)');
     await page.getByText('door-held-open').waitFor();
@@ -79,7 +99,12 @@ describe('device status page (Chromium)', () => {
   });
 
   it('shows the latest camera frame with the decode region, and the next one when it arrives', async () => {
-    hub.frame(testFrame(1), [[200, 140], [440, 150], [430, 360], [190, 350]]);
+    hub.frame(testFrame(1), [
+      [200, 140],
+      [440, 150],
+      [430, 360],
+      [190, 350],
+    ]);
     await page.locator('#frame[data-seq="1"]').waitFor();
     await expect(page.locator('#frame-caption').textContent()).resolves.toContain('green outline');
     const size = await page.locator('#frame').evaluate((img: ImageLike) => [img.naturalWidth, img.naturalHeight]);
@@ -99,8 +124,17 @@ describe('device status page (Chromium)', () => {
     await page.keyboard.press('Tab');
     await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('pulse-button');
     await page.keyboard.press('Enter');
-    await page.locator('#pulse-result').getByText(/Relay pulsed/).waitFor();
+    await page
+      .locator('#pulse-result')
+      .getByText(/Relay pulsed/)
+      .waitFor();
     expect(pulse).toHaveBeenCalledTimes(1);
+  });
+
+  it('names every control for assistive technology', async () => {
+    const tree = await page.locator('body').ariaSnapshot();
+    expect(tree).toContain('button "Pulse relay"');
+    expect(tree).not.toMatch(/^\s*- (textbox|combobox|button|radio|checkbox|spinbutton|link)\b(?! ")/m);
   });
 
   it('says so when the connection to the device is lost', async () => {

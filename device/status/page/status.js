@@ -82,7 +82,12 @@ function renderRecent(recent) {
   const rows = recent.map((v) => {
     const tr = document.createElement('tr');
     tr.className = `row-${v.colour}`;
-    const cells = [formatTime(v.at), `${COLOUR_MARK[v.colour]} ${COLOUR_TEXT[v.colour]}`, `${reasonText(v.reason)} (${v.reason})`, v.opened ? 'opened' : 'closed'];
+    const cells = [
+      formatTime(v.at),
+      `${COLOUR_MARK[v.colour]} ${COLOUR_TEXT[v.colour]}`,
+      `${reasonText(v.reason)} (${v.reason})`,
+      v.opened ? 'opened' : 'closed',
+    ];
     for (const c of cells) {
       const td = document.createElement('td');
       td.textContent = c;
@@ -112,14 +117,24 @@ function renderRing(leds) {
     // Scale up dim (brightness-capped) pixels so the colour is visible on screen; off stays dark.
     const max = Math.max(r, g, b);
     const k = max > 0 ? 255 / max : 0;
-    svg.children[i].setAttribute('fill', max > 0 ? `rgb(${Math.round(r * k)},${Math.round(g * k)},${Math.round(b * k)})` : '#222');
+    svg.children[i].setAttribute(
+      'fill',
+      max > 0 ? `rgb(${Math.round(r * k)},${Math.round(g * k)},${Math.round(b * k)})` : '#222',
+    );
   });
   setText('led-pattern', leds.pattern);
 }
 
+function counterName(name) {
+  if (name === 'denied:OK') return 'denied: valid pass, colour does not open';
+  return name.startsWith('denied:') ? `denied: ${reasonText(name.slice(7))}` : name;
+}
+
 function renderCounters(counters, occupancy) {
   setText('occupancy', occupancy === null ? '—' : String(occupancy));
-  const entries = Object.entries(counters).sort(([a], [b]) => a.localeCompare(b));
+  const entries = Object.entries(counters)
+    .filter(([name]) => name !== 'occupancy') // shown above
+    .sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return;
   const body = $('counters');
   const key = JSON.stringify(entries);
@@ -130,7 +145,7 @@ function renderCounters(counters, occupancy) {
       const tr = document.createElement('tr');
       const th = document.createElement('th');
       th.scope = 'row';
-      th.textContent = name.startsWith('denied:') ? `denied: ${reasonText(name.slice(7))}` : name;
+      th.textContent = counterName(name);
       const td = document.createElement('td');
       td.className = 'num';
       td.textContent = String(count);
@@ -144,14 +159,20 @@ function renderTimes() {
   if (!last) return;
   const now = deviceNow();
   const s = last.sync;
-  setText('sync-last', s.lastSyncAt === null ? 'never' : `${formatTime(s.lastSyncAt)} (${formatAge(now - s.lastSyncAt)} ago)`);
+  setText(
+    'sync-last',
+    s.lastSyncAt === null ? 'never' : `${formatTime(s.lastSyncAt)} (${formatAge(now - s.lastSyncAt)} ago)`,
+  );
   if (s.lastSyncAt === null) {
     setText('sync-age', 'no trust data synced yet');
   } else {
     const age = now - s.lastSyncAt;
     const limit = s.maxOfflineAgeSeconds;
     const stale = limit !== null && age > limit;
-    setText('sync-age', limit === null ? formatAge(age) : `${formatAge(age)} of ${formatAge(limit)} allowed${stale ? ' — STALE' : ''}`);
+    setText(
+      'sync-age',
+      limit === null ? formatAge(age) : `${formatAge(age)} of ${formatAge(limit)} allowed${stale ? ' — STALE' : ''}`,
+    );
     $('sync-age').classList.toggle('warn', stale);
   }
 }
@@ -160,13 +181,24 @@ function render(snap) {
   last = snap;
   receivedAt = performance.now();
   const id = snap.identity;
-  const where = [id.site && `site ${id.site}`, id.gate && `gate ${id.gate}`, id.direction && `direction ${id.direction}`].filter(Boolean).join(' · ');
+  const where = [
+    id.site && `site ${id.site}`,
+    id.gate && `gate ${id.gate}`,
+    id.direction && `direction ${id.direction}`,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   setText('identity', where || '(not configured)');
   document.title = `gatecode — ${where || 'gate status'}`;
   renderVerdict(snap.recent);
   renderRecent(snap.recent);
   renderRing(snap.leds);
-  setText('relay', snap.relay.active ? 'ENERGISED (gate released)' : `off (gate locked)${snap.relay.lastActiveAt ? ` · last released ${formatTime(snap.relay.lastActiveAt)}` : ''}`);
+  setText(
+    'relay',
+    snap.relay.active
+      ? 'ENERGISED (gate released)'
+      : `off (gate locked)${snap.relay.lastActiveAt ? ` · last released ${formatTime(snap.relay.lastActiveAt)}` : ''}`,
+  );
   setText('in-door', inputText(snap.inputs.door, 'OPEN', 'closed'));
   setText('in-exit', inputText(snap.inputs.exit, 'PRESSED', 'released'));
   setText('in-rotation', inputText(snap.inputs.rotation, 'TRIGGERED', 'idle'));
@@ -178,7 +210,12 @@ function render(snap) {
   setText('sync-seq', s.revocationSeq === null ? '—' : String(s.revocationSeq));
   setText('sync-bundle', s.bundleVersion === null ? '—' : String(s.bundleVersion));
   setText('sync-sunset', s.sunset === null ? '—' : formatTime(s.sunset));
-  setText('sync-drift', s.clockDriftSeconds === null ? '—' : `${s.clockDriftSeconds > 0 ? '+' : ''}${s.clockDriftSeconds} s (server minus device)`);
+  setText(
+    'sync-drift',
+    s.clockDriftSeconds === null
+      ? '—'
+      : `${s.clockDriftSeconds > 0 ? '+' : ''}${s.clockDriftSeconds} s (server minus device)`,
+  );
   setText('sync-error', s.lastError ?? 'none');
   renderTimes();
   renderCounters(snap.counters, snap.occupancy);
@@ -190,7 +227,8 @@ function render(snap) {
   setText('cam-restarts', String(c.restarts));
   setText('cam-decode', c.lastDecodeAt === null ? 'none yet' : formatTime(c.lastDecodeAt));
   $('pulse-button').disabled = !snap.pulseAvailable;
-  if (!snap.pulseAvailable && !$('pulse-result').textContent) setText('pulse-result', 'Relay test is disabled on this device (no local token set).');
+  if (!snap.pulseAvailable && !$('pulse-result').textContent)
+    setText('pulse-result', 'Relay test is disabled on this device (no local token set).');
   setText('footer', `gatecode${id.version ? ` ${id.version}` : ''} · device clock ${formatTime(snap.now)}`);
   if (snap.frameSeq !== null && !$('frame').dataset.seq) void loadFrame(snap.frameSeq);
 }
@@ -213,7 +251,10 @@ async function loadFrame(seq) {
       img.hidden = false;
       img.dataset.seq = res.headers.get('x-frame-seq') ?? String(seq);
       const region = res.headers.get('x-frame-region') === 'yes';
-      setText('frame-caption', region ? 'Code found: the green outline marks the decode region.' : 'No code found in this frame.');
+      setText(
+        'frame-caption',
+        region ? 'Code found: the green outline marks the decode region.' : 'No code found in this frame.',
+      );
     }
   } catch {
     // The event stream reports the lost connection; the next frame notice tries again.
@@ -263,7 +304,9 @@ function setupPulse() {
         PULSE_DISABLED: 'Relay test is disabled on this device.',
         PULSE_UNAVAILABLE: 'The gate is not ready to pulse.',
       };
-      result.textContent = res.ok ? `Relay pulsed at ${formatTime(deviceNow())}.` : (messages[body.error] ?? `Failed (${body.error ?? res.status}).`);
+      result.textContent = res.ok
+        ? `Relay pulsed at ${formatTime(deviceNow())}.`
+        : (messages[body.error] ?? `Failed (${body.error ?? res.status}).`);
     } catch {
       result.textContent = 'No connection to the device.';
     }

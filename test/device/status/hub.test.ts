@@ -10,7 +10,12 @@ function frame(seq: number, timestamp: number): GreyFrame {
 describe('StatusHub', () => {
   it('merges object sections field by field and replaces counters and alarms', () => {
     const hub = new StatusHub({ now: () => 1000 });
-    hub.update({ identity: { site: 'north', gate: 'g1' }, sync: { online: true, revocationSeq: 3 }, counters: { entries: 1, exits: 2 }, alarms: ['door-held-open'] });
+    hub.update({
+      identity: { site: 'north', gate: 'g1' },
+      sync: { online: true, revocationSeq: 3 },
+      counters: { entries: 1, exits: 2 },
+      alarms: ['door-held-open'],
+    });
     hub.update({ identity: { direction: 'in' }, sync: { bundleVersion: 7 }, counters: { entries: 5 }, alarms: [] });
     const s = hub.snapshot();
     expect(s.identity).toEqual({ site: 'north', gate: 'g1', direction: 'in', version: null });
@@ -33,13 +38,21 @@ describe('StatusHub', () => {
 
   it('keeps only colour, reason, time and opened of a verdict, newest first, bounded', () => {
     const hub = new StatusHub();
-    const withClaims = { at: 10.7, colour: 'green' as const, reason: 'OK', opened: true, claims: { passId: 'ab'.repeat(16) }, text: 'GC1:SECRET' };
+    const withClaims = {
+      at: 10.7,
+      colour: 'green' as const,
+      reason: 'OK',
+      opened: true,
+      claims: { passId: 'ab'.repeat(16) },
+      text: 'GC1:SECRET',
+    };
     hub.verdict(withClaims);
     const [first] = hub.snapshot().recent;
     expect(first).toEqual({ at: 10, colour: 'green', reason: 'OK', opened: true });
     expect(JSON.stringify(hub.snapshot())).not.toContain('SECRET');
     expect(JSON.stringify(hub.snapshot())).not.toContain('abab');
-    for (let i = 0; i < RECENT_VERDICTS + 5; i++) hub.verdict({ at: 100 + i, colour: 'red', reason: 'REVOKED', opened: false });
+    for (let i = 0; i < RECENT_VERDICTS + 5; i++)
+      hub.verdict({ at: 100 + i, colour: 'red', reason: 'REVOKED', opened: false });
     const recent = hub.snapshot().recent;
     expect(recent).toHaveLength(RECENT_VERDICTS);
     expect(recent[0]?.at).toBe(100 + RECENT_VERDICTS + 4);
@@ -48,10 +61,19 @@ describe('StatusHub', () => {
 
   it('clamps LED pixels to bytes and copies them', () => {
     const hub = new StatusHub();
-    const pixels: [number, number, number][] = [[300, -4, 12.6], [Number.NaN, 0, 255]];
+    const pixels: [number, number, number][] = [
+      [300, -4, 12.6],
+      [Number.NaN, 0, 255],
+    ];
     hub.update({ leds: { pattern: 'red', pixels } });
     pixels[0]![0] = 1;
-    expect(hub.snapshot().leds).toEqual({ pattern: 'red', pixels: [[255, 0, 13], [0, 0, 255]] });
+    expect(hub.snapshot().leds).toEqual({
+      pattern: 'red',
+      pixels: [
+        [255, 0, 13],
+        [0, 0, 255],
+      ],
+    });
   });
 
   it('stamps the relay release time on the rising edge', () => {
@@ -67,8 +89,18 @@ describe('StatusHub', () => {
   it('holds the decode region for a while after the code was last seen, and measures the frame rate', () => {
     const hub = new StatusHub({ now: () => 50, regionHoldMs: 300 });
     expect(hub.latestFrame()).toBeNull();
-    hub.frame(frame(0, 0), [[1, 1], [5, 1], [5, 4], [1, 4]]);
-    expect(hub.latestFrame()?.corners).toEqual([[1, 1], [5, 1], [5, 4], [1, 4]]);
+    hub.frame(frame(0, 0), [
+      [1, 1],
+      [5, 1],
+      [5, 4],
+      [1, 4],
+    ]);
+    expect(hub.latestFrame()?.corners).toEqual([
+      [1, 1],
+      [5, 1],
+      [5, 4],
+      [1, 4],
+    ]);
     expect(hub.snapshot().camera).toMatchObject({ lastDecodeAt: 50, width: 8, height: 6 });
     hub.frame(frame(1, 100), null);
     expect(hub.latestFrame()?.corners).not.toBeNull();

@@ -17,7 +17,13 @@ afterEach(async () => {
 
 async function start(opts: { token?: string | null; frameIntervalMs?: number; maxStreams?: number } = {}) {
   const hub = new StatusHub({ now: () => 1_800_000_000 });
-  const server = await startStatusServer({ port: 0, token: opts.token === undefined ? 'local-secret' : opts.token, hub, frameIntervalMs: opts.frameIntervalMs ?? 0, maxStreams: opts.maxStreams });
+  const server = await startStatusServer({
+    port: 0,
+    token: opts.token === undefined ? 'local-secret' : opts.token,
+    hub,
+    frameIntervalMs: opts.frameIntervalMs ?? 0,
+    maxStreams: opts.maxStreams,
+  });
   open.push(server);
   return { hub, server, url: (p: string) => new URL(p, server.url).toString() };
 }
@@ -32,6 +38,9 @@ describe('status server', () => {
     expect(await page.text()).toContain('<script type="module" src="/status.js">');
     expect((await fetch(url('/status.js'))).headers.get('content-type')).toMatch(/javascript/);
     expect((await fetch(url('/status.css'))).status).toBe(200);
+    const reasons = (await (await fetch(url('/api/reasons'))).json()) as Record<string, string>;
+    expect(reasons['REVOKED']).toBe('pass revoked');
+    expect(reasons['PASSBACK']).toBeTruthy();
     const missing = await fetch(url('/nope'));
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'NOT_FOUND' });
@@ -76,12 +85,22 @@ describe('status server', () => {
     const plainMeta = await sharp(Buffer.from(await plain.arrayBuffer())).metadata();
     expect([plainMeta.width, plainMeta.height, plainMeta.channels]).toEqual([64, 48, 1]);
 
-    hub.frame(greyFrame(2), [[10, 10], [50, 10], [50, 40], [10, 40]]);
+    hub.frame(greyFrame(2), [
+      [10, 10],
+      [50, 10],
+      [50, 40],
+      [10, 40],
+    ]);
     const marked = await fetch(url('/frame.png'));
     expect(marked.headers.get('x-frame-seq')).toBe('2');
     expect(marked.headers.get('x-frame-region')).toBe('yes');
-    const { data, info } = await sharp(Buffer.from(await marked.arrayBuffer())).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const at = (x: number, y: number) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)];
+    const { data, info } = await sharp(Buffer.from(await marked.arrayBuffer()))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number) => [
+      ...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3),
+    ];
     const [r, g, b] = at(30, 10); // on the top edge of the region
     expect(g).toBeGreaterThan(180);
     expect(r).toBeLessThan(80);
@@ -107,7 +126,8 @@ describe('status server', () => {
 
   it('pulses the relay only with the local token, rate-limited', async () => {
     const { hub, url } = await start();
-    const post = (auth?: string) => fetch(url('/api/pulse'), { method: 'POST', headers: auth ? { authorization: auth } : {} });
+    const post = (auth?: string) =>
+      fetch(url('/api/pulse'), { method: 'POST', headers: auth ? { authorization: auth } : {} });
     expect((await post('Bearer local-secret')).status).toBe(503); // no runtime listening yet
     const pulse = vi.fn();
     hub.onPulseRequest(pulse);
@@ -127,6 +147,12 @@ describe('status server', () => {
     expect(again.status).toBe(429);
     expect(pulse).toHaveBeenCalledTimes(1);
     expect((await fetch(url('/api/pulse'))).status).toBe(405);
+    const big = await fetch(url('/api/pulse'), {
+      method: 'POST',
+      headers: { authorization: 'Bearer local-secret' },
+      body: 'x'.repeat(4096),
+    });
+    expect(big.status).toBe(413);
   });
 
   it('refuses every pulse when no local token is configured', async () => {
@@ -136,7 +162,9 @@ describe('status server', () => {
     const res = await fetch(url('/api/pulse'), { method: 'POST', headers: { authorization: 'Bearer ' } });
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({ error: 'PULSE_DISABLED' });
-    expect(((await (await fetch(url('/api/status'))).json()) as { pulseAvailable: boolean }).pulseAvailable).toBe(false);
+    expect(((await (await fetch(url('/api/status'))).json()) as { pulseAvailable: boolean }).pulseAvailable).toBe(
+      false,
+    );
     expect(pulse).not.toHaveBeenCalled();
   });
 });
