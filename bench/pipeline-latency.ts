@@ -38,14 +38,26 @@ export async function measureLatency(frames: number): Promise<LatencyFigures> {
   const bundle: TrustBundle = {
     version: 1,
     issuedAt: now - 60,
-    issuers: [{ kid: issuer.kid, issuer: 'bench', publicKey: encodePublicKey(issuer.publicKey), validFrom: now - 86_400, validUntil: now + 86_400, status: 'active' }],
+    issuers: [
+      {
+        kid: issuer.kid,
+        issuer: 'bench',
+        publicKey: encodePublicKey(issuer.publicKey),
+        validFrom: now - 86_400,
+        validUntil: now + 86_400,
+        status: 'active',
+      },
+    ],
     revocationKeys: [],
     policy: { actions: { green: 'open', yellow: 'deny', red: 'deny' }, maxOfflineAgeSeconds: 86_400 },
     sunset: now + 86_400,
   };
   const scenes: GreyFrame[] = [];
   for (let i = 0; i < DISTINCT; i++) {
-    const { text } = issuePass({ colour: 'green', notBefore: now - 60, expiresAt: now + 86_400, issuedAt: now - 60, scope: 'all' }, issuer);
+    const { text } = issuePass(
+      { colour: 'green', notBefore: now - 60, expiresAt: now + 86_400, issuedAt: now - 60, scope: 'all' },
+      issuer,
+    );
     scenes.push(await renderPhoneScene(text, { seed: 1000 + i, perspective: 0.3, blur: 0.6, noise: 4 }));
   }
 
@@ -107,5 +119,11 @@ export async function measureLatency(frames: number): Promise<LatencyFigures> {
   samples.sort((a, b) => a - b);
   const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? Number.NaN;
   const r2 = (n: number) => Math.round(n * 100) / 100;
-  return { fps: FPS, samples: samples.length, medianMs: r2(at(0.5)), p95Ms: r2(at(0.95)), maxMs: r2(samples.at(-1) ?? Number.NaN) };
+  return {
+    fps: FPS,
+    samples: samples.length,
+    medianMs: r2(at(0.5)),
+    p95Ms: r2(at(0.95)),
+    maxMs: r2(samples.at(-1) ?? Number.NaN),
+  };
 }

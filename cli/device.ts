@@ -12,7 +12,9 @@ SIGTERM / SIGINT stop it with the relay in its safe state.`;
 
 function packageVersion(): string | undefined {
   try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version;
   } catch {
     return undefined;
@@ -55,7 +57,14 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel });
   const notifier = await createNotifier({ log });
   const version = packageVersion();
-  const device = await startDevice(config, { log, notifier, ...(version ? { version } : {}) });
+  const { TrustFileError } = await import('../device/trust.js');
+  let device;
+  try {
+    device = await startDevice(config, { log, notifier, ...(version ? { version } : {}) });
+  } catch (err) {
+    if (err instanceof TrustFileError) throw new UsageError(err.message);
+    throw err;
+  }
 
   // Last resort on any exit path this process still sees: the relay pin to its safe level, synchronously.
   const onExit = (): void => device.runtime.safeNow();

@@ -2,67 +2,48 @@
 // decode each image and decide it exactly as a gate would (the same decision code, without the anti-passback
 // store), one JSON line per image with the text, colour, reason and the time spent decoding, verifying and deciding.
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decideText } from '../device/decide.js';
+import { describeReason } from '../device/reasons.js';
 import type { DecideInputs } from '../device/decide.js';
-import { decodePublicKey, isProtocolError, verifyBundle, verifyRevocations } from '../protocol/index.js';
+import { isProtocolError, readRevocationsUnverified, verifyRevocations } from '../protocol/index.js';
 import type { TrustBundle } from '../protocol/index.js';
+import { loadBundle, loadPublicKey, readBytes } from './trust-files.js';
 import { parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode scan IMAGE... --bundle FILE [--revocations FILE] [--root-key FILE] [--site S] [--now ISO] [--engine zxing|jsqr]
 
 Decode each image and decide it as a gate at site S would, printing one JSON line per image:
-  {"file","text","colour","reason","opens","ms":{"decode","verify","decide"}}
+  {"file","text","colour","reason","opens","note","signature","ms":{"decode","verify","decide"}}
 text, colour and reason are null when no code was found.
 
   --bundle FILE        signed trust bundle (as written by "gatecode bundle create" or the server)
   --revocations FILE   signed revocation list (snapshot or delta from sequence 0)
-  --root-key FILE      the deployment's root public key file (default: root.pub beside the bundle)
+  --root-key FILE      the deployment's root key file: checks the signatures of bundle and revocation list;
+                       without it they are read unchecked and each line says "signature":"not checked"
   --site S             this gate's site id (without it only passes valid at all sites pass the scope check)
   --now ISO            decide at this time instead of the clock
   --engine E           decoder: zxing (default) or jsqr`;
 
-function readBytes(file: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (err) {
-    throw new UsageError(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
-function rootKeyFile(bundleFile: string, given: string | undefined): string {
-  if (given !== undefined) return given;
-  const slash = Math.max(bundleFile.lastIndexOf('/'), bundleFile.lastIndexOf('\\'));
-  return (slash >= 0 ? bundleFile.slice(0, slash + 1) : '') + 'root.pub';
-}
-
 interface Trust {
   bundle: TrustBundle;
+  /** Whether the bundle's and the revocation list's signatures were checked against the root key. */
+  signature: 'verified' | 'not checked';
   revoked: Set<string>;
   revocationsIssuedAt: number | null;
 }
 
-function loadTrust(bundleFile: string, revocationsFile: string | undefined, rootFile: string): Trust {
-  let root: Uint8Array;
-  try {
-    root = decodePublicKey(readFileSync(rootFile, 'utf8'));
-  } catch (err) {
-    if (isProtocolError(err)) throw new UsageError(`--root-key: ${rootFile} is not a public key file`);
-    throw new UsageError(`--root-key: cannot read ${rootFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  let bundle: TrustBundle;
-  try {
-    bundle = verifyBundle(readBytes(bundleFile, '--bundle'), root);
-  } catch (err) {
-    if (isProtocolError(err)) throw new UsageError(`--bundle: ${bundleFile} rejected (${err.code})`);
-    throw err;
-  }
+function loadTrust(bundleFile: string, revocationsFile: string | undefined, rootKeyFile: string | undefined): Trust {
+  const { bundle, signature } = loadBundle(bundleFile, rootKeyFile);
   const revoked = new Set<string>();
   let revocationsIssuedAt: number | null = null;
   if (revocationsFile !== undefined) {
+    const bytes = readBytes(revocationsFile, '--revocations');
     try {
-      const delta = verifyRevocations(readBytes(revocationsFile, '--revocations'), { rootPublicKey: root, bundle, currentSeq: 0 });
+      const delta =
+        rootKeyFile === undefined
+          ? readRevocationsUnverified(bytes).delta
+          : verifyRevocations(bytes, { rootPublicKey: loadPublicKey(rootKeyFile, '--root-key'), bundle });
       for (const e of delta.added) revoked.add(e.revocationId);
       revocationsIssuedAt = delta.issuedAt;
     } catch (err) {
@@ -70,7 +51,7 @@ function loadTrust(bundleFile: string, revocationsFile: string | undefined, root
       throw err;
     }
   }
-  return { bundle, revoked, revocationsIssuedAt };
+  return { bundle, signature, revoked, revocationsIssuedAt };
 }
 
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
@@ -103,12 +84,16 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('give at least one IMAGE');
   if (values.bundle === undefined) throw new UsageError('--bundle FILE is required');
   const engine = values.engine ?? 'zxing';
-  if (engine !== 'zxing' && engine !== 'jsqr') throw new UsageError(`--engine: expected zxing or jsqr, got "${engine}"`);
+  if (engine !== 'zxing' && engine !== 'jsqr')
+    throw new UsageError(`--engine: expected zxing or jsqr, got "${engine}"`);
   const now = values.now !== undefined ? parseIsoSeconds(values.now, '--now') : Math.floor(Date.now() / 1000);
-  const trust = loadTrust(values.bundle, values.revocations, rootKeyFile(values.bundle, values['root-key']));
+  const trust = loadTrust(values.bundle, values.revocations, values['root-key']);
 
   const secret = randomBytes(32);
-  const signedAt = trust.revocationsIssuedAt !== null ? Math.min(trust.bundle.issuedAt, trust.revocationsIssuedAt) : trust.bundle.issuedAt;
+  const signedAt =
+    trust.revocationsIssuedAt !== null
+      ? Math.min(trust.bundle.issuedAt, trust.revocationsIssuedAt)
+      : trust.bundle.issuedAt;
   const inputs: DecideInputs = {
     trust: { bundle: trust.bundle, trustDataAt: signedAt, clockFloor: trust.bundle.issuedAt, sunsetReached: false },
     place: { site: values.site ?? '', zone: 'scan', direction: 'in' },
@@ -138,7 +123,15 @@ export async function run(argv: string[]): Promise<number> {
       const hit = await decoder.decode(frame);
       const decodeMs = performance.now() - t0;
       if (hit === null) {
-        const line = { file, text: null, colour: null, reason: null, opens: false, ms: { decode: round(decodeMs), verify: 0, decide: 0 } };
+        const line = {
+          file,
+          text: null,
+          colour: null,
+          reason: null,
+          opens: false,
+          signature: trust.signature,
+          ms: { decode: round(decodeMs), verify: 0, decide: 0 },
+        };
         process.stdout.write(JSON.stringify(line) + '\n');
         continue;
       }
@@ -149,6 +142,8 @@ export async function run(argv: string[]): Promise<number> {
         colour: decision.colour,
         reason: decision.reason,
         opens: decision.opens,
+        note: describeReason(decision.reason),
+        signature: trust.signature,
         ms: { decode: round(decodeMs), verify: round(verifyMs), decide: round(decideMs) },
       };
       process.stdout.write(JSON.stringify(line) + '\n');

@@ -23,12 +23,17 @@ import { openStore } from './store/index.js';
 import type { DeviceStore } from './store/index.js';
 import { SyncClient } from './sync/client.js';
 import { readEnrolment } from './sync/enrolment.js';
+import { linkToRuntime } from './sync/runtime-link.js';
 
 export const STORE_FILE = 'device.db';
 const PURGE_INTERVAL_MS = 10 * 60_000;
 const FRAME_TIMEOUT_MS = 5000;
 
-const DIRECTIONS: Readonly<Record<DeviceConfig['direction'], Direction | null>> = { entry: 'in', exit: 'out', both: null };
+const DIRECTIONS: Readonly<Record<DeviceConfig['direction'], Direction | null>> = {
+  entry: 'in',
+  exit: 'out',
+  both: null,
+};
 
 /**
  * The runtime's options for a config. `ringCapsBrightness`: the real SPI ring applies the configured brightness
@@ -99,7 +104,9 @@ function readToken(file: string | undefined): string | null {
     const token = fs.readFileSync(file, 'utf8').trim();
     return token === '' ? null : token;
   } catch (err) {
-    throw new Error(`statusPage.tokenFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`statusPage.tokenFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: err,
+    });
   }
 }
 
@@ -134,39 +141,31 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
       });
       log.info({ url: status.url }, 'status page listening');
     }
-    let runtime: DeviceRuntime | null = null;
     if (readEnrolment(store) !== null) {
-      let last: { ok: boolean; error: string | null } | null = null;
       sync = new SyncClient(
-        {
-          store,
-          clock,
-          log: areaLogger(log, 'sync'),
-          ...(deps.version ? { softwareVersion: deps.version } : {}),
-          listener: {
-            trustDataChanged: () => runtime?.seam.trustChanged(),
-            // Only changes of online/offline or of the error are worth a report.
-            syncState: (st) => {
-              const ok = st.online && st.lastError === null;
-              if (last !== null && last.ok === ok && last.error === st.lastError) return;
-              last = { ok, error: st.lastError };
-              runtime?.seam.reportSync({ ok, error: st.lastError, clockDriftSeconds: st.clockDriftSeconds });
-            },
-          },
-        },
+        { store, clock, log: areaLogger(log, 'sync'), ...(deps.version ? { softwareVersion: deps.version } : {}) },
         config.sync,
       );
     }
     const options = runtimeOptions(config, hardware.kinds.leds === 'spi');
     handedOver = true;
-    runtime = await DeviceRuntime.start(
+    const runtime = await DeviceRuntime.start(
       options,
       { store, camera: hardware.camera, gpio: hardware.gpio, ring: hardware.leds, decoder, hub, closeExtras },
-      { clock, log, ...(deps.notifier ? { notifier: deps.notifier } : {}), ...(deps.version ? { version: deps.version } : {}) },
+      {
+        clock,
+        log,
+        ...(deps.notifier ? { notifier: deps.notifier } : {}),
+        ...(deps.version ? { version: deps.version } : {}),
+        // After the sunset wipe there is no enrolment left to sync with.
+        onSunset: () => void sync?.stop(),
+      },
     );
-    sync?.start();
-    const rt = runtime;
-    return { runtime: rt, hardware, hub, status, sync, store, stop: () => rt.stop() };
+    if (sync) {
+      linkToRuntime(sync, runtime.seam);
+      sync.start();
+    }
+    return { runtime, hardware, hub, status, sync, store, stop: () => runtime.stop() };
   } catch (err) {
     if (!handedOver) {
       await decoder?.close().catch(() => undefined);

@@ -65,8 +65,7 @@ export interface DecideStore {
 }
 
 export type VerifyOutcome =
-  | { readonly ok: true; readonly claims: PassClaims }
-  | { readonly ok: false; readonly reason: ProtocolReason };
+  { readonly ok: true; readonly claims: PassClaims } | { readonly ok: false; readonly reason: ProtocolReason };
 
 const STRICTNESS: Readonly<Record<ColourAction, number>> = { open: 0, attention: 1, deny: 2 };
 

@@ -6,7 +6,17 @@ import type { DestinationStream, Logger, LevelWithSilent } from 'pino';
 
 export type { Logger } from 'pino';
 
-export const LOG_AREAS = ['runtime', 'pipeline', 'decide', 'gate', 'leds', 'store', 'sync', 'camera', 'status'] as const;
+export const LOG_AREAS = [
+  'runtime',
+  'pipeline',
+  'decide',
+  'gate',
+  'leds',
+  'store',
+  'sync',
+  'camera',
+  'status',
+] as const;
 export type LogArea = (typeof LOG_AREAS)[number];
 
 /** Fields that never reach a log line, at the top level and one level down. */

@@ -46,7 +46,9 @@ export async function createNotifier(deps: NotifierDeps): Promise<ServiceNotifie
 
   let native: SdNotifyModule | null = null;
   try {
-    const load = deps.loadNative ?? (async () => (await import('sd-notify' as string)) as { default?: SdNotifyModule } & SdNotifyModule);
+    const load =
+      deps.loadNative ??
+      (async () => (await import('sd-notify' as string)) as { default?: SdNotifyModule } & SdNotifyModule);
     const mod = (await load()) as SdNotifyModule & { default?: SdNotifyModule };
     native = mod.default ?? mod;
   } catch {
@@ -54,7 +56,11 @@ export async function createNotifier(deps: NotifierDeps): Promise<ServiceNotifie
   }
   if (native) {
     const n = native;
-    return { ready: () => n.ready(), watchdog: throttled(() => n.watchdog()), stopping: () => n.stopping?.(process.pid) };
+    return {
+      ready: () => n.ready(),
+      watchdog: throttled(() => n.watchdog()),
+      stopping: () => n.stopping?.(process.pid),
+    };
   }
   const run = deps.runTool ?? spawnTool(deps.log);
   const pid = `--pid=${process.pid}`;

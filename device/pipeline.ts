@@ -15,7 +15,9 @@ import type { EventInput } from './store/types.js';
 
 /** The decoder as the pipeline uses it (device/decode's FrameDecoder fits). */
 export interface PipelineDecoder {
-  decode(frame: GreyFrame): Promise<{ readonly text: string; readonly corners: readonly (readonly [number, number])[] | null } | null>;
+  decode(
+    frame: GreyFrame,
+  ): Promise<{ readonly text: string; readonly corners: readonly (readonly [number, number])[] | null } | null>;
 }
 
 export interface PipelineStore extends DecideStore {
@@ -67,7 +69,7 @@ export interface PipelineStats {
   decoded: number;
   decisions: number;
   errors: number;
-  /** Monotonic ms of the last frame processed, null before the first. */
+  /** Wall-clock ms (the injected clock) of the last frame taken, null before the first. */
   lastFrameAt: number | null;
 }
 
@@ -102,6 +104,7 @@ export class Pipeline {
       } catch (err) {
         this.stats.errors++;
         this.deps.log.error({ err: (err as Error).message, seq: frame.seq }, 'frame failed');
+        this.deps.leds.showDecision('fault');
       }
       if (this.stopped) break;
     }
@@ -129,7 +132,7 @@ export class Pipeline {
   private async stages(frame: GreyFrame): Promise<FrameOutcome> {
     const { deps } = this;
     this.stats.frames++;
-    this.stats.lastFrameAt = this.mono();
+    this.stats.lastFrameAt = deps.clock.now();
     const t0 = this.mono();
     const hit = await deps.decoder.decode(frame);
     const decodeMs = this.mono() - t0;
@@ -211,4 +214,3 @@ function timings(decodeMs: number): StageTimings {
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
-

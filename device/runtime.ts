@@ -66,6 +66,8 @@ export interface RuntimeDeps {
   readonly log: Logger;
   readonly notifier?: ServiceNotifier;
   readonly version?: string;
+  /** Called once, after the sunset wipe (e.g. to stop the sync client). */
+  readonly onSunset?: () => void;
 }
 
 const TICK_MS = 1000;
@@ -78,10 +80,12 @@ export class DeviceRuntime {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly notifier: ServiceNotifier;
-  private readonly timers: CancelTimer[] = [];
+  /** Timers and registrations undone on stop. */
+  private readonly cancels: CancelTimer[] = [];
   private loop: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private alarms = new Set<string>();
+  private readonly onSunset: () => void;
 
   private constructor(
     private readonly opts: RuntimeOptions,
@@ -91,6 +95,7 @@ export class DeviceRuntime {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log;
     this.notifier = deps.notifier ?? silentNotifier;
+    this.onSunset = deps.onSunset ?? (() => {});
     const { store, gpio, hub } = parts;
     gpio.relay.safe();
     this.leds = new LedController(parts.ring, this.clock, opts.leds, areaLogger(deps.log, 'leds'), (s) =>
@@ -116,7 +121,12 @@ export class DeviceRuntime {
       opts.presence,
     );
     hub?.update({
-      identity: { site: opts.place.site, gate: opts.place.gate, direction: opts.place.direction, version: deps.version ?? null },
+      identity: {
+        site: opts.place.site,
+        gate: opts.place.gate,
+        direction: opts.place.direction,
+        version: deps.version ?? null,
+      },
       inputs: {
         door: gpio.inputs.door?.active ?? null,
         exit: gpio.inputs.exit?.active ?? null,
@@ -143,12 +153,19 @@ export class DeviceRuntime {
       rt.gate.start();
       rt.purge();
       rt.tick();
-      rt.timers.push(every(rt.clock, TICK_MS, () => rt.tick()));
-      rt.timers.push(every(rt.clock, opts.purgeIntervalMs, () => rt.purge()));
-      parts.hub?.onPulseRequest(() => rt.gate.open());
+      rt.cancels.push(every(rt.clock, TICK_MS, () => rt.tick()));
+      rt.cancels.push(every(rt.clock, opts.purgeIntervalMs, () => rt.purge()));
+      const unregister = parts.hub?.onPulseRequest(() => {
+        rt.log.info('relay test pulse requested on the status page');
+        rt.gate.open();
+      });
+      if (unregister) rt.cancels.push(unregister);
       rt.loop = rt.pipeline.run(parts.camera.frames()).catch((err: unknown) => {
         rt.log.error({ err: (err as Error).message }, 'camera stream failed');
       });
+      if (rt.trust.state().bundle === null && !rt.trust.state().sunsetReached) {
+        rt.log.warn('no trust bundle: every pass is refused (NO_TRUST_DATA) until one is loaded or synced');
+      }
       rt.notifier.ready();
       rt.log.info({ site: opts.place.site, gate: opts.place.gate, direction: opts.place.direction }, 'device started');
       return rt;
@@ -187,7 +204,7 @@ export class DeviceRuntime {
     this.notifier.stopping();
     this.safeNow();
     this.pipeline.stop();
-    for (const cancel of this.timers.splice(0)) cancel();
+    for (const cancel of this.cancels.splice(0)) cancel();
     const steps: [string, () => unknown][] = [
       ['camera', () => this.parts.camera.close()],
       ['frame loop', () => this.loop],
@@ -221,6 +238,7 @@ export class DeviceRuntime {
     if (!trust.sunsetReached && trust.bundle !== null && now >= trust.bundle.sunset) {
       try {
         this.trust.sunset();
+        this.onSunset();
       } catch (err) {
         this.log.error({ err: (err as Error).message }, 'sunset wipe failed');
       }
@@ -236,15 +254,18 @@ export class DeviceRuntime {
     if (now + this.opts.decide.skewSeconds < trust.clockFloor) return 'fault';
     if (trust.bundle === null) return 'stale';
     let maxAge = trust.bundle.policy.maxOfflineAgeSeconds;
-    if (this.opts.decide.localMaxOfflineAgeSeconds !== null) maxAge = Math.min(maxAge, this.opts.decide.localMaxOfflineAgeSeconds);
+    if (this.opts.decide.localMaxOfflineAgeSeconds !== null)
+      maxAge = Math.min(maxAge, this.opts.decide.localMaxOfflineAgeSeconds);
     if (trust.trustDataAt === null || now - trust.trustDataAt > maxAge) return 'stale';
+    // Offline (the sync client's last attempt failed): still deciding with fresh data, but staff should know.
+    if (this.trust.syncState().lastError !== null) return 'offline';
     return 'idle';
   }
 
   /** Healthy: a frame arrived recently and the frame loop is still running. */
   healthy(): boolean {
     const last = this.pipeline.stats.lastFrameAt;
-    return this.stopping === null && last !== null && performance.now() - last <= this.opts.frameTimeoutMs;
+    return this.stopping === null && last !== null && Math.abs(this.clock.now() - last) <= this.opts.frameTimeoutMs;
   }
 
   private purge(): void {
@@ -296,6 +317,7 @@ export class DeviceRuntime {
     const base = this.baseState(now);
     if (base === 'fault') alarms.push('clock-fault');
     if (base === 'stale') alarms.push('stale-data');
+    if (base === 'offline') alarms.push('offline');
     if (base === 'sunset') alarms.push('sunset');
     return alarms;
   }

@@ -104,7 +104,10 @@ export class TrustKeeper implements TrustSeam {
       try {
         bytes = new Uint8Array(await readFile(file));
       } catch (err) {
-        throw new TrustFileError('UNREADABLE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw new TrustFileError(
+          'UNREADABLE',
+          `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
       }
       const result = put(bytes);
       if (result.kind === 'rejected') {
@@ -155,8 +158,9 @@ export class TrustKeeper implements TrustSeam {
     const rev = this.store.revocationInfo();
     const wiped = this.store.getState(STATE_KEYS.wipedAt) !== null;
     let floor = this.store.clockFloor();
-    if (held) floor = this.store.raiseClockFloor(held.bundle.issuedAt);
-    if (rev.issuedAt !== null) floor = this.store.raiseClockFloor(rev.issuedAt);
+    // The floor rises with the newest signed data (apply.ts raises it too; this covers data stored by other paths).
+    if (held && held.bundle.issuedAt > floor) floor = this.store.raiseClockFloor(held.bundle.issuedAt);
+    if (rev.issuedAt !== null && rev.issuedAt > floor) floor = this.store.raiseClockFloor(rev.issuedAt);
     const lastSync = Number(this.store.getState(STATE_KEYS.lastSyncAt) ?? Number.NaN);
     let trustDataAt: number | null = null;
     if (held) {
@@ -169,7 +173,8 @@ export class TrustKeeper implements TrustSeam {
 
   private apply(artefact: 'bundle' | 'revocations', bytes: Uint8Array): ApplyResult {
     const root = this.rootPublicKey();
-    if (root === null) throw new TrustFileError('NO_ROOT_KEY', 'no root public key: enrol the device or set trust.rootPublicKey');
+    if (root === null)
+      throw new TrustFileError('NO_ROOT_KEY', 'no root public key: enrol the device or set trust.rootPublicKey');
     const ctx = { store: this.store, rootPublicKey: root, nowSeconds: nowSeconds(this.clock), log: this.log };
     const result = artefact === 'bundle' ? applyBundleBytes(ctx, bytes) : applyRevocationBytes(ctx, bytes);
     if (result.kind === 'applied') this.trustChanged();

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import { capBrightness, isAnimated, renderPattern } from './patterns.js';
 import type { LedPattern } from './patterns.js';
 
-export type LedBase = 'boot' | 'idle' | 'stale' | 'fault' | 'sunset';
+export type LedBase = 'boot' | 'idle' | 'offline' | 'stale' | 'fault' | 'sunset';
 
 export interface LedOptions {
   /** Brightness cap, 0..1, applied to every pattern. */

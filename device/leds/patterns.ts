@@ -11,6 +11,7 @@ export const LED_PATTERNS = [
   'attention',
   'yellow',
   'red',
+  'offline',
   'stale',
   'door-alarm',
   'fault',
@@ -69,6 +70,7 @@ export function isAnimated(pattern: LedPattern): boolean {
     case 'boot':
     case 'idle':
     case 'attention':
+    case 'offline':
     case 'stale':
     case 'door-alarm':
     case 'fault':
@@ -100,9 +102,12 @@ export function renderPattern(pattern: LedPattern, t: number, count: number): Rg
       return fill(count, AMBER);
     case 'red':
       return fill(count, RED);
+    case 'offline':
+      // Offline but the trust data is still fresh: the idle ring with a dim amber dot.
+      return spinner(count, t, scale(AMBER, 0.35), 4000, scale(BLUE, 0.06));
     case 'stale':
-      // Offline / stale trust data: the idle ring with an amber dot instead of white.
-      return spinner(count, t, AMBER, 4000, scale(BLUE, 0.06));
+      // Stale or missing trust data (green degrades to yellow): a bright amber dot on an amber-tinted ring.
+      return spinner(count, t, AMBER, 2000, scale(AMBER, 0.08));
     case 'door-alarm':
       return blink(count, t, RED, 500);
     case 'fault':

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { decide, decideText, patternFor, precheck, stricter } from '../../device/decide.js';
 import type { DecideInputs, DecideOptions, DecideStore, GatePlace, TrustState } from '../../device/decide.js';
-import { DEVICE_REASONS, describeReason } from '../../device/reasons.js';
+import { DEVICE_REASONS, describeReason, isDeviceReason } from '../../device/reasons.js';
 import { PROTOCOL_REASONS } from '../../protocol/errors.js';
 import { Deployment, foreignAndForged, SITE, T0 } from './helpers/deployment.js';
 import type { BundleOptions } from './helpers/deployment.js';
 
 const PLACE: GatePlace = { site: SITE, zone: 'main', direction: 'in' };
-const OPTIONS: DecideOptions = { skewSeconds: 300, localActions: {}, localMaxOfflineAgeSeconds: null, passbackWindowSeconds: 3600 };
+const OPTIONS: DecideOptions = {
+  skewSeconds: 300,
+  localActions: {},
+  localMaxOfflineAgeSeconds: null,
+  passbackWindowSeconds: 3600,
+};
 
 class MapStore implements DecideStore {
   readonly revoked = new Set<string>();
@@ -25,7 +30,15 @@ class MapStore implements DecideStore {
 
 const d = new Deployment();
 
-function inputs(over: { bundle?: BundleOptions | null; trust?: Partial<TrustState>; options?: Partial<DecideOptions>; place?: Partial<GatePlace> } = {}, store = new MapStore()): DecideInputs {
+function inputs(
+  over: {
+    bundle?: BundleOptions | null;
+    trust?: Partial<TrustState>;
+    options?: Partial<DecideOptions>;
+    place?: Partial<GatePlace>;
+  } = {},
+  store = new MapStore(),
+): DecideInputs {
   const bundle = over.bundle === null ? null : d.bundle(over.bundle);
   return {
     trust: { bundle, trustDataAt: T0 - 600, clockFloor: T0 - 3600, sunsetReached: false, ...over.trust },
@@ -38,7 +51,14 @@ function inputs(over: { bundle?: BundleOptions | null; trust?: Partial<TrustStat
 describe('decide', () => {
   it('opens on a valid green pass, silently green', () => {
     const { decision } = decideText(d.pass().text, T0, inputs());
-    expect(decision).toMatchObject({ colour: 'green', reason: 'OK', action: 'open', opens: true, pattern: 'green', direction: 'in' });
+    expect(decision).toMatchObject({
+      colour: 'green',
+      reason: 'OK',
+      action: 'open',
+      opens: true,
+      pattern: 'green',
+      direction: 'in',
+    });
     expect(decision.passHash).toMatch(/^h-/);
   });
 
@@ -53,9 +73,17 @@ describe('decide', () => {
   });
 
   it('lets local overrides make a colour stricter, never looser', () => {
-    const strict = decideText(d.pass().text, T0, inputs({ options: { localActions: { green: 'attention' } } })).decision;
+    const strict = decideText(
+      d.pass().text,
+      T0,
+      inputs({ options: { localActions: { green: 'attention' } } }),
+    ).decision;
     expect(strict).toMatchObject({ colour: 'green', action: 'attention', opens: true, pattern: 'attention' });
-    const loose = decideText(d.pass({ colour: 'yellow' }).text, T0, inputs({ options: { localActions: { yellow: 'open' } } })).decision;
+    const loose = decideText(
+      d.pass({ colour: 'yellow' }).text,
+      T0,
+      inputs({ options: { localActions: { yellow: 'open' } } }),
+    ).decision;
     expect(loose).toMatchObject({ action: 'deny', opens: false });
     expect(stricter('open', 'deny')).toBe('deny');
     expect(stricter('deny', 'open')).toBe('deny');
@@ -64,14 +92,28 @@ describe('decide', () => {
 
   it('never gives a silent green on stale data: yellow with BUNDLE_STALE and the yellow action', () => {
     const old = { trust: { trustDataAt: T0 - 49 * 3600 } };
-    expect(decideText(d.pass().text, T0, inputs(old)).decision).toMatchObject({ colour: 'yellow', reason: 'BUNDLE_STALE', opens: false, pattern: 'yellow' });
-    const attention = decideText(d.pass().text, T0, inputs({ ...old, bundle: { actions: { yellow: 'attention' } } })).decision;
+    expect(decideText(d.pass().text, T0, inputs(old)).decision).toMatchObject({
+      colour: 'yellow',
+      reason: 'BUNDLE_STALE',
+      opens: false,
+      pattern: 'yellow',
+    });
+    const attention = decideText(
+      d.pass().text,
+      T0,
+      inputs({ ...old, bundle: { actions: { yellow: 'attention' } } }),
+    ).decision;
     expect(attention).toMatchObject({ colour: 'yellow', reason: 'BUNDLE_STALE', opens: true, pattern: 'attention' });
     // A red pass stays red, and a local maximum age stricter than the bundle's applies.
-    expect(decideText(d.pass({ colour: 'red' }).text, T0, inputs(old)).decision).toMatchObject({ colour: 'red', reason: 'OK' });
+    expect(decideText(d.pass({ colour: 'red' }).text, T0, inputs(old)).decision).toMatchObject({
+      colour: 'red',
+      reason: 'OK',
+    });
     const local = inputs({ trust: { trustDataAt: T0 - 7200 }, options: { localMaxOfflineAgeSeconds: 3600 } });
     expect(decideText(d.pass().text, T0, local).decision.reason).toBe('BUNDLE_STALE');
-    expect(decideText(d.pass().text, T0, inputs({ trust: { trustDataAt: null } })).decision.reason).toBe('BUNDLE_STALE');
+    expect(decideText(d.pass().text, T0, inputs({ trust: { trustDataAt: null } })).decision.reason).toBe(
+      'BUNDLE_STALE',
+    );
   });
 
   it('gives each failing pass its reason, red and closed', () => {
@@ -90,7 +132,14 @@ describe('decide', () => {
     ];
     for (const [text, reason] of cases) {
       const { decision } = decideText(text, T0, inputs({}, store));
-      expect(decision, reason).toMatchObject({ colour: 'red', reason, opens: false, action: 'deny', pattern: 'red', passHash: null });
+      expect(decision, reason).toMatchObject({
+        colour: 'red',
+        reason,
+        opens: false,
+        action: 'deny',
+        pattern: 'red',
+        passHash: null,
+      });
     }
   });
 
@@ -101,15 +150,26 @@ describe('decide', () => {
     expect(verifyMs).toBe(0);
     // An expired pass does not come back to life with the clock set back below the floor.
     const expired = d.pass({ expiresAt: T0 + 3600 }).text;
-    expect(decideText(expired, T0, inputs({ trust: { clockFloor: T0 + 7200 } })).decision.reason).toBe('CLOCK_ROLLBACK');
+    expect(decideText(expired, T0, inputs({ trust: { clockFloor: T0 + 7200 } })).decision.reason).toBe(
+      'CLOCK_ROLLBACK',
+    );
     // Within the skew the floor is tolerated.
     expect(decideText(d.pass().text, T0, inputs({ trust: { clockFloor: T0 + 200 } })).decision.reason).toBe('OK');
   });
 
   it('refuses every pass after the sunset and without trust data', () => {
-    expect(decideText(d.pass().text, T0, inputs({ bundle: { sunset: T0 - 1 } })).decision).toMatchObject({ reason: 'SUNSET', pattern: 'sunset', opens: false });
-    expect(decideText(d.pass().text, T0, inputs({ bundle: null, trust: { sunsetReached: true } })).decision.reason).toBe('SUNSET');
-    expect(decideText(d.pass().text, T0, inputs({ bundle: null })).decision).toMatchObject({ reason: 'NO_TRUST_DATA', opens: false });
+    expect(decideText(d.pass().text, T0, inputs({ bundle: { sunset: T0 - 1 } })).decision).toMatchObject({
+      reason: 'SUNSET',
+      pattern: 'sunset',
+      opens: false,
+    });
+    expect(
+      decideText(d.pass().text, T0, inputs({ bundle: null, trust: { sunsetReached: true } })).decision.reason,
+    ).toBe('SUNSET');
+    expect(decideText(d.pass().text, T0, inputs({ bundle: null })).decision).toMatchObject({
+      reason: 'NO_TRUST_DATA',
+      opens: false,
+    });
     expect(precheck(inputs().trust, T0, PLACE, OPTIONS)).toBeNull();
   });
 
@@ -118,9 +178,17 @@ describe('decide', () => {
     const p = d.pass();
     const hash = store.passHash(p.passId);
     store.passback.set(`main/${hash}`, 'in');
-    expect(decideText(p.text, T0, inputs({}, store)).decision).toMatchObject({ colour: 'red', reason: 'PASSBACK', opens: false });
+    expect(decideText(p.text, T0, inputs({}, store)).decision).toMatchObject({
+      colour: 'red',
+      reason: 'PASSBACK',
+      opens: false,
+    });
     expect(decideText(p.text, T0, inputs({ place: { zone: 'other' } }, store)).decision.reason).toBe('OK');
-    expect(decideText(p.text, T0, inputs({ place: { direction: 'out' } }, store)).decision).toMatchObject({ reason: 'OK', opens: true, direction: 'out' });
+    expect(decideText(p.text, T0, inputs({ place: { direction: 'out' } }, store)).decision).toMatchObject({
+      reason: 'OK',
+      opens: true,
+      direction: 'out',
+    });
     store.passback.set(`main/${hash}`, 'out');
     expect(decideText(p.text, T0, inputs({}, store)).decision.reason).toBe('OK');
     store.passback.set(`main/${hash}`, 'in');
@@ -143,5 +211,7 @@ describe('decide', () => {
     for (const r of PROTOCOL_REASONS) expect(DEVICE_REASONS).toContain(r);
     for (const r of ['PASSBACK', 'CLOCK_ROLLBACK', 'NO_TRUST_DATA', 'OK']) expect(DEVICE_REASONS).toContain(r);
     for (const r of DEVICE_REASONS) expect(describeReason(r).length).toBeGreaterThan(3);
+    expect(isDeviceReason('PASSBACK')).toBe(true);
+    expect(isDeviceReason('passback')).toBe(false);
   });
 });

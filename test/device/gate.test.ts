@@ -5,7 +5,15 @@ import { DEFAULT_SIM_PINS, SimGpio } from '../../hardware/gpio/sim.js';
 import { silentLog } from './helpers/log.js';
 import { ManualClock } from './helpers/manual-clock.js';
 
-const OPTS: GateOptions = { relayMode: 'pulse', pulseMs: 500, holdMs: 5000, grantWindowMs: 4000, forcedOpenAlarm: true, heldOpenSeconds: 20, rotationTimeoutSeconds: 6 };
+const OPTS: GateOptions = {
+  relayMode: 'pulse',
+  pulseMs: 500,
+  holdMs: 5000,
+  grantWindowMs: 4000,
+  forcedOpenAlarm: true,
+  heldOpenSeconds: 20,
+  rotationTimeoutSeconds: 6,
+};
 
 class RecordingStore implements GateStore {
   readonly removed: string[] = [];
@@ -24,7 +32,9 @@ class RecordingStore implements GateStore {
 
 function setup(opts: Partial<GateOptions> = {}, withRotation = true) {
   const clock = new ManualClock(1_800_000_000_000);
-  const pins = withRotation ? DEFAULT_SIM_PINS : { ...DEFAULT_SIM_PINS, inputs: { door: DEFAULT_SIM_PINS.inputs.door, exit: DEFAULT_SIM_PINS.inputs.exit } };
+  const pins = withRotation
+    ? DEFAULT_SIM_PINS
+    : { ...DEFAULT_SIM_PINS, inputs: { door: DEFAULT_SIM_PINS.inputs.door, exit: DEFAULT_SIM_PINS.inputs.exit } };
   const gpio = new SimGpio({ pins, timers: clock.timers() });
   const store = new RecordingStore();
   const events: GateEvent[] = [];
@@ -33,7 +43,8 @@ function setup(opts: Partial<GateOptions> = {}, withRotation = true) {
   return { clock, gpio, store, events, gate };
 }
 
-const alarms = (events: GateEvent[]) => events.filter((e) => e.kind === 'alarm').map((e) => (e.kind === 'alarm' ? `${e.alarm}:${e.active}` : ''));
+const alarms = (events: GateEvent[]) =>
+  events.filter((e) => e.kind === 'alarm').map((e) => (e.kind === 'alarm' ? `${e.alarm}:${e.active}` : ''));
 
 describe('gate', () => {
   it('pulses the relay for the configured time on a grant', () => {

@@ -6,7 +6,15 @@ describe('device log', () => {
   it('carries the area and drops payload fields wherever a caller puts them', () => {
     const { log, lines } = collectingLog();
     const gate = areaLogger(log, 'pipeline');
-    gate.info({ text: 'GC1:SECRET', passId: 'feedfacefeedface', pass: logHash('0123456789abcdef0123'), nested: { payload: 'GC1:X', claims: { passId: 'y' } } }, 'decision');
+    gate.info(
+      {
+        text: 'GC1:SECRET',
+        passId: 'feedfacefeedface',
+        pass: logHash('0123456789abcdef0123'),
+        nested: { payload: 'GC1:X', claims: { passId: 'y' } },
+      },
+      'decision',
+    );
     expect(lines).toHaveLength(1);
     const line = lines[0] as Record<string, unknown>;
     expect(line['area']).toBe('pipeline');

@@ -15,7 +15,11 @@ describe('systemd notifier', () => {
       env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '3000000' },
       log: silentLog(),
       now: () => t,
-      loadNative: async () => ({ ready: () => calls.push('ready'), watchdog: () => calls.push('watchdog'), stopping: () => calls.push('stopping') }),
+      loadNative: async () => ({
+        ready: () => calls.push('ready'),
+        watchdog: () => calls.push('watchdog'),
+        stopping: () => calls.push('stopping'),
+      }),
     });
     n.ready();
     n.watchdog();

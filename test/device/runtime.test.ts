@@ -10,7 +10,8 @@ import { Harness } from './helpers/harness.js';
 
 type SceneOpts = Parameters<typeof renderPhoneScene>[1];
 let seed = 1;
-const scene = (text: string, opts: SceneOpts = {}): Promise<GreyFrame> => renderPhoneScene(text, { seed: seed++, ...opts });
+const scene = (text: string, opts: SceneOpts = {}): Promise<GreyFrame> =>
+  renderPhoneScene(text, { seed: seed++, ...opts });
 
 let h: Harness | null = null;
 let decoder: FrameDecoder;
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 const start = (opts: Parameters<typeof Harness.start>[0] = {}): Promise<Harness> => Harness.start({ decoder, ...opts });
 
-describe('device runtime, end to end on simulated hardware', () => {
+describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }, () => {
   it('gives each rendered pass its colour; the relay pulses only on green', async () => {
     h = await start();
     const d = h.d;
@@ -96,6 +97,15 @@ describe('device runtime, end to end on simulated hardware', () => {
     // A successful sync reported through the seam makes the data fresh again.
     h.runtime.seam.reportSync({ ok: true });
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ colour: 'green', reason: 'OK' });
+    h.advance(1000);
+    expect(h.runtime.leds.baseState).toBe('idle');
+    // Offline with fresh data: still green, the ring shows it is offline.
+    h.runtime.seam.reportSync({ ok: false, error: 'NETWORK' });
+    h.advance(1000);
+    expect(h.runtime.leds.baseState).toBe('offline');
+    expect(h.hub.snapshot().alarms).toContain('offline');
+    expect(h.hub.snapshot().sync).toMatchObject({ online: false, lastError: 'NETWORK' });
+    expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ colour: 'green', reason: 'OK' });
   });
 
   it('decides 30 frames of one code once', async () => {
@@ -143,6 +153,8 @@ describe('device runtime, end to end on simulated hardware', () => {
 
     h.gpio.press('exit');
     expect(h.gpio.pulses).toHaveLength(1);
+    await h.hub.requestPulse(); // the status page's relay test button
+    expect(h.gpio.pulses).toHaveLength(2);
     h.gpio.setDoor(true);
     h.advance(1000);
     expect(h.hub.snapshot().alarms).toEqual([]);
@@ -163,7 +175,11 @@ describe('device runtime, end to end on simulated hardware', () => {
     expect(h.store.getBundle()).toBeNull();
     expect(h.store.pendingEvents(10)).toHaveLength(0);
     expect(h.runtime.leds.baseState).toBe('sunset');
-    expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ reason: 'SUNSET', opens: false, pattern: 'sunset' });
+    expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({
+      reason: 'SUNSET',
+      opens: false,
+      pattern: 'sunset',
+    });
     expect(h.gpio.pulses).toHaveLength(1);
     expect(h.store.counters()['denied:SUNSET']).toBe(1); // counters survive the wipe
   });
@@ -192,8 +208,34 @@ describe('device runtime, end to end on simulated hardware', () => {
     expect(h.gpio.pulses).toHaveLength(0);
   });
 
+  it('tells systemd it is ready, and pings the watchdog only while frames arrive', async () => {
+    h = await start();
+    expect(h.notified).toEqual(['ready']);
+    h.advance(3000);
+    expect(h.notified).toEqual(['ready']); // no frame yet
+    await h.blank(1);
+    h.advance(1000);
+    expect(h.notified.filter((n) => n === 'watchdog').length).toBe(1);
+    h.advance(10_000); // frames stopped: no more pings
+    expect(h.notified.filter((n) => n === 'watchdog').length).toBe(5);
+    await h.runtime.stop();
+    expect(h.notified.at(-1)).toBe('stopping');
+  });
+
   it('stops with the relay safe, the ring off and the store closed', async () => {
-    h = await start({ options: { gate: { relayMode: 'hold', pulseMs: 400, holdMs: 60_000, grantWindowMs: 10_000, forcedOpenAlarm: true, heldOpenSeconds: 30, rotationTimeoutSeconds: 60 } } });
+    h = await start({
+      options: {
+        gate: {
+          relayMode: 'hold',
+          pulseMs: 400,
+          holdMs: 60_000,
+          grantWindowMs: 10_000,
+          forcedOpenAlarm: true,
+          heldOpenSeconds: 30,
+          rotationTimeoutSeconds: 60,
+        },
+      },
+    });
     await h.decideFrame(await scene(h.d.pass().text));
     expect(h.gpio.relay.active).toBe(true);
     await h.runtime.stop();

@@ -1,6 +1,12 @@
 // A throw-away deployment for device tests: root and issuer keys, a signed trust bundle, passes and signed
 // revocation lists, all made with the real protocol code.
-import { encodePublicKey, generateSigningKey, issuePass, signBundle, signRevocations } from '../../../protocol/index.js';
+import {
+  encodePublicKey,
+  generateSigningKey,
+  issuePass,
+  signBundle,
+  signRevocations,
+} from '../../../protocol/index.js';
 import type { SigningKey } from '../../../protocol/index.js';
 import type { Colour, ColourAction, RevokedEntry, Scope, TrustBundle } from '../../../protocol/types.js';
 

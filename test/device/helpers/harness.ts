@@ -49,6 +49,8 @@ export const BASE_OPTIONS: Omit<RuntimeOptions, 'trust'> = {
 
 export class Harness {
   readonly outcomes: FrameOutcome[] = [];
+  /** What the runtime told systemd, in order. */
+  readonly notified: string[];
   private constructor(
     readonly dir: string,
     readonly d: Deployment,
@@ -59,7 +61,9 @@ export class Harness {
     readonly hub: StatusHub,
     readonly store: DeviceStore,
     readonly runtime: DeviceRuntime,
+    notified: string[],
   ) {
+    this.notified = notified;
     runtime.pipeline.onDecision((o) => this.outcomes.push(o));
   }
 
@@ -80,14 +84,26 @@ export class Harness {
     const hub = new StatusHub({ now: () => Math.floor(clock.now() / 1000) });
     const store = openStore(path.join(dir, 'device.db'), { now: () => Math.floor(clock.now() / 1000) });
     const shared = opts.decoder;
-    const decoder = shared ? { decode: shared.decode.bind(shared), close: async () => {} } : await createDecoder({ engine: 'zxing' });
+    const decoder = shared
+      ? { decode: shared.decode.bind(shared), close: async () => {} }
+      : await createDecoder({ engine: 'zxing' });
     const options: RuntimeOptions = {
       ...BASE_OPTIONS,
       trust: { rootPublicKey: d.rootPublicKey, bundleFile, revocationsFile },
       ...opts.options,
     };
-    const runtime = await DeviceRuntime.start(options, { store, camera, gpio, ring, decoder, hub }, { clock, log: silentLog() });
-    return new Harness(dir, d, clock, camera, gpio, ring, hub, store, runtime);
+    const notified: string[] = [];
+    const notifier = {
+      ready: () => notified.push('ready'),
+      watchdog: () => notified.push('watchdog'),
+      stopping: () => notified.push('stopping'),
+    };
+    const runtime = await DeviceRuntime.start(
+      options,
+      { store, camera, gpio, ring, decoder, hub },
+      { clock, log: silentLog(), notifier },
+    );
+    return new Harness(dir, d, clock, camera, gpio, ring, hub, store, runtime, notified);
   }
 
   /** Push frames and wait until the pipeline has taken each through every stage. */

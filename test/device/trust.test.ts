@@ -1,0 +1,101 @@
+// The trust keeper on a real SQLite store: files loaded at start, the seam the sync client calls, the clock floor.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../device/store/index.js';
+import type { DeviceStore } from '../../device/store/index.js';
+import { TrustFileError, TrustKeeper } from '../../device/trust.js';
+import { Deployment, T0 } from './helpers/deployment.js';
+import { silentLog } from './helpers/log.js';
+import { ManualClock } from './helpers/manual-clock.js';
+
+let dir: string;
+let store: DeviceStore;
+let clock: ManualClock;
+const d = new Deployment();
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+  clock = new ManualClock(T0 * 1000);
+  store = openStore(path.join(dir, 'device.db'), { now: () => Math.floor(clock.now() / 1000) });
+});
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, bytes: Uint8Array): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+describe('trust keeper', () => {
+  it('loads bundle and revocation files, raises the clock floor and dates the data by its signed issue time', async () => {
+    const revoked = d.pass();
+    const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey);
+    expect(keeper.state()).toMatchObject({ bundle: null, trustDataAt: null });
+    const results = await keeper.loadFiles(
+      write('b.cose', d.bundleBytes({ issuedAt: T0 - 3600 })),
+      write(
+        'r.cose',
+        d.revocationSnapshot([{ revocationId: revoked.revocationId, expiresAt: revoked.expiresAt }], 3, T0 - 7200),
+      ),
+    );
+    expect(results.map((r) => r.kind)).toEqual(['applied', 'applied']);
+    expect(keeper.state().bundle?.version).toBe(1);
+    expect(keeper.state().clockFloor).toBe(T0 - 3600);
+    expect(keeper.state().trustDataAt).toBe(T0 - 7200); // the older of the two
+    expect(store.isRevoked(revoked.revocationId)).toBe(true);
+  });
+
+  it('ignores a file older than what the store holds, and refuses a file not signed by the root', async () => {
+    const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey);
+    expect(keeper.putBundle(d.bundleBytes({ version: 5 })).kind).toBe('applied');
+    const older = await keeper.loadFiles(write('old.cose', d.bundleBytes({ version: 4 })), null);
+    expect(older[0]).toMatchObject({ kind: 'rejected', reason: 'VERSION_ROLLBACK' });
+    expect(keeper.state().bundle?.version).toBe(5);
+
+    const stranger = new Deployment();
+    await expect(
+      keeper.loadFiles(write('evil.cose', stranger.bundleBytes({ version: 9 })), null),
+    ).rejects.toMatchObject({ code: 'REJECTED' });
+    expect(keeper.state().bundle?.version).toBe(5);
+    await expect(keeper.loadFiles(path.join(dir, 'missing.cose'), null)).rejects.toBeInstanceOf(TrustFileError);
+  });
+
+  it('needs a root key to verify anything', () => {
+    const keeper = new TrustKeeper(store, clock, silentLog(), null);
+    expect(() => keeper.putBundle(d.bundleBytes())).toThrow(expect.objectContaining({ code: 'NO_ROOT_KEY' }));
+  });
+
+  it('is the seam for the sync client: new data takes effect, reports mark online/offline and freshness', () => {
+    let changes = 0;
+    const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey, () => changes++);
+    keeper.putBundle(d.bundleBytes({ issuedAt: T0 - 86_400 }));
+    expect(changes).toBe(1);
+    expect(keeper.state().trustDataAt).toBe(T0 - 86_400);
+    const rejected = keeper.putRevocations(new Deployment().revocationSnapshot([]));
+    expect(rejected).toMatchObject({ kind: 'rejected' });
+    expect(changes).toBe(1);
+    keeper.reportSync({ ok: false, error: 'NETWORK' });
+    expect(keeper.syncState()).toMatchObject({ online: false, lastError: 'NETWORK' });
+    expect(keeper.state().trustDataAt).toBe(T0 - 86_400);
+    clock.advance(60_000);
+    keeper.reportSync({ ok: true, clockDriftSeconds: 2 });
+    expect(keeper.syncState()).toMatchObject({ online: true, lastError: null, clockDriftSeconds: 2 });
+    expect(keeper.state().trustDataAt).toBe(T0 + 60);
+  });
+
+  it('wipes at the sunset and stays refused after a restart, without loading the files again', async () => {
+    const bundleFile = write('b.cose', d.bundleBytes());
+    const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey);
+    await keeper.loadFiles(bundleFile, null);
+    keeper.sunset();
+    expect(keeper.state()).toMatchObject({ bundle: null, sunsetReached: true });
+    const again = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey);
+    expect(await again.loadFiles(bundleFile, null)).toEqual([]);
+    expect(again.state()).toMatchObject({ bundle: null, sunsetReached: true });
+  });
+});
