@@ -40,7 +40,7 @@ export const serverConfigSchema = z.strictObject({
       issuer: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
-  /** Take the client address from the first X-Forwarded-For entry (only behind a reverse proxy you run). */
+  /** Take the client address from the last X-Forwarded-For entry, as set by a reverse proxy you run in front. */
   trustProxy: z.boolean().default(false),
   /** Largest request body accepted, bytes. */
   bodyLimitBytes: z

@@ -241,9 +241,26 @@ export class DeviceApi {
   }
 }
 
+/** An error answer is read only this far: enough for `{"error":"REASON"}`, not a stream a hostile server feeds. */
+const MAX_ERROR_BODY_BYTES = 4096;
+
 async function serverReason(res: Response): Promise<string> {
   try {
-    const body = (await res.json()) as Record<string, unknown>;
+    const reader = res.body?.getReader();
+    if (!reader) return '';
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > MAX_ERROR_BODY_BYTES) {
+        await reader.cancel();
+        return '';
+      }
+      chunks.push(value);
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
     const reason = body['error'];
     // Only a reason code is shown: the server's codes are upper-case words; anything else is dropped.
     return typeof reason === 'string' && /^[A-Z][A-Z0-9_]{0,47}$/.test(reason) ? `: ${reason}` : '';

@@ -40,6 +40,8 @@ export function adminOpsRoutes(s: Services): Hono<AppEnv> {
   app.post('/keys/rotate', async (c) => {
     const { revokeOld } = await readJson(c, rotateSchema, { optional: true });
     const out = s.core.change({ bundle: true }, (now) => {
+      // After the sunset no bundle can be signed (sunset > issuedAt): a later sunset has to be set first.
+      if (s.core.trust.policy().sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
       const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
       s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
       return r;
@@ -58,6 +60,8 @@ export function adminOpsRoutes(s: Services): Hono<AppEnv> {
         maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
         sunset: body.sunset ?? cur.sunset,
       };
+      // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500.
+      if (next.sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
       s.core.trust.setPolicy(next);
       s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
     });

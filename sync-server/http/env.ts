@@ -33,12 +33,15 @@ export interface AppEnv {
 
 export type AppContext = Context<AppEnv>;
 
-/** Client address: the socket's peer, or the first X-Forwarded-For entry when trustProxy is set. */
+/**
+ * Client address: the socket's peer, or, when trustProxy is set, the last X-Forwarded-For entry — the one our own
+ * proxy appended. Earlier entries come from the client and can be anything (a rate-limit bypass if used).
+ */
 export function clientAddress(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
     const xff = c.req.header('x-forwarded-for');
-    const first = xff?.split(',')[0]?.trim();
-    if (first) return first;
+    const last = xff?.split(',').at(-1)?.trim();
+    if (last) return last;
   }
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'local';

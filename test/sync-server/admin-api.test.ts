@@ -218,7 +218,33 @@ describe('admin API', () => {
     expect(b.policy).toEqual({ actions: { green: 'open', yellow: 'open', red: 'deny' }, maxOfflineAgeSeconds: 3600 });
     expect(b.sunset).toBe(sunset);
     expect((await s.admin('PUT', '/api/admin/policy', { actions: { green: 'maybe' } })).status).toBe(400);
+    // A sunset not after now cannot be signed into a bundle: a 400 naming the field, nothing changed.
+    for (const past of [0, s.clock.seconds]) {
+      const bad = await s.admin('PUT', '/api/admin/policy', { sunset: past, maxOfflineAgeSeconds: 600 });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toEqual({ error: 'VALIDATION_FAILED', detail: 'sunset' });
+    }
+    expect((await trust(s, dev.token)).bundle.version).toBe(v1 + 1);
+    expect(((await (await s.admin('GET', '/api/admin/policy')).json()) as { sunset: number }).sunset).toBe(sunset);
     expect((await s.admin('GET', '/api/admin/policy')).status).toBe(200);
+  });
+
+  it('after the sunset refuses a rotation or a policy without a later sunset (400, not 500), then takes one', async () => {
+    s = openTestServer();
+    s.clock.advance(366 * 86400); // past the default sunset of 365 days
+    const kids = async () => (await (await s!.admin('GET', '/api/admin/keys')).json()) as { issuers: unknown[] };
+    const before = await kids();
+    for (const [method, url, body] of [
+      ['POST', '/api/admin/keys/rotate', undefined],
+      ['PUT', '/api/admin/policy', { maxOfflineAgeSeconds: 600 }],
+    ] as const) {
+      const res = await s.admin(method, url, body);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({ error: 'VALIDATION_FAILED', detail: 'sunset' });
+    }
+    expect(await kids()).toEqual(before);
+    expect((await s.admin('PUT', '/api/admin/policy', { sunset: s.clock.seconds + 86400 })).status).toBe(200);
+    expect((await s.admin('POST', '/api/admin/keys/rotate')).status).toBe(201);
   });
 
   it('rotates the issuer key: old passes stay valid until they expire, new ones use the new key', async () => {

@@ -91,6 +91,11 @@ describe('enrolment', () => {
     for (let i = 0; i < 3; i++) expect((await tryFrom('10.0.0.1')).status).toBe(403);
     expect((await tryFrom('10.0.0.1')).status).toBe(429);
     expect((await tryFrom('10.0.0.2')).status).toBe(403);
+    // The proxy appends the peer it saw; what the client put in front of it must not open a fresh bucket.
+    expect((await tryFrom('10.0.0.2')).status).toBe(403);
+    expect((await tryFrom('10.0.0.2')).status).toBe(403);
+    expect((await tryFrom('198.51.100.7, 10.0.0.2')).status).toBe(429);
+    expect((await tryFrom('203.0.113.9,10.0.0.2')).status).toBe(429);
   });
 });
 
