@@ -12,7 +12,6 @@ import type { SimGpio } from '../hardware/gpio/sim.js';
 import { startDevice, STORE_FILE, type RunningDevice } from '../device/boot.js';
 import { parseConfig, type DeviceConfigInput } from '../device/config.js';
 import { openStore } from '../device/store/index.js';
-import { SyncClient } from '../device/sync/client.js';
 import { enrol } from '../device/sync/enrolment.js';
 
 export type DemoCamera =
@@ -44,15 +43,14 @@ export interface DemoDevice {
 
 export const DEMO_LED_COUNT = 16;
 
-/** Enrol with the one-time code and fetch the trust data once, so the first frame is already decided with it. */
-async function enrolAndSync(dataDir: string, uri: string, name: string, log: Logger): Promise<void> {
+/**
+ * Enrol with the one-time code. The trust data comes with the first sync, which device/boot.ts runs before the
+ * runtime decides its first frame (an enrolled device without a bundle).
+ */
+async function enrolDevice(dataDir: string, uri: string, name: string, log: Logger): Promise<void> {
   const store = openStore(path.join(dataDir, STORE_FILE));
   try {
     await enrol({ store, uri, name, log });
-    const client = new SyncClient({ store, log });
-    const first = await client.syncNow();
-    await client.stop();
-    if (!first.ok) throw new Error(`first sync with the server failed (${first.error?.code ?? 'unknown'})`);
   } finally {
     store.close();
   }
@@ -94,7 +92,7 @@ export function demoConfig(o: DemoDeviceOptions, statusPort: number, tokenFile: 
 export async function startDemoDevice(o: DemoDeviceOptions): Promise<DemoDevice> {
   const log = o.log ?? pino({ level: 'silent' });
   fs.mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
-  await enrolAndSync(o.dataDir, o.enrolmentUri, o.gate, log);
+  await enrolDevice(o.dataDir, o.enrolmentUri, o.gate, log);
   const tokenFile = path.join(o.dataDir, 'status.token');
   fs.writeFileSync(tokenFile, o.statusToken + '\n', { mode: 0o600 });
   const config = parseConfig(demoConfig(o, await freePort(), tokenFile));

@@ -52,10 +52,10 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const { createLogger } = await import('../device/log.js');
-  const { createNotifier } = await import('../device/notify.js');
+  const { createServiceNotifier } = await import('../device/notify.js');
   const { startDevice } = await import('../device/boot.js');
   const log = createLogger({ level: config.logLevel });
-  const notifier = await createNotifier({ log });
+  const notifier = await createServiceNotifier({ log });
   const version = packageVersion();
   const { TrustFileError } = await import('../device/trust.js');
   let device;

@@ -1,10 +1,12 @@
 // From a checked config file to a running device: store, hardware (real or simulated per part), decoder, status
-// hub and page, the sync client when the device is enrolled, and the runtime that ties them together.
+// hub and page, the sync client when the device is enrolled, and the runtime that ties them together. An enrolled
+// device that holds no trust bundle yet (freshly enrolled) tries one sync before the runtime decides its first
+// frame, bounded by a short timeout so that a device without network still starts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHardware } from '../hardware/factory.js';
 import type { Hardware, HardwareDeps } from '../hardware/factory.js';
-import type { Clock } from './clock.js';
+import type { CancelTimer, Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { toHardwareConfig } from './config.js';
 import type { DeviceConfig } from './config.js';
@@ -15,7 +17,8 @@ import { DEFAULT_LED_OPTIONS } from './leds/machine.js';
 import type { Logger } from './log.js';
 import { areaLogger } from './log.js';
 import { DeviceRuntime } from './runtime.js';
-import type { RuntimeOptions, ServiceNotifier } from './runtime.js';
+import type { ServiceNotifier } from './notify.js';
+import type { RuntimeOptions } from './runtime.js';
 import { StatusHub } from './status/hub.js';
 import { startStatusServer } from './status/server.js';
 import type { StatusServer } from './status/server.js';
@@ -28,6 +31,8 @@ import { linkToRuntime } from './sync/runtime-link.js';
 export const STORE_FILE = 'device.db';
 const PURGE_INTERVAL_MS = 10 * 60_000;
 const FRAME_TIMEOUT_MS = 5000;
+/** How long the start waits for the first sync of an enrolled device without trust data. */
+export const FIRST_SYNC_TIMEOUT_MS = 5000;
 
 const DIRECTIONS: Readonly<Record<DeviceConfig['direction'], Direction | null>> = {
   entry: 'in',
@@ -85,6 +90,8 @@ export interface BootDeps {
   readonly notifier?: ServiceNotifier;
   readonly hardware?: HardwareDeps;
   readonly version?: string;
+  /** Bound on the first sync before the runtime starts (enrolled, no bundle held); default FIRST_SYNC_TIMEOUT_MS. */
+  readonly firstSyncTimeoutMs?: number;
 }
 
 export interface RunningDevice {
@@ -110,6 +117,29 @@ function readToken(file: string | undefined): string | null {
   }
 }
 
+/**
+ * One sync cycle, waited for at most `timeoutMs`. Never throws. On a timeout the cycle goes on in the background
+ * and the sync loop, once started, joins it: its data lands as soon as it completes.
+ */
+async function firstSync(sync: SyncClient, clock: Clock, timeoutMs: number, log: Logger): Promise<void> {
+  let cancel: CancelTimer = () => {};
+  const timeout = new Promise<'timeout'>((resolve) => {
+    cancel = clock.setTimer(timeoutMs, () => resolve('timeout'));
+  });
+  try {
+    const r = await Promise.race([sync.syncNow(), timeout]);
+    if (r === 'timeout') {
+      log.warn({ timeoutMs }, 'first sync not done in time: starting without trust data, it applies once it lands');
+    } else if (!r.ok) {
+      log.warn({ error: r.error?.code ?? 'REJECTED' }, 'first sync failed: starting without trust data');
+    } else {
+      log.info('first sync done: starting with trust data');
+    }
+  } finally {
+    cancel();
+  }
+}
+
 /** Start the device described by `config`. Anything that fails on the way is closed again (relay safe). */
 export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise<RunningDevice> {
   const { log } = deps;
@@ -128,6 +158,18 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     await hardware?.close();
   };
   try {
+    if (readEnrolment(store) !== null) {
+      sync = new SyncClient(
+        { store, clock, log: areaLogger(log, 'sync'), ...(deps.version ? { softwareVersion: deps.version } : {}) },
+        config.sync,
+      );
+    }
+    // Freshly enrolled: fetch the trust data while the hardware and decoder come up, so the first frame is not
+    // refused with NO_TRUST_DATA when a server is reachable.
+    const first =
+      sync !== null && store.getBundle() === null
+        ? firstSync(sync, clock, deps.firstSyncTimeoutMs ?? FIRST_SYNC_TIMEOUT_MS, areaLogger(log, 'sync'))
+        : null;
     hardware = await createHardware(toHardwareConfig(config), log.child({ area: 'hardware' }), deps.hardware ?? {});
     decoder = await createDecoder(config.decoder);
     const hub = new StatusHub({ now: nowSeconds });
@@ -141,12 +183,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
       });
       log.info({ url: status.url }, 'status page listening');
     }
-    if (readEnrolment(store) !== null) {
-      sync = new SyncClient(
-        { store, clock, log: areaLogger(log, 'sync'), ...(deps.version ? { softwareVersion: deps.version } : {}) },
-        config.sync,
-      );
-    }
+    await first;
     const options = runtimeOptions(config, hardware.kinds.leds === 'spi');
     handedOver = true;
     const runtime = await DeviceRuntime.start(

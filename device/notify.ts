@@ -1,72 +1,57 @@
-// systemd readiness and watchdog for `Type=notify` units. Silent where NOTIFY_SOCKET is unset (tests, a terminal).
-// Node cannot send on the notify socket by itself: the optional `sd-notify` package does it natively; without it
-// the `systemd-notify --pid` tool is spawned (the unit then needs NotifyAccess=all). Watchdog pings are
-// throttled to a third of WATCHDOG_USEC; the runtime only asks for them while it is healthy.
-import { spawn } from 'node:child_process';
+// The device's side of systemd's `Type=notify`. Sending (the optional sd-notify module, else `systemd-notify`,
+// nothing where NOTIFY_SOCKET is unset), reading WatchdogSec and the health-gated watchdog timer are
+// hardware/systemd/notify.ts. This adds only what belongs to the device: the watchdog check runs on the runtime's
+// injected clock, and its health is the runtime's (a frame arrived within frameTimeoutMs and the loop runs).
+import { createNotifier, startWatchdog, watchdogIntervalMs } from '../hardware/systemd/notify.js';
+import type { NotifierOptions } from '../hardware/systemd/notify.js';
+import type { CancelTimer, Clock } from './clock.js';
+import { every } from './clock.js';
 import type { Logger } from './log.js';
-import type { ServiceNotifier } from './runtime.js';
-import { silentNotifier } from './runtime.js';
 
-interface SdNotifyModule {
+/** What the runtime tells systemd. */
+export interface ServiceNotifier {
+  /** False where NOTIFY_SOCKET is unset: nothing is sent and no watchdog timer runs. */
+  readonly enabled: boolean;
+  /** How often the health is checked and, while healthy, the watchdog pinged, ms (half of WatchdogSec); null
+   * when systemd watches no watchdog for this process. */
+  readonly watchdogIntervalMs: number | null;
   ready(): void;
   watchdog(): void;
-  stopping?(pid?: number): void;
+  stopping(): void;
 }
 
-export interface NotifierDeps {
-  readonly env?: NodeJS.ProcessEnv;
-  readonly log: Logger;
-  /** Loads the optional native module; default `import('sd-notify')`. */
-  readonly loadNative?: () => Promise<SdNotifyModule>;
-  /** Runs `systemd-notify` with these arguments; default spawns it. */
-  readonly runTool?: (args: string[]) => void;
-  readonly now?: () => number;
-}
+export const silentNotifier: ServiceNotifier = {
+  enabled: false,
+  watchdogIntervalMs: null,
+  ready() {},
+  watchdog() {},
+  stopping() {},
+};
 
-function spawnTool(log: Logger): (args: string[]) => void {
-  return (args) => {
-    const child = spawn('systemd-notify', args, { stdio: 'ignore' });
-    child.on('error', (err) => log.warn({ err: err.message }, 'systemd-notify failed'));
-  };
-}
-
-export async function createNotifier(deps: NotifierDeps): Promise<ServiceNotifier> {
-  const env = deps.env ?? process.env;
-  if (!env['NOTIFY_SOCKET']) return silentNotifier;
-  const now = deps.now ?? (() => performance.now());
-  const usec = Number(env['WATCHDOG_USEC'] ?? Number.NaN);
-  const minGapMs = Number.isFinite(usec) && usec > 0 ? usec / 1000 / 3 : 1000;
-  let lastPing = Number.NEGATIVE_INFINITY;
-  const throttled = (ping: () => void) => () => {
-    const t = now();
-    if (t - lastPing < minGapMs) return;
-    lastPing = t;
-    ping();
-  };
-
-  let native: SdNotifyModule | null = null;
-  try {
-    const load =
-      deps.loadNative ??
-      (async () => (await import('sd-notify' as string)) as { default?: SdNotifyModule } & SdNotifyModule);
-    const mod = (await load()) as SdNotifyModule & { default?: SdNotifyModule };
-    native = mod.default ?? mod;
-  } catch {
-    deps.log.info('sd-notify not installed: using systemd-notify (set NotifyAccess=all in the unit)');
-  }
-  if (native) {
-    const n = native;
-    return {
-      ready: () => n.ready(),
-      watchdog: throttled(() => n.watchdog()),
-      stopping: () => n.stopping?.(process.pid),
-    };
-  }
-  const run = deps.runTool ?? spawnTool(deps.log);
-  const pid = `--pid=${process.pid}`;
+/** The systemd notifier for this process (silentNotifier where NOTIFY_SOCKET is unset). */
+export async function createServiceNotifier(
+  opts: NotifierOptions & { readonly log: Logger },
+): Promise<ServiceNotifier> {
+  const n = await createNotifier(opts);
+  if (!n.enabled) return silentNotifier;
   return {
-    ready: () => run([pid, 'READY=1']),
-    watchdog: throttled(() => run([pid, 'WATCHDOG=1'])),
-    stopping: () => run([pid, 'STOPPING=1']),
+    enabled: true,
+    watchdogIntervalMs: watchdogIntervalMs(opts.env ?? process.env, opts.pid ?? process.pid),
+    ready: () => n.ready(),
+    watchdog: () => n.watchdog(),
+    stopping: () => n.stopping(),
   };
+}
+
+/**
+ * Check `healthy()` every `notifier.watchdogIntervalMs` on `clock` and ping the watchdog only while it holds, so
+ * a stalled camera or a hung loop lets systemd restart the service. Returns the function that stops the checks;
+ * with no watchdog (or no systemd) no timer runs at all.
+ */
+export function watchHealth(notifier: ServiceNotifier, healthy: () => boolean, clock: Clock, log: Logger): CancelTimer {
+  return startWatchdog(notifier, healthy, {
+    intervalMs: notifier.watchdogIntervalMs,
+    log,
+    schedule: (ms, fn) => every(clock, ms, fn),
+  });
 }

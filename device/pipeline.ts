@@ -145,6 +145,8 @@ export class Pipeline {
     const now = Math.floor(nowMs / 1000);
     const inputs = { ...deps.inputs(), store: deps.store };
     const { decision, verifyMs, decideMs } = decideText(hit.text, now, inputs);
+    // A grant is not decided again while the code stays in view; a denial is, after the hold-off.
+    this.presence.decided(hit.text, decision.opens);
 
     // Actuate: the relay command first, then the LEDs (which only change state here).
     const t1 = this.mono();

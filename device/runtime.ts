@@ -1,5 +1,6 @@
 // The device runtime: wires config → hardware → store → trust data → decoder → pipeline → gate and LEDs → status
-// hub, and runs the timers around them (sunset and health every second, retention purge, systemd watchdog).
+// hub, and runs the timers around them (sunset and status every second, retention purge, the health-gated
+// systemd watchdog).
 // `stop()` and every failure path leave the relay in its safe state.
 import type { CameraSource } from '../hardware/camera/types.js';
 import type { GpioPorts } from '../hardware/gpio/types.js';
@@ -13,6 +14,8 @@ import { LedController } from './leds/machine.js';
 import type { LedBase, LedOptions } from './leds/machine.js';
 import type { Logger } from './log.js';
 import { areaLogger } from './log.js';
+import { silentNotifier, watchHealth } from './notify.js';
+import type { ServiceNotifier } from './notify.js';
 import { Pipeline } from './pipeline.js';
 import type { PipelineDecoder } from './pipeline.js';
 import type { PresenceOptions } from './presence.js';
@@ -52,18 +55,10 @@ export interface RuntimeParts {
   readonly closeExtras?: () => Promise<void>;
 }
 
-/** systemd readiness and watchdog; silent where there is no NOTIFY_SOCKET. */
-export interface ServiceNotifier {
-  ready(): void;
-  watchdog(): void;
-  stopping(): void;
-}
-
-export const silentNotifier: ServiceNotifier = { ready() {}, watchdog() {}, stopping() {} };
-
 export interface RuntimeDeps {
   readonly clock?: Clock;
   readonly log: Logger;
+  /** systemd readiness and the health-gated watchdog (device/notify.ts); default silent. */
   readonly notifier?: ServiceNotifier;
   readonly version?: string;
   /** Called once, after the sunset wipe (e.g. to stop the sync client). */
@@ -155,6 +150,7 @@ export class DeviceRuntime {
       rt.tick();
       rt.cancels.push(every(rt.clock, TICK_MS, () => rt.tick()));
       rt.cancels.push(every(rt.clock, opts.purgeIntervalMs, () => rt.purge()));
+      rt.cancels.push(watchHealth(rt.notifier, () => rt.healthy(), rt.clock, rt.log));
       const unregister = parts.hub?.onPulseRequest(() => {
         rt.log.info('relay test pulse requested on the status page');
         rt.gate.open();
@@ -226,11 +222,11 @@ export class DeviceRuntime {
     this.log.info('device stopped');
   }
 
-  /** Once a second: sunset, LED base state, status, watchdog. */
+  /** Once a second: sunset, LED base state, status. */
   private tick(): void {
     const now = nowSeconds(this.clock);
     try {
-      this.trust.refresh(); // picks up what other writers (the sync client) put in the store, e.g. lastSyncAt
+      this.trust.refresh(); // picks up what other writers (the sync client) put in the store, e.g. freshAt
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'reading the trust data failed');
     }
@@ -245,7 +241,6 @@ export class DeviceRuntime {
     }
     this.leds.setBase(this.baseState(now));
     this.publishStatus(now);
-    if (this.healthy()) this.notifier.watchdog();
   }
 
   private baseState(now: number): LedBase {
@@ -279,7 +274,8 @@ export class DeviceRuntime {
 
   /**
    * New trust data takes effect from the next frame. A code still in view is not decided again at once (that
-   * could flip the verdict in front of the person, e.g. to PASSBACK); it is after it left the view or the hold-off.
+   * could flip the verdict in front of the person); it is after it left the view, or, if it was denied, after the
+   * hold-off (see device/presence.ts).
    */
   private onTrustChanged(): void {
     if (this.stopping === null) this.leds?.setBase(this.baseState(nowSeconds(this.clock)));
@@ -338,7 +334,8 @@ export class DeviceRuntime {
       occupancy: counters['occupancy'] ?? null,
       camera: { delivered: cam.delivered, dropped: cam.dropped, restarts: cam.restarts },
       sync: {
-        lastSyncAt: Number.isFinite(lastSync) ? lastSync : trust.trustDataAt,
+        lastSyncAt: Number.isFinite(lastSync) ? lastSync : null,
+        trustDataAt: trust.trustDataAt,
         revocationSeq: store.revocationSeq(),
         bundleVersion: trust.bundle?.version ?? null,
         sunset: trust.bundle?.sunset ?? null,

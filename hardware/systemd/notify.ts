@@ -107,9 +107,10 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv = process.env, pid: nu
 /**
  * Ping the watchdog every `intervalMs` while `healthy()` says so (frames arriving, loop alive). When it stops
  * saying so, pings stop and systemd restarts the service after WatchdogSec. Returns a stop function.
+ * `schedule` runs the check on another timer (e.g. a caller's injected clock) instead of setInterval.
  */
 export function startWatchdog(
-  notifier: Notifier,
+  notifier: Pick<Notifier, 'enabled' | 'watchdog'>,
   healthy: () => boolean,
   opts: {
     intervalMs?: number | null;
@@ -117,14 +118,14 @@ export function startWatchdog(
     log?: Logger;
     setInterval?: typeof setInterval;
     clearInterval?: typeof clearInterval;
+    /** Runs `fn` every `ms` until the returned function is called; takes precedence over setInterval. */
+    schedule?: (ms: number, fn: () => void) => () => void;
   } = {},
 ): () => void {
   const interval = opts.intervalMs === undefined ? watchdogIntervalMs(opts.env) : opts.intervalMs;
   if (!notifier.enabled || interval === null) return () => {};
-  const si = opts.setInterval ?? setInterval;
-  const ci = opts.clearInterval ?? clearInterval;
   let wasHealthy = true;
-  const timer = si(() => {
+  const check = (): void => {
     let ok = false;
     try {
       ok = healthy();
@@ -135,7 +136,11 @@ export function startWatchdog(
     else if (wasHealthy)
       opts.log?.error('health check failing: watchdog pings withheld, systemd will restart the service');
     wasHealthy = ok;
-  }, interval);
+  };
+  if (opts.schedule) return opts.schedule(interval, check);
+  const si = opts.setInterval ?? setInterval;
+  const ci = opts.clearInterval ?? clearInterval;
+  const timer = si(check, interval);
   (timer as { unref?: () => void }).unref?.();
   return () => ci(timer);
 }

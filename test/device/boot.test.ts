@@ -1,12 +1,19 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { runtimeOptions, startDevice } from '../../device/boot.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeOptions, startDevice, STORE_FILE } from '../../device/boot.js';
+import type { RunningDevice } from '../../device/boot.js';
 import { parseConfig } from '../../device/config.js';
+import type { Decision } from '../../device/decide.js';
+import { openStore } from '../../device/store/index.js';
+import { STATE_KEYS } from '../../device/store/types.js';
+import { enrol } from '../../device/sync/enrolment.js';
 import { renderPhoneScene } from '../../hardware/camera/scene.js';
 import { Deployment, SITE } from './helpers/deployment.js';
 import { silentLog } from './helpers/log.js';
+import { startRealServer } from './sync/helpers/real-server.js';
 
 describe('config → runtime options', () => {
   it('maps the defaults', () => {
@@ -92,6 +99,149 @@ describe('startDevice', () => {
         fs.rmSync(dir, { recursive: true, force: true });
       }
       expect(device.hardware.sim?.gpio?.relay.active).toBe(false);
+    },
+  );
+});
+
+/**
+ * An HTTP front for the real server that holds every request until release() and then forwards it: a server that
+ * is reachable but does not answer in time.
+ */
+async function holdingProxy(
+  target: string,
+): Promise<{ url: string; held(): number; release(): void; close(): Promise<void> }> {
+  let released = false;
+  const waiting: (() => void)[] = [];
+  const server = http.createServer((req, res) => {
+    const forward = async (): Promise<void> => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const headers: Record<string, string> = {};
+      for (const k of ['authorization', 'content-type', 'if-none-match', 'idempotency-key']) {
+        const v = req.headers[k];
+        if (typeof v === 'string') headers[k] = v;
+      }
+      const r = await fetch(target + (req.url ?? '/'), {
+        method: req.method ?? 'GET',
+        headers,
+        ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+      });
+      const body = Buffer.from(await r.arrayBuffer());
+      const out: Record<string, string> = {};
+      for (const k of ['content-type', 'etag', 'date']) {
+        const v = r.headers.get(k);
+        if (v !== null) out[k] = v;
+      }
+      res.writeHead(r.status, out).end(body);
+    };
+    const go = (): void => void forward().catch(() => res.destroy());
+    if (released) go();
+    else waiting.push(go);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${addr.port}`,
+    held: () => waiting.length,
+    release() {
+      released = true;
+      for (const go of waiting.splice(0)) go();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('startDevice, enrolled without trust data', () => {
+  let env: Awaited<ReturnType<typeof startRealServer>>;
+  beforeAll(async () => {
+    env = await startRealServer();
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  /** A data dir whose store is enrolled with the real server (optionally reached through `serverUrl`). */
+  async function enrolledConfig(serverUrl?: string) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+    const store = openStore(path.join(dir, 'data', STORE_FILE));
+    try {
+      await enrol({ store, uri: await env.admin.enrolmentUri(), name: 'boot test' });
+      if (serverUrl !== undefined) store.setState(STATE_KEYS.serverUrl, serverUrl);
+      expect(store.getBundle()).toBeNull();
+    } finally {
+      store.close();
+    }
+    const config = parseConfig(
+      {
+        site: SITE,
+        gate: 'n1',
+        dataDir: 'data',
+        camera: { source: 'sim' },
+        hardware: { gpio: 'sim', leds: 'sim' },
+        decoder: { worker: false },
+        sync: { pollIntervalSeconds: 600, jitter: 0 },
+      },
+      { baseDir: dir },
+    );
+    return { dir, config };
+  }
+
+  async function decide(device: RunningDevice, text: string, seed: number): Promise<Decision | null> {
+    const decided = new Promise<Decision | null>((resolve) => {
+      const off = device.runtime.pipeline.onDecision((o) => (off(), resolve(o.decision)));
+    });
+    await device.hardware.sim?.camera?.push(await renderPhoneScene(text, { seed }));
+    return decided;
+  }
+
+  it(
+    'syncs once before the runtime starts, so the first frame is decided with trust data',
+    { timeout: 60_000 },
+    async () => {
+      const { dir, config } = await enrolledConfig();
+      const device = await startDevice(config, { log: silentLog() });
+      try {
+        // Before any frame or tick: the bundle is already in the runtime, the sync loop runs on.
+        expect(device.runtime.trust.state().bundle).not.toBeNull();
+        expect(device.sync?.status()).toMatchObject({ online: true, lastError: null });
+        const pass = await env.admin.issue('green');
+        expect(await decide(device, pass.text, 11)).toMatchObject({ colour: 'green', reason: 'OK', opens: true });
+      } finally {
+        await device.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    'starts without trust data when the server does not answer in time; the data applies once it lands',
+    { timeout: 60_000 },
+    async () => {
+      const proxy = await holdingProxy(env.server.url);
+      const { dir, config } = await enrolledConfig(proxy.url);
+      let device: RunningDevice | null = null;
+      try {
+        device = await startDevice(config, { log: silentLog(), firstSyncTimeoutMs: 300 });
+        expect(proxy.held()).toBe(1); // the first request is still unanswered
+        expect(device.runtime.trust.state().bundle).toBeNull();
+        const early = await env.admin.issue('green');
+        expect(await decide(device, early.text, 12)).toMatchObject({ reason: 'NO_TRUST_DATA', opens: false });
+        proxy.release();
+        await device.sync?.idle();
+        const started = device;
+        await expect.poll(() => started.runtime.trust.state().bundle, { timeout: 10_000 }).not.toBeNull();
+        const later = await env.admin.issue('green');
+        expect(await decide(device, later.text, 13)).toMatchObject({ colour: 'green', opens: true });
+      } finally {
+        proxy.release();
+        await device?.stop();
+        await proxy.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 });

@@ -1,50 +1,86 @@
+// The device's layer over hardware/systemd/notify.ts (whose own tests cover sd-notify, the systemd-notify fallback
+// and the silence without NOTIFY_SOCKET): the watchdog interval read for this process, and the health gate on the
+// runtime's injected clock.
 import { describe, expect, it } from 'vitest';
-import { createNotifier } from '../../device/notify.js';
-import { silentNotifier } from '../../device/runtime.js';
+import { createServiceNotifier, silentNotifier, watchHealth } from '../../device/notify.js';
+import type { ServiceNotifier } from '../../device/notify.js';
 import { silentLog } from './helpers/log.js';
+import { ManualClock } from './helpers/manual-clock.js';
 
-describe('systemd notifier', () => {
+function recordingSpawn() {
+  const messages: string[] = [];
+  const spawn = (command: string, args: readonly string[]) => {
+    messages.push(`${command} ${args.join(' ')}`);
+    return { on: () => undefined };
+  };
+  return { messages, spawn };
+}
+
+describe('device systemd notifier', () => {
   it('is silent without NOTIFY_SOCKET', async () => {
-    expect(await createNotifier({ env: {}, log: silentLog() })).toBe(silentNotifier);
-  });
-
-  it('uses sd-notify when it loads, throttling watchdog pings to a third of WATCHDOG_USEC', async () => {
-    const calls: string[] = [];
-    let t = 0;
-    const n = await createNotifier({
-      env: { NOTIFY_SOCKET: '/run/x', WATCHDOG_USEC: '3000000' },
-      log: silentLog(),
-      now: () => t,
-      loadNative: async () => ({
-        ready: () => calls.push('ready'),
-        watchdog: () => calls.push('watchdog'),
-        stopping: () => calls.push('stopping'),
-      }),
-    });
+    const rec = recordingSpawn();
+    const n = await createServiceNotifier({ env: { WATCHDOG_USEC: '10000000' }, log: silentLog(), spawn: rec.spawn });
+    expect(n).toBe(silentNotifier);
     n.ready();
     n.watchdog();
-    t = 500;
-    n.watchdog();
-    t = 1000;
-    n.watchdog();
-    n.stopping();
-    expect(calls).toEqual(['ready', 'watchdog', 'watchdog', 'stopping']);
+    expect(rec.messages).toEqual([]);
   });
 
-  it('falls back to systemd-notify --pid when sd-notify is missing', async () => {
-    const runs: string[][] = [];
-    const n = await createNotifier({
-      env: { NOTIFY_SOCKET: '/run/x' },
+  it('sends through the hardware notifier and checks health at half of WatchdogSec', async () => {
+    const rec = recordingSpawn();
+    const n = await createServiceNotifier({
+      env: { NOTIFY_SOCKET: '/run/systemd/notify', WATCHDOG_USEC: '10000000' },
+      pid: 321,
       log: silentLog(),
-      loadNative: async () => {
-        throw new Error('Cannot find module');
-      },
-      runTool: (args) => runs.push(args),
+      spawn: rec.spawn,
+      loadSdNotify: async () => null,
     });
+    expect(n).toMatchObject({ enabled: true, watchdogIntervalMs: 5000 });
     n.ready();
     n.watchdog();
     n.stopping();
-    expect(runs.map((a) => a[1])).toEqual(['READY=1', 'WATCHDOG=1', 'STOPPING=1']);
-    expect(runs[0]?.[0]).toBe(`--pid=${process.pid}`);
+    expect(rec.messages).toEqual([
+      'systemd-notify --pid=321 READY=1',
+      'systemd-notify --pid=321 WATCHDOG=1',
+      'systemd-notify --pid=321 STOPPING=1',
+    ]);
+    // A watchdog meant for another process (WATCHDOG_PID) or none at all: no health checks.
+    const other = { NOTIFY_SOCKET: '@x', WATCHDOG_USEC: '10000000', WATCHDOG_PID: '7' };
+    const env = { NOTIFY_SOCKET: '@x' };
+    for (const e of [other, env]) {
+      const m = await createServiceNotifier({ env: e, pid: 321, log: silentLog(), spawn: rec.spawn });
+      expect(m.watchdogIntervalMs).toBeNull();
+    }
+  });
+
+  it('pings on the injected clock only while healthy, and stops', () => {
+    const clock = new ManualClock(0);
+    const pings: number[] = [];
+    const n: ServiceNotifier = {
+      ...silentNotifier,
+      enabled: true,
+      watchdogIntervalMs: 5000,
+      watchdog: () => pings.push(clock.now()),
+    };
+    let healthy = true;
+    const stop = watchHealth(n, () => healthy, clock, silentLog());
+    clock.advance(10_000);
+    healthy = false; // the camera stalled
+    clock.advance(15_000);
+    healthy = true;
+    clock.advance(5000);
+    stop();
+    clock.advance(20_000);
+    expect(pings).toEqual([5000, 10_000, 30_000]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('runs no timer without a watchdog or without systemd', () => {
+    const clock = new ManualClock(0);
+    const unwatched = { ...silentNotifier, enabled: true };
+    for (const n of [silentNotifier, unwatched]) {
+      watchHealth(n, () => true, clock, silentLog());
+      expect(clock.pendingTimers).toBe(0);
+    }
   });
 });

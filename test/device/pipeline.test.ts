@@ -1,5 +1,5 @@
 // The pipeline's own behaviour with a scripted decoder at its seam: order of the stages, a failing frame or a
-// failing store never stopping the loop.
+// failing store never stopping the loop, and when a code held in view is decided again.
 import { describe, expect, it } from 'vitest';
 import { SimCamera } from '../../hardware/camera/sim.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
@@ -26,18 +26,21 @@ class ScriptedDecoder implements PipelineDecoder {
 class MemoryStore implements PipelineStore, DecideStore {
   readonly events: EventInput[] = [];
   failWrites = false;
+  readonly revoked = new Set<string>();
+  private readonly passback = new Map<string, { direction: 'in' | 'out'; until: number }>();
   readonly calls: string[];
   constructor(calls: string[]) {
     this.calls = calls;
   }
-  isRevoked(): boolean {
-    return false;
+  isRevoked(revocationId: string): boolean {
+    return this.revoked.has(revocationId);
   }
   passHash(id: string): string {
     return id.slice(0, 32);
   }
-  passbackCheck(): null {
-    return null;
+  passbackCheck(hash: string, zone: string, now: number): 'in' | 'out' | null {
+    const e = this.passback.get(`${zone}/${hash}`);
+    return e && e.until > now ? e.direction : null;
   }
   addEvent(e: EventInput): number {
     this.calls.push('record');
@@ -45,7 +48,9 @@ class MemoryStore implements PipelineStore, DecideStore {
     this.events.push(e);
     return this.events.length;
   }
-  passbackRecord(): void {}
+  passbackRecord(hash: string, zone: string, direction: 'in' | 'out', until: number): void {
+    this.passback.set(`${zone}/${hash}`, { direction, until });
+  }
   bump(): void {}
 }
 
@@ -54,6 +59,7 @@ function setup(script: (string | null | Error)[]) {
   const store = new MemoryStore(calls);
   const camera = new SimCamera({ mode: 'all' });
   const bundle = d.bundle();
+  const clock = new ManualClock(T0 * 1000);
   const pipeline = new Pipeline(
     {
       decoder: new ScriptedDecoder(script),
@@ -61,7 +67,7 @@ function setup(script: (string | null | Error)[]) {
       gate: { open: () => calls.push('relay'), expectPassage: () => calls.push('passage') },
       leds: { showDecision: (p) => calls.push(`leds:${p}`) },
       reporter: null,
-      clock: new ManualClock(T0 * 1000),
+      clock,
       log: silentLog(),
       inputs: () => ({
         trust: { bundle, trustDataAt: T0 - 60, clockFloor: T0 - 3600, sunsetReached: false },
@@ -69,9 +75,9 @@ function setup(script: (string | null | Error)[]) {
         options: { skewSeconds: 300, localActions: {}, localMaxOfflineAgeSeconds: null, passbackWindowSeconds: 3600 },
       }),
     },
-    { leaveFrames: 2, holdOffMs: 60_000 },
+    { leaveFrames: 2, holdOffMs: 10_000 },
   );
-  return { calls, store, camera, pipeline };
+  return { calls, store, camera, pipeline, clock };
 }
 
 describe('pipeline', () => {
@@ -107,5 +113,39 @@ describe('pipeline', () => {
     // The relay still opened for the second pass although its event could not be stored.
     expect(calls.filter((c) => c === 'relay')).toHaveLength(2);
     expect(store.events).toHaveLength(1);
+  });
+
+  /** Show one frame per `stepMs` of the manual clock, `frames` times; returns the reasons decided. */
+  async function hold(rig: ReturnType<typeof setup>, frames: number, stepMs: number): Promise<string[]> {
+    const reasons: string[] = [];
+    const off = rig.pipeline.onDecision((o) => reasons.push(`${o.decision?.colour}/${o.decision?.reason}`));
+    for (let i = 0; i < frames; i++) {
+      await rig.pipeline.process({ ...frame, seq: i, timestamp: 0 });
+      rig.clock.advance(stepMs);
+    }
+    off();
+    return reasons;
+  }
+
+  it('decides a granted code held in view once, however long it stays (no PASSBACK in front of the person)', async () => {
+    const pass = d.pass();
+    // 30 frames at 30 fps, then held 40 s more at one frame a second: past the 10 s hold-off four times.
+    const rig = setup([...Array<string>(70).fill(pass.text), null, null, null, pass.text]);
+    expect(await hold(rig, 30, 33)).toEqual(['green/OK']);
+    expect(await hold(rig, 40, 1000)).toEqual([]);
+    expect(rig.calls.filter((c) => c === 'relay')).toHaveLength(1);
+    // Once it left the view (more than leaveFrames without it), showing it again is a new decision: PASSBACK.
+    expect(await hold(rig, 4, 33)).toEqual(['red/PASSBACK']);
+  });
+
+  it('decides a denied code again after the hold-off while it stays in view (trust data may have changed)', async () => {
+    const pass = d.pass();
+    const rig = setup(Array<string>(45).fill(pass.text));
+    rig.store.revoked.add(pass.revocationId);
+    expect(await hold(rig, 30, 33)).toEqual(['red/REVOKED']); // 30 frames of one code: one decision
+    rig.store.revoked.delete(pass.revocationId); // the revocation was lifted by a sync
+    // ~1 s in; the hold-off ends 10 s after the first decision: one more decision, now green, then held.
+    expect(await hold(rig, 15, 1000)).toEqual(['green/OK']);
+    expect(rig.calls.filter((c) => c === 'relay')).toHaveLength(1);
   });
 });

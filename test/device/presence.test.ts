@@ -18,12 +18,36 @@ describe('presence tracker', () => {
     expect(p.observe('A', 10)).toBe(true); // three misses in a row: it had left
   });
 
-  it('decides again after the hold-off while still in view', () => {
+  it('decides a denied code again after the hold-off while still in view', () => {
     const p = new PresenceTracker({ leaveFrames: 3, holdOffMs: 1000 });
     expect(p.observe('A', 0)).toBe(true);
+    p.decided('A', false);
     expect(p.observe('A', 999)).toBe(false);
     expect(p.observe('A', 1000)).toBe(true);
+    p.decided('A', false);
     expect(p.observe('A', 1500)).toBe(false);
+    expect(p.observe('A', 2000)).toBe(true);
+  });
+
+  it('does not decide a granted code again while it stays in view, only after it left', () => {
+    const p = new PresenceTracker({ leaveFrames: 3, holdOffMs: 1000 });
+    expect(p.observe('A', 0)).toBe(true);
+    p.decided('A', true);
+    for (let t = 100; t <= 60_000; t += 100) expect(p.observe('A', t)).toBe(false);
+    expect(p.observe('A', -5000)).toBe(false); // the clock set back does not re-decide it either
+    for (let i = 0; i < 4; i++) p.observe(null, 60_100 + i);
+    expect(p.observe('A', 60_200)).toBe(true);
+  });
+
+  it('stops re-deciding once a re-decision after a denial is a grant', () => {
+    const p = new PresenceTracker({ leaveFrames: 3, holdOffMs: 1000 });
+    expect(p.observe('A', 0)).toBe(true);
+    p.decided('A', false);
+    expect(p.observe('A', 1000)).toBe(true);
+    p.decided('A', true); // e.g. a revocation lifted: now green
+    expect(p.observe('A', 5000)).toBe(false);
+    p.decided('B', true); // a text never observed: ignored
+    expect(p.observe('B', 5001)).toBe(true);
   });
 
   it('tracks two codes in view separately', () => {

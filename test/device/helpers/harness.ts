@@ -94,6 +94,8 @@ export class Harness {
     };
     const notified: string[] = [];
     const notifier = {
+      enabled: true,
+      watchdogIntervalMs: 1000,
       ready: () => notified.push('ready'),
       watchdog: () => notified.push('watchdog'),
       stopping: () => notified.push('stopping'),

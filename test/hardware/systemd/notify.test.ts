@@ -86,4 +86,19 @@ describe('systemd notify', () => {
     stop();
     expect(rec.calls.map((c) => c[1][1])).toEqual(['WATCHDOG=1', 'WATCHDOG=1']);
   });
+
+  it('runs the health check on a caller-supplied schedule when given one', () => {
+    const pings: string[] = [];
+    let tick: () => void = () => {};
+    let scheduledMs = 0;
+    let stopped = false;
+    const stop = startWatchdog({ enabled: true, watchdog: () => pings.push('wd') }, () => true, {
+      intervalMs: 2500,
+      schedule: (ms, fn) => ((scheduledMs = ms), (tick = fn), () => (stopped = true)),
+    });
+    tick();
+    tick();
+    stop();
+    expect({ scheduledMs, pings, stopped }).toEqual({ scheduledMs: 2500, pings: ['wd', 'wd'], stopped: true });
+  });
 });
