@@ -69,6 +69,10 @@ export class PassService {
   issue(input: IssueInput, actor: string): { pass: PassRecord; text: string } {
     if (input.expiresAt <= input.notBefore) throw new HttpError('VALIDATION_FAILED');
     return this.core.change({}, (now) => {
+      // A pass that would outlive the deployment's sunset is refused rather than issued: no device accepts any
+      // pass after the sunset, and the admin should see that now, not at the gate. (An already-expired pass
+      // stays issuable on purpose: it is how a site tests that its gates refuse one.)
+      if (input.expiresAt > this.core.trust.policy().sunset) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
       const { text, claims } = this.sign(input, now);
       this.insert(claims, this.core.keys.activeIssuer().kid);
       this.core.audit.record(now, actor, 'pass.issue', claims.passId, {

@@ -126,6 +126,11 @@ describe('admin API', () => {
       expiresAt: s.clock.seconds - 1,
     });
     expect(past.status).toBe(400);
+    const sunset = ((await (await s.admin('GET', '/api/admin/policy')).json()) as { sunset: number }).sunset;
+    const pastSunset = await s.admin('POST', '/api/admin/passes', { colour: 'green', expiresAt: sunset + 1 });
+    expect(pastSunset.status).toBe(400);
+    expect(await pastSunset.json()).toMatchObject({ error: 'VALIDATION_FAILED' });
+    expect((await s.admin('POST', '/api/admin/passes', { colour: 'green', expiresAt: sunset })).status).toBe(201);
     const missing = await s.admin('POST', `/api/admin/passes/${'ab'.repeat(16)}/revoke`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'PASS_NOT_FOUND' });
