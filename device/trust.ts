@@ -10,13 +10,13 @@ import type { TrustState } from './decide.js';
 import type { Logger } from './log.js';
 import type { DeviceStore } from './store/types.js';
 import { STATE_KEYS } from './store/types.js';
-import { applyBundleBytes, applyRevocationBytes } from './sync/apply.js';
+import { applyBundleBytes, applyRevocationBytes, signedDataAt } from './sync/apply.js';
 import type { ApplyResult } from './sync/apply.js';
 import { readEnrolment } from './sync/enrolment.js';
 
 /** A sync attempt's outcome as the sync client reports it. */
 export interface SyncReport {
-  /** True when the server answered and everything it sent verified (also when nothing had changed). */
+  /** True when the server answered and everything it sent verified (informational: does not make data fresh). */
   readonly ok: boolean;
   /** Reason code of a failure (network, HTTP status, protocol reason), null or absent on success. */
   readonly error?: string | null;
@@ -27,8 +27,8 @@ export interface SyncReport {
 /**
  * The seam the sync client calls. `putBundle` / `putRevocations` verify (pinned root, version or sequence only
  * rising), store, raise the clock floor and make the pipeline decide with the new data from the next frame;
- * a rejected artefact changes nothing. `reportSync` records online/offline; a successful one refreshes the data's
- * age (the lastSyncAt state).
+ * a rejected artefact changes nothing. `reportSync` records online/offline only: the data's age counts from signed
+ * data (a verified freshness statement naming the held data, else the signed issue times), never from an answer.
  */
 export interface TrustSeam {
   putBundle(bytes: Uint8Array): ApplyResult;
@@ -130,7 +130,6 @@ export class TrustKeeper implements TrustSeam {
   }
 
   reportSync(report: SyncReport): void {
-    if (report.ok) this.store.setState(STATE_KEYS.lastSyncAt, String(nowSeconds(this.clock)));
     this.sync = {
       online: report.ok,
       lastError: report.ok ? null : (report.error ?? 'UNKNOWN'),
@@ -161,13 +160,8 @@ export class TrustKeeper implements TrustSeam {
     // The floor rises with the newest signed data (apply.ts raises it too; this covers data stored by other paths).
     if (held && held.bundle.issuedAt > floor) floor = this.store.raiseClockFloor(held.bundle.issuedAt);
     if (rev.issuedAt !== null && rev.issuedAt > floor) floor = this.store.raiseClockFloor(rev.issuedAt);
-    const lastSync = Number(this.store.getState(STATE_KEYS.lastSyncAt) ?? Number.NaN);
-    let trustDataAt: number | null = null;
-    if (held) {
-      // Signed data is at least as old as its issue time; the revocation list bounds it when one is held.
-      const signedAt = rev.issuedAt !== null ? Math.min(held.bundle.issuedAt, rev.issuedAt) : held.bundle.issuedAt;
-      trustDataAt = Number.isFinite(lastSync) ? Math.max(lastSync, signedAt) : signedAt;
-    }
+    // From signed data only: a freshness statement naming the held data, else the signed issue times.
+    const trustDataAt = signedDataAt(this.store);
     this.cached = { bundle: held?.bundle ?? null, trustDataAt, clockFloor: floor, sunsetReached: wiped };
   }
 

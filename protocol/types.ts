@@ -73,6 +73,13 @@ export interface RevocationDelta {
   readonly removed: readonly string[];
 }
 
+/** The server's signed word that at `issuedAt` its current trust data was this bundle version and sequence. */
+export interface FreshnessStatement {
+  readonly issuedAt: number;
+  readonly bundleVersion: number;
+  readonly revocationSeq: number;
+}
+
 /** What verification needs besides the pass: the trust data and the device's view of the moment and place. */
 export interface VerifyContext {
   readonly bundle: TrustBundle;
@@ -83,7 +90,7 @@ export interface VerifyContext {
   /** This gate's site id. Without it only passes scoped to all sites are accepted. */
   readonly site?: string;
   readonly isRevoked?: (revocationId: string) => boolean;
-  /** Epoch seconds of the last successful sync; BUNDLE_STALE when now - trustDataAt > policy.maxOfflineAgeSeconds. */
+  /** Epoch seconds the trust data is known current at (signed); BUNDLE_STALE when now - trustDataAt > policy.maxOfflineAgeSeconds. */
   readonly trustDataAt?: number;
 }
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit.js';
+import { FRESHNESS_PUBLISH_SECONDS, FreshnessSigner } from './freshness.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
 import { KeyStore } from './keystore.js';
@@ -39,10 +40,12 @@ export class ServerCore {
   readonly trust: TrustState;
   readonly revocations: RevocationLog;
   readonly audit: AuditLog;
+  readonly freshness: FreshnessSigner;
   readonly clock: Clock;
   readonly publishDir: string;
   private readonly publisher: Publisher;
   private publishTimer: NodeJS.Timeout | null = null;
+  private freshnessTimer: NodeJS.Timeout | null = null;
   private readonly unlock: () => void;
 
   constructor(opts: CoreOptions) {
@@ -61,6 +64,7 @@ export class ServerCore {
     this.trust = new TrustState(this.db, this.keys);
     this.revocations = new RevocationLog(this.db, this.keys);
     this.audit = new AuditLog(this.db);
+    this.freshness = new FreshnessSigner(this.trust, this.revocations, this.keys);
     this.publishDir = this.config.publishDir ?? path.join(this.config.dataDir, 'publish');
     this.publisher = new Publisher(this.publishDir);
   }
@@ -93,6 +97,9 @@ export class ServerCore {
       return created;
     })();
     this.publish();
+    // freshness.cose is rewritten every FRESHNESS_PUBLISH_SECONDS, so the published statement stays recent.
+    this.freshnessTimer ??= setInterval(() => this.publishFreshness(), FRESHNESS_PUBLISH_SECONDS * 1000);
+    this.freshnessTimer.unref();
     return { createdKeys };
   }
 
@@ -143,7 +150,8 @@ export class ServerCore {
     this.publishTimer = null;
     if (!this.db.open) return false;
     try {
-      this.publisher.publish(this.trust, this.revocations, this.now());
+      const now = this.now();
+      this.publisher.publish(this.trust, this.revocations, this.freshness.current(now).bytes, now);
       return true;
     } catch (err) {
       this.log.error({ err: (err as Error).message, dir: this.publishDir }, 'publish failed; retrying');
@@ -153,7 +161,21 @@ export class ServerCore {
     }
   }
 
+  /** Rewrite only freshness.cose (the periodic refresh); a failure is logged and retried at the next period. */
+  publishFreshness(): boolean {
+    if (!this.db.open) return false;
+    try {
+      this.publisher.publishFreshness(this.freshness.current(this.now()).bytes);
+      return true;
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, dir: this.publishDir }, 'publishing freshness.cose failed');
+      return false;
+    }
+  }
+
   close(): void {
+    if (this.freshnessTimer) clearInterval(this.freshnessTimer);
+    this.freshnessTimer = null;
     this.flushPublish();
     if (this.publishTimer) clearTimeout(this.publishTimer);
     this.publishTimer = null;

@@ -4,7 +4,9 @@
 //   bundle.cose                        the newest signed trust bundle
 //   revocations/snapshot.cose          the whole current revocation list (kind snapshot, 0 → seq)
 //   revocations/delta-<from>-<to>.cose one file per retained step (to = from + 1)
-//   index.json                         { bundleVersion, revocationSeq, floor, snapshot, deltas[], updatedAt }
+//   freshness.cose                     a signed freshness statement for the current data (also rewritten every
+//                                      FRESHNESS_PUBLISH_SECONDS by the server)
+//   index.json                         { bundleVersion, revocationSeq, floor, snapshot, deltas[], freshness, updatedAt }
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RevocationLog } from './revocation-log.js';
@@ -19,6 +21,7 @@ export interface PublishIndex {
   readonly floor: number;
   readonly snapshot: string;
   readonly deltas: readonly { from: number; to: number; file: string }[];
+  readonly freshness: string;
 }
 
 export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 0o644): void {
@@ -42,7 +45,13 @@ export class Publisher {
     this.dir = dir;
   }
 
-  publish(trust: TrustState, revocations: RevocationLog, now: number): PublishIndex {
+  /** Rewrite freshness.cose alone (the periodic refresh between changes). */
+  publishFreshness(bytes: Uint8Array): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(path.join(this.dir, 'freshness.cose'), bytes);
+  }
+
+  publish(trust: TrustState, revocations: RevocationLog, freshness: Uint8Array, now: number): PublishIndex {
     const revDir = path.join(this.dir, 'revocations');
     fs.mkdirSync(revDir, { recursive: true });
     const bundle = trust.current();
@@ -79,7 +88,9 @@ export class Publisher {
       floor: revocations.floor(),
       snapshot: 'revocations/snapshot.cose',
       deltas,
+      freshness: 'freshness.cose',
     };
+    this.publishFreshness(freshness);
     writeFileAtomic(path.join(this.dir, 'index.json'), JSON.stringify(index, null, 2) + '\n');
     return index;
   }

@@ -151,7 +151,7 @@ export class StatusHub {
       ...s,
       camera: { ...s.camera, fps },
       now,
-      dataAgeSeconds: s.sync.lastSyncAt === null ? null : Math.max(0, now - s.sync.lastSyncAt),
+      dataAgeSeconds: s.sync.trustDataAt === null ? null : Math.max(0, now - s.sync.trustDataAt),
       pulseAvailable: this.pulseHandler !== null,
       frameSeq: this.latest ? this.latest.seq : null,
     };

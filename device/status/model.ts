@@ -35,8 +35,10 @@ export interface InputsStatus {
 }
 
 export interface SyncStatus {
-  /** Epoch seconds of the last successful sync; data age is computed from it. */
+  /** Epoch seconds of the last successful sync (informational). */
   readonly lastSyncAt: number | null;
+  /** Epoch seconds at which the trust data is known current, from signed data; the data age counts from it. */
+  readonly trustDataAt: number | null;
   readonly revocationSeq: number | null;
   readonly bundleVersion: number | null;
   /** Epoch seconds of the signed sunset. */
@@ -91,7 +93,7 @@ export interface DeviceStatus {
 export interface StatusSnapshot extends DeviceStatus {
   /** Epoch seconds at which the snapshot was taken (device clock). */
   readonly now: number;
-  /** now - lastSyncAt, or null before the first sync. */
+  /** now - trustDataAt (signed), or null without trust data. */
   readonly dataAgeSeconds: number | null;
   /** Whether the relay test button works (a local token is configured and the runtime listens). */
   readonly pulseAvailable: boolean;
@@ -129,6 +131,7 @@ export function initialStatus(): DeviceStatus {
     alarms: [],
     sync: {
       lastSyncAt: null,
+      trustDataAt: null,
       revocationSeq: null,
       bundleVersion: null,
       sunset: null,

@@ -19,8 +19,13 @@ export const STATE_KEYS = {
   deviceToken: 'deviceToken',
   rootPublicKey: 'rootPublicKey',
   serverUrl: 'serverUrl',
-  /** Epoch seconds of the last sync that reached the server and verified everything it got. */
+  /** Epoch seconds of the last sync that reached the server and verified everything it got (informational). */
   lastSyncAt: 'lastSyncAt',
+  /**
+   * Epoch seconds: issuedAt of the newest verified freshness statement that named exactly the bundle version and
+   * revocation sequence held. The data age counts from it (device/sync/apply.ts); never lowered.
+   */
+  freshAt: 'freshAt',
   /** Epoch seconds below which the clock may not go (newest signed data seen). Read-only: use raiseClockFloor. */
   clockFloor: 'clockFloor',
   /** Epoch seconds at which wipe() ran (the sunset). Read-only: set by wipe(). */

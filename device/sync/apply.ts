@@ -1,12 +1,13 @@
-// Verify a downloaded trust bundle or revocation file against the pinned root and what the store holds, and only
-// then apply it. A rejected artefact leaves the trust data untouched; the reason is logged and counted as
+// Verify a downloaded trust bundle, revocation file or freshness statement against the pinned root and what the
+// store holds, and only then apply it. A rejected artefact leaves the trust data untouched; the reason is logged and counted as
 // `sync_reject:REASON`.
 import { ProtocolError, isProtocolError } from '../../protocol/errors.js';
-import { verifyBundle, verifyRevocations } from '../../protocol/index.js';
-import type { RevocationDelta, TrustBundle } from '../../protocol/types.js';
+import { verifyBundle, verifyFreshness, verifyRevocations } from '../../protocol/index.js';
+import type { FreshnessStatement, RevocationDelta, TrustBundle } from '../../protocol/types.js';
+import { STATE_KEYS } from '../store/types.js';
 import type { SyncLogger, SyncStore } from './types.js';
 
-export type Artefact = 'bundle' | 'revocations';
+export type Artefact = 'bundle' | 'revocations' | 'freshness';
 
 export type ApplyResult =
   | { readonly kind: 'applied'; readonly artefact: Artefact; readonly version: number; readonly issuedAt: number }
@@ -79,6 +80,57 @@ export function applyRevocationBytes(ctx: ApplyContext, bytes: Uint8Array): Appl
     'revocations applied',
   );
   return { kind: 'applied', artefact: 'revocations', version: delta.toSeq, issuedAt: delta.issuedAt };
+}
+
+/**
+ * Verify a freshness statement (signed by the root or a revocation key of the held bundle) and, when it names
+ * exactly the bundle version and revocation sequence held, record its issuedAt as the time the data is known
+ * current (state `freshAt`; never lowered) and raise the clock floor to it. A statement for older data than held
+ * is rejected (VERSION_ROLLBACK, a replay); one for newer data (the server changed between our polls) or not
+ * newer than the recorded time is "unchanged" and records nothing.
+ */
+export function applyFreshnessBytes(ctx: ApplyContext, bytes: Uint8Array): ApplyResult {
+  const held = ctx.store.getBundle();
+  if (!held) return reject(ctx, 'freshness', new ProtocolError('UNKNOWN_KEY', 'no trust bundle held yet'));
+  const currentSeq = ctx.store.revocationSeq();
+  let stmt: FreshnessStatement;
+  try {
+    stmt = verifyFreshness(bytes, { rootPublicKey: ctx.rootPublicKey, bundle: held.bundle, currentSeq });
+  } catch (err) {
+    return reject(ctx, 'freshness', err);
+  }
+  if (stmt.bundleVersion !== held.bundle.version || stmt.revocationSeq !== currentSeq) {
+    ctx.log.info(
+      { artefact: 'freshness', bundleVersion: stmt.bundleVersion, revocationSeq: stmt.revocationSeq },
+      'freshness statement names newer data than held: not recorded',
+    );
+    return { kind: 'unchanged', artefact: 'freshness' };
+  }
+  const recorded = readFreshAt(ctx.store);
+  if (recorded !== null && stmt.issuedAt <= recorded) return { kind: 'unchanged', artefact: 'freshness' };
+  ctx.store.setState(STATE_KEYS.freshAt, String(stmt.issuedAt));
+  ctx.store.raiseClockFloor(stmt.issuedAt);
+  ctx.log.debug({ artefact: 'freshness', issuedAt: stmt.issuedAt }, 'freshness recorded');
+  return { kind: 'applied', artefact: 'freshness', version: stmt.revocationSeq, issuedAt: stmt.issuedAt };
+}
+
+/** The recorded signed freshness time (epoch s), null when none was recorded. */
+export function readFreshAt(store: Pick<SyncStore, 'getState'>): number | null {
+  const t = Number(store.getState(STATE_KEYS.freshAt) ?? Number.NaN);
+  return Number.isFinite(t) && t > 0 ? t : null;
+}
+
+/**
+ * Epoch seconds at which the held trust data is known current, from signed data only: the recorded freshness
+ * statement, else the older of the held bundle's and revocation list's signed issue times (each vouches only for
+ * itself). Null without a bundle. Nothing unsigned (a 304, a heartbeat) moves it.
+ */
+export function signedDataAt(store: Pick<SyncStore, 'getState' | 'getBundle' | 'revocationInfo'>): number | null {
+  const held = store.getBundle();
+  if (!held) return null;
+  const revIssuedAt = store.revocationInfo().issuedAt;
+  const signedAt = revIssuedAt !== null ? Math.min(held.bundle.issuedAt, revIssuedAt) : held.bundle.issuedAt;
+  return Math.max(signedAt, readFreshAt(store) ?? 0);
 }
 
 /** True when the bytes are authentic and end exactly at the held sequence (nothing new, nothing older). */

@@ -1,5 +1,5 @@
-// The device's sync client: a poll loop that fetches the trust bundle and revocations (conditional GETs),
-// verifies each against the pinned root before the store sees it, uploads queued events idempotently, sends a
+// The device's sync client: a poll loop that fetches the trust bundle and revocations (conditional GETs) and a
+// signed freshness statement, verifies each against the pinned root before the store sees it, uploads queued events idempotently, sends a
 // heartbeat, and reports online/offline, data age and clock drift to the runtime. It never stops the device
 // deciding: the store keeps the last good data whatever the network does.
 import { systemClock } from '../clock.js';
@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { isStoreError } from '../store/errors.js';
 import { STATE_KEYS } from '../store/types.js';
 import type { TrustBundle } from '../../protocol/types.js';
-import { applyBundleBytes, applyRevocationBytes } from './apply.js';
+import { applyBundleBytes, applyFreshnessBytes, applyRevocationBytes, signedDataAt } from './apply.js';
 import type { ApplyResult } from './apply.js';
 import { nextDelay } from './backoff.js';
 import type { PollTiming } from './backoff.js';
@@ -27,8 +27,13 @@ export interface SyncState {
   readonly deviceId: string | null;
   /** The last cycle reached the server and the token was accepted. */
   readonly online: boolean;
-  /** Last cycle that reached the server and verified everything it got (the data's age counts from here). */
+  /** Last cycle that reached the server and verified everything it got (informational: unsigned answers count). */
   readonly lastSyncAt: number | null;
+  /**
+   * When the held data is known current, from signed data only (a freshness statement naming the held data, else
+   * the signed issue times): the data's age counts from here. A 304 or a heartbeat never moves it.
+   */
+  readonly trustDataAt: number | null;
   readonly lastAttemptAt: number | null;
   readonly bundleVersion: number | null;
   readonly revocationSeq: number | null;
@@ -53,6 +58,8 @@ export interface CycleResult {
   readonly ok: boolean;
   readonly bundle: ApplyResult | 'not-modified' | null;
   readonly revocations: readonly (ApplyResult | 'not-modified')[];
+  /** The freshness statement's outcome; null when none was fetched (no bundle held, or the cycle failed before). */
+  readonly freshness: ApplyResult | null;
   readonly eventsUploaded: number;
   readonly error: SyncError | null;
 }
@@ -134,9 +141,9 @@ export class SyncClient {
     return this.state;
   }
 
-  /** Seconds since the last good sync, or null before the first. */
+  /** Seconds since the held data is known current (signed), or null without data. */
   dataAgeSeconds(): number | null {
-    const t = this.state.lastSyncAt;
+    const t = this.state.trustDataAt;
     return t === null ? null : Math.max(0, Math.floor(this.clock.now() / 1000) - t);
   }
 
@@ -178,7 +185,7 @@ export class SyncClient {
       : new SyncError('BAD_RESPONSE', 'unexpected failure');
     this.log.error({ err: errorName(err) }, 'sync cycle failed');
     this.setState({ online: false, lastError: error.code, consecutiveFailures: this.state.consecutiveFailures + 1 });
-    return { ok: false, bundle: null, revocations: [], eventsUploaded: 0, error };
+    return { ok: false, bundle: null, revocations: [], freshness: null, eventsUploaded: 0, error };
   }
 
   /** The loop's next delay: jittered interval or backoff, but never sooner than the server's Retry-After. */
@@ -208,7 +215,7 @@ export class SyncClient {
     const enrolment = readEnrolment(this.store);
     if (!enrolment) {
       const error = new SyncError('NOT_ENROLLED', 'the device is not enrolled');
-      const result = { ok: false, bundle: null, revocations: [], eventsUploaded: 0, error };
+      const result = { ok: false, bundle: null, revocations: [], freshness: null, eventsUploaded: 0, error };
       this.finish(result, startedAt, false);
       return result;
     }
@@ -223,6 +230,7 @@ export class SyncClient {
     const ctx = { store: this.store, rootPublicKey: enrolment.rootPublicKey, log: this.log, nowSeconds: 0 };
     let bundle: CycleResult['bundle'] = null;
     const revocations: (ApplyResult | 'not-modified')[] = [];
+    let freshness: ApplyResult | null = null;
     let eventsUploaded = 0;
     let changed = false;
     try {
@@ -245,6 +253,9 @@ export class SyncClient {
         this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, etag: r.etag } : null;
         changed ||= result.kind === 'applied';
       }
+      // The data's age counts only from a signed statement that the server's current data is what we now hold.
+      if (this.store.getBundle())
+        freshness = applyFreshnessBytes({ ...ctx, nowSeconds: nowS() }, await api.getFreshness());
       if (changed) {
         changed = false; // told once
         this.notifyTrustData();
@@ -259,12 +270,14 @@ export class SyncClient {
           ? new SyncError('STORE', `device store: ${err.code}`)
           : new SyncError('BAD_RESPONSE', `unexpected: ${errorName(err)}`);
       if (!isSyncError(err)) this.log.error({ err: errorName(err) }, 'sync cycle failed unexpectedly');
-      const result = { ok: false, bundle, revocations, eventsUploaded, error };
+      const result = { ok: false, bundle, revocations, freshness, eventsUploaded, error };
       this.finish(result, startedAt, false, api);
       return result;
     }
-    const rejected = [bundle, ...revocations].some((r) => typeof r === 'object' && r !== null && r.kind === 'rejected');
-    const result = { ok: !rejected, bundle, revocations, eventsUploaded, error: null };
+    const rejected = [bundle, ...revocations, freshness].some(
+      (r) => typeof r === 'object' && r !== null && r.kind === 'rejected',
+    );
+    const result = { ok: !rejected, bundle, revocations, freshness, eventsUploaded, error: null };
     this.finish(result, startedAt, true, api);
     return result;
   }
@@ -307,14 +320,14 @@ export class SyncClient {
       // The device's clock at sending, epoch seconds: the server works out the drift from it.
       clock: Math.round(this.clock.now()) / 1000,
       counters: this.store.counters(),
-      trustDataAt: this.state.lastSyncAt,
+      trustDataAt: signedDataAt(this.store),
     });
   }
 
   private finish(result: CycleResult, startedAt: number, reached: boolean, api?: DeviceApi): void {
     const failures = result.ok ? 0 : this.state.consecutiveFailures + 1;
     this.lastRetryAfterSeconds = result.error?.retryAfterSeconds ?? null;
-    const rejected = [result.bundle, ...result.revocations].find(
+    const rejected = [result.bundle, ...result.revocations, result.freshness].find(
       (r): r is Extract<ApplyResult, { kind: 'rejected' }> =>
         typeof r === 'object' && r !== null && r.kind === 'rejected',
     );
@@ -357,9 +370,13 @@ export class SyncClient {
     return drift;
   }
 
-  private trustFigures(): Pick<SyncState, 'bundleVersion' | 'revocationSeq' | 'sunset' | 'maxOfflineAgeSeconds'> {
+  private trustFigures(): Pick<
+    SyncState,
+    'bundleVersion' | 'revocationSeq' | 'sunset' | 'maxOfflineAgeSeconds' | 'trustDataAt'
+  > {
     const held = this.store.getBundle();
     return {
+      trustDataAt: signedDataAt(this.store),
       bundleVersion: held?.bundle.version ?? null,
       revocationSeq: held ? this.store.revocationSeq() : null,
       sunset: held?.bundle.sunset ?? null,

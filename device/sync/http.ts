@@ -1,6 +1,6 @@
 // The device side of the server's HTTP API. Each call maps the answer to data or to one SyncError; it never
 // logs or echoes tokens, codes or response bytes. Every answer's Date header is kept for the drift estimate.
-import { MAX_BUNDLE_BYTES } from '../../protocol/index.js';
+import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES } from '../../protocol/index.js';
 import { SyncError } from './errors.js';
 import type { Clock } from '../clock.js';
 import type { FetchLike } from './types.js';
@@ -79,6 +79,13 @@ export class DeviceApi {
 
   getRevocations(since: number, etag: string | null): Promise<Fetched> {
     return this.getSigned(`/api/device/revocations?since=${since}`, etag, this.opts.maxBodyBytes);
+  }
+
+  /** The server's signed freshness statement; never conditional, so a 304 or 204 is a bad answer. */
+  async getFreshness(): Promise<Uint8Array> {
+    const f = await this.getSigned('/api/device/freshness', null, MAX_FRESHNESS_BYTES);
+    if (f.kind !== 'ok') throw new SyncError('BAD_RESPONSE', '/api/device/freshness: answered not-modified');
+    return f.bytes;
   }
 
   async postEvents(body: object, idempotencyKey: string): Promise<void> {

@@ -7,6 +7,8 @@ export interface SyncStore {
   getBundle(): { bytes: Uint8Array; bundle: TrustBundle; receivedAt: number } | null;
   putBundle(bytes: Uint8Array, bundle: TrustBundle, receivedAt: number): void;
   revocationSeq(): number;
+  /** The held list's signed issue time (null before the first list); used for the signed data age. */
+  revocationInfo(): { readonly issuedAt: number | null };
   applyRevocations(delta: RevocationDelta, receivedAt: number): void;
   getState(key: string): string | null;
   setState(key: string, value: string | null): void;

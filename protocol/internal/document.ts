@@ -1,4 +1,4 @@
-// Signed documents other than passes (trust bundles, revocation lists): a COSE_Sign1 whose protected header is
+// Signed documents other than passes (trust bundles, revocation lists, freshness statements): a COSE_Sign1 whose protected header is
 // exactly { alg: -8, content type, kid }. The content type separates the kinds, so that no signed object of one
 // kind can ever be taken for another (a pass has no content type and is refused here; these are refused as passes).
 import { sign as edSign, verify as edVerify } from 'node:crypto';
@@ -21,6 +21,7 @@ import {
 
 export const CTY_BUNDLE = 'application/gatecode-bundle+cbor';
 export const CTY_REVOCATIONS = 'application/gatecode-revocations+cbor';
+export const CTY_FRESHNESS = 'application/gatecode-freshness+cbor';
 
 export function signDocument(cty: string, payload: Uint8Array, key: SigningKey): Uint8Array {
   const header = new Map<number, Cbor>([

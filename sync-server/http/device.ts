@@ -1,4 +1,4 @@
-// /api/device: enrol (no token), then bundle, revocations, events and heartbeat with the device token.
+// /api/device: enrol (no token), then bundle, revocations, freshness, events and heartbeat with the device token.
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { HttpError } from '../errors.js';
@@ -54,6 +54,16 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     c.header('Gatecode-Revocation-Kind', art.kind);
     if (notModified(c, etag)) return c.body(null, 304);
     return c.body(art.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
+  });
+
+  // A signed statement that the current data is this bundle version and sequence, now. Never 304: the device's
+  // data age counts only from signed statements, so every poll gets one (re-signed at most every 30 s).
+  app.get('/freshness', auth, (c) => {
+    const f = s.core.freshness.current(s.core.now());
+    c.header('Cache-Control', 'no-store');
+    c.header('Gatecode-Bundle-Version', String(f.statement.bundleVersion));
+    c.header('Gatecode-Revocation-Seq', String(f.statement.revocationSeq));
+    return c.body(f.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
 
   app.post('/events', auth, async (c) => {

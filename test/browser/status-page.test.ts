@@ -27,7 +27,8 @@ beforeAll(async () => {
     inputs: { door: false, exit: false, rotation: null },
     sync: {
       online: true,
-      lastSyncAt: t0 - 120,
+      lastSyncAt: t0 - 60,
+      trustDataAt: t0 - 120,
       revocationSeq: 12,
       bundleVersion: 3,
       sunset: t0 + 90 * 86400,

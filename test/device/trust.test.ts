@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../device/store/index.js';
 import type { DeviceStore } from '../../device/store/index.js';
+import { applyFreshnessBytes } from '../../device/sync/apply.js';
 import { TrustFileError, TrustKeeper } from '../../device/trust.js';
+import { signFreshness } from '../../protocol/index.js';
 import { Deployment, T0 } from './helpers/deployment.js';
 import { silentLog } from './helpers/log.js';
 import { ManualClock } from './helpers/manual-clock.js';
@@ -70,7 +72,7 @@ describe('trust keeper', () => {
     expect(() => keeper.putBundle(d.bundleBytes())).toThrow(expect.objectContaining({ code: 'NO_ROOT_KEY' }));
   });
 
-  it('is the seam for the sync client: new data takes effect, reports mark online/offline and freshness', () => {
+  it('is the seam for the sync client: new data takes effect, reports mark online/offline, signed data dates it', () => {
     let changes = 0;
     const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey, () => changes++);
     keeper.putBundle(d.bundleBytes({ issuedAt: T0 - 86_400 }));
@@ -85,6 +87,17 @@ describe('trust keeper', () => {
     clock.advance(60_000);
     keeper.reportSync({ ok: true, clockDriftSeconds: 2 });
     expect(keeper.syncState()).toMatchObject({ online: true, lastError: null, clockDriftSeconds: 2 });
+    // A good answer alone (it may be an unsigned 304) does not make the data fresh; a signed statement does.
+    expect(keeper.state().trustDataAt).toBe(T0 - 86_400);
+    const ctx = { store, rootPublicKey: d.root.publicKey, nowSeconds: T0 + 60, log: silentLog() };
+    const fresh = (issuedAt: number, revocationSeq = 0) =>
+      applyFreshnessBytes(ctx, signFreshness({ issuedAt, bundleVersion: 1, revocationSeq }, d.root));
+    expect(fresh(T0 + 60)).toMatchObject({ kind: 'applied', issuedAt: T0 + 60 });
+    keeper.refresh();
+    expect(keeper.state()).toMatchObject({ trustDataAt: T0 + 60, clockFloor: T0 + 60 });
+    expect(fresh(T0 + 30)).toMatchObject({ kind: 'unchanged' }); // never moves backwards
+    expect(fresh(T0 + 90, 1)).toMatchObject({ kind: 'unchanged' }); // names data we do not hold
+    keeper.refresh();
     expect(keeper.state().trustDataAt).toBe(T0 + 60);
   });
 

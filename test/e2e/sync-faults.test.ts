@@ -21,7 +21,7 @@ let client: SyncClient;
 let keeper: { text: string };
 const revokedTexts: string[] = [];
 
-const verdict = (text: string): string => deviceVerdict(store, text, client.status().lastSyncAt);
+const verdict = (text: string): string => deviceVerdict(store, text, client.status().trustDataAt);
 
 async function serverStatus(): Promise<{ revocationSeq: number; bundleVersion: number }> {
   return (await admin.call<{ revocationSeq: number; bundleVersion: number }>('GET', '/api/admin/status')).body;

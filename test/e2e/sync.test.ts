@@ -34,7 +34,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-const verdict = (text: string): string => deviceVerdict(store, text, client.status().lastSyncAt);
+const verdict = (text: string): string => deviceVerdict(store, text, client.status().trustDataAt);
 
 describe('device sync against a real server on loopback', () => {
   it('enrols with the code from the admin API and pins the root the code names', async () => {

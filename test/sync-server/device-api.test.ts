@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodePublicKey, rootFingerprint, verifyBundle, verifyRevocations } from '../../protocol/index.js';
+import {
+  decodePublicKey,
+  rootFingerprint,
+  verifyBundle,
+  verifyFreshness,
+  verifyRevocations,
+} from '../../protocol/index.js';
+import { FRESHNESS_CACHE_SECONDS, FRESHNESS_PUBLISH_SECONDS } from '../../sync-server/freshness.js';
 import type { DeviceRecord } from '../../sync-server/devices.js';
 import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
 
@@ -183,6 +190,39 @@ describe('device sync', () => {
       },
     );
     expect(delta.added.map((e) => e.revocationId).sort()).toEqual(ids.slice(2).sort());
+  });
+
+  it('serves a signed freshness statement for the current data: never 304, re-signed after the cache time or a change', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const root = rootOf(s);
+    const bundle = verifyBundle(await bytesOf(await s.device(dev.token, 'GET', '/api/device/bundle')), root);
+    const get = async (headers: Record<string, string> = {}) => {
+      const res = await s.device(dev.token, 'GET', '/api/device/freshness', undefined, headers);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/cose');
+      expect(res.headers.get('etag')).toBeNull();
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const bytes = await bytesOf(res);
+      return { bytes, stmt: verifyFreshness(bytes, { rootPublicKey: root, bundle }) };
+    };
+    const first = await get({ 'If-None-Match': '*' });
+    expect(first.stmt).toEqual({ issuedAt: s.clock.seconds, bundleVersion: 1, revocationSeq: 1 });
+    s.clock.advance(FRESHNESS_CACHE_SECONDS - 1);
+    expect((await get()).bytes).toEqual(first.bytes); // cached: polls stay cheap
+    s.clock.advance(1);
+    expect((await get()).stmt.issuedAt).toBe(s.clock.seconds);
+    await revokeOne(s);
+    expect((await get()).stmt).toEqual({ issuedAt: s.clock.seconds, bundleVersion: 1, revocationSeq: 2 });
+    expect((await s.app.request('/api/device/freshness')).status).toBe(401);
+
+    // The publish dir holds one too, rewritten by the periodic refresh.
+    const file = path.join(s.dir, 'publish', 'freshness.cose');
+    const published = () => verifyFreshness(new Uint8Array(fs.readFileSync(file)), { rootPublicKey: root, bundle });
+    expect(published()).toMatchObject({ revocationSeq: 2 });
+    s.clock.advance(FRESHNESS_PUBLISH_SECONDS);
+    expect(s.services.core.publishFreshness()).toBe(true);
+    expect(published()).toEqual({ issuedAt: s.clock.seconds, bundleVersion: 1, revocationSeq: 2 });
   });
 
   it('stores event batches once per idempotency key and refuses anything but the event fields', async () => {

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { encodePublicKey, kidFor, rootFingerprint, signBundle } from '../../protocol/index.js';
 import { bundleVectors, revocationVectors } from './doc-vectors.js';
 import type { BundleVector, RevocationVector } from './doc-vectors.js';
+import { freshnessVectors } from './freshness-vectors.js';
+import type { FreshnessVector } from './freshness-vectors.js';
 import { seedFor, TEST_KEYS, testKey } from './fixed-keys.js';
 import { mainBundle, passVectors } from './pass-vectors.js';
 import type { PassVector } from './pass-vectors.js';
@@ -20,6 +22,7 @@ export interface VectorFile {
   readonly passes: readonly PassVector[];
   readonly bundles: readonly BundleVector[];
   readonly revocations: readonly RevocationVector[];
+  readonly freshness: readonly FreshnessVector[];
 }
 
 export function makeVectors(): VectorFile {
@@ -43,6 +46,7 @@ export function makeVectors(): VectorFile {
     passes: passVectors(),
     bundles: bundleVectors(),
     revocations: revocationVectors(),
+    freshness: freshnessVectors(),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   evaluatePass,
   isProtocolError,
   verifyBundle,
+  verifyFreshness,
   verifyPass,
   verifyRevocations,
 } from '../../protocol/index.js';
@@ -58,7 +59,9 @@ describe('committed vectors', () => {
   });
 
   it('cover every reason code', () => {
-    const reasons = new Set([...file.passes, ...file.bundles, ...file.revocations].map((v) => v.expected.reason));
+    const reasons = new Set(
+      [...file.passes, ...file.bundles, ...file.revocations, ...file.freshness].map((v) => v.expected.reason),
+    );
     for (const r of [
       'OK',
       'TOO_LARGE',
@@ -143,6 +146,22 @@ describe.each(file.revocations.map((v) => [v.title, v] as const))('revocation ve
         v.expected.removed,
       ]);
     }
+  });
+  it('tweetnacl agrees on the signature', () => {
+    const cose = parseSign1(bytes(v.bytes));
+    const message = sigStructure(cose.protectedBytes, cose.payload);
+    const signers = [rootPublicKey, testKey('revocation').publicKey];
+    const holds = signers.some((k) => nacl.sign.detached.verify(message, cose.signature, k));
+    expect(holds).toBe(!['UNKNOWN_KEY', 'BAD_SIGNATURE'].includes(v.expected.reason));
+    if (v.signer) expect(nacl.sign.detached.verify(message, cose.signature, testKey(v.signer).publicKey)).toBe(true);
+  });
+});
+
+describe.each(file.freshness.map((v) => [v.title, v] as const))('freshness vector: %s', (_title, v) => {
+  const opts = { rootPublicKey, bundle, ...(v.currentSeq !== undefined ? { currentSeq: v.currentSeq } : {}) };
+  it('verifyFreshness gives the stated result', () => {
+    expect(reasonOf(() => verifyFreshness(bytes(v.bytes), opts))).toBe(v.expected.reason);
+    if (v.expected.reason === 'OK') expect(verifyFreshness(bytes(v.bytes), opts)).toEqual(v.expected.statement);
   });
   it('tweetnacl agrees on the signature', () => {
     const cose = parseSign1(bytes(v.bytes));

@@ -163,10 +163,11 @@ function renderTimes() {
     'sync-last',
     s.lastSyncAt === null ? 'never' : `${formatTime(s.lastSyncAt)} (${formatAge(now - s.lastSyncAt)} ago)`,
   );
-  if (s.lastSyncAt === null) {
+  // The data age counts from signed data (trustDataAt), not from the last answer of the server.
+  if (s.trustDataAt === null) {
     setText('sync-age', 'no trust data synced yet');
   } else {
-    const age = now - s.lastSyncAt;
+    const age = now - s.trustDataAt;
     const limit = s.maxOfflineAgeSeconds;
     const stale = limit !== null && age > limit;
     setText(

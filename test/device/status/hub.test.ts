@@ -26,11 +26,11 @@ describe('StatusHub', () => {
     expect(s.alarms).toEqual([]);
   });
 
-  it('derives the data age from the last sync and the injected clock', () => {
+  it('derives the data age from the signed freshness time (not the last sync) and the injected clock', () => {
     let now = 5000;
     const hub = new StatusHub({ now: () => now });
     expect(hub.snapshot().dataAgeSeconds).toBeNull();
-    hub.update({ sync: { lastSyncAt: 4900 } });
+    hub.update({ sync: { lastSyncAt: 5000, trustDataAt: 4900 } });
     expect(hub.snapshot().dataAgeSeconds).toBe(100);
     now = 6000;
     expect(hub.snapshot()).toMatchObject({ now: 6000, dataAgeSeconds: 1100 });

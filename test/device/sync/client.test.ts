@@ -15,7 +15,7 @@ function verdictOf(r: Rig, text: string): string {
     bundle: held.bundle,
     now: Math.floor(r.clock.now() / 1000),
     isRevoked: (id) => r.store.isRevoked(id),
-    trustDataAt: r.client.status().lastSyncAt ?? undefined,
+    trustDataAt: r.client.status().trustDataAt ?? undefined,
   });
   return `${v.colour}/${v.reason}`;
 }
@@ -56,8 +56,10 @@ describe('sync cycle', () => {
     const bundleGets = rig.api.requests.filter((r) => r.path === '/api/device/bundle');
     expect(bundleGets[0]!.headers['if-none-match']).toBeUndefined();
     expect(bundleGets[1]!.headers['if-none-match']).toMatch(/^".+"$/);
-    expect(trustSnapshot(rig.store)).toEqual(before);
-    expect(rig.client.status().lastSyncAt).toBe(T0 + 30);
+    // Nothing applied; only the signed freshness statement moved the data's date (and the clock floor) on.
+    expect(trustSnapshot(rig.store)).toEqual({ ...before, floor: T0 + 30 });
+    expect(second.freshness).toMatchObject({ kind: 'applied', issuedAt: T0 + 30 });
+    expect(rig.client.status()).toMatchObject({ lastSyncAt: T0 + 30, trustDataAt: T0 + 30 });
   });
 
   it('turns a revoked pass red on the next poll', async () => {
@@ -99,7 +101,7 @@ describe('sync cycle', () => {
     expect(rig.client.status().clockDriftSeconds).toBeCloseTo(125, 0);
     expect(rig.clock.now()).toBe(T0 * 1000);
     const hb = rig.api.heartbeats[0]!;
-    expect(hb).toMatchObject({ versions: { bundle: 1 }, seq: 0, clock: T0, trustDataAt: null });
+    expect(hb).toMatchObject({ versions: { bundle: 1 }, seq: 0, clock: T0, trustDataAt: T0 });
     expect(hb['counters']).toEqual(expect.any(Object));
   });
 

@@ -1,9 +1,21 @@
 // A signed deployment for sync tests: a root key, an issuer key, bundles by version and a revocation log with
 // deltas and snapshots — the artefacts a server would publish, built with the real protocol functions.
 import { randomBytes } from 'node:crypto';
-import { generateSigningKey, issuePass, signBundle, signRevocations } from '../../../../protocol/index.js';
+import {
+  generateSigningKey,
+  issuePass,
+  signBundle,
+  signFreshness,
+  signRevocations,
+} from '../../../../protocol/index.js';
 import type { SigningKey } from '../../../../protocol/index.js';
-import type { Colour, RevocationDelta, RevokedEntry, TrustBundle } from '../../../../protocol/types.js';
+import type {
+  Colour,
+  FreshnessStatement,
+  RevocationDelta,
+  RevokedEntry,
+  TrustBundle,
+} from '../../../../protocol/types.js';
 
 export const T0 = 1_800_000_000; // epoch seconds used as "now" by the unit tests
 
@@ -89,6 +101,14 @@ export class Deployment {
     return signRevocations(
       { kind: 'snapshot', fromSeq: 0, toSeq: to, issuedAt: this.issuedAt(), added, removed: [] },
       this.root,
+    );
+  }
+
+  /** A freshness statement for the current bundle version and sequence, issued now (or as overridden). */
+  freshness(over: Partial<FreshnessStatement> = {}, key: SigningKey = this.root): Uint8Array {
+    return signFreshness(
+      { issuedAt: this.issuedAt(), bundleVersion: this.version, revocationSeq: this.seq, ...over },
+      key,
     );
   }
 

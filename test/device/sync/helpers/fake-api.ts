@@ -107,6 +107,9 @@ export class FakeApi {
       const bytes = this.deployment.revocationsSince(Number(u.searchParams.get('since')));
       return bytes === null ? this.answer(204, null, 'application/cose') : this.signed(bytes, headers);
     }
+    if (method === 'GET' && u.pathname === '/api/device/freshness') {
+      return this.answer(200, this.deployment.freshness(), 'application/cose');
+    }
     if (method === 'POST' && u.pathname === '/api/device/events') {
       const key = headers['idempotency-key'] ?? '';
       const bodyHash = createHash('sha256')

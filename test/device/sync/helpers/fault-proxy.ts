@@ -1,10 +1,11 @@
 // A fault-injecting HTTP proxy on 127.0.0.1 between the device and the server. Each request is handled by the
 // current mode: pass through, drop the connection, delay, answer 500, truncate the body, flip a byte of a signed
-// body, or replay an older signed revocation answer captured earlier.
+// body, replay an older signed revocation answer captured earlier, or freeze the device's view ('not-modified': 304
+// for the bundle and revocations, and the first freshness statement seen replayed for ever).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultMode = 'pass' | 'drop' | 'delay' | 'error500' | 'truncate' | 'tamper' | 'replay-old';
+export type FaultMode = 'pass' | 'drop' | 'delay' | 'error500' | 'truncate' | 'tamper' | 'replay-old' | 'not-modified';
 
 export interface FaultProxy {
   readonly url: string;
@@ -14,6 +15,8 @@ export interface FaultProxy {
   readonly seen: Record<FaultMode, number>;
   /** The first 200 answer to a revocations request, kept for replay-old. */
   captured: Buffer | null;
+  /** The first 200 answer to a freshness request, replayed in not-modified mode. */
+  capturedFreshness: Buffer | null;
   close(): Promise<void>;
 }
 
@@ -25,10 +28,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     mode: 'pass' as FaultProxy['mode'],
     delayMs: 0,
     captured: null as Buffer | null,
-    seen: { pass: 0, drop: 0, delay: 0, error500: 0, truncate: 0, tamper: 0, 'replay-old': 0 } as Record<
-      FaultMode,
-      number
-    >,
+    capturedFreshness: null as Buffer | null,
+    seen: {
+      pass: 0,
+      drop: 0,
+      delay: 0,
+      error500: 0,
+      truncate: 0,
+      tamper: 0,
+      'replay-old': 0,
+      'not-modified': 0,
+    } as Record<FaultMode, number>,
   };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -51,6 +61,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           .end(state.captured);
         return;
       }
+      if (mode === 'not-modified' && COSE_PATHS.test(path)) {
+        res.writeHead(304).end();
+        return;
+      }
+      if (mode === 'not-modified' && path.startsWith('/api/device/freshness')) {
+        const old = state.capturedFreshness;
+        if (old) res.writeHead(200, { 'content-type': 'application/cose', 'content-length': old.length }).end(old);
+        else res.writeHead(304).end();
+        return;
+      }
       const forward = (): void => {
         const up = http.request(
           {
@@ -69,6 +89,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
               const headers = { ...upRes.headers };
               if (status === 200 && path.startsWith('/api/device/revocations') && state.captured === null)
                 state.captured = bytes;
+              if (status === 200 && path.startsWith('/api/device/freshness') && state.capturedFreshness === null)
+                state.capturedFreshness = bytes;
               if (mode === 'tamper' && status === 200 && COSE_PATHS.test(path) && bytes.length > 8) {
                 bytes = Buffer.from(bytes);
                 const i = bytes.length - 7;
@@ -113,6 +135,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     set captured(b) {
       state.captured = b;
+    },
+    get capturedFreshness() {
+      return state.capturedFreshness;
+    },
+    set capturedFreshness(b) {
+      state.capturedFreshness = b;
     },
     seen: state.seen,
     close: () =>

@@ -1,5 +1,5 @@
 // A plain node:http server on 127.0.0.1 serving a Deployment's signed artefacts the way the sync server's device
-// API does (bearer token, ETag, 304 when nothing is newer), up to a sequence the test chooses.
+// API does (bearer token, ETag, 304 when nothing is newer, a freshness statement), up to a sequence the test chooses.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Deployment } from './deployment.js';
@@ -34,6 +34,10 @@ export async function startStaticServer(
         return void res
           .writeHead(200, { 'content-type': 'application/cose', 'content-length': bytes.length })
           .end(bytes);
+      }
+      if (u.pathname === '/api/device/freshness') {
+        const bytes = d.freshness({ revocationSeq: servedSeq });
+        return void res.writeHead(200, { 'content-type': 'application/cose' }).end(bytes);
       }
       if (u.pathname === '/api/device/events')
         return void res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
