@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   const { loadGreyImage, ImageLoadError } = await import('../hardware/camera/image-file.js');
   const { createDecoder } = await import('../device/decode/index.js');
   // On this thread: a one-shot command has no event loop to keep free, and starts faster without a worker.
-  const decoder = await createDecoder({ engine, strategies, worker: false });
+  const decoder = await createDecoder({ engine, strategies, worker: false, escalateEvery: 1 });
   let unreadable = 0;
   let missed = 0;
   try {

@@ -107,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const { loadGreyImage } = await import('../hardware/camera/image-file.js');
   const { createDecoder } = await import('../device/decode/index.js');
-  const decoder = await createDecoder({ engine, worker: false });
+  const decoder = await createDecoder({ engine, worker: false, escalateEvery: 1 });
   let failed = 0;
   try {
     for (const file of positionals) {

@@ -143,6 +143,8 @@ const decoder = z.strictObject({
     .optional(),
   worker: z.boolean().default(true),
   budgetMs: z.number().int().min(1).max(2000).optional(),
+  /** Whole-frame escalation at most once in this many frames while no code is in view; absent: the decoder's default. */
+  escalateEvery: z.number().int().min(1).max(120).optional(),
 });
 
 const partMode = z.enum(['auto', 'real', 'sim']);

@@ -27,42 +27,76 @@ export function boxWidthsForGauss(sigma: number, n = 3): number[] {
   return Array.from({ length: n }, (_, i) => (i < m ? wl : wu));
 }
 
-/** One box blur of radius r along rows (step 1) or columns (step w), edges clamped, by running sums. */
-function boxPass(
-  src: Float32Array,
-  dst: Float32Array,
-  lines: number,
-  len: number,
-  step: number,
-  lineStep: number,
-  r: number,
-): void {
+/** One box blur of radius r along each row, edges clamped, by running sums (sequential memory access). */
+function boxRows(src: Float32Array, dst: Float32Array, w: number, h: number, r: number): void {
   const inv = 1 / (2 * r + 1);
-  for (let l = 0; l < lines; l++) {
-    const o = l * lineStep;
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
     const first = src[o]!;
-    const last = src[o + (len - 1) * step]!;
+    const last = src[o + w - 1]!;
     let acc = first * (r + 1);
-    for (let i = 1; i <= r; i++) acc += src[o + Math.min(i, len - 1) * step]!;
-    for (let x = 0; x < len; x++) {
-      dst[o + x * step] = acc * inv;
+    for (let i = 1; i <= r; i++) acc += src[o + Math.min(i, w - 1)]!;
+    for (let x = 0; x < w; x++) {
+      dst[o + x] = acc * inv;
       const add = x + r + 1;
       const sub = x - r;
-      acc += (add < len ? src[o + add * step]! : last) - (sub >= 0 ? src[o + sub * step]! : first);
+      acc += (add < w ? src[o + add]! : last) - (sub >= 0 ? src[o + sub]! : first);
     }
   }
 }
 
-/** Gaussian blur approximated by three box blurs in each direction. */
-export function blurGauss(src: GreyImage, sigma: number): FloatImage {
+/**
+ * One box blur of radius r down the columns, edges clamped. The running sums of all columns advance together, one
+ * row at a time, so memory is read row by row (a column-at-a-time walk strides through memory and was ~4× slower).
+ */
+function boxCols(src: Float32Array, dst: Float32Array, w: number, h: number, r: number, acc: Float32Array): void {
+  const inv = 1 / (2 * r + 1);
+  const lastRow = (h - 1) * w;
+  for (let x = 0; x < w; x++) acc[x] = src[x]! * (r + 1);
+  for (let i = 1; i <= r; i++) {
+    const o = Math.min(i, h - 1) * w;
+    for (let x = 0; x < w; x++) acc[x]! += src[o + x]!;
+  }
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    const add = y + r + 1 < h ? (y + r + 1) * w : lastRow;
+    const sub = y - r >= 0 ? (y - r) * w : 0;
+    for (let x = 0; x < w; x++) {
+      const a = acc[x]!;
+      dst[o + x] = a * inv;
+      acc[x] = a + src[add + x]! - src[sub + x]!;
+    }
+  }
+}
+
+/**
+ * Float planes reused from call to call: allocating a fresh megabyte-sized plane per frame cost as much as the
+ * blur itself on the test machine. Every function here uses them only between its start and its return
+ * (synchronously), and never returns one, so callers never see them.
+ */
+const scratch: Record<'plane' | 'b' | 'acc' | 'rows', Float32Array> = {
+  plane: new Float32Array(0),
+  b: new Float32Array(0),
+  acc: new Float32Array(0),
+  rows: new Float32Array(0),
+};
+function scratchPlane(key: keyof typeof scratch, n: number): Float32Array {
+  if (scratch[key].length < n) scratch[key] = new Float32Array(n);
+  return scratch[key].subarray(0, n);
+}
+
+/** Gaussian blur approximated by three box blurs in each direction (into `into` when given). */
+export function blurGauss(src: GreyImage, sigma: number, into?: Float32Array): FloatImage {
   const { width: w, height: h } = src;
-  const a = Float32Array.from(src.data);
-  const b = new Float32Array(w * h);
+  const a = into ?? new Float32Array(w * h);
+  a.set(src.data);
+  const b = scratchPlane('b', w * h);
+  const acc = scratchPlane('acc', w);
   for (const width of boxWidthsForGauss(sigma)) {
     const r = (width - 1) >> 1;
     if (r < 1) continue;
-    boxPass(a, b, h, w, 1, w, r);
-    boxPass(b, a, w, h, w, 1, r);
+    boxRows(a, b, w, h, r);
+    boxCols(b, a, w, h, r, acc);
   }
   return { width: w, height: h, data: a };
 }
@@ -71,8 +105,8 @@ export function blurGauss(src: GreyImage, sigma: number): FloatImage {
  * Unsharp mask: out = src + amount · (src − blur(src, sigma)), kept as floats (not clipped) so a following
  * enlargement interpolates the true values.
  */
-export function unsharp(src: GreyImage, sigma: number, amount: number): FloatImage {
-  const blurred = blurGauss(src, sigma);
+export function unsharp(src: GreyImage, sigma: number, amount: number, into?: Float32Array): FloatImage {
+  const blurred = blurGauss(src, sigma, into);
   const out = blurred.data;
   const gain = 1 + amount;
   for (let i = 0; i < out.length; i++) out[i] = gain * src.data[i]! - amount * out[i]!;
@@ -103,7 +137,7 @@ export function resizeBilinear(src: GreyImage | FloatImage, scale: number): Grey
   const sx = sampling(w, src.width);
   const sy = sampling(h, src.height);
   const sw = src.width;
-  const rows = new Float32Array(w * src.height);
+  const rows = scratchPlane('rows', w * src.height);
   for (let y = 0; y < src.height; y++) {
     const o = y * sw;
     const p = y * w;
@@ -140,7 +174,7 @@ function double(src: GreyImage | FloatImage): GreyImage {
   const sh = src.height;
   const w = sw * 2;
   const d = src.data;
-  const rows = new Float32Array(w * sh);
+  const rows = scratchPlane('rows', w * sh);
   for (let y = 0; y < sh; y++) {
     const o = y * sw;
     const p = y * w;
@@ -168,7 +202,27 @@ function double(src: GreyImage | FloatImage): GreyImage {
   return { width: w, height: sh * 2, data: out };
 }
 
+/** A rectangle of an image in its pixels: [x0, x1) × [y0, y1). */
+export interface Region {
+  readonly x0: number;
+  readonly y0: number;
+  readonly x1: number;
+  readonly y1: number;
+}
+
+/** Copy a rectangle out of an image (the rectangle is clamped to the image; never empty). */
+export function crop(src: GreyImage, region: Region): GreyImage {
+  const x0 = Math.max(0, Math.min(src.width - 1, Math.floor(region.x0)));
+  const y0 = Math.max(0, Math.min(src.height - 1, Math.floor(region.y0)));
+  const x1 = Math.max(x0 + 1, Math.min(src.width, Math.ceil(region.x1)));
+  const y1 = Math.max(y0 + 1, Math.min(src.height, Math.ceil(region.y1)));
+  const w = x1 - x0;
+  const data = new Uint8Array(w * (y1 - y0));
+  for (let y = y0; y < y1; y++) data.set(src.data.subarray(y * src.width + x0, y * src.width + x1), (y - y0) * w);
+  return { width: w, height: y1 - y0, data };
+}
+
 /** Unsharp mask then bilinear enlargement, in one go (the sharpening runs at the source size, so it is cheap). */
 export function sharpenAndScale(src: GreyImage, sigma: number, amount: number, scale: number): GreyImage {
-  return resizeBilinear(unsharp(src, sigma, amount), scale);
+  return resizeBilinear(unsharp(src, sigma, amount, scratchPlane('plane', src.width * src.height)), scale);
 }

@@ -5,7 +5,7 @@ import type { DecoderConfig, FrameDecoder } from './types.js';
 import { WorkerDecoder } from './worker-client.js';
 
 export * from './types.js';
-export { MAX_PIXELS, MAX_SIDE } from './local.js';
+export { MAX_PIXELS, MAX_SIDE, ladderCounts } from './local.js';
 
 /**
  * Create a decoder. By default (worker: true) it decodes in a worker thread; config errors are reported before

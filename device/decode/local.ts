@@ -1,8 +1,9 @@
 // The decoder on the calling thread: frame checks, then the pass ladder. The worker thread runs this same code.
 import type { GreyFrame } from '../../hardware/camera/types.js';
-import { prepareLadder, runLadder, type Ladder } from './passes.js';
+import { newLadderState, prepareLadder, runLadder, type Ladder } from './passes.js';
 import {
   DEFAULT_BUDGET_MS,
+  DEFAULT_ESCALATE_EVERY,
   DEFAULT_STRATEGIES,
   ZXING_ONLY_PASSES,
   DecodeError,
@@ -26,6 +27,7 @@ export function ladderFor(config: DecoderConfig): Ladder {
         ? DEFAULT_STRATEGIES.filter((p) => !ZXING_ONLY_PASSES.includes(p))
         : DEFAULT_STRATEGIES),
     budgetMs: config.budgetMs ?? DEFAULT_BUDGET_MS,
+    escalateEvery: config.escalateEvery ?? DEFAULT_ESCALATE_EVERY,
   };
 }
 
@@ -59,12 +61,13 @@ export function checkFrame(frame: GreyFrame): void {
 
 class LocalDecoder implements FrameDecoder {
   private closed = false;
+  readonly state = newLadderState();
   constructor(private readonly ladder: Ladder) {}
 
   async decode(frame: GreyFrame): Promise<DecodeHit | null> {
     if (this.closed) throw new DecodeError('CLOSED', 'decoder is closed');
     checkFrame(frame);
-    return runLadder(this.ladder, frame);
+    return runLadder(this.ladder, frame, undefined, this.state);
   }
 
   async close(): Promise<void> {
@@ -77,4 +80,12 @@ export async function createLocalDecoder(config: DecoderConfig): Promise<FrameDe
   const ladder = ladderFor(config);
   await prepareLadder(ladder);
   return new LocalDecoder(ladder);
+}
+
+/**
+ * How often a decoder on this thread ran each stage so far: frames, crop escalations, whole-frame escalations.
+ * Null for a decoder in a worker thread. For benchmarks and diagnostics.
+ */
+export function ladderCounts(decoder: FrameDecoder): { first: number; roi: number; whole: number } | null {
+  return decoder instanceof LocalDecoder ? { ...decoder.state.counts } : null;
 }

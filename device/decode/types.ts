@@ -29,13 +29,24 @@ export interface DecoderConfig {
    * The first pass always runs. Default DEFAULT_BUDGET_MS.
    */
   readonly budgetMs?: number;
+  /**
+   * A decoder serves one camera stream. On a miss the further passes run on a crop around the code read in a recent
+   * frame (if any), and on the whole frame at most once in this many frames. 1: every miss escalates on the whole
+   * frame (use it for unrelated images). Default DEFAULT_ESCALATE_EVERY.
+   */
+  readonly escalateEvery?: number;
 }
 
-/** The default ladder (zxing). With jsqr the zxing-only passes are left out: plain → sharpen-2x. */
-export const DEFAULT_STRATEGIES: readonly PassName[] = ['plain', 'sharpen-2x', 'denoise'];
+/**
+ * The default ladder (both engines). `denoise` read 1 photo more on the corpora but costs a further zxing read on
+ * every escalation, so it is left to configure.
+ */
+export const DEFAULT_STRATEGIES: readonly PassName[] = ['plain', 'sharpen-2x'];
 /** Passes that only the zxing engine can run. */
 export const ZXING_ONLY_PASSES: readonly PassName[] = ['denoise'];
 export const DEFAULT_BUDGET_MS = 150;
+/** A code in view at 30 frames/s that only a whole-frame escalation reads is read within 8 frames (≤ 267 ms). */
+export const DEFAULT_ESCALATE_EVERY = 8;
 
 export type Corner = readonly [number, number];
 

@@ -1,7 +1,7 @@
 // The decode worker thread: loads the engine once, then answers one decode request at a time.
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkFrame, ladderFor } from './local.js';
-import { prepareLadder, runLadder } from './passes.js';
+import { newLadderState, prepareLadder, runLadder } from './passes.js';
 import { DecodeError } from './types.js';
 import type { DecodeRequest, WorkerInit, WorkerMessage } from './worker-protocol.js';
 
@@ -28,6 +28,7 @@ async function start(): Promise<void> {
     return;
   }
   const active = ladder;
+  const state = newLadderState();
   // Requests are handled strictly in order: the next one starts when the previous one has answered.
   let queue = Promise.resolve();
   port!.on('message', (req: DecodeRequest) => {
@@ -35,7 +36,7 @@ async function start(): Promise<void> {
       try {
         const frame = { width: req.width, height: req.height, data: new Uint8Array(req.data), timestamp: 0, seq: 0 };
         checkFrame(frame);
-        send({ type: 'result', id: req.id, hit: await runLadder(active, frame) });
+        send({ type: 'result', id: req.id, hit: await runLadder(active, frame, undefined, state) });
       } catch (err) {
         send({ type: 'failed', id: req.id, ...reasonOf(err) });
       }

@@ -3,7 +3,7 @@
 // binary PGM image, which zxing-wasm decodes natively, so no RGBA copy is ever made.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { prepareZXingModule, readBarcodes, type ReaderOptions } from 'zxing-wasm/reader';
+import { prepareZXingModule, readBarcodes, type ReaderOptions, type ReadResult } from 'zxing-wasm/reader';
 import type { GreyImage } from './image-ops.js';
 import { DecodeError, type Corner } from './types.js';
 
@@ -53,19 +53,18 @@ function pgm(img: GreyImage): Uint8Array {
   return out;
 }
 
+function cornersOf(p: ReadResult['position']): readonly Corner[] {
+  return [
+    [p.topLeft.x, p.topLeft.y],
+    [p.topRight.x, p.topRight.y],
+    [p.bottomRight.x, p.bottomRight.y],
+    [p.bottomLeft.x, p.bottomLeft.y],
+  ];
+}
+
 /** Read one QR code from a grey image (call loadZxing first). */
 export async function zxingRead(img: GreyImage, pass: ZxingPassOptions): Promise<EngineHit | null> {
   const results = await readBarcodes(pgm(img), { ...BASE_OPTIONS, ...pass });
   const hit = results.find((r) => r.isValid);
-  if (!hit) return null;
-  const p = hit.position;
-  return {
-    text: hit.text,
-    corners: [
-      [p.topLeft.x, p.topLeft.y],
-      [p.topRight.x, p.topRight.y],
-      [p.bottomRight.x, p.bottomRight.y],
-      [p.bottomLeft.x, p.bottomLeft.y],
-    ],
-  };
+  return hit ? { text: hit.text, corners: cornersOf(hit.position) } : null;
 }

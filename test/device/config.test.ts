@@ -92,7 +92,7 @@ describe('parseConfig', () => {
       leds: { brightness: 2, speedHz: 1_000_000 },
       policy: { yellow: 'open' },
       camera: { focus: { mode: 'manual' } },
-      decoder: { strategies: ['plain', 'magic'] },
+      decoder: { strategies: ['plain', 'magic'], escalateEvery: 0 },
       retentionHours: 0,
     };
     const issues = issuesOf(() => parseConfig(bad));
@@ -108,6 +108,7 @@ describe('parseConfig', () => {
         'policy.yellow',
         'camera.focus.lensPosition',
         'decoder.strategies[1]',
+        'decoder.escalateEvery',
         'retentionHours',
       ].sort(),
     );

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDecoder, DecodeError, type DecodeHit, type FrameDecoder } from '../../../device/decode/index.js';
+import {
+  createDecoder,
+  DecodeError,
+  DEFAULT_ESCALATE_EVERY,
+  ladderCounts,
+  type DecodeHit,
+  type FrameDecoder,
+} from '../../../device/decode/index.js';
 import { loadGreyImage } from '../../../hardware/camera/image-file.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { corpusEntries, GATE_SAMPLE, PHOTO_SAMPLE } from './corpus-sample.js';
@@ -91,6 +98,7 @@ describe('decoder configuration', () => {
       { engine: 'jsqr', strategies: ['plain', 'denoise'] },
       { engine: 'zxing', budgetMs: 0 },
       { engine: 'zxing', budgetMs: Number.NaN },
+      { engine: 'zxing', escalateEvery: 0 },
     ];
     for (const config of bad) {
       for (const worker of [true, false]) {
@@ -99,6 +107,23 @@ describe('decoder configuration', () => {
         );
       }
     }
+  });
+});
+
+describe('decoder on a camera stream (defaults)', () => {
+  it('escalates on at most one empty frame in DEFAULT_ESCALATE_EVERY, and counts what ran', async () => {
+    const d = await createDecoder({ engine: 'zxing', worker: false, budgetMs: BUDGET });
+    try {
+      const empty = frame(640, 480, new Uint8Array(640 * 480).fill(90));
+      const n = 2 * DEFAULT_ESCALATE_EVERY;
+      for (let i = 0; i < n; i++) expect(await d.decode(empty)).toBeNull();
+      expect(ladderCounts(d)).toEqual({ first: n, roi: 0, whole: 2 });
+    } finally {
+      await d.close();
+    }
+    const w = await createDecoder({ engine: 'zxing' });
+    expect(ladderCounts(w)).toBeNull(); // a worker's counts stay in the worker
+    await w.close();
   });
 });
 

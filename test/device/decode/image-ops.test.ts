@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   blurGauss,
   boxWidthsForGauss,
+  crop,
   resizeBilinear,
   sharpenAndScale,
   unsharp,
@@ -86,5 +87,30 @@ describe('image ops', () => {
     expect([hard.width, hard.height]).toEqual([80, 8]);
     expect(Math.min(...hard.data)).toBe(0);
     expect(Math.max(...hard.data)).toBe(255);
+  });
+
+  it('blurs the same whether columns are short or long (the row-by-row vertical pass), and symmetric', () => {
+    const impulse = img(31, 57, (x, y) => (x === 15 && y === 28 ? 255 : 0));
+    const b = blurGauss(impulse, 2);
+    const t = blurGauss(
+      img(57, 31, (x, y) => (y === 15 && x === 28 ? 255 : 0)),
+      2,
+    );
+    for (let y = 0; y < 57; y++)
+      for (let x = 0; x < 31; x++) expect(b.data[y * 31 + x]).toBeCloseTo(t.data[x * 57 + y]!, 3);
+    expect(b.data[28 * 31 + 13]).toBeCloseTo(b.data[28 * 31 + 17]!, 4);
+    expect(b.data[26 * 31 + 15]).toBeCloseTo(b.data[30 * 31 + 15]!, 4);
+  });
+
+  it('crops a rectangle, clamped to the image and never empty', () => {
+    const c = crop(pattern, { x0: 3.6, y0: 2, x1: 10.2, y1: 7 });
+    expect([c.width, c.height]).toEqual([8, 5]);
+    expect(c.data[0]).toBe(pattern.data[2 * 37 + 3]);
+    expect(c.data[1 * 8 + 7]).toBe(pattern.data[3 * 37 + 10]);
+    const edge = crop(pattern, { x0: -20, y0: -5, x1: 100, y1: 100 });
+    expect([edge.width, edge.height]).toEqual([37, 23]);
+    expect(edge.data).toEqual(pattern.data);
+    const outside = crop(pattern, { x0: 50, y0: 40, x1: 60, y1: 50 });
+    expect(outside.data.length).toBeGreaterThan(0);
   });
 });
