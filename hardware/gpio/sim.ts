@@ -71,9 +71,11 @@ export class SimGpio implements GpioPorts {
   readonly lines = new Map<number, SimLine>();
   private readonly ports: Ports;
   private readonly pins: GpioPinsConfig;
+  private readonly timers: Timers;
 
   constructor(opts: SimGpioOptions = {}) {
     this.pins = opts.pins ?? DEFAULT_SIM_PINS;
+    this.timers = opts.timers ?? realTimers;
     const factory: GpioLineFactory = {
       output: (bcm, initial) => this.line(bcm, initial),
       input: (bcm) => {
@@ -82,7 +84,7 @@ export class SimGpio implements GpioPorts {
       },
     };
     this.ports = openPorts(factory, this.pins, {
-      timers: opts.timers ?? realTimers,
+      timers: this.timers,
       ...(opts.log ? { log: opts.log } : {}),
       relayHooks: { onPulse: (p) => this.pulses.push(p), onChange: (e) => this.relayChanges.push(e) },
     });
@@ -112,10 +114,19 @@ export class SimGpio implements GpioPorts {
     this.lines.get(cfg.pin)?.drive(levelOf(cfg.polarity, active));
   }
 
-  /** Press and release a button (default the exit button). */
+  /**
+   * Press and release a button (default the exit button). Where the input is debounced, the button is held for
+   * twice the debounce time (plus 20 ms) before it is released, as a finger would: an instant press and release
+   * is a glitch that the debouncer rightly ignores.
+   */
   press(name: InputName = 'exit'): void {
     this.setInput(name, true);
-    this.setInput(name, false);
+    const debounceMs = this.pins.inputs[name]?.debounceMs ?? 0;
+    if (debounceMs <= 0) {
+      this.setInput(name, false);
+      return;
+    }
+    this.timers.setTimeout(() => this.setInput(name, false), debounceMs * 2 + 20);
   }
 
   setDoor(open: boolean): void {

@@ -42,6 +42,30 @@ describe('SimGpio', () => {
     expect(gpio.inputs.door?.active).toBe(false);
   });
 
+  it('holds a press past the debounce time, so a debounced turnstile or exit button sees it', () => {
+    const timers = new ManualTimers();
+    const gpio = new SimGpio({
+      timers,
+      pins: {
+        relay: { pin: 17, polarity: 'active-high' },
+        inputs: { rotation: { pin: 23, polarity: 'active-high', debounceMs: 40 } },
+      },
+    });
+    const events: [boolean, number][] = [];
+    gpio.inputs.rotation?.onChange((e) => events.push([e.active, timers.now()]));
+    gpio.rotate();
+    timers.advance(39);
+    expect(events).toEqual([]);
+    timers.advance(1);
+    expect(events).toEqual([[true, 40]]);
+    timers.advance(200);
+    expect(events).toEqual([
+      [true, 40],
+      [false, 140],
+    ]);
+    gpio.close();
+  });
+
   it('honours an active-low relay and refuses inputs it does not have', () => {
     const gpio = new SimGpio({ pins: { relay: { pin: 5, polarity: 'active-low' }, inputs: {} } });
     expect(gpio.relayPinLevel).toBe(1);
