@@ -31,7 +31,8 @@ export interface Decision {
 /** The trust data as the decision sees it. */
 export interface TrustState {
   readonly bundle: TrustBundle | null;
-  /** Epoch seconds: newest of the last successful sync and the signed issue times of the data held. */
+  /** Epoch seconds the data is known fresh at: a verified freshness statement for exactly the data held, else the
+   * older of the bundle's and revocation list's signed issue times. Never the time of an unsigned answer. */
   readonly trustDataAt: number | null;
   /** Epoch seconds: the clock may not be below this (newest signed data seen). */
   readonly clockFloor: number;
