@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { COLOURS, encodePublicKey, isProtocolError, kidFor, rootFingerprint, signBundle } from '../protocol/index.js';
 import type { ColourAction, IssuerKeyEntry, Policy, TrustBundle } from '../protocol/index.js';
 import { isoOf, loadBundle, loadPublicKey, loadSigningKey, parseUint, writeOutput } from './trust-files.js';
-import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
+import { dispatchSubcommand, parseDuration, parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage:
   gatecode bundle create --root-key FILE --issuer-key FILE... [--max-offline 48h] [--sunset ISO] --out FILE
@@ -130,17 +130,11 @@ function show(v: ReturnType<typeof parse>): number {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  const v = parse(rest);
-  if (v.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (sub === 'create') return create(v);
-  if (sub === 'show') return show(v);
-  throw new UsageError(`bundle: unknown subcommand "${sub}" (create, show)`);
+  return dispatchSubcommand(argv, {
+    command: 'bundle',
+    usage: USAGE,
+    parse,
+    wantsHelp: (v) => v.help === true,
+    subcommands: { create, show },
+  });
 }

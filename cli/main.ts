@@ -6,8 +6,14 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   keys: { summary: 'keys init --dir DIR', load: async () => (await import('./keys.js')).run },
-  bundle: { summary: 'bundle create --root-key FILE --issuer-key FILE... --out FILE', load: async () => (await import('./bundle.js')).run },
-  revocations: { summary: 'revocations create ... (signed revocation list files)', load: async () => (await import('./revocations.js')).run },
+  bundle: {
+    summary: 'bundle create --root-key FILE --issuer-key FILE... --out FILE',
+    load: async () => (await import('./bundle.js')).run,
+  },
+  revocations: {
+    summary: 'revocations create ... (signed revocation list files)',
+    load: async () => (await import('./revocations.js')).run,
+  },
   pass: { summary: 'pass issue|inspect|verify ...', load: async () => (await import('./pass.js')).run },
   decode: { summary: 'decode IMAGE...', load: async () => (await import('./decode.js')).run },
   scan: { summary: 'scan IMAGE... --bundle FILE', load: async () => (await import('./scan.js')).run },
@@ -18,7 +24,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
       return (argv) => (argv[0] === 'enrol' ? enrol.run(argv.slice(1)) : device.run(argv));
     },
   },
-  server: { summary: 'server [--config FILE] [--data DIR] [--port N]', load: async () => (await import('./server.js')).run },
+  server: {
+    summary: 'server [--config FILE] [--data DIR] [--port N]',
+    load: async () => (await import('./server.js')).run,
+  },
   admin: { summary: 'admin ... --server URL --token T', load: async () => (await import('./admin.js')).run },
   demo: { summary: 'demo [--webcam] [--keep]', load: async () => (await import('./demo.js')).run },
 };

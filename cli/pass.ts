@@ -20,7 +20,7 @@ import {
   readBytes,
   writeOutput,
 } from './trust-files.js';
-import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
+import { dispatchSubcommand, parseDuration, parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage:
   gatecode pass issue --issuer-key FILE --colour green|yellow|red --valid-for 30d [--scope S1,S2]
@@ -182,18 +182,11 @@ function verify({ values: v, positionals }: Parsed): number {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  const parsed = parse(rest);
-  if (parsed.values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (sub === 'issue') return issue(parsed);
-  if (sub === 'inspect') return inspect(parsed);
-  if (sub === 'verify') return verify(parsed);
-  throw new UsageError(`pass: unknown subcommand "${sub}" (issue, inspect, verify)`);
+  return dispatchSubcommand(argv, {
+    command: 'pass',
+    usage: USAGE,
+    parse,
+    wantsHelp: (p) => p.values.help === true,
+    subcommands: { issue, inspect, verify },
+  });
 }

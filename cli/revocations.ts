@@ -18,7 +18,7 @@ import {
   readBytes,
   writeOutput,
 } from './trust-files.js';
-import { parseIsoSeconds, UsageError } from './usage.js';
+import { dispatchSubcommand, parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage:
   gatecode revocations create --key FILE --out FILE (--from N --to N | --snapshot --to N)
@@ -158,17 +158,11 @@ function show(v: Values): number {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(USAGE + '\n');
-    return sub === undefined ? 2 : 0;
-  }
-  const v = parse(rest);
-  if (v.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (sub === 'create') return create(v);
-  if (sub === 'show') return show(v);
-  throw new UsageError(`revocations: unknown subcommand "${sub}" (create, show)`);
+  return dispatchSubcommand(argv, {
+    command: 'revocations',
+    usage: USAGE,
+    parse,
+    wantsHelp: (v) => v.help === true,
+    subcommands: { create, show },
+  });
 }

@@ -20,3 +20,35 @@ export function parseIsoSeconds(text: string, what: string): number {
   }
   return Math.floor(ms / 1000);
 }
+
+/** What `dispatchSubcommand` needs of a command with subcommands (`gatecode bundle create|show`, …). */
+export interface SubcommandSpec<P> {
+  readonly command: string;
+  readonly usage: string;
+  /** Parse the options after the subcommand (throws UsageError). */
+  readonly parse: (rest: string[]) => P;
+  readonly wantsHelp: (parsed: P) => boolean;
+  readonly subcommands: Readonly<Record<string, (parsed: P) => Promise<number> | number>>;
+}
+
+/**
+ * Run `gatecode COMMAND SUB [options]`: no subcommand prints the usage and exits 2, `--help` prints it and exits 0,
+ * an unknown subcommand is a UsageError naming the known ones.
+ */
+export async function dispatchSubcommand<P>(argv: string[], spec: SubcommandSpec<P>): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(spec.usage + '\n');
+    return sub === undefined ? 2 : 0;
+  }
+  const parsed = spec.parse(rest);
+  if (spec.wantsHelp(parsed)) {
+    process.stdout.write(spec.usage + '\n');
+    return 0;
+  }
+  const handler = Object.hasOwn(spec.subcommands, sub) ? spec.subcommands[sub] : undefined;
+  if (!handler) {
+    throw new UsageError(`${spec.command}: unknown subcommand "${sub}" (${Object.keys(spec.subcommands).join(', ')})`);
+  }
+  return handler(parsed);
+}

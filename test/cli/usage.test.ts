@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { parseDuration, parseIsoSeconds, UsageError } from '../../cli/usage.js';
+import { describe, expect, it, vi } from 'vitest';
+import { dispatchSubcommand, parseDuration, parseIsoSeconds, UsageError } from '../../cli/usage.js';
 
 describe('cli argument parsing', () => {
   it('parses durations in s, m, h and d', () => {
@@ -17,5 +17,36 @@ describe('cli argument parsing', () => {
     expect(parseIsoSeconds('2027-01-31T00:00:00Z', 'x')).toBe(1_801_353_600);
     expect(() => parseIsoSeconds('tomorrow', '--now')).toThrow(UsageError);
     expect(() => parseIsoSeconds('2027-13-45', '--now')).toThrow(UsageError);
+  });
+
+  it('dispatches subcommands: usage without one (exit 2), --help (exit 0), unknown ones refused', async () => {
+    const calls: string[][] = [];
+    const spec = {
+      command: 'thing',
+      usage: 'usage: gatecode thing make|show',
+      parse: (rest: string[]) => ({ rest, help: rest.includes('--help') }),
+      wantsHelp: (p: { help: boolean }) => p.help,
+      subcommands: {
+        make: (p: { rest: string[] }) => {
+          calls.push(['make', ...p.rest]);
+          return 0;
+        },
+        show: async () => 3,
+      },
+    };
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await dispatchSubcommand([], spec)).toBe(2);
+      expect(await dispatchSubcommand(['--help'], spec)).toBe(0);
+      expect(await dispatchSubcommand(['make', '--help'], spec)).toBe(0);
+      expect(out).toHaveBeenCalledTimes(3);
+    } finally {
+      out.mockRestore();
+    }
+    expect(await dispatchSubcommand(['make', '--x', '1'], spec)).toBe(0);
+    expect(await dispatchSubcommand(['show'], spec)).toBe(3);
+    expect(calls).toEqual([['make', '--x', '1']]);
+    await expect(dispatchSubcommand(['toString'], spec)).rejects.toThrow(UsageError);
+    await expect(dispatchSubcommand(['nope'], spec)).rejects.toThrow(/unknown subcommand "nope" \(make, show\)/);
   });
 });
