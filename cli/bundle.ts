@@ -1,4 +1,5 @@
 // gatecode bundle create|show: make and read signed trust bundles.
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { COLOURS, encodePublicKey, isProtocolError, kidFor, rootFingerprint, signBundle } from '../protocol/index.js';
 import type { ColourAction, IssuerKeyEntry, Policy, TrustBundle } from '../protocol/index.js';
@@ -10,7 +11,8 @@ const USAGE = `usage:
         [--revocation-key FILE...] [--actions green=open,yellow=attention,red=deny] [--version N] [--now ISO]
         [--valid-from ISO]
       Signs a trust bundle with the root key. Each --issuer-key is an issuer's key file (its issuer name and
-      public key are taken from it); passes it issued from --valid-from (default now) until the sunset verify. --sunset defaults to one
+      public key are taken from it); passes it issued from --valid-from (default: when the key file was written)
+      until the sunset verify. --sunset defaults to one
       year after now; devices refuse every pass after it and wipe their stores. --version defaults to now in
       epoch seconds, so a later bundle always has a higher version.
   gatecode bundle show --bundle FILE [--root-key FILE]
@@ -62,6 +64,14 @@ function parseActions(text: string | undefined): Policy['actions'] {
   return actions as Policy['actions'];
 }
 
+/**
+ * Without --valid-from an issuer key is valid from when its file was written (key files are written once and never
+ * overwritten), so passes issued with it before this bundle was made still verify; never later than `now`.
+ */
+function keyWrittenAt(file: string, now: number): number {
+  return Math.min(now, Math.floor(fs.statSync(file).mtimeMs / 1000));
+}
+
 function create(v: ReturnType<typeof parse>): number {
   const rootFile = v['root-key'];
   const out = v.out;
@@ -74,8 +84,10 @@ function create(v: ReturnType<typeof parse>): number {
   if (sunset <= now) throw new UsageError('--sunset: must be in the future');
   const maxOfflineAgeSeconds = parseDuration(v['max-offline'] ?? '48h', '--max-offline');
   if (maxOfflineAgeSeconds < 1) throw new UsageError('--max-offline: must be at least 1s');
-  const validFrom = v['valid-from'] !== undefined ? parseIsoSeconds(v['valid-from'], '--valid-from') : now;
-  if (validFrom >= sunset) throw new UsageError('--valid-from: must be before the sunset');
+  const givenValidFrom = v['valid-from'] !== undefined ? parseIsoSeconds(v['valid-from'], '--valid-from') : undefined;
+  if (givenValidFrom !== undefined && givenValidFrom >= sunset) {
+    throw new UsageError('--valid-from: must be before the sunset');
+  }
   const root = loadSigningKey(rootFile, '--root-key');
   const issuers: IssuerKeyEntry[] = issuerFiles.map((file) => {
     const k = loadSigningKey(file, '--issuer-key');
@@ -83,7 +95,7 @@ function create(v: ReturnType<typeof parse>): number {
       kid: k.kid,
       issuer: k.issuer,
       publicKey: encodePublicKey(k.publicKey),
-      validFrom,
+      validFrom: givenValidFrom ?? keyWrittenAt(file, now),
       validUntil: sunset,
       status: 'active',
     };

@@ -1,6 +1,6 @@
 // The protocol commands as a user runs them: real `node bin/gatecode.js` processes, real files in a temp dir.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import jsQRModule from 'jsqr';
@@ -225,6 +225,56 @@ describe('gatecode keys / bundle / pass / revocations', { timeout: 180_000 }, ()
       const r = gatecode([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.out).toContain(`gatecode ${cmd}`);
+    }
+  });
+});
+
+describe('bundle create without --valid-from', () => {
+  it('keeps passes verifiable that were issued with a key before the bundle was made', () => {
+    const own = mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+    try {
+      const g = (name: string): string => path.join(own, name);
+      expect(gatecode(['keys', 'init', '--dir', g('keys')]).code).toBe(0);
+      // The issuer key was made yesterday and a pass issued with it an hour later; the bundle is made today.
+      const dayAgo = Date.now() / 1000 - 86_400;
+      utimesSync(g('keys/issuer.key'), dayAgo, dayAgo);
+      const issued = gatecode([
+        'pass',
+        'issue',
+        '--issuer-key',
+        g('keys/issuer.key'),
+        '--colour',
+        'green',
+        '--valid-for',
+        '30d',
+        '--now',
+        new Date((dayAgo + 3600) * 1000).toISOString(),
+      ]);
+      expect(issued.code, issued.err).toBe(0);
+      const made = gatecode([
+        'bundle',
+        'create',
+        '--root-key',
+        g('keys/root.key'),
+        '--issuer-key',
+        g('keys/issuer.key'),
+        '--out',
+        g('b.cose'),
+      ]);
+      expect(made.code, made.err).toBe(0);
+      const v = gatecode([
+        'pass',
+        'verify',
+        issued.out.trim(),
+        '--bundle',
+        g('b.cose'),
+        '--root-key',
+        g('keys/root.pub'),
+      ]);
+      expect(v.code, v.err).toBe(0);
+      expect(JSON.parse(v.out)).toMatchObject({ colour: 'green', reason: 'OK' });
+    } finally {
+      rmSync(own, { recursive: true, force: true });
     }
   });
 });
