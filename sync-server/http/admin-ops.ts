@@ -1,7 +1,7 @@
 // /api/admin/{keys,policy,enrolments,devices,audit,status}: the rest of the admin area.
 import { Hono } from 'hono';
 import { rootFingerprint } from '../../protocol/index.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
 import { param, readJson, type AppContext, type AppEnv, type Services } from './env.js';

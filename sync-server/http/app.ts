@@ -1,7 +1,7 @@
 // The HTTP app: every route area mounted here, one error mapping, rate limits and the body limit in front.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HttpError, isHttpError } from '../errors.js';
+import { errorAnswer, HttpError } from './errors.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminPageRoutes } from './admin-page.js';
 import { adminPassRoutes } from './admin-passes.js';
@@ -21,12 +21,10 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   const ready = opts.ready ?? (() => true);
 
   app.onError((err, c) => {
-    if (isHttpError(err)) {
-      if (err.retryAfter !== undefined) c.header('Retry-After', String(err.retryAfter));
-      return c.json(
-        err.detail === undefined ? { error: err.reason } : { error: err.reason, detail: err.detail },
-        err.status,
-      );
+    const answer = errorAnswer(err);
+    if (answer) {
+      if (answer.retryAfter !== undefined) c.header('Retry-After', String(answer.retryAfter));
+      return c.json(answer.body, answer.status);
     }
     s.core.log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: 'INTERNAL' }, 500);

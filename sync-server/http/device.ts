@@ -1,7 +1,7 @@
 // /api/device: enrol (no token), then bundle, revocations, freshness, events and heartbeat with the device token.
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import { deviceAuth } from './auth.js';
 import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
 import { enrolSchema, eventsSchema, heartbeatSchema, idempotencyKeySchema, sinceQuery } from './schemas.js';

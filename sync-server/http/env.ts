@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { AdminTokens } from '../admins.js';
 import type { ServerCore } from '../core.js';
 import type { DeviceService } from '../devices.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import type { PassService } from '../passes.js';
 import type { RateLimiter } from '../rate-limit.js';
 
