@@ -1,5 +1,6 @@
 // Devices: enrolment with one-time codes, bearer tokens (hashed), roll and revoke, heartbeats, event batches.
 import { createHash } from 'node:crypto';
+import type { EnrolAnswer, EventBatch, EventBatchAnswer, HeartbeatRequest } from '../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
 import type { ServerCore } from './core.js';
 import { DomainError } from './errors.js';
@@ -13,25 +14,8 @@ import {
   secretMatches,
 } from './secrets.js';
 
-export interface Heartbeat {
-  readonly versions: Record<string, string | number>;
-  readonly seq: number;
-  /** The device's clock, epoch seconds. */
-  readonly clock: number;
-  readonly counters: Record<string, number>;
-  /** Epoch seconds (device clock) of the device's last successful sync, when it knows one. */
-  readonly trustDataAt?: number | null | undefined;
-}
-
-export interface DeviceEvent {
-  readonly at: number;
-  readonly colour: string;
-  readonly reason: string;
-  readonly passHash: string | null;
-  readonly direction: 'in' | 'out' | null;
-  readonly opened: boolean;
-  readonly notPassed?: boolean | undefined;
-}
+/** A heartbeat as the device sends it (the contract in protocol/api/device.ts). */
+export type Heartbeat = HeartbeatRequest;
 
 export interface DeviceRecord {
   readonly deviceId: string;
@@ -182,7 +166,7 @@ export class DeviceService {
   enrol(
     codeText: string,
     name: string | null,
-  ): { deviceId: string; token: string; rootPublicKey: string; rootFingerprint: string } {
+  ): EnrolAnswer {
     const code = normaliseEnrolmentCode(codeText);
     if (code === null) throw new DomainError('ENROLMENT_INVALID');
     return this.core.change({}, (now) => {
@@ -289,9 +273,9 @@ export class DeviceService {
   events(
     deviceId: string,
     key: string,
-    body: { events: readonly DeviceEvent[]; counters?: Record<string, number> | undefined },
+    body: EventBatch,
     rawBody: string,
-  ): { accepted: number; duplicate: boolean } {
+  ): EventBatchAnswer {
     const bodyHash = createHash('sha256').update(rawBody).digest();
     return this.core.change({}, (now) => {
       const prior = this.core.db

@@ -1,5 +1,6 @@
 // The HTTP app: every route area mounted here, one error mapping, rate limits and the body limit in front.
 import { Hono } from 'hono';
+import { DEVICE_API_BASE } from '../../protocol/api/device.js';
 import { bodyLimit } from 'hono/body-limit';
 import { errorAnswer, HttpError } from './errors.js';
 import { adminOpsRoutes } from './admin-ops.js';
@@ -48,7 +49,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   app.use('/api/admin/*', adminAuth(s));
   app.route('/api/admin/passes', adminPassRoutes(s));
   app.route('/api/admin', adminOpsRoutes(s));
-  app.route('/api/device', deviceRoutes(s));
+  app.route(DEVICE_API_BASE, deviceRoutes(s));
   app.route('/admin', adminPageRoutes(opts.adminPageDir));
 
   return app;
