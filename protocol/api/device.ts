@@ -49,6 +49,8 @@ export const enrolAnswerSchema = z.object({
   rootFingerprint: z.string(),
 });
 export type EnrolAnswer = z.infer<typeof enrolAnswerSchema>;
+/** What the device reads of the enrol answer (it checks the root key against the fingerprint it was given). */
+export const enrolAnswerReader = enrolAnswerSchema.pick({ deviceId: true, token: true, rootPublicKey: true });
 
 // --- bundle, revocations, freshness (signed COSE bodies) --------------------------------------------------------
 
@@ -136,3 +138,5 @@ export const heartbeatAnswerSchema = z.object({
   revocationSeq: z.number().int().min(0),
 });
 export type HeartbeatAnswer = z.infer<typeof heartbeatAnswerSchema>;
+/** What the device reads of the heartbeat answer: the server's time, when given (else it uses the Date header). */
+export const heartbeatAnswerReader = z.object({ serverTime: heartbeatAnswerSchema.shape.serverTime.optional() });

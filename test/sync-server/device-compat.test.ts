@@ -61,7 +61,9 @@ for (const release of RELEASES) {
       const code = (await (await s.admin('POST', '/api/admin/enrolments', {})).json()) as { code: string };
       vars['code'] = code.code;
       // One revocation, so that `since=0` has something to send.
-      const issued = (await (await s.admin('POST', '/api/admin/passes', { colour: 'green', validForSeconds: 3600 })).json()) as {
+      const issued = (await (
+        await s.admin('POST', '/api/admin/passes', { colour: 'green', validForSeconds: 3600 })
+      ).json()) as {
         pass: { passId: string };
       };
       expect((await s.admin('POST', `/api/admin/passes/${issued.pass.passId}/revoke`)).status).toBe(200);
