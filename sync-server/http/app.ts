@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { DEVICE_API_BASE } from '../../protocol/api/device.js';
 import { bodyLimit } from 'hono/body-limit';
-import { errorAnswer, HttpError } from './errors.js';
+import { ERROR_STATUS, errorAnswer, HttpError } from './errors.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminPageRoutes } from './admin-page.js';
 import { adminPassRoutes } from './admin-passes.js';
@@ -41,7 +41,7 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
     s.core.log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: 'INTERNAL' }, 500);
   });
-  app.notFound((c) => c.json({ error: 'NOT_FOUND' }, 404));
+  app.notFound((c) => c.json({ error: 'NOT_FOUND' }, ERROR_STATUS.NOT_FOUND));
 
   app.use('*', async (c, next) => {
     const wait = s.limits.perAddress.take(clientAddress(c, s.core.config.trustProxy));
@@ -50,12 +50,14 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   });
   const limitBody = bodyLimit({
     maxSize: s.core.config.bodyLimitBytes,
-    onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, 413),
+    onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, ERROR_STATUS.BODY_TOO_LARGE),
   });
   // GET and HEAD carry no body; skipping them keeps the polling path from materialising a full Request object.
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
-  app.get('/healthz', (c) => (ready() ? c.json({ ok: true }) : c.json({ ok: false, error: 'NOT_READY' }, 503)));
+  app.get('/healthz', (c) =>
+    ready() ? c.json({ ok: true }) : c.json({ ok: false, error: 'NOT_READY' }, ERROR_STATUS.NOT_READY),
+  );
 
   app.use('/api/admin/*', adminAuth(s));
   app.route('/api/admin', adminRoutes(s));
