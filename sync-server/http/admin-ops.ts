@@ -1,10 +1,11 @@
 // /api/admin/{keys,policy,enrolments,devices,audit,status}: the rest of the admin area.
+// Routes are chained so that their input and answer types reach the typed client (AdminApp, cli/admin.ts).
 import { Hono } from 'hono';
 import { rootFingerprint } from '../../protocol/index.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
-import { param, readJson, type AppContext, type AppEnv, type Services } from './env.js';
+import { jsonBody, param, queryOf, type AppContext, type AppEnv, type Services } from './env.js';
 import { auditQuery, enrolmentSchema, idSchema, policySchema, rotateSchema } from './schemas.js';
 
 /** The enrolment URI a device (or its QR scanner) reads: server URL, one-time code, root key fingerprint. */
@@ -17,87 +18,71 @@ function serverUrl(c: AppContext, s: Services): string {
   return s.core.config.publicUrl?.replace(/\/+$/, '') ?? new URL(c.req.url).origin;
 }
 
-export function adminOpsRoutes(s: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.get('/status', (c) => {
-    const bundle = s.core.trust.current();
-    const root = s.core.keys.root();
-    return c.json({
-      serverTime: s.core.clock() / 1000,
-      bundleVersion: bundle.version,
-      revocationSeq: s.core.revocations.seq(),
-      revocationFloor: s.core.revocations.floor(),
-      rootKid: root.kid,
-      rootFingerprint: rootFingerprint(root.publicKey),
-      activeIssuerKid: s.core.keys.activeIssuer().kid,
-      sunset: bundle.bundle.sunset,
-    });
-  });
-
-  app.get('/keys', (c) => c.json({ root: s.core.keys.root().kid, issuers: s.core.trust.current().bundle.issuers }));
-
-  app.post('/keys/rotate', async (c) => {
-    const { revokeOld } = await readJson(c, rotateSchema, { optional: true });
-    const out = s.core.change({ bundle: true }, (now) => {
-      // After the sunset no bundle can be signed (sunset > issuedAt): a later sunset has to be set first.
-      if (s.core.trust.policy().sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
-      const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
-      s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
-      return r;
-    });
-    return c.json({ kid: out.kid, previous: out.previous, bundleVersion: s.core.trust.current().version }, 201);
-  });
-
-  app.get('/policy', (c) => c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version }));
-
-  app.put('/policy', async (c) => {
-    const body = await readJson(c, policySchema);
-    s.core.change({ bundle: true }, (now) => {
-      const cur = s.core.trust.policy();
-      const next: PolicySettings = {
-        actions: { ...cur.actions, ...body.actions },
-        maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
-        sunset: body.sunset ?? cur.sunset,
-      };
-      // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500.
-      if (next.sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
-      s.core.trust.setPolicy(next);
-      s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
-    });
-    return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
-  });
-
-  app.post('/enrolments', async (c) => {
-    const body = await readJson(c, enrolmentSchema, { optional: true });
-    const { defaultTtlSeconds, maxTtlSeconds } = s.core.config.enrolment;
-    const ttl = body.ttlSeconds ?? defaultTtlSeconds;
-    if (ttl > maxTtlSeconds) throw new HttpError('VALIDATION_FAILED', { detail: 'ttlSeconds' });
-    const { id, code, expiresAt } = s.devices.createEnrolment(ttl, c.get('actor'));
-    const uri = enrolmentUri(serverUrl(c, s), code, rootFingerprint(s.core.keys.root().publicKey));
-    return c.json({ id, code, expiresAt, enrolmentUri: uri, qrSvg: await qrSvg(uri) }, 201);
-  });
-
-  app.get('/enrolments', (c) => c.json({ enrolments: s.devices.listEnrolments() }));
-
-  app.post('/enrolments/:id/revoke', (c) => {
-    s.devices.revokeEnrolment(param(c.req.param('id'), idSchema), c.get('actor'));
-    return c.json({ ok: true });
-  });
-
-  app.get('/devices', (c) => c.json({ devices: s.devices.list() }));
-  app.get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }));
-  app.post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))));
-  app.post('/devices/:id/revoke', (c) =>
-    c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }),
-  );
-
-  app.get('/events/summary', (c) => c.json({ summary: s.devices.eventSummary() }));
-
-  app.get('/audit', (c) => {
-    const q = param(c.req.query(), auditQuery);
-    return c.json({ entries: s.core.audit.list(q) });
-  });
-
-  return app;
+export function adminOpsRoutes(s: Services) {
+  return new Hono<AppEnv>()
+    .get('/status', (c) => {
+      const bundle = s.core.trust.current();
+      const root = s.core.keys.root();
+      return c.json({
+        serverTime: s.core.clock() / 1000,
+        bundleVersion: bundle.version,
+        revocationSeq: s.core.revocations.seq(),
+        revocationFloor: s.core.revocations.floor(),
+        rootKid: root.kid,
+        rootFingerprint: rootFingerprint(root.publicKey),
+        activeIssuerKid: s.core.keys.activeIssuer().kid,
+        sunset: bundle.bundle.sunset,
+      });
+    })
+    .get('/keys', (c) => c.json({ root: s.core.keys.root().kid, issuers: s.core.trust.current().bundle.issuers }))
+    .post('/keys/rotate', jsonBody(rotateSchema, { optional: true }), (c) => {
+      const { revokeOld } = c.req.valid('json');
+      const out = s.core.change({ bundle: true }, (now) => {
+        // After the sunset no bundle can be signed (sunset > issuedAt): a later sunset has to be set first.
+        if (s.core.trust.policy().sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
+        const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
+        s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
+        return r;
+      });
+      return c.json({ kid: out.kid, previous: out.previous, bundleVersion: s.core.trust.current().version }, 201);
+    })
+    .get('/policy', (c) => c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version }))
+    .put('/policy', jsonBody(policySchema), (c) => {
+      const body = c.req.valid('json');
+      s.core.change({ bundle: true }, (now) => {
+        const cur = s.core.trust.policy();
+        const next: PolicySettings = {
+          actions: { ...cur.actions, ...body.actions },
+          maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
+          sunset: body.sunset ?? cur.sunset,
+        };
+        // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500.
+        if (next.sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
+        s.core.trust.setPolicy(next);
+        s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
+      });
+      return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
+    })
+    .post('/enrolments', jsonBody(enrolmentSchema, { optional: true }), async (c) => {
+      const body = c.req.valid('json');
+      const { defaultTtlSeconds, maxTtlSeconds } = s.core.config.enrolment;
+      const ttl = body.ttlSeconds ?? defaultTtlSeconds;
+      if (ttl > maxTtlSeconds) throw new HttpError('VALIDATION_FAILED', { detail: 'ttlSeconds' });
+      const { id, code, expiresAt } = s.devices.createEnrolment(ttl, c.get('actor'));
+      const uri = enrolmentUri(serverUrl(c, s), code, rootFingerprint(s.core.keys.root().publicKey));
+      return c.json({ id, code, expiresAt, enrolmentUri: uri, qrSvg: await qrSvg(uri) }, 201);
+    })
+    .get('/enrolments', (c) => c.json({ enrolments: s.devices.listEnrolments() }))
+    .post('/enrolments/:id/revoke', (c) => {
+      s.devices.revokeEnrolment(param(c.req.param('id'), idSchema), c.get('actor'));
+      return c.json({ ok: true });
+    })
+    .get('/devices', (c) => c.json({ devices: s.devices.list() }))
+    .get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }))
+    .post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))))
+    .post('/devices/:id/revoke', (c) =>
+      c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }),
+    )
+    .get('/events/summary', (c) => c.json({ summary: s.devices.eventSummary() }))
+    .get('/audit', queryOf(auditQuery), (c) => c.json({ entries: s.core.audit.list(c.req.valid('query')) }));
 }

@@ -237,6 +237,17 @@ describe('admin page (Chromium, real server)', () => {
     await shot('admin-page.png');
   });
 
+  it("shows the server's detail when it refuses a change", async () => {
+    await page.getByLabel('Sunset', { exact: true }).fill('2001-01-01T00:00');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page
+      .getByRole('alert')
+      .getByText('The server did not accept these values. (VALIDATION_FAILED: sunset)')
+      .waitFor();
+    const policy = await api<{ sunset: number }>('GET', '/api/admin/policy');
+    expect(new Date(policy.sunset * 1000).getFullYear()).toBe(2031); // nothing half-applied
+  });
+
   it('names every control for assistive technology', async () => {
     const tree = await page.locator('body').ariaSnapshot();
     expect(tree).toContain('button "Issue pass"');
