@@ -95,12 +95,21 @@ function installedNpmPackage(): string | null {
   return fs.existsSync(path.join(dir, 'package.json')) ? dir : null;
 }
 
+/** A regular file (a path bound over by /dev/null to hide a browser is not one). */
+function isRegularFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** This machine's choice. */
 export const CHROMIUM: ChromiumChoice = chooseChromium({
   env: process.env,
   platform: process.platform,
   arch: process.arch,
-  exists: (p) => fs.existsSync(p),
+  exists: isRegularFile,
   npmPackageDir: installedNpmPackage(),
 });
 
