@@ -2,9 +2,12 @@
 // environment, the platform and which files exist, so every branch is tested here without changing the machine.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM, chooseChromium, skipReason, type ChooseOptions } from './chromium.js';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PKG = '/x/node_modules/@sparticuz/chromium';
 const base: ChooseOptions = {
   env: {},
@@ -63,23 +66,29 @@ describe('skipReason', () => {
 
 describe('this machine (global setup run as vitest runs it)', () => {
   it('accepts the browser found here under CI=true (and fails when there is none)', async () => {
-    // The global setup, run as vitest runs it, in a child process with CI set: it must not throw when a browser is
-    // found here, and must name the same choice as this process.
-    const code = await new Promise<number>((resolve) => {
-      const script =
-        "const m = await import('./test/browser/global-setup.ts'); m.default(); " +
-        "const c = await import('./test/browser/chromium.ts'); console.log(c.CHROMIUM.kind);";
+    // The global setup, in a child process with CI set: it must not throw when a browser is found here, must say
+    // which one, and must make the same choice as this process.
+    const script =
+      "const m = await import('./test/browser/global-setup.ts'); m.default(); " +
+      "const c = await import('./test/browser/chromium.ts'); console.log(c.CHROMIUM.kind);";
+    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(
         process.execPath,
         ['--import', 'tsx', '--input-type=module', '-e', script],
-        { env: { ...process.env, CI: 'true' }, timeout: 60_000 },
-        (err, stdout) => {
-          if (CHROMIUM.kind !== 'none') expect(stdout.trim()).toBe(CHROMIUM.kind);
-          resolve(err ? 1 : 0);
-        },
+        { cwd: ROOT, env: { ...process.env, CI: 'true' }, timeout: 60_000 },
+        (err, stdout) => resolve({ code: err ? 1 : 0, stdout }),
       );
     });
-    expect(code).toBe(CHROMIUM.kind === 'none' ? 1 : 0);
-    if (CHROMIUM.kind === 'npm') expect(fs.existsSync(CHROMIUM.packageDir)).toBe(true);
+    if (CHROMIUM.kind === 'none') {
+      expect(r.code).toBe(1);
+      return;
+    }
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([`browser tests use ${CHROMIUM.note}`, CHROMIUM.kind]);
+    if (CHROMIUM.kind === 'npm') {
+      expect(
+        fs.existsSync(path.join(ROOT, 'node_modules/.cache/gatecode-chromium', CHROMIUM.version, 'chromium')),
+      ).toBe(true);
+    }
   });
 });
