@@ -14,6 +14,8 @@ const name = z
   );
 /** BCM GPIO numbers on the 40-pin header. */
 const bcmPin = z.number().int().min(2).max(27);
+/** SPI0 on the header: CE1, CE0, MISO, MOSI, SCLK. */
+const SPI0_PINS: readonly number[] = [7, 8, 9, 10, 11];
 const polarity = z.enum(['active-high', 'active-low']);
 const seconds = (max: number) => z.number().int().min(1).max(max);
 const path = z.string().min(1);
@@ -151,6 +153,8 @@ const partMode = z.enum(['auto', 'real', 'sim']);
 const hardware = z.strictObject({
   gpio: partMode.default('auto'),
   leds: partMode.default('auto'),
+  /** Battery-backed clock: a DS3231 on I2C (setup enables its overlay), the Pi 5's own RTC, or none. */
+  rtc: z.enum(['none', 'ds3231', 'builtin']).default('none'),
 });
 
 const presence = z.strictObject({
@@ -231,12 +235,12 @@ export const deviceConfigSchema = z
       if (other !== undefined)
         ctx.addIssue({ code: 'custom', path: ['inputs', key, 'pin'], message: `BCM ${pin} is already ${other}` });
       pins.set(pin, `inputs.${key}.pin`);
-      // SPI0 MOSI (10) and SCLK (11) drive the LED ring.
-      if (pin === 10 || pin === 11) {
+      // SPI0 (CE1 7, CE0 8, MISO 9, MOSI 10, SCLK 11) is on for the LED ring: an input there reads the bus.
+      if (SPI0_PINS.includes(pin)) {
         ctx.addIssue({
           code: 'custom',
           path: ['inputs', key, 'pin'],
-          message: `BCM ${pin} is used by SPI for the LED ring`,
+          message: `BCM ${pin} is an SPI0 pin (7–11, on for the LED ring): use another pin`,
         });
       }
     }
@@ -245,14 +249,14 @@ export const deviceConfigSchema = z
         code: 'custom',
         path: ['relay', 'pin'],
         message:
-          'BCM 0–8 are pulled up at power-on and would energise an active-high relay while the Pi boots: use BCM 9 or above',
+          'BCM 0–8 are pulled up at power-on and would energise an active-high relay while the Pi boots: use BCM 12 or above (e.g. 17)',
       });
     }
-    if (c.relay.pin === 10 || c.relay.pin === 11) {
+    if (SPI0_PINS.includes(c.relay.pin)) {
       ctx.addIssue({
         code: 'custom',
         path: ['relay', 'pin'],
-        message: `BCM ${c.relay.pin} is used by SPI for the LED ring`,
+        message: `BCM ${c.relay.pin} is an SPI0 pin (7–11, on for the LED ring): use another pin`,
       });
     }
   })
