@@ -78,6 +78,7 @@ export class DeviceRuntime {
   /** Timers and registrations undone on stop. */
   private readonly cancels: CancelTimer[] = [];
   private loop: Promise<void> | null = null;
+  private cameraFailure: unknown = null;
   private stopping: Promise<void> | null = null;
   private alarms = new Set<string>();
   private readonly onSunset: () => void;
@@ -157,6 +158,7 @@ export class DeviceRuntime {
       });
       if (unregister) rt.cancels.push(unregister);
       rt.loop = rt.pipeline.run(parts.camera.frames()).catch((err: unknown) => {
+        rt.cameraFailure = err;
         rt.log.error({ err: (err as Error).message }, 'camera stream failed');
       });
       if (rt.trust.state().bundle === null && !rt.trust.state().sunsetReached) {
@@ -174,6 +176,11 @@ export class DeviceRuntime {
   /** The seam for the sync client: hand over downloaded bundles and revocation lists, report online/offline. */
   get seam(): TrustSeam {
     return this.trust;
+  }
+
+  /** The error that ended the camera stream (a missing binary, a bad replay file), or null. */
+  get failure(): unknown {
+    return this.cameraFailure;
   }
 
   /** Resolves when the frame loop ended (camera closed or stop()). */

@@ -71,7 +71,11 @@ export function bootBlock(config: DeviceConfig, board: Board = 'unknown'): strin
     lines.push('# Pi camera (CSI)', 'camera_auto_detect=1');
   }
   if (config.hardware.rtc === 'ds3231') {
-    lines.push('# DS3231 real-time clock on I2C (SDA BCM 2, SCL BCM 3)', 'dtparam=i2c_arm=on', 'dtoverlay=i2c-rtc,ds3231');
+    lines.push(
+      '# DS3231 real-time clock on I2C (SDA BCM 2, SCL BCM 3)',
+      'dtparam=i2c_arm=on',
+      'dtoverlay=i2c-rtc,ds3231',
+    );
   }
   // The SPI clock follows the core clock on the Pi 3 and 4: pin it so the WS2812 timing holds.
   if (board === 'pi3' || board === 'zero2') lines.push('# WS2812 timing: fixed core clock', 'core_freq=250');
