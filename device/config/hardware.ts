@@ -19,6 +19,7 @@ function cameraFor(c: DeviceConfig['camera']): NonNullable<HardwareConfig['camer
     ev: c.ev,
     metering: c.metering,
     ...(c.shutterUs === undefined ? {} : { shutterUs: c.shutterUs }),
+    ...(c.stride === undefined ? {} : { stride: c.stride }),
     ...(c.usb.device === undefined ? {} : { usbDevice: c.usb.device }),
   };
   switch (c.source) {

@@ -104,6 +104,7 @@ const leds = z.strictObject({
 
 const focus = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('continuous-macro') }),
+  z.strictObject({ mode: z.literal('continuous') }),
   z.strictObject({ mode: z.literal('manual'), lensPosition: z.number().min(0).max(32) }),
   z.strictObject({ mode: z.literal('default') }),
 ]);
@@ -114,10 +115,16 @@ const camera = z.strictObject({
   width: z.number().int().min(160).max(4056).default(640),
   height: z.number().int().min(120).max(3040).default(480),
   framerate: z.number().min(1).max(120).default(15),
-  focus: focus.prefault({ mode: 'continuous-macro' }),
+  /** Default: the lens fixed at 3 dioptres (33 cm), sharp for a phone at about 23–75 cm (see DEFAULT_FOCUS). */
+  focus: focus.prefault({ mode: 'manual', lensPosition: 3 }),
   /** Exposure compensation in stops; phone screens read better slightly darker. */
   ev: z.number().min(-10).max(10).default(-1),
   metering: z.enum(['centre', 'spot', 'average']).default('centre'),
+  /**
+   * Luma row stride of rpicam-vid's yuv420 frames, bytes. Absent: what rpicam-vid reports, else the width rounded
+   * up to the board's alignment (64; 128 on a Pi 5). The stream is checked against it at start.
+   */
+  stride: z.number().int().min(160).max(16_384).multipleOf(2).optional(),
   /** Fixed shutter time, µs. Absent: automatic exposure. */
   shutterUs: z.number().int().min(100).max(1_000_000).optional(),
   usb: z
@@ -218,6 +225,13 @@ export const deviceConfigSchema = z
         code: 'custom',
         path: ['camera', 'replay', 'files'],
         message: 'required when camera.source is replay',
+      });
+    }
+    if (c.camera.stride !== undefined && c.camera.stride < c.camera.width) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['camera', 'stride'],
+        message: `must be at least camera.width (${c.camera.width})`,
       });
     }
     if (c.antiPassback.enabled && c.antiPassback.windowSeconds > c.retentionHours * 3600) {

@@ -49,7 +49,7 @@ describe('parseConfig', () => {
       width: 640,
       height: 480,
       framerate: 15,
-      focus: { mode: 'continuous-macro' },
+      focus: { mode: 'manual', lensPosition: 3 },
       ev: -1,
     });
     expect(c.decoder).toEqual({ engine: 'zxing', worker: true });
