@@ -201,6 +201,12 @@ export const deviceConfigSchema = z
     policy: policy.prefault({}),
     /** Clock skew tolerated for pass times and the clock floor. */
     clockSkewSeconds: z.number().int().min(0).max(3600).default(300),
+    /**
+     * check: trust the clock only when NTP-synchronised, kept by a configured RTC, or confirmed by a recent signed
+     * server time, else greens show yellow (CLOCK_UNTRUSTED). host: the host keeps the time (a container or a
+     * development machine without systemd); never on a gate.
+     */
+    clockTrust: z.enum(['check', 'host']).default('check'),
     relay: relay.prefault({}),
     inputs: inputs.prefault({}),
     door: door.prefault({}),
