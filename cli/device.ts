@@ -1,8 +1,8 @@
 // `gatecode device --config FILE`: run the scanner. With simulated parts (config `hardware`, `camera.source`) it
 // runs on any machine. SIGTERM and SIGINT stop it cleanly with the relay safe; exit 0.
-import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT_CONFIG } from '../device/install/derive.js';
+import { packageVersion } from './package-root.js';
 import { earlySignals } from './signals.js';
 import { UsageError } from './usage.js';
 
@@ -13,17 +13,6 @@ Camera, GPIO and LED ring are real where the devices exist and simulated elsewhe
 SIGTERM / SIGINT stop it with the relay in its safe state (also when they arrive during start-up).
 A fault that a restart cannot mend (camera binary missing, no camera access, a replay file that cannot be read,
 no GPIO or SPI access) ends it with one "fatal:" log line and exit status 78.`;
-
-function packageVersion(): string | undefined {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    return pkg.version;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   let values;

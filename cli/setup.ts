@@ -2,8 +2,8 @@
 // device/install/setup.ts for what it writes and hardware/INSTALL.md for the walkthrough.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { packageRoot } from './package-root.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode setup --config FILE [--root DIR] [--dry-run] [--code URI] [--node PATH] [--app DIR]
@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { DEFAULT_PATHS } = await import('../device/install/derive.js');
   const { runSetup } = await import('../device/install/setup.js');
-  const appDir = values.app ?? packageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  const appDir = values.app ?? packageRoot();
   const steps = runSetup({
     config,
     configText: fs.readFileSync(values.config, 'utf8'),
@@ -92,15 +92,4 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   return 0;
-}
-
-/** The directory holding package.json above `dir` (the release root, whether run from dist/ or the sources). */
-function packageRoot(dir: string): string {
-  let d = dir;
-  for (;;) {
-    if (fs.existsSync(path.join(d, 'package.json'))) return d;
-    const up = path.dirname(d);
-    if (up === d) return dir;
-    d = up;
-  }
 }
