@@ -176,6 +176,11 @@ export class ProcessCamera implements CameraSource {
     });
   }
 
+  /** The layout frames are cut with now (after a stride the camera reported), or null before the start. */
+  get layout(): FrameLayout | null {
+    return this.splitter?.layout ?? null;
+  }
+
   stats(): ProcessCameraStats {
     return {
       ...this.channel.stats(this.restarts),
