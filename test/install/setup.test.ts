@@ -94,6 +94,20 @@ describe('gatecode setup --root', { timeout: 60_000 }, () => {
     expect(fs.existsSync(root)).toBe(false);
   });
 
+  it('device blank (the unit\'s ExecStopPost) has nothing to do without a ring and says why when SPI is not there', () => {
+    const sim = path.join(dir, 'sim.yaml');
+    fs.writeFileSync(sim, 'site: hq\ngate: g\nhardware: { leds: sim }\n');
+    const none = gatecode(['device', 'blank', '--config', sim]);
+    expect(none.status).toBe(0);
+    expect(none.stderr).toMatch(/no LED ring to blank/);
+    // a ring configured as real whose SPI device cannot be opened here: a clear error, exit 1
+    const real = path.join(dir, 'real.yaml');
+    fs.writeFileSync(real, 'site: hq\ngate: g\nhardware: { leds: real }\nleds: { spiDevice: /dev/spidev9.9 }\n');
+    const fail = gatecode(['device', 'blank', '--config', real]);
+    expect(fail.status).toBe(1);
+    expect(fail.stderr).toMatch(/spidev9\.9|spi-device/);
+  });
+
   // systemd-analyze is part of systemd; on a machine without it these two checks are skipped (said here).
   const analyze = findExecutable('systemd-analyze');
   it.skipIf(!analyze)('writes a unit that systemd-analyze verify accepts and that scores ≤ 3.0 on security', () => {
