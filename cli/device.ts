@@ -56,7 +56,12 @@ export async function run(argv: string[]): Promise<number> {
     signalled ??= signal;
   };
   const forward = (signal: NodeJS.Signals): void => onSignal(signal);
-  const unsubscribe = early?.subscribe(forward);
+  const unsubscribe =
+    early?.subscribe(forward) ??
+    ((): void => {
+      process.removeListener('SIGTERM', forward);
+      process.removeListener('SIGINT', forward);
+    });
   if (!early) {
     process.on('SIGTERM', forward);
     process.on('SIGINT', forward);
@@ -97,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
     void device.runtime.done.then(() => device.stop()).then(resolve, resolve);
   });
   await stopped;
-  unsubscribe?.();
+  unsubscribe();
   process.removeListener('exit', onExit);
   const failure = device.runtime.failure;
   if (signalled === null && isFatalHardwareError(failure)) return fatal(log, failure);
