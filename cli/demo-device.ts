@@ -78,6 +78,8 @@ export function demoConfig(o: DemoDeviceOptions, statusPort: number, tokenFile: 
     gate: o.gate,
     direction: 'entry',
     dataDir: o.dataDir,
+    // The demo runs on the host's clock (a laptop or a container without systemd), not a gate's.
+    clockTrust: 'host',
     hardware: { gpio: 'sim', leds: 'sim' },
     leds: { count: DEMO_LED_COUNT },
     // A door contact and a turnstile rotation sensor, so the demo can walk a person through after a green.

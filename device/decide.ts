@@ -173,6 +173,25 @@ export interface DecideInputs {
   readonly place: GatePlace;
   readonly options: DecideOptions;
   readonly store: DecideStore;
+  /** Whether the wall clock is trustworthy (device/time/trusted.ts); absent: trusted. */
+  readonly clockTrusted?: boolean;
+}
+
+/**
+ * An untrusted clock (no NTP, no RTC, no recent signed time) cannot tell an expired pass from a valid one: a
+ * green becomes yellow with the reason CLOCK_UNTRUSTED and the yellow action. Red and yellow stay as they are.
+ */
+export function withUntrustedClock(d: Decision, bundle: TrustBundle, opts: DecideOptions): Decision {
+  if (d.colour !== 'green') return d;
+  const action = stricter(bundle.policy.actions.yellow, opts.localActions.yellow);
+  return {
+    ...d,
+    colour: 'yellow',
+    reason: 'CLOCK_UNTRUSTED',
+    action,
+    opens: action !== 'deny',
+    pattern: patternFor('yellow', action),
+  };
 }
 
 export interface TimedDecision {
@@ -192,7 +211,8 @@ export function decideText(text: string, now: number, inputs: DecideInputs): Tim
     inputs.store.isRevoked(id),
   );
   const t1 = performance.now();
-  const decision = decide(outcome, inputs.trust, now, inputs.place, inputs.options, inputs.store);
+  const decided = decide(outcome, inputs.trust, now, inputs.place, inputs.options, inputs.store);
+  const decision = inputs.clockTrusted === false ? withUntrustedClock(decided, bundle, inputs.options) : decided;
   const t2 = performance.now();
   return { decision, verifyMs: t1 - t0, decideMs: t2 - t1 };
 }

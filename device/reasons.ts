@@ -7,6 +7,7 @@ export const DEVICE_ONLY_REASONS = [
   'PASSBACK', // this pass entered here within the anti-passback window and has not exited
   'CLOCK_ROLLBACK', // the clock is below the floor set by the newest signed data: refuse to decide
   'NO_TRUST_DATA', // no trust bundle loaded: nothing can be verified
+  'CLOCK_UNTRUSTED', // no NTP, RTC or recent signed time: expiry cannot be judged, green becomes yellow
 ] as const;
 
 export type DeviceOnlyReason = (typeof DEVICE_ONLY_REASONS)[number];
@@ -57,6 +58,8 @@ export function describeReason(reason: DeviceReason): string {
       return 'device clock is behind: see staff';
     case 'NO_TRUST_DATA':
       return 'device has no trust data: see staff';
+    case 'CLOCK_UNTRUSTED':
+      return 'device clock not confirmed: see staff';
     default: {
       const unreachable: never = reason;
       return unreachable;
