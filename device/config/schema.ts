@@ -190,6 +190,8 @@ export const deviceConfigSchema = z
     policy: policy.prefault({}),
     /** Clock skew tolerated for pass times and the clock floor. */
     clockSkewSeconds: z.number().int().min(0).max(3600).default(300),
+    /** Holder-bound passes: how far a wallet proof's time step may be from this gate's clock. */
+    holderProofWindowSeconds: z.number().int().min(5).max(600).default(30),
     relay: relay.prefault({}),
     inputs: inputs.prefault({}),
     door: door.prefault({}),

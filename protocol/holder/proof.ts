@@ -135,7 +135,8 @@ export function checkHolderProof(claims: PassClaims, proof: HolderProof | null, 
   const tag = Buffer.from(claims.passId.slice(0, PROOF_TAG_BYTES * 2), 'hex');
   if (!tag.equals(proof.passTag)) throw new ProtocolError('PROOF_WRONG_PASS', 'proof made for another pass');
   const message = proofMessage(claims.passId, proof.step);
-  if (!holderSignatureHolds(message, proof.signature, claims.holderKey)) throw new ProtocolError('PROOF_WRONG_KEY', 'proof not signed by the holder key in the pass');
+  if (!holderSignatureHolds(message, proof.signature, claims.holderKey))
+    throw new ProtocolError('PROOF_WRONG_KEY', 'proof not signed by the holder key in the pass');
   const window = Math.floor((ctx.proofWindowSeconds ?? DEFAULT_PROOF_WINDOW_SECONDS) / PROOF_STEP_SECONDS);
   const current = proofStep(ctx.now);
   if (proof.step < current - window) throw new ProtocolError('PROOF_STALE', 'proof older than the window');

@@ -100,7 +100,11 @@ export function holderVectors(): HolderVector[] {
       ...ctx,
       acceptedSteps: [step],
     }),
-    fail('a proof in front of a printed pass', presentHolderPass(printedPass, printed.passId, now, holder.privateKey), 'PROOF_UNEXPECTED'),
+    fail(
+      'a proof in front of a printed pass',
+      presentHolderPass(printedPass, printed.passId, now, holder.privateKey),
+      'PROOF_UNEXPECTED',
+    ),
     fail('proof cut short', shown(now).slice(0, 60), 'MALFORMED'),
     fail('proof with a character outside base45', HOLDER_PREFIX + 'a' + shown(now).slice(5), 'BAD_ENCODING'),
     fail('holder pass over 483 characters', HOLDER_PREFIX + '0'.repeat(480), 'TOO_LARGE'),
