@@ -6,6 +6,8 @@ import { adminOpsRoutes } from './admin-ops.js';
 import { adminPageRoutes } from './admin-page.js';
 import { adminPassRoutes } from './admin-passes.js';
 import { adminAuth } from './auth.js';
+import { adminClaimRoutes } from './admin-claims.js';
+import { walletApiRoutes, walletPageRoutes } from './wallet.js';
 import { deviceRoutes } from './device.js';
 import { clientAddress, type AppEnv, type Services } from './env.js';
 
@@ -52,6 +54,9 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   app.route('/api/admin', adminOpsRoutes(s));
   app.route('/api/device', deviceRoutes(s));
   app.route('/admin', adminPageRoutes(opts.adminPageDir));
+  app.route('/api/admin/claims', adminClaimRoutes(s));
+  app.route('/api/wallet', walletApiRoutes(s));
+  app.route('/wallet', walletPageRoutes());
 
   return app;
 }
