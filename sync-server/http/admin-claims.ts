@@ -38,9 +38,12 @@ export const claimCreateSchema = z
     message: 'give validForSeconds or expiresAt (with an optional notBefore), not both',
   });
 
-/** The link a person opens on their phone: the wallet page, the secret after `#` (never sent to a server). */
-export function claimLink(base: string, secret: string): string {
-  return `${base}/wallet/#claim=${secret}`;
+/**
+ * The link a person opens on their phone: the wallet page, the secret after `#` (never sent to a server by the
+ * browser), and `holder=1` when the wallet must make a key pair and send its public key with the claim.
+ */
+export function claimLink(base: string, secret: string, holderBound: boolean): string {
+  return `${base}/wallet/#claim=${secret}${holderBound ? '&holder=1' : ''}`;
 }
 
 export function adminClaimRoutes(s: Services): Hono<AppEnv> {
@@ -61,7 +64,7 @@ export function adminClaimRoutes(s: Services): Hono<AppEnv> {
       },
       c.get('actor'),
     );
-    const url = claimLink(serverUrl(c, s), out.secret);
+    const url = claimLink(serverUrl(c, s), out.secret, body.holderBound);
     c.header('Cache-Control', 'no-store');
     return c.json({ claim: out.claim, url, qrSvg: await qrSvg(url), pass: out.pass, text: out.text }, 201);
   });
