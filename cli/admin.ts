@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
+import { claimCommand, CLAIM_USAGE } from './admin-claim.js';
 
 const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --token-file FILE)
 
@@ -10,6 +11,7 @@ const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --tok
   pass list [--status active|revoked|replaced|expired] [--json]
   pass revoke PASS_ID
   pass colour PASS_ID COLOUR          revoke the pass and issue it again in another colour; prints the new text
+${CLAIM_USAGE}
   enrol [--ttl 1h] [--svg FILE]       one-time enrolment code; prints the code and the enrolment URI
   devices [list | roll DEVICE_ID | revoke DEVICE_ID]
   policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO]
@@ -350,6 +352,8 @@ export async function run(argv: string[]): Promise<number> {
         return help();
       case 'pass':
         return await passCommand(rest);
+      case 'claim':
+        return await claimCommand(rest, { parse, client, writeOut, help });
       case 'enrol':
         return await enrolCommand(rest);
       case 'devices':
