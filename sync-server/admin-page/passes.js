@@ -14,6 +14,7 @@ import {
   shortId,
   toLocalInput,
 } from './util.js';
+import { issueClaim } from './claims.js';
 
 let objectUrls = [];
 let shownPassId = null;
@@ -169,6 +170,12 @@ export function setupPasses() {
       fail(`Cannot issue: ${err.message}.`);
       return;
     }
+    const handout = new FormData(form).get('handout');
+    if (handout === 'claim' || handout === 'holder') {
+      await issueClaim(body, handout === 'holder', form.querySelector('button[type=submit]'));
+      return;
+    }
+    $('claim-result').hidden = true;
     try {
       const res = await busy(form.querySelector('button[type=submit]'), () => api.post('/api/admin/passes', body));
       changed();

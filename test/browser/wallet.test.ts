@@ -192,3 +192,31 @@ describe('wallet page (Chromium, real server, real device pipeline)', () => {
     await expect(page.locator('article.pass').count()).resolves.toBe(count);
   }, 60_000);
 });
+
+describe('admin page → claim link → wallet (Chromium)', () => {
+  it('the admin page makes a holder-bound claim link; the wallet claims it and shows a live code', async () => {
+    const admin = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await admin.goto(`${server.server.url}/admin`);
+    await admin.getByLabel('Admin token').fill(server.adminToken);
+    await admin.keyboard.press('Enter');
+    await admin.getByText('Logged in.').waitFor();
+    await admin.getByRole('radio', { name: 'Green' }).check();
+    await admin.getByRole('radio', { name: /pass tied to the phone/ }).check();
+    await admin.getByRole('button', { name: 'Issue pass' }).click();
+    await admin.locator('#claim-result:not([hidden])').waitFor();
+    const link = await admin.getByLabel(/Claim link \(works once/).inputValue();
+    expect(link).toMatch(/\/wallet\/#claim=[A-Za-z0-9_-]{43}&holder=1$/);
+    await admin.waitForFunction("document.getElementById('claim-qr').naturalWidth > 0");
+    await shot(admin, 'admin-claim-link.png');
+    await admin.close();
+
+    const phone = await context.newPage();
+    const before = await server.call<{ passes: unknown[] }>('GET', '/api/admin/passes');
+    await phone.goto(link);
+    await phone.getByText(/Green pass added/).waitFor();
+    const after = await server.call<{ passes: { holderKey: string | null }[] }>('GET', '/api/admin/passes');
+    expect(after.passes.length).toBe(before.passes.length + 1); // issued at claim time, with the phone's key
+    expect(after.passes[0]?.holderKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await phone.close();
+  }, 60_000);
+});
