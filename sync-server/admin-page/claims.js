@@ -21,7 +21,10 @@ export async function issueClaim(body, holderBound, button) {
   $('claim-qr').src = qrUrl;
   $('claim-url').value = res.url;
   const facts = [
-    ['Pass', `${colourLabel(body.colour)}, ${holderBound ? 'tied to the phone that claims it' : 'printable'}`],
+    [
+      'Pass',
+      el('span', {}, colourLabel(body.colour), holderBound ? ', tied to the phone that claims it' : ', printable'),
+    ],
     ['Link works until', formatTime(res.claim.expiresAt)],
     ['Works', 'once'],
   ];

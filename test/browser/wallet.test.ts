@@ -207,6 +207,7 @@ describe('admin page → claim link → wallet (Chromium)', () => {
     const link = await admin.getByLabel(/Claim link \(works once/).inputValue();
     expect(link).toMatch(/\/wallet\/#claim=[A-Za-z0-9_-]{43}&holder=1$/);
     await admin.waitForFunction("document.getElementById('claim-qr').naturalWidth > 0");
+    await expect(admin.locator('#claim-facts').textContent()).resolves.toMatch(/Green, tied to the phone/);
     await shot(admin, 'admin-claim-link.png');
     await admin.close();
 
