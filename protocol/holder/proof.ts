@@ -72,7 +72,8 @@ export function presentationText(passText: string, passIdHex: string, step: numb
 
 /** Split a scanned text into the pass and its proof. A text without the holder prefix is a bare pass. */
 export function splitPresentation(text: string): Presentation {
-  if (!text.startsWith(HOLDER_PREFIX)) return { pass: text, proof: null };
+  // Not a string: openPass then refuses it as MALFORMED, like any other input that is not a pass.
+  if (typeof text !== 'string' || !text.startsWith(HOLDER_PREFIX)) return { pass: text, proof: null };
   if (text.length > MAX_PRESENTED_CHARS)
     throw new ProtocolError('TOO_LARGE', `holder pass: longer than ${MAX_PRESENTED_CHARS} characters`);
   const end = HOLDER_PREFIX.length + PROOF_CHARS;

@@ -94,6 +94,10 @@ describe('holder key claim and size', () => {
     expect(() => issuePass({ ...terms, scope: 'all', holderKey: 'not-a-key' }, issuer)).toThrow(/holderKey/);
   });
 
+  it('input that is not a string is MALFORMED, not a crash', () => {
+    expect(evaluatePass(42 as unknown as string, { bundle, now }).reason).toBe('MALFORMED');
+  });
+
   it('a holder key claim that is not 32 bytes is BAD_CLAIMS', () => {
     const m = claimsMap({
       issuer: 'acme',
