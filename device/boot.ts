@@ -58,6 +58,7 @@ export function runtimeOptions(config: DeviceConfig, ringCapsBrightness: boolean
       localActions,
       localMaxOfflineAgeSeconds: config.policy.maxOfflineAgeSeconds ?? null,
       passbackWindowSeconds: config.antiPassback.enabled ? config.antiPassback.windowSeconds : 0,
+      proofWindowSeconds: config.holderProofWindowSeconds,
     },
     presence: { leaveFrames: config.presence.leaveFrames, holdOffMs: config.presence.holdOffSeconds * 1000 },
     gate: {

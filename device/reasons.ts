@@ -52,6 +52,17 @@ export function describeReason(reason: DeviceReason): string {
     case 'VERSION_ROLLBACK':
     case 'SEQUENCE_GAP':
       return 'trust data refused';
+    case 'PROOF_MISSING':
+      return 'show the pass in its wallet, not a copy';
+    case 'PROOF_STALE':
+    case 'PROOF_REPLAYED':
+      return 'code is not live: show the wallet itself';
+    case 'PROOF_FUTURE':
+      return 'phone clock is ahead: see staff';
+    case 'PROOF_WRONG_PASS':
+    case 'PROOF_WRONG_KEY':
+    case 'PROOF_UNEXPECTED':
+      return 'code does not belong to this pass';
     case 'PASSBACK':
       return 'already entered: exit first';
     case 'CLOCK_ROLLBACK':

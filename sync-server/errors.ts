@@ -22,6 +22,11 @@ export const DOMAIN_CODES = [
   'ENROLMENT_REVOKED',
   /** The issuer key that signed a pass is gone, so its text cannot be rendered again. */
   'KEY_UNAVAILABLE',
+  /** Claim links (sync-server/claims.ts): unknown or tampered secret, already redeemed, not yet redeemed, expired. */
+  'CLAIM_NOT_FOUND',
+  'CLAIM_USED',
+  'CLAIM_NOT_CLAIMED',
+  'CLAIM_EXPIRED',
 ] as const;
 
 export type DomainCode = (typeof DOMAIN_CODES)[number];

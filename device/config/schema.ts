@@ -207,6 +207,8 @@ export const deviceConfigSchema = z
      * development machine without systemd); never on a gate.
      */
     clockTrust: z.enum(['check', 'host']).default('check'),
+    /** Holder-bound passes: how far a wallet proof's time step may be from this gate's clock. */
+    holderProofWindowSeconds: z.number().int().min(5).max(600).default(30),
     relay: relay.prefault({}),
     inputs: inputs.prefault({}),
     door: door.prefault({}),

@@ -16,6 +16,8 @@
 /** @typedef {import('../http/admin-contract.js').Policy} Policy */
 /** @typedef {import('../http/admin-contract.js').PolicyBody} PolicyBody */
 /** @typedef {import('../http/admin-contract.js').AuditList} AuditList */
+/** @typedef {import('../http/admin-contract.js').NewClaim} NewClaim */
+/** @typedef {import('../http/admin-contract.js').NewClaimBody} NewClaimBody */
 
 const TOKEN_KEY = 'gatecode.adminToken';
 
@@ -125,6 +127,8 @@ export const admin = {
   policy: () => api.get('/api/admin/policy'),
   /** @type {(body: PolicyBody) => Promise<Policy>} */
   setPolicy: (body) => api.put('/api/admin/policy', body),
+  /** @type {(body: NewClaimBody) => Promise<NewClaim>} */
+  newClaim: (body) => api.post('/api/admin/claims', body),
   /** @type {() => Promise<AuditList>} */
   audit: () => api.get('/api/admin/audit'),
 };
@@ -141,6 +145,9 @@ const ERROR_TEXT = {
   DEVICE_NOT_ACTIVE: 'That device is already revoked.',
   RATE_LIMITED: 'Too many requests: wait a moment and try again.',
   KEY_UNAVAILABLE: 'The key that signed this pass is no longer available.',
+  CLAIM_NOT_FOUND: 'That claim link does not exist.',
+  CLAIM_USED: 'That claim link was already used.',
+  CLAIM_EXPIRED: 'That claim link has expired.',
 };
 
 export function describeError(err) {

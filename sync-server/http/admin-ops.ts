@@ -14,7 +14,7 @@ export function enrolmentUri(serverUrl: string, code: string, fingerprint: strin
   return `gatecode-enrol:?${q.toString()}`;
 }
 
-function serverUrl(c: AppContext, s: Services): string {
+export function serverUrl(c: AppContext, s: Services): string {
   return s.core.config.publicUrl?.replace(/\/+$/, '') ?? new URL(c.req.url).origin;
 }
 
