@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel });
   const notifier = await createServiceNotifier({ log });
   const version = packageVersion();
-  const { TrustFileError } = await import('../device/trust.js');
+  const { TrustFileError } = await import('../device/trust/keeper.js');
   let device;
   try {
     device = await startDevice(config, { log, notifier, ...(version ? { version } : {}) });

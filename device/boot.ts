@@ -25,8 +25,8 @@ import type { StatusServer } from './status/server.js';
 import { openStore } from './store/index.js';
 import type { DeviceStore } from './store/index.js';
 import { SyncClient } from './sync/client.js';
-import { readEnrolment } from './sync/enrolment.js';
-import { linkToRuntime } from './sync/runtime-link.js';
+import { readEnrolment } from './trust/enrolment.js';
+import { TrustKeeper } from './trust/keeper.js';
 
 export const STORE_FILE = 'device.db';
 const PURGE_INTERVAL_MS = 10 * 60_000;
@@ -158,9 +158,17 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     await hardware?.close();
   };
   try {
+    // The one writer of trust data: the trust files at start and the sync client both go through it.
+    const trust = new TrustKeeper(store, clock, areaLogger(log, 'sync'), config.trust.rootPublicKey ?? null);
     if (readEnrolment(store) !== null) {
       sync = new SyncClient(
-        { store, clock, log: areaLogger(log, 'sync'), ...(deps.version ? { softwareVersion: deps.version } : {}) },
+        {
+          store,
+          trust,
+          clock,
+          log: areaLogger(log, 'sync'),
+          ...(deps.version ? { softwareVersion: deps.version } : {}),
+        },
         config.sync,
       );
     }
@@ -188,7 +196,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     handedOver = true;
     const runtime = await DeviceRuntime.start(
       options,
-      { store, camera: hardware.camera, gpio: hardware.gpio, ring: hardware.leds, decoder, hub, closeExtras },
+      { store, trust, camera: hardware.camera, gpio: hardware.gpio, ring: hardware.leds, decoder, hub, closeExtras },
       {
         clock,
         log,
@@ -198,10 +206,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
         onSunset: () => void sync?.stop(),
       },
     );
-    if (sync) {
-      linkToRuntime(sync, runtime.seam);
-      sync.start();
-    }
+    sync?.start();
     return { runtime, hardware, hub, status, sync, store, stop: () => runtime.stop() };
   } catch (err) {
     if (!handedOver) {

@@ -5,10 +5,8 @@ import { createDecoder } from '../../device/decode/index.js';
 import type { FrameDecoder } from '../../device/decode/index.js';
 import { renderPhoneScene } from '../../hardware/camera/scene.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
-import { applyFreshnessBytes } from '../../device/sync/apply.js';
 import { signFreshness } from '../../protocol/index.js';
 import { foreignAndForged, T0 } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
 import { Harness } from './helpers/harness.js';
 
 type SceneOpts = Parameters<typeof renderPhoneScene>[1];
@@ -98,19 +96,17 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
     const decision = await h.decideFrame(await scene(h.d.pass().text));
     expect(decision).toMatchObject({ colour: 'yellow', reason: 'BUNDLE_STALE', opens: false });
     // A good sync alone (its answers may be unsigned 304s) does not make the data fresh again ...
-    h.runtime.seam.reportSync({ ok: true });
+    h.runtime.trust.reportSync({ online: true, lastError: null });
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ reason: 'BUNDLE_STALE' });
     // ... a verified freshness statement naming the data held does.
     const now = Math.floor(h.clock.now() / 1000);
     const statement = signFreshness({ issuedAt: now, bundleVersion: 1, revocationSeq: 0 }, h.d.root);
-    const ctx = { store: h.store, rootPublicKey: h.d.root.publicKey, nowSeconds: now, log: silentLog() };
-    expect(applyFreshnessBytes(ctx, statement)).toMatchObject({ kind: 'applied', issuedAt: now });
-    h.runtime.seam.trustChanged();
+    expect(h.runtime.trust.accept('freshness', statement)).toMatchObject({ kind: 'applied', issuedAt: now });
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ colour: 'green', reason: 'OK' });
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('idle');
     // Offline with fresh data: still green, the ring shows it is offline.
-    h.runtime.seam.reportSync({ ok: false, error: 'NETWORK' });
+    h.runtime.trust.reportSync({ online: false, lastError: 'NETWORK' });
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('offline');
     expect(h.hub.snapshot().alarms).toContain('offline');

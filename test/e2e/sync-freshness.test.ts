@@ -9,7 +9,7 @@ import { openStore } from '../../device/store/index.js';
 import type { DeviceStore } from '../../device/store/index.js';
 import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
-import { TrustKeeper } from '../../device/trust.js';
+import { TrustKeeper } from '../../device/trust/keeper.js';
 import { silentLog } from '../device/helpers/log.js';
 import { ManualClock } from '../device/helpers/manual-clock.js';
 import { startRealServer } from '../device/sync/helpers/real-server.js';

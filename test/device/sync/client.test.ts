@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluatePass } from '../../../protocol/index.js';
 import { STATE_KEYS } from '../../../device/store/index.js';
-import type { SyncState } from '../../../device/sync/client.js';
+import type { SyncState } from '../../../device/trust/types.js';
 import { makeRig, trustSnapshot } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
 import { T0 } from './helpers/deployment.js';
@@ -25,7 +25,9 @@ describe('sync cycle', () => {
     rig = await makeRig();
     const revoked = rig.deployment.revoke(3);
     const changes: number[] = [];
-    rig.client.subscribe({ trustDataChanged: (c) => changes.push(c.revocationSeq) });
+    rig.client.trust.subscribe((c) => {
+      if (c.cause === 'data' && c.artefact === 'revocations') changes.push(c.figures.revocationSeq ?? -1);
+    });
     const result = await rig.client.syncNow();
     expect(result.ok).toBe(true);
     expect(rig.store.getBundle()?.bundle.version).toBe(1);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run, STORE_FILE } from '../../../cli/enrol.js';
 import { UsageError } from '../../../cli/usage.js';
 import { openStore } from '../../../device/store/index.js';
-import { readEnrolment } from '../../../device/sync/enrolment.js';
+import { readEnrolment } from '../../../device/trust/enrolment.js';
 import { startRealServer } from './helpers/real-server.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;

@@ -3,7 +3,7 @@
 // yellow (BUNDLE_STALE), while genuine freshness statements from the server keep it green.
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluatePass, generateSigningKey } from '../../../protocol/index.js';
-import { TrustKeeper } from '../../../device/trust.js';
+import { TrustKeeper } from '../../../device/trust/keeper.js';
 import { silentLog } from '../helpers/log.js';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
