@@ -35,6 +35,13 @@ export default tseslint.config(
     },
   },
   {
+    // common/ is the tiny pure layer every other layer may import (the clock interface): it imports nothing.
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', 'node:*', 'fs', 'net', 'http', 'child_process', 'better-sqlite3'], message: 'common/ imports nothing' }] }],
+    },
+  },
+  {
     // hardware/ knows nothing of passes.
     files: ['hardware/**/*.ts'],
     rules: {

@@ -11,7 +11,7 @@ import { renderPhoneScene } from '../hardware/camera/scene.js';
 import type { GreyFrame } from '../hardware/camera/types.js';
 import { SimGpio } from '../hardware/gpio/sim.js';
 import { SimLedRing } from '../hardware/leds/sim.js';
-import { systemClock } from '../device/clock.js';
+import { systemClock } from '../common/clock.js';
 import { createDecoder } from '../device/decode/index.js';
 import { DEFAULT_GATE_OPTIONS, GateController } from '../device/gate.js';
 import { DEFAULT_LED_OPTIONS, LedController } from '../device/leds/machine.js';

@@ -5,8 +5,8 @@
 import type { CameraSource } from '../hardware/camera/types.js';
 import type { GpioPorts } from '../hardware/gpio/types.js';
 import type { LedRing } from '../hardware/leds/types.js';
-import type { CancelTimer, Clock } from './clock.js';
-import { every, nowSeconds, systemClock } from './clock.js';
+import type { CancelTimer, Clock } from '../common/clock.js';
+import { every, nowSeconds, systemClock } from '../common/clock.js';
 import type { DecideOptions, GatePlace } from './decide.js';
 import { GateController } from './gate.js';
 import type { GateEvent, GateOptions } from './gate.js';

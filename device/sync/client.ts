@@ -3,8 +3,8 @@
 // data, which verifies it against the pinned root before the store sees it; uploads queued events idempotently,
 // sends a heartbeat, and reports online/offline and clock drift to the keeper. It never stops the device deciding:
 // the store keeps the last good data whatever the network does.
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
+import { systemClock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import { isStoreError } from '../store/errors.js';
 import type { ApplyResult } from '../trust/apply.js';
 import { readEnrolment } from '../trust/enrolment.js';

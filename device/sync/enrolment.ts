@@ -2,8 +2,8 @@
 // against the fingerprint in the enrolment code, and record them through device/trust/enrolment.ts. Write-once: a
 // second enrolment needs `reenrol: true`, and never switches the pinned root under trust data signed by another.
 import { decodePublicKey, rootFingerprint } from '../../protocol/index.js';
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
+import { systemClock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import { readEnrolment, writeEnrolment } from '../trust/enrolment.js';
 import type { Enrolment } from '../trust/enrolment.js';
 import { parseEnrolUri, sameFingerprint } from './enrol-uri.js';

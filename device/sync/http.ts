@@ -2,7 +2,7 @@
 // logs or echoes tokens, codes or response bytes. Every answer's Date header is kept for the drift estimate.
 import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES } from '../../protocol/index.js';
 import { SyncError } from './errors.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { FetchLike } from './types.js';
 
 export interface DeviceApiOptions {

@@ -5,8 +5,8 @@
 // drift) is reported here too, so the runtime and the status page read one SyncState.
 import { readFile } from 'node:fs/promises';
 import { decodePublicKey } from '../../protocol/index.js';
-import type { Clock } from '../clock.js';
-import { nowSeconds } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
+import { nowSeconds } from '../../common/clock.js';
 import type { TrustState } from '../decide.js';
 import { STATE_KEYS } from '../store/types.js';
 import { applyBundleBytes, applyFreshnessBytes, applyRevocationBytes, signedDataAt } from './apply.js';

@@ -5,7 +5,7 @@ import { LedController } from '../../device/leds/machine.js';
 import type { LedOptions, LedState } from '../../device/leds/machine.js';
 import { capBrightness, LED_PATTERNS, renderPattern } from '../../device/leds/patterns.js';
 import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { ManualClock } from '../support/clock.js';
 
 const OPTS: LedOptions = {
   brightness: 0.5,

@@ -9,7 +9,7 @@ import type { PipelineDecoder, PipelineStore } from '../../device/pipeline.js';
 import type { EventInput } from '../../device/store/types.js';
 import { Deployment, SITE, T0 } from './helpers/deployment.js';
 import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { ManualClock } from '../support/clock.js';
 
 const d = new Deployment();
 const frame = { width: 4, height: 4, data: new Uint8Array(16) };

@@ -9,7 +9,7 @@ import { TrustFileError, TrustKeeper } from '../../device/trust/keeper.js';
 import { signFreshness } from '../../protocol/index.js';
 import { Deployment, T0 } from './helpers/deployment.js';
 import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { ManualClock } from '../support/clock.js';
 
 let dir: string;
 let store: DeviceStore;

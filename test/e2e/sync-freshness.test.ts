@@ -11,7 +11,7 @@ import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { TrustKeeper } from '../../device/trust/keeper.js';
 import { silentLog } from '../device/helpers/log.js';
-import { ManualClock } from '../device/helpers/manual-clock.js';
+import { ManualClock } from '../support/clock.js';
 import { startRealServer } from '../device/sync/helpers/real-server.js';
 import { startFaultProxy } from '../device/sync/helpers/fault-proxy.js';
 import type { FaultProxy } from '../device/sync/helpers/fault-proxy.js';

@@ -23,7 +23,7 @@ import type { DeviceStore } from '../../../device/store/index.js';
 import { Deployment, SITE, T0 } from './deployment.js';
 import type { BundleOptions } from './deployment.js';
 import { silentLog } from './log.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../../support/clock.js';
 
 export interface HarnessOptions {
   bundle?: BundleOptions;
@@ -79,7 +79,7 @@ export class Harness {
     }
     const clock = new ManualClock(opts.startMs ?? T0 * 1000);
     const camera = new SimCamera({ mode: 'all' });
-    const gpio = new SimGpio({ timers: clock.timers() });
+    const gpio = new SimGpio({ clock });
     const ring = new SimLedRing(16, { now: () => clock.now() });
     const hub = new StatusHub({ now: () => Math.floor(clock.now() / 1000) });
     const store = openStore(path.join(dir, 'device.db'), { now: () => Math.floor(clock.now() / 1000) });

@@ -8,7 +8,7 @@ import type { DeviceStore } from '../../../../device/store/index.js';
 import { SyncClient } from '../../../../device/sync/client.js';
 import type { SyncOptionsInput } from '../../../../device/sync/options.js';
 import { enrol } from '../../../../device/sync/enrolment.js';
-import { ManualClock } from '../../helpers/manual-clock.js';
+import { ManualClock } from '../../../support/clock.js';
 import { Deployment, T0 } from './deployment.js';
 import { FakeApi, SERVER } from './fake-api.js';
 import type { SyncLogger } from '../../../../device/sync/types.js';
