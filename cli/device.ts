@@ -41,8 +41,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const { ConfigError, loadConfig } = await import('../device/config.js');
   let config;
+  const migrationNotes: string[] = [];
   try {
-    config = loadConfig(values.config);
+    config = loadConfig(values.config, { onMigrate: (message) => migrationNotes.push(message) });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
@@ -55,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   const { createServiceNotifier } = await import('../device/notify.js');
   const { startDevice } = await import('../device/boot.js');
   const log = createLogger({ level: config.logLevel });
+  for (const note of migrationNotes) log.warn({ file: values.config }, note);
   const notifier = await createServiceNotifier({ log });
   const version = packageVersion();
   const { TrustFileError } = await import('../device/trust/keeper.js');

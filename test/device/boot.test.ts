@@ -12,7 +12,7 @@ import { STATE_KEYS } from '../../device/store/types.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { renderPhoneScene } from '../../hardware/camera/scene.js';
 import { Deployment, SITE } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
+import { silentLog } from '../support/log.js';
 import { startRealServer } from './sync/helpers/real-server.js';
 
 describe('config → runtime options', () => {

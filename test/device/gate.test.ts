@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GateController } from '../../device/gate.js';
 import type { GateEvent, GateOptions, GateStore } from '../../device/gate.js';
 import { DEFAULT_SIM_PINS, SimGpio } from '../../hardware/gpio/sim.js';
-import { silentLog } from './helpers/log.js';
+import { silentLog } from '../support/log.js';
 import { ManualClock } from '../support/clock.js';
 
 const OPTS: GateOptions = {

@@ -4,7 +4,7 @@ import type { LedRing, Rgb } from '../../hardware/leds/types.js';
 import { LedController } from '../../device/leds/machine.js';
 import type { LedOptions, LedState } from '../../device/leds/machine.js';
 import { capBrightness, LED_PATTERNS, renderPattern } from '../../device/leds/patterns.js';
-import { silentLog } from './helpers/log.js';
+import { silentLog } from '../support/log.js';
 import { ManualClock } from '../support/clock.js';
 
 const OPTS: LedOptions = {

@@ -7,8 +7,8 @@ import type { DecideStore } from '../../device/decide.js';
 import { Pipeline } from '../../device/pipeline.js';
 import type { PipelineDecoder, PipelineStore } from '../../device/pipeline.js';
 import type { EventInput } from '../../device/store/types.js';
-import { Deployment, SITE, T0 } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
+import { Deployment, SITE, T0_S } from './helpers/deployment.js';
+import { silentLog } from '../support/log.js';
 import { ManualClock } from '../support/clock.js';
 
 const d = new Deployment();
@@ -59,7 +59,7 @@ function setup(script: (string | null | Error)[]) {
   const store = new MemoryStore(calls);
   const camera = new SimCamera({ mode: 'all' });
   const bundle = d.bundle();
-  const clock = new ManualClock(T0 * 1000);
+  const clock = new ManualClock(T0_S * 1000);
   const pipeline = new Pipeline(
     {
       decoder: new ScriptedDecoder(script),
@@ -70,7 +70,7 @@ function setup(script: (string | null | Error)[]) {
       clock,
       log: silentLog(),
       inputs: () => ({
-        trust: { bundle, trustDataAt: T0 - 60, clockFloor: T0 - 3600, sunsetReached: false },
+        trust: { bundle, trustDataAt: T0_S - 60, clockFloor: T0_S - 3600, sunsetReached: false },
         place: { site: SITE, zone: 'main', direction: 'in' },
         options: { skewSeconds: 300, localActions: {}, localMaxOfflineAgeSeconds: null, passbackWindowSeconds: 3600 },
       }),

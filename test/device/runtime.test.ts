@@ -6,7 +6,7 @@ import type { FrameDecoder } from '../../device/decode/index.js';
 import { renderPhoneScene } from '../../hardware/camera/scene.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import { signFreshness } from '../../protocol/index.js';
-import { foreignAndForged, T0 } from './helpers/deployment.js';
+import { foreignAndForged, T0_S } from './helpers/deployment.js';
 import { Harness } from './helpers/harness.js';
 
 type SceneOpts = Parameters<typeof renderPhoneScene>[1];
@@ -73,8 +73,8 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
     const { unknownKey, forged } = foreignAndForged(d);
     const cases: [string, string][] = [
       [revoked.text, 'REVOKED'],
-      [d.pass({ issuedAt: T0 - 7200, notBefore: T0 - 7200, expiresAt: T0 - 3600 }).text, 'EXPIRED'],
-      [d.pass({ notBefore: T0 + 7200 }).text, 'NOT_YET_VALID'],
+      [d.pass({ issuedAt: T0_S - 7200, notBefore: T0_S - 7200, expiresAt: T0_S - 3600 }).text, 'EXPIRED'],
+      [d.pass({ notBefore: T0_S + 7200 }).text, 'NOT_YET_VALID'],
       [d.pass({ scope: ['elsewhere'] }).text, 'WRONG_SCOPE'],
       [unknownKey, 'UNKNOWN_KEY'],
       [forged, 'BAD_SIGNATURE'],
@@ -89,7 +89,7 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
   });
 
   it('turns green into yellow with BUNDLE_STALE when the trust data is older than the maximum offline age', async () => {
-    h = await start({ bundle: { issuedAt: T0 - 3 * 86_400, maxOfflineAgeSeconds: 86_400 } });
+    h = await start({ bundle: { issuedAt: T0_S - 3 * 86_400, maxOfflineAgeSeconds: 86_400 } });
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('stale');
     expect(h.hub.snapshot().alarms).toContain('stale-data');
@@ -173,7 +173,7 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
   });
 
   it('after the sunset refuses every pass, shows the sunset pattern and wipes the store', async () => {
-    h = await start({ bundle: { sunset: T0 + 60 } });
+    h = await start({ bundle: { sunset: T0_S + 60 } });
     const frame = await scene(h.d.pass().text);
     expect(await h.decideFrame(frame)).toMatchObject({ colour: 'green' });
     expect(h.store.pendingEvents(10)).toHaveLength(1);
@@ -204,8 +204,8 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
 
   it('refuses to decide when the clock was set back below the newest signed data (fault pattern)', async () => {
     h = await start();
-    const expiresSoon = h.d.pass({ expiresAt: T0 + 600 });
-    h.clock.set((T0 - 2 * 86_400) * 1000); // someone set the clock back two days
+    const expiresSoon = h.d.pass({ expiresAt: T0_S + 600 });
+    h.clock.set((T0_S - 2 * 86_400) * 1000); // someone set the clock back two days
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('fault');
     expect(h.hub.snapshot().alarms).toContain('clock-fault');

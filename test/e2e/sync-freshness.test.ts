@@ -10,7 +10,7 @@ import type { DeviceStore } from '../../device/store/index.js';
 import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { TrustKeeper } from '../../device/trust/keeper.js';
-import { silentLog } from '../device/helpers/log.js';
+import { silentLog } from '../support/log.js';
 import { ManualClock } from '../support/clock.js';
 import { startRealServer } from '../device/sync/helpers/real-server.js';
 import { startFaultProxy } from '../device/sync/helpers/fault-proxy.js';

@@ -11,7 +11,9 @@ import type { SigningKey } from '../../../protocol/index.js';
 import type { Colour, ColourAction, RevokedEntry, Scope, TrustBundle } from '../../../protocol/types.js';
 
 export const SITE = 'north';
-export const T0 = 1_800_000_000; // epoch seconds used as "now" by the tests
+import { T0_S } from '../../support/clock.js';
+
+export { T0_S };
 
 export interface PassOptions {
   colour?: Colour;
@@ -38,14 +40,14 @@ export class Deployment {
   bundle(opts: BundleOptions = {}): TrustBundle {
     return {
       version: opts.version ?? 1,
-      issuedAt: opts.issuedAt ?? T0 - 3600,
+      issuedAt: opts.issuedAt ?? T0_S - 3600,
       issuers: [
         {
           kid: this.issuer.kid,
           issuer: this.issuer.issuer,
           publicKey: encodePublicKey(this.issuer.publicKey),
-          validFrom: T0 - 86_400 * 365,
-          validUntil: T0 + 86_400 * 365,
+          validFrom: T0_S - 86_400 * 365,
+          validUntil: T0_S + 86_400 * 365,
           status: 'active',
         },
       ],
@@ -54,7 +56,7 @@ export class Deployment {
         actions: { green: 'open', yellow: 'deny', red: 'deny', ...opts.actions },
         maxOfflineAgeSeconds: opts.maxOfflineAgeSeconds ?? 48 * 3600,
       },
-      sunset: opts.sunset ?? T0 + 86_400 * 180,
+      sunset: opts.sunset ?? T0_S + 86_400 * 180,
     };
   }
 
@@ -66,9 +68,9 @@ export class Deployment {
     const { text, claims } = issuePass(
       {
         colour: opts.colour ?? 'green',
-        notBefore: opts.notBefore ?? T0 - 3600,
-        expiresAt: opts.expiresAt ?? T0 + 30 * 86_400,
-        issuedAt: opts.issuedAt ?? T0 - 3600,
+        notBefore: opts.notBefore ?? T0_S - 3600,
+        expiresAt: opts.expiresAt ?? T0_S + 30 * 86_400,
+        issuedAt: opts.issuedAt ?? T0_S - 3600,
         scope: opts.scope ?? 'all',
       },
       opts.key ?? this.issuer,
@@ -76,7 +78,7 @@ export class Deployment {
     return { text, passId: claims.passId, revocationId: claims.revocationId, expiresAt: claims.expiresAt };
   }
 
-  revocationSnapshot(revoked: RevokedEntry[], toSeq = 1, issuedAt = T0 - 1800): Uint8Array {
+  revocationSnapshot(revoked: RevokedEntry[], toSeq = 1, issuedAt = T0_S - 1800): Uint8Array {
     return signRevocations({ kind: 'snapshot', fromSeq: 0, toSeq, issuedAt, added: revoked, removed: [] }, this.root);
   }
 }

@@ -20,9 +20,9 @@ import type { RuntimeOptions } from '../../../device/runtime.js';
 import { StatusHub } from '../../../device/status/hub.js';
 import { openStore } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/index.js';
-import { Deployment, SITE, T0 } from './deployment.js';
+import { Deployment, SITE, T0_S } from './deployment.js';
 import type { BundleOptions } from './deployment.js';
-import { silentLog } from './log.js';
+import { silentLog } from '../../support/log.js';
 import { ManualClock } from '../../support/clock.js';
 
 export interface HarnessOptions {
@@ -77,7 +77,7 @@ export class Harness {
       revocationsFile = path.join(dir, 'revocations.cose');
       fs.writeFileSync(revocationsFile, d.revocationSnapshot(opts.revoked));
     }
-    const clock = new ManualClock(opts.startMs ?? T0 * 1000);
+    const clock = new ManualClock(opts.startMs ?? T0_S * 1000);
     const camera = new SimCamera({ mode: 'all' });
     const gpio = new SimGpio({ clock });
     const ring = new SimLedRing(16, { now: () => clock.now() });

@@ -4,10 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluatePass, generateSigningKey } from '../../../protocol/index.js';
 import { TrustKeeper } from '../../../device/trust/keeper.js';
-import { silentLog } from '../helpers/log.js';
+import { silentLog } from '../../support/log.js';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0, tamper } from './helpers/deployment.js';
+import { T0_S, tamper } from './helpers/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());
@@ -48,7 +48,7 @@ describe('signed data freshness', () => {
       rig.api.fault(/^\/api\/device\/(bundle|revocations)/, { kind: 'status', status: 304 }, 2);
       rig.api.fault(/freshness/, { kind: 'body', bytes: oldStatement }); // an old genuine statement replayed
     });
-    expect(rig.client.status()).toMatchObject({ online: true, trustDataAt: T0 });
+    expect(rig.client.status()).toMatchObject({ online: true, trustDataAt: T0_S });
     expect(verdict(rig, pass.text)).toBe('green/OK'); // 48 h: not yet over the limit
     await pollFor(rig, 6 * HOUR, () => {
       rig.api.fault(/^\/api\/device\/(bundle|revocations)/, { kind: 'status', status: 304 }, 2);
@@ -69,7 +69,7 @@ describe('signed data freshness', () => {
       rig.api.fault(/^\/api\/device\/revocations/, { kind: 'status', status: 304 }),
     );
     expect(rig.store.revocationSeq()).toBe(0);
-    expect(rig.client.status()).toMatchObject({ online: true, lastError: null, trustDataAt: T0 });
+    expect(rig.client.status()).toMatchObject({ online: true, lastError: null, trustDataAt: T0_S });
     expect(verdict(rig, pass.text)).toBe('yellow/BUNDLE_STALE');
     // Once the list gets through, the same statements make the data fresh again and the pass is refused.
     rig.clock.advance(60_000);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, signRevocations } from '../../../protocol/index.js';
 import { makeRig, trustSnapshot } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0, tamper } from './helpers/deployment.js';
+import { T0_S, tamper } from './helpers/deployment.js';
 import type { Deployment } from './helpers/deployment.js';
 
 let rig: Rig;
@@ -39,7 +39,7 @@ const cases: Case[] = [
   [
     'another bundle with the held version',
     /bundle/,
-    (d) => d.bundleOfVersion(2, d.root, { issuedAt: T0 + 7 }),
+    (d) => d.bundleOfVersion(2, d.root, { issuedAt: T0_S + 7 }),
     'VERSION_ROLLBACK',
   ],
   ['a truncated bundle', /bundle/, (d) => d.publishBundle().subarray(0, 40), 'MALFORMED'],
@@ -59,7 +59,7 @@ const cases: Case[] = [
     (d) => (
       d.revoke(1),
       signRevocations(
-        { kind: 'delta', fromSeq: 2, toSeq: 3, issuedAt: T0, added: [], removed: [] },
+        { kind: 'delta', fromSeq: 2, toSeq: 3, issuedAt: T0_S, added: [], removed: [] },
         generateSigningKey('x'),
       )
     ),

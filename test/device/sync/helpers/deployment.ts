@@ -17,7 +17,9 @@ import type {
   TrustBundle,
 } from '../../../../protocol/types.js';
 
-export const T0 = 1_800_000_000; // epoch seconds used as "now" by the unit tests
+import { T0_S } from '../../../support/clock.js';
+
+export { T0_S };
 
 export function randomId(): string {
   return randomBytes(16).toString('hex');
@@ -33,7 +35,7 @@ export class Deployment {
   readonly steps: RevokedEntry[][] = [];
 
   constructor(
-    readonly issuedAt: () => number = () => T0,
+    readonly issuedAt: () => number = () => T0_S,
     readonly maxOfflineAgeSeconds = 48 * 3600,
   ) {
     this.publishBundle();
@@ -54,8 +56,8 @@ export class Deployment {
           kid: this.issuer.kid,
           issuer: this.issuer.issuer,
           publicKey: Buffer.from(this.issuer.publicKey).toString('base64url'),
-          validFrom: T0 - 86_400,
-          validUntil: T0 + 365 * 86_400,
+          validFrom: T0_S - 86_400,
+          validUntil: T0_S + 365 * 86_400,
           status: 'active',
         },
       ],
@@ -64,7 +66,7 @@ export class Deployment {
         actions: { green: 'open', yellow: 'attention', red: 'deny' },
         maxOfflineAgeSeconds: this.maxOfflineAgeSeconds,
       },
-      sunset: T0 + 365 * 86_400,
+      sunset: T0_S + 365 * 86_400,
       ...overrides,
     };
     this.bundleBytes = signBundle(this.bundle, this.root);
@@ -77,7 +79,7 @@ export class Deployment {
   }
 
   /** One new sequence step revoking `ids` (or `count` fresh random ids). Returns the ids. */
-  revoke(ids: string[] | number, expiresAt = T0 + 30 * 86_400): string[] {
+  revoke(ids: string[] | number, expiresAt = T0_S + 30 * 86_400): string[] {
     const list = typeof ids === 'number' ? Array.from({ length: ids }, randomId) : ids;
     this.steps.push(list.map((revocationId) => ({ revocationId, expiresAt })));
     return list;
@@ -122,10 +124,10 @@ export class Deployment {
     const { text, claims } = issuePass(
       {
         colour,
-        notBefore: T0 - 3600,
-        expiresAt: T0 + 30 * 86_400,
+        notBefore: T0_S - 3600,
+        expiresAt: T0_S + 30 * 86_400,
         scope: 'all',
-        issuedAt: T0 - 3600,
+        issuedAt: T0_S - 3600,
         ...(revocationId ? { revocationId } : {}),
       },
       this.issuer,
