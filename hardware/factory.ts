@@ -13,7 +13,7 @@ import { HARDWARE_DEFAULTS } from './config.js';
 import { CameraError } from './camera/errors.js';
 import { ReplayCamera } from './camera/replay.js';
 import { createRpicamCamera, resolveRpicamBinary } from './camera/rpicam.js';
-import { SimCamera } from './camera/sim.js';
+import { SimCamera } from './camera/sim/camera.js';
 import type { CameraSource } from './camera/types.js';
 import { createUsbCamera } from './camera/usb.js';
 import { findExecutable } from './camera/which.js';

@@ -15,7 +15,7 @@ export { ProcessCamera } from './camera/process-camera.js';
 export type { ProcessCameraStats } from './camera/process-camera.js';
 export { ReplayCamera } from './camera/replay.js';
 export type { ReplayOptions } from './camera/replay.js';
-export { SimCamera } from './camera/sim.js';
+export { SimCamera } from './camera/sim/camera.js';
 export { GpioError } from './gpio/errors.js';
 export type { GpioErrorCode } from './gpio/errors.js';
 export { SimGpio } from './gpio/sim.js';

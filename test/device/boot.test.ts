@@ -10,7 +10,7 @@ import type { Decision } from '../../device/decide.js';
 import { openStore } from '../../device/store/index.js';
 import { STATE_KEYS } from '../../device/store/types.js';
 import { enrol } from '../../device/sync/enrolment.js';
-import { renderPhoneScene } from '../../hardware/camera/scene.js';
+import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import { Deployment, SITE } from './helpers/deployment.js';
 import { silentLog } from '../support/log.js';
 import { startRealServer } from './sync/helpers/real-server.js';

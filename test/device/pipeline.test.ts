@@ -1,7 +1,7 @@
 // The pipeline's own behaviour with a scripted decoder at its seam: order of the stages, a failing frame or a
 // failing store never stopping the loop, and when a code held in view is decided again.
 import { describe, expect, it } from 'vitest';
-import { SimCamera } from '../../hardware/camera/sim.js';
+import { SimCamera } from '../../hardware/camera/sim/camera.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import type { DecideStore } from '../../device/decide.js';
 import { Pipeline } from '../../device/pipeline.js';

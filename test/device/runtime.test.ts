@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../device/decode/index.js';
 import type { FrameDecoder } from '../../device/decode/index.js';
-import { renderPhoneScene } from '../../hardware/camera/scene.js';
+import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import { signFreshness } from '../../protocol/index.js';
 import { foreignAndForged, T0_S } from './helpers/deployment.js';

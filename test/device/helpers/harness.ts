@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SimCamera } from '../../../hardware/camera/sim.js';
+import { SimCamera } from '../../../hardware/camera/sim/camera.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { SimGpio } from '../../../hardware/gpio/sim.js';
 import { SimLedRing } from '../../../hardware/leds/sim.js';
