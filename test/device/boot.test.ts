@@ -13,7 +13,7 @@ import { enrol } from '../../device/sync/enrolment.js';
 import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import { Deployment, SITE } from './helpers/deployment.js';
 import { silentLog } from '../support/log.js';
-import { startRealServer } from './sync/helpers/real-server.js';
+import { startRealServer } from '../support/real-server.js';
 
 describe('config → runtime options', () => {
   it('maps the defaults', () => {

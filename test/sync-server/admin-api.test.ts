@@ -10,7 +10,7 @@ import {
   type TrustBundle,
 } from '../../protocol/index.js';
 import type { PassRecord } from '../../sync-server/passes.js';
-import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
+import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 afterEach(() => {

@@ -10,7 +10,7 @@ import {
 } from '../../protocol/index.js';
 import { FRESHNESS_CACHE_SECONDS, FRESHNESS_PUBLISH_SECONDS } from '../../sync-server/freshness.js';
 import type { DeviceRecord } from '../../sync-server/devices.js';
-import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
+import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 afterEach(() => {

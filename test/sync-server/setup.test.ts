@@ -5,7 +5,7 @@ import { encodePublicKey, generateSigningKey } from '../../protocol/index.js';
 import { writePrivateKeyFile } from '../../sync-server/keyfiles.js';
 import type { PassRecord } from '../../sync-server/passes.js';
 import { openServer } from '../../sync-server/server.js';
-import { cleanup, openTestServer, tempDir, testConfig, type TestServer } from './helpers.js';
+import { cleanup, openTestServer, tempDir, testConfig, type TestServer } from '../support/server.js';
 
 let s: TestServer | null = null;
 let dir = '';

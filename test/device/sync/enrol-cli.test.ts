@@ -6,7 +6,7 @@ import { run, STORE_FILE } from '../../../cli/enrol.js';
 import { UsageError } from '../../../cli/usage.js';
 import { openStore } from '../../../device/store/index.js';
 import { readEnrolment } from '../../../device/trust/enrolment.js';
-import { startRealServer } from './helpers/real-server.js';
+import { startRealServer } from '../../support/real-server.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;
 

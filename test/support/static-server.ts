@@ -2,7 +2,7 @@
 // API does (bearer token, ETag, 304 when nothing is newer, a freshness statement), up to a sequence the test chooses.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Deployment } from './deployment.js';
+import type { Deployment } from '../device/sync/helpers/deployment.js';
 
 export interface StaticServer {
   readonly url: string;

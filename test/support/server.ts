@@ -1,11 +1,11 @@
-// Test helpers: a server opened in a temp data dir with a hand-driven clock, called in process.
+// The sync server for tests in process: opened in a temp data dir on the kit's ManualClock, called through Hono.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig, type ServerConfig, type ServerConfigInput } from '../../sync-server/config.js';
 import { createApp } from '../../sync-server/http/app.js';
 import { openServer, type OpenedServer } from '../../sync-server/server.js';
-import { ManualClock } from '../support/clock.js';
+import { ManualClock } from './clock.js';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
