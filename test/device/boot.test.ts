@@ -11,7 +11,7 @@ import { openStore } from '../../device/store/index.js';
 import { STATE_KEYS } from '../../device/store/types.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
-import { Deployment, SITE } from './helpers/deployment.js';
+import { Deployment, SITE } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
 import { startRealServer } from '../support/real-server.js';
 

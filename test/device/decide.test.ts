@@ -3,8 +3,8 @@ import { decide, decideText, patternFor, precheck, stricter } from '../../device
 import type { DecideInputs, DecideOptions, DecideStore, GatePlace, TrustState } from '../../device/decide.js';
 import { DEVICE_REASONS, describeReason, isDeviceReason } from '../../device/reasons.js';
 import { PROTOCOL_REASONS } from '../../protocol/errors.js';
-import { Deployment, foreignAndForged, SITE, T0_S } from './helpers/deployment.js';
-import type { BundleOptions } from './helpers/deployment.js';
+import { Deployment, foreignAndForged, SITE, T0_S } from '../support/deployment.js';
+import type { BundleOptions } from '../support/deployment.js';
 
 const PLACE: GatePlace = { site: SITE, zone: 'main', direction: 'in' };
 const OPTIONS: DecideOptions = {

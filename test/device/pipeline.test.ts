@@ -7,7 +7,7 @@ import type { DecideStore } from '../../device/decide.js';
 import { Pipeline } from '../../device/pipeline.js';
 import type { PipelineDecoder, PipelineStore } from '../../device/pipeline.js';
 import type { EventInput } from '../../device/store/types.js';
-import { Deployment, SITE, T0_S } from './helpers/deployment.js';
+import { Deployment, SITE, T0_S } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
 import { ManualClock } from '../support/clock.js';
 

@@ -6,7 +6,7 @@ import type { FrameDecoder } from '../../device/decode/index.js';
 import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import { signFreshness } from '../../protocol/index.js';
-import { foreignAndForged, T0_S } from './helpers/deployment.js';
+import { foreignAndForged, T0_S } from '../support/deployment.js';
 import { Harness } from './helpers/harness.js';
 
 type SceneOpts = Parameters<typeof renderPhoneScene>[1];
@@ -66,7 +66,7 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
   });
 
   it('gives revoked, expired, not-yet-valid, wrong-site, unknown-key and forged passes their reasons', async () => {
-    const { Deployment } = await import('./helpers/deployment.js');
+    const { Deployment } = await import('../support/deployment.js');
     const d = new Deployment();
     const revoked = d.pass();
     h = await start({ deployment: d, revoked: [{ revocationId: revoked.revocationId, expiresAt: revoked.expiresAt }] });

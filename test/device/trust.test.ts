@@ -7,7 +7,7 @@ import { openStore } from '../../device/store/index.js';
 import type { DeviceStore } from '../../device/store/index.js';
 import { TrustFileError, TrustKeeper } from '../../device/trust/keeper.js';
 import { signFreshness } from '../../protocol/index.js';
-import { Deployment, T0_S } from './helpers/deployment.js';
+import { Deployment, T0_S } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
 import { ManualClock } from '../support/clock.js';
 

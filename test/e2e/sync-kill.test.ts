@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePublicKey } from '../../protocol/index.js';
 import { STATE_KEYS, openStore } from '../../device/store/index.js';
 import { SyncClient } from '../../device/sync/client.js';
-import { Deployment } from '../device/sync/helpers/deployment.js';
+import { Deployment } from '../support/deployment.js';
 import { startStaticServer } from '../support/static-server.js';
 import type { StaticServer } from '../support/static-server.js';
 

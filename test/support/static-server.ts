@@ -2,7 +2,7 @@
 // API does (bearer token, ETag, 304 when nothing is newer, a freshness statement), up to a sequence the test chooses.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Deployment } from '../device/sync/helpers/deployment.js';
+import type { Deployment } from './deployment.js';
 
 export interface StaticServer {
   readonly url: string;
@@ -24,7 +24,7 @@ export async function startStaticServer(
       if (req.headers.authorization !== `Bearer ${token}`)
         return void res.writeHead(401).end('{"error":"TOKEN_INVALID"}');
       if (u.pathname === '/api/device/bundle')
-        return void res.writeHead(200, { 'content-type': 'application/cose' }).end(d.bundleBytes);
+        return void res.writeHead(200, { 'content-type': 'application/cose' }).end(d.currentBytes);
       if (u.pathname === '/api/device/revocations') {
         const since = Number(u.searchParams.get('since'));
         if (since >= servedSeq) return void res.writeHead(304).end();

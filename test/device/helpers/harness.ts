@@ -20,8 +20,8 @@ import type { RuntimeOptions } from '../../../device/runtime.js';
 import { StatusHub } from '../../../device/status/hub.js';
 import { openStore } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/index.js';
-import { Deployment, SITE, T0_S } from './deployment.js';
-import type { BundleOptions } from './deployment.js';
+import { Deployment, SITE, T0_S } from '../../support/deployment.js';
+import type { BundleOptions } from '../../support/deployment.js';
 import { silentLog } from '../../support/log.js';
 import { ManualClock } from '../../support/clock.js';
 

@@ -4,7 +4,7 @@ import { STATE_KEYS } from '../../../device/store/index.js';
 import type { SyncState } from '../../../device/trust/types.js';
 import { makeRig, trustSnapshot } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0_S } from './helpers/deployment.js';
+import { T0_S } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());
@@ -67,7 +67,7 @@ describe('sync cycle', () => {
   it('turns a revoked pass red on the next poll', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     expect(verdictOf(rig, pass.text)).toBe('green/OK');
     rig.deployment.revoke([pass.revocationId]);
     rig.clock.advance(30_000);

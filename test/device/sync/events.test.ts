@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0_S } from './helpers/deployment.js';
+import { T0_S } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());

@@ -7,7 +7,7 @@ import { TrustKeeper } from '../../../device/trust/keeper.js';
 import { silentLog } from '../../support/log.js';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0_S, tamper } from './helpers/deployment.js';
+import { T0_S, tamper } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());
@@ -41,7 +41,7 @@ describe('signed data freshness', () => {
   it('a path that answers 304 for ever and withholds statements makes the device stale (yellow)', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     const oldStatement = rig.deployment.freshness();
     rig.deployment.revoke([pass.revocationId]); // the revocation the path hides
     await pollFor(rig, MAX_AGE, () => {
@@ -62,7 +62,7 @@ describe('signed data freshness', () => {
   it('genuine statements for data the device does not hold (revocations withheld) do not refresh it', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     rig.deployment.revoke([pass.revocationId]);
     // The path passes the server's fresh statements through (they name sequence 1) but answers 304 for the list.
     await pollFor(rig, MAX_AGE + 6 * HOUR, () =>
@@ -81,7 +81,7 @@ describe('signed data freshness', () => {
   it('with genuine statements (and 304s, nothing having changed) the device stays fresh', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     await pollFor(rig, MAX_AGE + 24 * HOUR);
     const last = rig.api.requests.filter((r) => r.path.startsWith('/api/device/bundle')).at(-1);
     expect(last?.headers['if-none-match']).toBeDefined(); // the bundle was answered 304 throughout

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TrustChange } from '../../../device/trust/keeper.js';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { tamper } from './helpers/deployment.js';
+import { tamper } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());

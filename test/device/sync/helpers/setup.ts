@@ -9,7 +9,7 @@ import { SyncClient } from '../../../../device/sync/client.js';
 import type { SyncOptionsInput } from '../../../../device/sync/options.js';
 import { enrol } from '../../../../device/sync/enrolment.js';
 import { ManualClock } from '../../../support/clock.js';
-import { Deployment, T0_S } from './deployment.js';
+import { Deployment, T0_S } from '../../../support/deployment.js';
 import { FakeApi, SERVER } from './fake-api.js';
 import type { SyncLogger } from '../../../../device/sync/types.js';
 
