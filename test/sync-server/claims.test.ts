@@ -3,7 +3,7 @@
 // and reports a revocation; bad input gets its reason.
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePublicKey, generateSigningKey, inspectPass } from '../../protocol/index.js';
-import { cleanup, openTestServer, type TestServer } from './helpers.js';
+import { cleanup, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 afterEach(() => {

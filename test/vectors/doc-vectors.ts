@@ -6,7 +6,7 @@ import { CTY_BUNDLE, CTY_REVOCATIONS } from '../../protocol/internal/document.js
 import { craftCose, defaultHeader } from './craft.js';
 import { testKey } from './fixed-keys.js';
 import type { TestKeyName } from './fixed-keys.js';
-import { DAY, mainBundle, T0 } from './pass-vectors.js';
+import { DAY, mainBundle, T0_S } from './pass-vectors.js';
 
 export interface BundleVector {
   readonly title: string;
@@ -109,7 +109,7 @@ export function bundleVectors(): BundleVector[] {
 }
 
 function delta(over: Partial<RevocationDelta>): RevocationDelta {
-  return { kind: 'delta', fromSeq: 3, toSeq: 4, issuedAt: T0, added: [], removed: [], ...over };
+  return { kind: 'delta', fromSeq: 3, toSeq: 4, issuedAt: T0_S, added: [], removed: [], ...over };
 }
 
 const RID_A = 'aa'.repeat(16);
@@ -118,7 +118,7 @@ const RID_B = 'bb'.repeat(16);
 export function revocationVectors(): RevocationVector[] {
   const root = testKey('root');
   const revKey = testKey('revocation');
-  const d = delta({ added: [{ revocationId: RID_A, expiresAt: T0 + 30 * DAY }], removed: [RID_B] });
+  const d = delta({ added: [{ revocationId: RID_A, expiresAt: T0_S + 30 * DAY }], removed: [RID_B] });
   const v: RevocationVector[] = [];
   v.push({
     title: 'delta 3→4 signed by the root',
@@ -144,10 +144,10 @@ export function revocationVectors(): RevocationVector[] {
     kind: 'snapshot' as const,
     fromSeq: 0,
     toSeq: 20,
-    issuedAt: T0,
+    issuedAt: T0_S,
     added: [
-      { revocationId: RID_A, expiresAt: T0 + DAY },
-      { revocationId: RID_B, expiresAt: T0 + DAY },
+      { revocationId: RID_A, expiresAt: T0_S + DAY },
+      { revocationId: RID_B, expiresAt: T0_S + DAY },
     ],
     removed: [],
   };
@@ -198,8 +198,8 @@ export function revocationVectors(): RevocationVector[] {
       ['kind', 'delta'],
       ['fromSeq', 3],
       ['toSeq', 4],
-      ['issuedAt', T0],
-      ['added', [[Buffer.from(RID_A, 'hex'), T0]]],
+      ['issuedAt', T0_S],
+      ['added', [[Buffer.from(RID_A, 'hex'), T0_S]]],
       ['removed', [Buffer.from(RID_A, 'hex')]],
     ]),
   );
