@@ -20,6 +20,12 @@ import type { DecodeRequest, WorkerMessage } from './worker-protocol.js';
 
 /** An escalation of a frame this many frames older than the newest is dropped (1 s at 30 frames/s). */
 export const STALE_FRAMES = 30;
+/**
+ * With two workers or more, worker 0 runs first passes and the others run escalations (and first passes only when
+ * worker 0 is busy) at this nice value (Linux, per thread), so on a loaded or small machine an escalation takes
+ * the CPU that the newest frame's first pass leaves, not the other way round.
+ */
+export const ESCALATION_NICE = 10;
 
 interface FrameData {
   readonly frame: number;
@@ -98,7 +104,9 @@ export class DecoderPool implements FrameDecoder {
     checkLadder(ladderFor(config));
     if (!Number.isInteger(workers) || workers < 1 || workers > 64)
       throw new DecodeError('BAD_CONFIG', 'workers must be an integer from 1 to 64');
-    const started = await Promise.allSettled(Array.from({ length: workers }, () => spawnDecodeWorker(config)));
+    const started = await Promise.allSettled(
+      Array.from({ length: workers }, (_, i) => spawnDecodeWorker(config, niceOf(i, workers))),
+    );
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
       for (const s of started) if (s.status === 'fulfilled') await s.value.terminate();
@@ -194,7 +202,7 @@ export class DecoderPool implements FrameDecoder {
   private respawn(index: number): void {
     const slot = this.slots[index]!;
     slot.starting = true;
-    spawnDecodeWorker(this.config).then(
+    spawnDecodeWorker(this.config, niceOf(index, this.slots.length)).then(
       (w) => {
         slot.starting = false;
         if (this.closed) void w.terminate();
@@ -228,23 +236,20 @@ export class DecoderPool implements FrameDecoder {
     job.settle(null);
   }
 
-  /** Hand waiting jobs to idle workers: first passes first, escalations on all workers but one. */
+  /** Hand waiting jobs to idle workers: first passes first (worker 0 preferred), escalations on the others. */
   private pump(): void {
     if (this.closed) return;
-    const idle = (): Slot | undefined => this.slots.find((s) => s.worker && !s.job);
-    for (let slot = idle(); slot && this.firstQueue.length > 0; slot = idle())
+    const idle = (from: number): Slot | undefined => this.slots.find((s, i) => i >= from && s.worker && !s.job);
+    for (let slot = idle(0); slot && this.firstQueue.length > 0; slot = idle(0))
       this.send(slot, this.firstQueue.shift()!);
-    const cap = this.slots.length > 1 ? this.slots.length - 1 : 1;
     for (const job of this.waiting.filter((j) => this.frameNo - j.frame > STALE_FRAMES)) {
       this.waiting.splice(this.waiting.indexOf(job), 1);
       this.drop(job);
     }
-    while (this.waiting.length > 0 && this.firstQueue.length === 0) {
-      const running = this.slots.filter((s) => s.job?.kind === 'escalate').length;
-      const slot = idle();
-      if (!slot || running >= cap) break;
+    // With one worker it runs everything; with more, escalations never take worker 0.
+    const from = this.slots.length > 1 ? 1 : 0;
+    for (let slot = idle(from); slot && this.waiting.length > 0 && this.firstQueue.length === 0; slot = idle(from))
       this.send(slot, this.waiting.pop()!); // the newest frame first
-    }
   }
 
   private send(slot: Slot, job: Job): void {
@@ -312,4 +317,8 @@ export class DecoderPool implements FrameDecoder {
     this.waiting.push(esc);
     while (this.waiting.length > this.slots.length) this.drop(this.waiting.shift()!);
   }
+}
+
+function niceOf(index: number, workers: number): number {
+  return workers > 1 && index > 0 ? ESCALATION_NICE : 0;
 }

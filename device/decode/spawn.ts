@@ -6,9 +6,9 @@ import type { WorkerInit, WorkerMessage } from './worker-protocol.js';
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
 /** Start a worker; resolves once its engine is loaded, rejects with ENGINE_INIT / BAD_CONFIG / WORKER_FAILED. */
-export function spawnDecodeWorker(config: DecoderConfig): Promise<Worker> {
+export function spawnDecodeWorker(config: DecoderConfig, nice = 0): Promise<Worker> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(ENTRY, { workerData: { config } satisfies WorkerInit });
+    const worker = new Worker(ENTRY, { workerData: { config, nice } satisfies WorkerInit });
     // Only our own listeners are ever removed: Worker keeps internal ones that removeAllListeners() would break.
     const detach = (): void => {
       worker.off('message', onMessage);

@@ -5,6 +5,8 @@ import type { DecodeHit, DecodeReason, DecoderConfig } from './types.js';
 
 export interface WorkerInit {
   readonly config: DecoderConfig;
+  /** Nice value for the thread (Linux: per thread); the pool's escalation workers yield to its first-pass worker. */
+  readonly nice: number;
 }
 
 interface FrameJob {

@@ -1,4 +1,5 @@
 // A decode worker thread: loads the engine once, then runs one job at a time as the pool sends them.
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkFrame, ladderFor } from './local.js';
 import { prepareLadder, runEscalation, runFirstPass } from './passes.js';
@@ -18,7 +19,16 @@ function reasonOf(err: unknown): { code: DecodeError['code']; message: string } 
 }
 
 async function start(): Promise<void> {
-  const { config } = workerData as WorkerInit;
+  const { config, nice } = workerData as WorkerInit;
+  if (nice > 0) {
+    // On Linux the nice value is per thread: 0 names this worker's thread alone. Elsewhere it may name the whole
+    // process, so it is left alone there; and a system that refuses it only loses the preference.
+    try {
+      if (process.platform === 'linux') os.setPriority(0, nice);
+    } catch {
+      /* not permitted: the escalations run at the same priority */
+    }
+  }
   let ladder;
   try {
     ladder = ladderFor(config);
