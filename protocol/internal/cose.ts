@@ -89,10 +89,12 @@ export function parseSign1(bytes: Uint8Array): ParsedSign1 {
 const SIG1_PREFIX = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode('Signature1'));
 
 /** Sig_structure = ["Signature1", protected, external_aad = h'', payload], CBOR-encoded: the bytes that are signed. */
-export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
+export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array, into?: Uint8Array): Uint8Array {
   const ph = bstrHeader(protectedBytes.length);
   const pl = bstrHeader(payload.length);
-  const out = new Uint8Array(SIG1_PREFIX.length + ph.length + protectedBytes.length + 1 + pl.length + payload.length);
+  const size = SIG1_PREFIX.length + ph.length + protectedBytes.length + 1 + pl.length + payload.length;
+  // With `into` (a scratch buffer of a caller that verifies at once) the bytes are built there, not allocated.
+  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   let o = 0;
   out.set(SIG1_PREFIX, o);
   o += SIG1_PREFIX.length;

@@ -50,6 +50,20 @@ describe('issuePass', () => {
     expect(a.claims.issuer).toBe('acme-events');
   });
 
+  it('verifies pass after pass with claims that stay as they were (the envelope is decoded in a reused buffer)', () => {
+    const shown = Array.from({ length: 5 }, (_, i) =>
+      issuePass({ ...base, colour: i % 2 ? 'red' : 'green', scope: i % 2 ? [SITE, `site-${i}`] : 'all' }, issuer),
+    );
+    const claims = shown.map((p) => verifyPass(p.text, ctx));
+    claims.forEach((c, i) => expect(c).toEqual(shown[i]!.claims));
+    // A longer pass and a failing one in between change nothing already returned, and the next one still verifies.
+    const long = issuePass({ ...base, scope: Array.from({ length: 5 }, (_, i) => `long-site-${i}`) }, issuer);
+    expect(reasonOf(() => verifyPass(long.text, ctx))).toBe('WRONG_SCOPE');
+    expect(reasonOf(() => verifyPass(`${shown[0]!.text.slice(0, -3)}AAA`, ctx))).not.toBe('OK');
+    claims.forEach((c, i) => expect(c).toEqual(shown[i]!.claims));
+    expect(verifyPass(shown[4]!.text, ctx)).toEqual(shown[4]!.claims);
+  });
+
   it('puts neither the pass id nor the revocation id in the other', () => {
     const { text, claims } = issuePass(base, issuer);
     const bytes = Buffer.from(base45Decode(text.slice(4))).toString('hex');
