@@ -85,16 +85,13 @@ class Reader {
   get end(): boolean {
     return this.pos === this.b.length;
   }
-
-  slice(from: number, to: number): Uint8Array {
-    return this.b.subarray(from, to);
-  }
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
+/** Compare b[a0..a1) with b[c0..c1) bytewise (shorter first on a tie), without making views. */
+function compareRanges(b: Uint8Array, a0: number, a1: number, c0: number, c1: number): number {
+  const n = Math.min(a1 - a0, c1 - c0);
+  for (let i = 0; i < n; i++) if (b[a0 + i] !== b[c0 + i]) return b[a0 + i]! - b[c0 + i]!;
+  return a1 - a0 - (c1 - c0);
 }
 
 /** Read the claims map; the values are checked by the caller. */
@@ -104,14 +101,16 @@ export function readClaimsMap(payload: Uint8Array): Map<number, Cbor> {
   if (r.major !== 5) bad('not a map');
   if (arg > MAX_ENTRIES) bad('too many claims');
   const map = new Map<number, Cbor>();
-  let previousKey: Uint8Array | null = null;
+  let prevStart = -1;
+  let prevEnd = -1;
   for (let i = 0; i < arg; i++) {
     const keyStart = r.pos;
     const key = r.item(1);
     if (typeof key !== 'number') bad('unknown claim');
-    const keyBytes = r.slice(keyStart, r.pos);
-    if (previousKey && compareBytes(previousKey, keyBytes) >= 0) bad('keys not in canonical order, or repeated');
-    previousKey = keyBytes;
+    if (prevStart >= 0 && compareRanges(payload, prevStart, prevEnd, keyStart, r.pos) >= 0)
+      bad('keys not in canonical order, or repeated');
+    prevStart = keyStart;
+    prevEnd = r.pos;
     map.set(key, r.item(0));
   }
   if (!r.end) bad('bytes after the claims');

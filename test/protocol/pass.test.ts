@@ -164,6 +164,19 @@ describe('inspectPass', () => {
     expect(reasonOf(() => verifyPass(text, ctx))).toBe('BAD_CLAIMS');
   });
 
+  it('refuses claims whose keys are out of canonical order or repeated, although the signature holds', () => {
+    const m = claimsMap({ ...base, issuer: 'acme-events', passId: '11'.repeat(16), revocationId: '22'.repeat(16) });
+    const pairs = [...m].map(([k, v]) => Buffer.concat([encodeMap(new Map([[k, v]])).subarray(1)]));
+    const mapOf = (list: Buffer[]): Uint8Array => Buffer.concat([Uint8Array.of(0xa0 + list.length), ...list]);
+    // Canonical order (as cborg sorts it) verifies; the same bytes with two entries swapped, or one repeated, do not.
+    const sorted = [...pairs].sort(Buffer.compare);
+    expect(reasonOf(() => verifyPass(craftPass({ key: issuer, payload: mapOf(sorted) }), ctx))).toBe('OK');
+    const swapped = [sorted[1]!, sorted[0]!, ...sorted.slice(2)];
+    expect(reasonOf(() => verifyPass(craftPass({ key: issuer, payload: mapOf(swapped) }), ctx))).toBe('BAD_CLAIMS');
+    const repeated = [sorted[0]!, sorted[0]!, ...sorted.slice(1)];
+    expect(reasonOf(() => verifyPass(craftPass({ key: issuer, payload: mapOf(repeated) }), ctx))).toBe('BAD_CLAIMS');
+  });
+
   it('throws a ProtocolError for what cannot be decoded', () => {
     expect(reasonOf(() => inspectPass('hello'))).toBe('BAD_PREFIX');
     expect(reasonOf(() => inspectPass('GC1:abc'))).toBe('BAD_ENCODING');
