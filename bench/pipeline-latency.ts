@@ -1,6 +1,5 @@
 // The arrival → relay command part of bench:pipeline: rendered phone scenes of real signed green passes pushed into
-// a SimCamera at a camera's frame rate, through the device's own Pipeline (zxing decoder in its worker thread as
-// configured by default, real SQLite store, GateController over the simulated GPIO, LED state machine). The
+// a SimCamera at a camera's frame rate, through the device's own Pipeline (zxing decoder pool of `workers` threads, real SQLite store, GateController over the simulated GPIO, LED state machine). The
 // pipeline measures each grant from the frame's arrival timestamp to the relay command.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,7 +31,7 @@ export interface LatencyFigures {
 const DISTINCT = 24;
 const FPS = 30;
 
-export async function measureLatency(frames: number): Promise<LatencyFigures> {
+export async function measureLatency(frames: number, workers: number): Promise<LatencyFigures> {
   const now = Math.floor(Date.now() / 1000);
   const issuer = generateSigningKey('bench');
   const bundle: TrustBundle = {
@@ -67,7 +66,7 @@ export async function measureLatency(frames: number): Promise<LatencyFigures> {
   const camera = new SimCamera({ mode: 'newest' });
   const gpio = new SimGpio();
   const ring = new SimLedRing(16);
-  const decoder = await createDecoder({ engine: 'zxing' });
+  const decoder = await createDecoder({ engine: 'zxing', workers });
   const gate = new GateController(gpio, systemClock, { ...DEFAULT_GATE_OPTIONS, pulseMs: 20 }, store, log);
   const leds = new LedController(ring, systemClock, DEFAULT_LED_OPTIONS, log);
   gate.start();

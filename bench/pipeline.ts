@@ -13,9 +13,14 @@
 // The corpus payloads are random base45 (not signed passes), so every decoded frame is verified and decided with a
 // real signed pass from a pool of distinct passes (full Ed25519 verify, revocation lookup in a real SQLite store):
 // the verify figure is that of a real pass, not of an early rejection. Targets (issue 4): ≥ 250 frames/s, ≥ 8× the
-// jsqr pipeline (both on distinct frames), p95 arrival → relay ≤ 10 ms. Options: --corpus DIR (a gate-camera
-// corpus folder), --seconds N per run (default 8; whole passes over the corpus, at least one), --hold N,
-// --latency-frames N (default 120). Ends with one JSON line.
+// jsqr pipeline (both on distinct frames), p95 arrival → relay ≤ 10 ms.
+//
+// The decoder pool (issue 16): the held and distinct streams through a pool of 1, 2 and all workers, against the
+// ceiling of the same run, zxing's single plain pass on one core ("zxing plain"). Target with ≥ 2 workers: held
+// and distinct ≥ 95 % of the ceiling while reading ≥ 98 % of codes; arrival → relay p95 ≤ 10 ms with the machine
+// under a bounded busy load that the bench starts itself (one spinning child process per core, stopped at the end).
+// Options: --corpus DIR (a gate-camera corpus folder), --seconds N per run (default 8; whole passes over the
+// corpus, at least one), --hold N, --latency-frames N (default 120). Ends with one JSON line.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +36,7 @@ import type { DeviceStore } from '../device/store/index.js';
 import { encodePublicKey, generateSigningKey, issuePass } from '../protocol/index.js';
 import type { TrustBundle } from '../protocol/types.js';
 import { measureLatency } from './pipeline-latency.js';
+import { busyLoad, runPool, type PoolFigures } from './pipeline-pool.js';
 import { describeCorpus, openCorpus, SAMPLE_GATE, type Corpus } from './corpus-dirs.js';
 
 const { values } = parseArgs({
@@ -283,10 +289,60 @@ async function main(): Promise<void> {
     console.log(
       `zxing / jsqr, distinct frames, default configs: ${ratio}×; held codes: ${zxing.fps} frames/s  (target ≥ 250 frames/s and ≥ 8×)`,
     );
-    const latency = await measureLatency(LATENCY_FRAMES);
+    const ceiling = fig['zxing plain']!;
+    const cores = os.availableParallelism();
+    const sizes = [...new Set([1, 2, cores])];
+    const pool: PoolFigures[] = [];
+    for (const workers of sizes) {
+      for (const [stream, hold] of [
+        ['held', HOLD],
+        ['distinct', 1],
+      ] as const) {
+        const p = await runPool(
+          `pool ${workers} ${stream}`,
+          { engine: 'zxing' },
+          workers,
+          frames,
+          expected,
+          inputs,
+          passes,
+          hold,
+          SECONDS,
+          NOW,
+        );
+        pool.push(p);
+        console.log(
+          `${p.label.padEnd(17)} ${String(p.fps).padStart(8)} frames/s  (${p.frames} frames, codes read ${(p.codeRate * 100).toFixed(1)} %, ` +
+            `wrong ${p.wrong}; ${Math.round((p.fps / ceiling.fps) * 100)} % of the single-pass ceiling ${ceiling.fps} frames/s; ` +
+            `late reads ${p.latePerFrame}/frame, stale escalations dropped ${p.droppedPerFrame}/frame)`,
+        );
+      }
+    }
+    const latency = await measureLatency(LATENCY_FRAMES, cores);
     console.log(
-      `arrival → relay command (Pipeline + SimCamera at ${latency.fps} fps + simulated relay, ${latency.samples} grants, decoder in a worker): ` +
+      `arrival → relay command (Pipeline + SimCamera at ${latency.fps} fps + simulated relay, ${latency.samples} grants, decoder pool of ${cores}): ` +
         `median ${latency.medianMs} ms, p95 ${latency.p95Ms} ms, max ${latency.maxMs} ms  (target p95 ≤ 10 ms)`,
+    );
+    const load = busyLoad(cores, 120_000);
+    let loaded;
+    try {
+      loaded = await measureLatency(LATENCY_FRAMES, cores);
+    } finally {
+      load.stop();
+    }
+    console.log(
+      `the same under load (${cores} busy child processes, one per core, started by this bench and stopped now): ` +
+        `median ${loaded.medianMs} ms, p95 ${loaded.p95Ms} ms, max ${loaded.maxMs} ms  (target p95 ≤ 10 ms)`,
+    );
+    const ratioOf = (p: PoolFigures): number => r2(p.fps / ceiling.fps);
+    const poolMet = pool
+      .filter((p) => p.workers >= 2)
+      .every((p) => ratioOf(p) >= 0.95 && p.codeRate >= 0.98 && p.wrong === 0);
+    console.log(
+      `load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (${cores} cores)`,
     );
     console.log(
       JSON.stringify({
@@ -306,13 +362,22 @@ async function main(): Promise<void> {
         emptyFps: fig['empty zxing']!.fps,
         emptyEveryMissFps: fig['empty every-miss']!.fps,
         emptyPlainFps: fig['empty plain']!.fps,
-        wrongTexts: Object.values(fig).reduce((a, f) => a + f.wrong, 0),
+        wrongTexts: Object.values(fig).reduce((a, f) => a + f.wrong, 0) + pool.reduce((a, p) => a + p.wrong, 0),
         zxingDecodeMedianMs: distinct.decodeMedianMs,
         verifyMedianMs: distinct.verifyMedianMs,
         decideMedianMs: distinct.decideMedianMs,
         arrivalToRelayMedianMs: latency.medianMs,
         arrivalToRelayP95Ms: latency.p95Ms,
         latencySamples: latency.samples,
+        ceilingFps: ceiling.fps,
+        pool: pool.map((p) => ({ ...p, ratio: ratioOf(p) })),
+        loadedArrivalToRelayP95Ms: loaded.p95Ms,
+        loadedArrivalToRelayMedianMs: loaded.medianMs,
+        busyChildren: cores,
+        cores,
+        loadavg: os.loadavg().map((l) => r2(l)),
+        poolTargets: { ratio: 0.95, codeRate: 0.98, arrivalToRelayP95Ms: 10 },
+        poolMet: poolMet && loaded.p95Ms <= 10,
         targets: { fps: 250, ratio: 8, arrivalToRelayP95Ms: 10 },
         // Headline: codes held in view (the gate's case); the distinct-frames worst case is reported beside it.
         met: zxing.fps >= 250 && ratio >= 8 && latency.p95Ms <= 10,

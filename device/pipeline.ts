@@ -14,11 +14,15 @@ import { PresenceTracker } from './presence.js';
 import type { PresenceOptions } from './presence.js';
 import type { EventInput } from './store/types.js';
 
-/** The decoder as the pipeline uses it (device/decode's FrameDecoder fits). */
+type Hit = { readonly text: string; readonly corners: readonly (readonly [number, number])[] | null };
+
+/**
+ * The decoder as the pipeline uses it (device/decode's FrameDecoder fits). A decoder pool resolves with the first
+ * pass's result and may report an escalation's read of the same frame later through `late`: the pipeline decides
+ * it as a read of that frame (the presence logic keeps one verdict per showing).
+ */
 export interface PipelineDecoder {
-  decode(
-    frame: GreyFrame,
-  ): Promise<{ readonly text: string; readonly corners: readonly (readonly [number, number])[] | null } | null>;
+  decode(frame: GreyFrame, late?: (hit: Hit) => void): Promise<Hit | null>;
 }
 
 export interface PipelineStore extends DecideStore {
@@ -137,14 +141,37 @@ export class Pipeline {
     this.stats.frames++;
     this.stats.lastFrameAt = deps.clock.now();
     const t0 = this.mono();
-    const hit = await deps.decoder.decode(frame);
+    const frameNo = this.presence.frameNo + 1;
+    const hit = await deps.decoder.decode(frame, (late) => this.lateRead(frame, frameNo, late, this.mono() - t0));
     const decodeMs = this.mono() - t0;
     deps.reporter?.frame(frame, hit?.corners ?? null);
     if (hit) this.stats.decoded++;
-    const nowMs = deps.clock.now();
-    if (!this.presence.observe(hit?.text ?? null, nowMs) || hit === null) {
+    if (!this.presence.observe(hit?.text ?? null, deps.clock.now()) || hit === null) {
       return { seq: frame.seq, decoded: hit !== null, decision: null, eventId: null, timings: timings(decodeMs) };
     }
+    return this.decideHit(frame, hit, decodeMs);
+  }
+
+  /** An escalation's read of an earlier frame: decided if the presence logic says it is a new showing. */
+  private lateRead(frame: GreyFrame, frameNo: number, hit: Hit, decodeMs: number): void {
+    if (this.stopped) return;
+    this.stats.decoded++;
+    if (!this.presence.observeLate(hit.text, frameNo, this.deps.clock.now())) return;
+    this.active++;
+    try {
+      this.decideHit(frame, hit, decodeMs);
+    } catch (err) {
+      this.stats.errors++;
+      this.deps.log.error({ err: (err as Error).message, seq: frame.seq }, 'late read failed');
+      this.deps.leds.showDecision('fault');
+    } finally {
+      this.active--;
+    }
+  }
+
+  private decideHit(frame: GreyFrame, hit: Hit, decodeMs: number): FrameOutcome {
+    const { deps } = this;
+    const nowMs = deps.clock.now();
     const now = Math.floor(nowMs / 1000);
     const inputs = { ...deps.inputs(), store: deps.store, proofGuard: this.proofs };
     const { decision, verifyMs, decideMs } = decideText(hit.text, now, inputs);

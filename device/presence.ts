@@ -21,25 +21,52 @@ interface Seen {
   granted: boolean;
 }
 
+/**
+ * A read that an escalation reports late (device/decode's pool) counts for the frame it came from, if that frame
+ * is at most this many frames old; entries are kept this much longer than `leaveFrames`, so a late read of a
+ * showing already decided finds it and is not decided again.
+ */
+export const LATE_FRAMES = 64;
+
 export class PresenceTracker {
   private frame = 0;
   private readonly seen = new Map<string, Seen>();
 
   constructor(private readonly opts: PresenceOptions) {}
 
+  /** The number of the last frame observed (the next observe() is this + 1). */
+  get frameNo(): number {
+    return this.frame;
+  }
+
   /** Report one frame's decoded text (or null); returns true when this text should be decided now. */
   observe(text: string | null, nowMs: number): boolean {
     const frame = ++this.frame;
     for (const [key, s] of this.seen) {
-      if (frame - s.lastFrame > this.opts.leaveFrames) this.seen.delete(key);
+      if (frame - s.lastFrame > this.opts.leaveFrames + LATE_FRAMES) this.seen.delete(key);
     }
     if (text === null) return false;
+    return this.see(text, frame, nowMs);
+  }
+
+  /**
+   * Report a text read late from the earlier frame `frame` (a number from frameNo): true when it should be
+   * decided now. A read older than LATE_FRAMES frames is not (the holder has likely gone); a read inside a showing
+   * already seen counts as that showing (no second verdict).
+   */
+  observeLate(text: string, frame: number, nowMs: number): boolean {
+    if (this.frame - frame > LATE_FRAMES || frame > this.frame) return false;
+    return this.see(text, frame, nowMs);
+  }
+
+  private see(text: string, frame: number, nowMs: number): boolean {
     const s = this.seen.get(text);
-    if (s === undefined) {
+    // Absent for more than leaveFrames frames before this one: it had left the view, this is a new showing.
+    if (s === undefined || frame - s.lastFrame > this.opts.leaveFrames) {
       this.seen.set(text, { lastFrame: frame, decidedAt: nowMs, granted: false });
       return true;
     }
-    s.lastFrame = frame;
+    s.lastFrame = Math.max(s.lastFrame, frame);
     if (s.granted) return false;
     if (nowMs - s.decidedAt >= this.opts.holdOffMs || nowMs < s.decidedAt) {
       s.decidedAt = nowMs;

@@ -151,6 +151,8 @@ const decoder = z.strictObject({
     .min(1)
     .optional(),
   worker: z.boolean().default(true),
+  /** Decode worker threads (with `worker`); absent: one per core (os.availableParallelism(), at most 8). */
+  workers: z.number().int().min(1).max(64).optional(),
   budgetMs: z.number().int().min(1).max(2000).optional(),
   /** Whole-frame escalation at most once in this many frames while no code is in view; absent: the decoder's default. */
   escalateEvery: z.number().int().min(1).max(120).optional(),

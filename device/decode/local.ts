@@ -84,8 +84,12 @@ export async function createLocalDecoder(config: DecoderConfig): Promise<FrameDe
 
 /**
  * How often a decoder on this thread ran each stage so far: frames, crop escalations, whole-frame escalations.
- * Null for a decoder in a worker thread. For benchmarks and diagnostics.
+ * For a decoder pool, the escalations it planned. Null for any other decoder. For benchmarks and diagnostics.
  */
 export function ladderCounts(decoder: FrameDecoder): { first: number; roi: number; whole: number } | null {
-  return decoder instanceof LocalDecoder ? { ...decoder.state.counts } : null;
+  if (decoder instanceof LocalDecoder) return { ...decoder.state.counts };
+  const pool = decoder as FrameDecoder & { stats?: () => { first: number; roi: number; whole: number } };
+  if (typeof pool.stats !== 'function') return null;
+  const { first, roi, whole } = pool.stats();
+  return { first, roi, whole };
 }

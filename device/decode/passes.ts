@@ -166,6 +166,67 @@ export function newLadderState(): LadderState {
   };
 }
 
+/** What to try on a frame whose first pass missed: the further passes on a crop, on the whole frame, or both. */
+export interface EscalationPlan {
+  /** Crop around a recently read code (frame pixels), or null. */
+  readonly roi: Region | null;
+  /** The further passes on the whole frame too. */
+  readonly whole: boolean;
+}
+
+function hitOf(name: string, h: EngineHit, scale: number, dx = 0, dy = 0): DecodeHit {
+  return { text: h.text, strategy: name, corners: shift(toFrame(h.corners, scale), dx, dy) };
+}
+
+/** The ladder's first pass on the whole frame: the cheap read every frame gets. */
+export async function runFirstPass(ladder: Ladder, img: GreyImage): Promise<DecodeHit | null> {
+  const first = ladder.passes[0]!;
+  const spec = PASSES[first];
+  const prepared = spec.prepare(img);
+  if (!prepared) return null;
+  const hit = await read(ladder.engine, prepared.image, spec);
+  return hit && hitOf(first, hit, prepared.scale);
+}
+
+/**
+ * The further passes of the ladder on a frame whose first pass missed: on the plan's crop (strategy `NAME-roi`),
+ * then on the whole frame; no pass starts once `budgetMs` has passed since the call.
+ */
+export async function runEscalation(
+  ladder: Ladder,
+  img: GreyImage,
+  plan: EscalationPlan,
+  budgetMs: number,
+  now: () => number = () => performance.now(),
+): Promise<DecodeHit | null> {
+  const start = now();
+  const rest = ladder.passes.slice(1);
+  if (plan.roi) {
+    const region = plan.roi;
+    const part = crop(img, region);
+    const dx = Math.max(0, Math.min(img.width - 1, Math.floor(region.x0)));
+    const dy = Math.max(0, Math.min(img.height - 1, Math.floor(region.y0)));
+    for (const name of rest) {
+      if (now() - start >= budgetMs) return null;
+      const spec = PASSES[name];
+      const p = spec.prepare(part, MAX_ROI_PIXELS);
+      if (!p) continue;
+      const hit = await read(ladder.engine, p.image, spec);
+      if (hit) return hitOf(`${name}-roi`, hit, p.scale, dx, dy);
+    }
+  }
+  if (!plan.whole) return null;
+  for (const name of rest) {
+    if (now() - start >= budgetMs) return null;
+    const spec = PASSES[name];
+    const p = spec.prepare(img);
+    if (!p) continue;
+    const hit = await read(ladder.engine, p.image, spec);
+    if (hit) return hitOf(name, hit, p.scale);
+  }
+  return null;
+}
+
 /**
  * Run the ladder on one frame; the first read wins.
  * 1. The first pass on the whole frame.
@@ -188,45 +249,27 @@ export async function runLadder(
   state.framesSinceBlind++;
   state.framesSinceRoi++;
   if (state.lastHit) state.lastHit.age++;
-  const hitOf = (name: string, h: EngineHit, scale: number, dx = 0, dy = 0): DecodeHit => {
-    const corners = shift(toFrame(h.corners, scale), dx, dy);
-    if (corners) state.lastHit = { corners, age: 0 };
-    return { text: h.text, strategy: name, corners };
+  const remember = (hit: DecodeHit | null): DecodeHit | null => {
+    if (hit?.corners) state.lastHit = { corners: hit.corners, age: 0 };
+    return hit;
   };
-  const [first, ...rest] = ladder.passes;
-  const firstSpec = PASSES[first!];
-  const prepared = firstSpec.prepare(img);
-  if (prepared) {
-    const hit = await read(ladder.engine, prepared.image, firstSpec);
-    if (hit) return hitOf(first!, hit, prepared.scale);
+  const first = await runFirstPass(ladder, img);
+  if (first) return remember(first);
+  if (ladder.passes.length < 2) {
+    if (state.framesSinceBlind >= ladder.escalateEvery) state.framesSinceBlind = 0;
+    return null;
   }
   const recent = state.lastHit && state.lastHit.age <= RECENT_HIT_FRAMES ? state.lastHit : null;
-  if (recent && rest.length > 0 && state.framesSinceRoi >= ROI_EVERY) {
-    const region = regionAround(recent.corners);
+  const left = (): number => ladder.budgetMs - (now() - start);
+  if (recent && state.framesSinceRoi >= ROI_EVERY) {
     state.counts.roi++;
     state.framesSinceRoi = 0;
-    const part = crop(img, region);
-    const dx = Math.max(0, Math.min(img.width - 1, Math.floor(region.x0)));
-    const dy = Math.max(0, Math.min(img.height - 1, Math.floor(region.y0)));
-    for (const name of rest) {
-      if (now() - start >= ladder.budgetMs) return null;
-      const spec = PASSES[name];
-      const p = spec.prepare(part, MAX_ROI_PIXELS);
-      if (!p) continue;
-      const hit = await read(ladder.engine, p.image, spec);
-      if (hit) return hitOf(`${name}-roi`, hit, p.scale, dx, dy);
-    }
+    const hit = await runEscalation(ladder, img, { roi: regionAround(recent.corners), whole: false }, left(), now);
+    if (hit) return remember(hit);
+    if (left() <= 0) return null;
   }
   if (state.framesSinceBlind < ladder.escalateEvery) return null;
   state.framesSinceBlind = 0;
-  if (rest.length > 0) state.counts.whole++;
-  for (const name of rest) {
-    if (now() - start >= ladder.budgetMs) return null;
-    const spec = PASSES[name];
-    const p = spec.prepare(img);
-    if (!p) continue;
-    const hit = await read(ladder.engine, p.image, spec);
-    if (hit) return hitOf(name, hit, p.scale);
-  }
-  return null;
+  state.counts.whole++;
+  return remember(await runEscalation(ladder, img, { roi: null, whole: true }, left(), now));
 }

@@ -22,8 +22,13 @@ export interface DecoderConfig {
   readonly engine: EngineName;
   /** Passes tried in order until one reads a code. Default: DEFAULT_STRATEGIES (for jsqr without zxing-only passes). */
   readonly strategies?: readonly PassName[];
-  /** Decode in a worker thread so the caller's event loop never blocks. Default true. */
+  /** Decode in worker threads so the caller's event loop never blocks. Default true. */
   readonly worker?: boolean;
+  /**
+   * How many decode worker threads (with `worker`): the first pass of each frame on one, escalations on the
+   * others in parallel. Default: every core (os.availableParallelism(), at most 8).
+   */
+  readonly workers?: number;
   /**
    * Time budget per frame in milliseconds: a further pass starts only while the frame has used less than this.
    * The first pass always runs. Default DEFAULT_BUDGET_MS.
@@ -58,8 +63,15 @@ export interface DecodeHit {
   readonly corners: readonly Corner[] | null;
 }
 
+/** Receives a read that an escalation made after decode() had resolved with the first pass's miss. */
+export type LateHit = (hit: DecodeHit) => void;
+
 export interface FrameDecoder {
-  decode(frame: GreyFrame): Promise<DecodeHit | null>;
+  /**
+   * Decode one frame. Without `late`: the final result (first pass or escalation). With `late` a decoder may
+   * resolve with the first pass's result and report an escalation's read through `late` later (at most once).
+   */
+  decode(frame: GreyFrame, late?: LateHit): Promise<DecodeHit | null>;
   close(): Promise<void>;
 }
 

@@ -1,15 +1,16 @@
-// The decode worker thread: loads the engine once, then answers one decode request at a time.
+// A decode worker thread: loads the engine once, then runs one job at a time as the pool sends them.
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkFrame, ladderFor } from './local.js';
-import { newLadderState, prepareLadder, runLadder } from './passes.js';
+import { prepareLadder, runEscalation, runFirstPass } from './passes.js';
 import { DecodeError } from './types.js';
 import type { DecodeRequest, WorkerInit, WorkerMessage } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('device/decode/worker.ts must run as a worker thread');
 
-function send(msg: WorkerMessage): void {
-  port!.postMessage(msg);
+function send(msg: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(msg, transfer);
 }
 
 function reasonOf(err: unknown): { code: DecodeError['code']; message: string } {
@@ -18,7 +19,16 @@ function reasonOf(err: unknown): { code: DecodeError['code']; message: string } 
 }
 
 async function start(): Promise<void> {
-  const { config } = workerData as WorkerInit;
+  const { config, nice } = workerData as WorkerInit;
+  if (nice > 0) {
+    // On Linux the nice value is per thread: 0 names this worker's thread alone. Elsewhere it may name the whole
+    // process, so it is left alone there; and a system that refuses it only loses the preference.
+    try {
+      if (process.platform === 'linux') os.setPriority(0, nice);
+    } catch {
+      /* not permitted: the escalations run at the same priority */
+    }
+  }
   let ladder;
   try {
     ladder = ladderFor(config);
@@ -28,15 +38,20 @@ async function start(): Promise<void> {
     return;
   }
   const active = ladder;
-  const state = newLadderState();
-  // Requests are handled strictly in order: the next one starts when the previous one has answered.
+  // Jobs are handled strictly in order: the next one starts when the previous one has answered.
   let queue = Promise.resolve();
   port!.on('message', (req: DecodeRequest) => {
     queue = queue.then(async () => {
       try {
+        const t0 = performance.now();
         const frame = { width: req.width, height: req.height, data: new Uint8Array(req.data), timestamp: 0, seq: 0 };
         checkFrame(frame);
-        send({ type: 'result', id: req.id, hit: await runLadder(active, frame, undefined, state) });
+        const hit =
+          req.kind === 'first'
+            ? await runFirstPass(active, frame)
+            : await runEscalation(active, frame, req.plan, req.budgetMs);
+        const back = req.kind === 'first' && hit === null ? req.data : null;
+        send({ type: 'result', id: req.id, hit, ms: performance.now() - t0, data: back }, back ? [back] : []);
       } catch (err) {
         send({ type: 'failed', id: req.id, ...reasonOf(err) });
       }

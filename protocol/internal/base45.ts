@@ -31,12 +31,18 @@ function value(text: string, i: number): number {
   return v;
 }
 
-export function base45Decode(text: string): Uint8Array {
+/**
+ * Decode `text` from character `from` on (no substring needed). With `into` (at least as long as the result) the
+ * bytes are written there and a view of it is returned: for a caller that uses them at once (a pass check),
+ * without allocating.
+ */
+export function base45Decode(text: string, from = 0, into?: Uint8Array): Uint8Array {
   const len = text.length;
-  if (len % 3 === 1) throw new ProtocolError('BAD_ENCODING', 'base45: length leaves a single character');
-  const out = new Uint8Array(Math.floor(len / 3) * 2 + (len % 3 === 2 ? 1 : 0));
+  if ((len - from) % 3 === 1) throw new ProtocolError('BAD_ENCODING', 'base45: length leaves a single character');
+  const size = Math.floor((len - from) / 3) * 2 + ((len - from) % 3 === 2 ? 1 : 0);
+  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   let o = 0;
-  let i = 0;
+  let i = from;
   for (; i + 2 < len; i += 3) {
     const n = value(text, i) + value(text, i + 1) * 45 + value(text, i + 2) * 2025;
     if (n > 0xffff) throw new ProtocolError('BAD_ENCODING', 'base45: triplet above 65535');

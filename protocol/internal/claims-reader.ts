@@ -16,15 +16,17 @@ function bad(message: string): never {
 
 class Reader {
   pos = 0;
+  /** Major type of the last head read (the head's argument is what head() returns: no object per item). */
+  major = 0;
   constructor(private readonly b: Uint8Array) {}
 
-  head(): { major: number; arg: number } {
+  head(): number {
     const b = this.b;
     if (this.pos >= b.length) bad('truncated');
     const first = b[this.pos++]!;
-    const major = first >> 5;
+    this.major = first >> 5;
     const ai = first & 31;
-    if (ai < 24) return { major, arg: ai };
+    if (ai < 24) return ai;
     const size = ai === 24 ? 1 : ai === 25 ? 2 : ai === 26 ? 4 : ai === 27 ? 8 : 0;
     if (size === 0) bad('indefinite length or reserved value');
     if (this.pos + size > b.length) bad('truncated');
@@ -33,7 +35,7 @@ class Reader {
     const min = size === 1 ? 24 : size === 2 ? 0x100 : size === 4 ? 0x10000 : 0x100000000;
     if (arg < min) bad('not in shortest form');
     if (!Number.isSafeInteger(arg)) bad('integer out of range');
-    return { major, arg };
+    return arg;
   }
 
   bytes(length: number): Uint8Array {
@@ -45,21 +47,30 @@ class Reader {
 
   /** One item of the allowed types; arrays only at the top of a claim value. */
   item(depth: number): Cbor {
-    const { major, arg } = this.head();
-    switch (major) {
+    const arg = this.head();
+    switch (this.major) {
       case 0:
         return arg;
       case 1:
         return -1 - arg;
       case 2:
         return this.bytes(arg);
-      case 3:
+      case 3: {
+        const bytes = this.bytes(arg);
+        // Site ids, issuer names and colours are short ASCII: read them without a TextDecoder call (ASCII is
+        // valid UTF-8 as it stands); anything else goes through the strict decoder.
+        if (bytes.length <= 32) {
+          let text = '';
+          let i = 0;
+          for (; i < bytes.length && bytes[i]! < 0x80; i++) text += String.fromCharCode(bytes[i]!);
+          if (i === bytes.length) return text;
+        }
         try {
-          return utf8.decode(this.bytes(arg));
-        } catch (err) {
-          if (err instanceof ProtocolError) throw err;
+          return utf8.decode(bytes);
+        } catch {
           return bad('invalid UTF-8');
         }
+      }
       case 4: {
         if (depth > 0 || arg > MAX_ENTRIES) bad('unexpected array');
         const out: Cbor[] = [];
@@ -74,33 +85,32 @@ class Reader {
   get end(): boolean {
     return this.pos === this.b.length;
   }
-
-  slice(from: number, to: number): Uint8Array {
-    return this.b.subarray(from, to);
-  }
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
+/** Compare b[a0..a1) with b[c0..c1) bytewise (shorter first on a tie), without making views. */
+function compareRanges(b: Uint8Array, a0: number, a1: number, c0: number, c1: number): number {
+  const n = Math.min(a1 - a0, c1 - c0);
+  for (let i = 0; i < n; i++) if (b[a0 + i] !== b[c0 + i]) return b[a0 + i]! - b[c0 + i]!;
+  return a1 - a0 - (c1 - c0);
 }
 
 /** Read the claims map; the values are checked by the caller. */
 export function readClaimsMap(payload: Uint8Array): Map<number, Cbor> {
   const r = new Reader(payload);
-  const { major, arg } = r.head();
-  if (major !== 5) bad('not a map');
+  const arg = r.head();
+  if (r.major !== 5) bad('not a map');
   if (arg > MAX_ENTRIES) bad('too many claims');
   const map = new Map<number, Cbor>();
-  let previousKey: Uint8Array | null = null;
+  let prevStart = -1;
+  let prevEnd = -1;
   for (let i = 0; i < arg; i++) {
     const keyStart = r.pos;
     const key = r.item(1);
     if (typeof key !== 'number') bad('unknown claim');
-    const keyBytes = r.slice(keyStart, r.pos);
-    if (previousKey && compareBytes(previousKey, keyBytes) >= 0) bad('keys not in canonical order, or repeated');
-    previousKey = keyBytes;
+    if (prevStart >= 0 && compareRanges(payload, prevStart, prevEnd, keyStart, r.pos) >= 0)
+      bad('keys not in canonical order, or repeated');
+    prevStart = keyStart;
+    prevEnd = r.pos;
     map.set(key, r.item(0));
   }
   if (!r.end) bad('bytes after the claims');

@@ -9,7 +9,8 @@ import { cborEncode, isBytes, isUint } from '../internal/cbor.js';
 import { readClaimsMap } from '../internal/claims-reader.js';
 import type { Cbor } from '../internal/cbor.js';
 import { isName, MAX_SCOPE_SITES } from '../internal/names.js';
-import { fromBase64Url, PUBLIC_KEY_BYTES, toBase64Url, toHex } from '../keys.js';
+import { shortHex } from '../internal/hex.js';
+import { fromBase64Url, PUBLIC_KEY_BYTES, toBase64Url } from '../keys.js';
 
 export const CLAIM = {
   iss: 1,
@@ -85,7 +86,7 @@ function checkSites(sites: readonly unknown[]): asserts sites is readonly string
 
 function id(v: Cbor | undefined, what: string): string {
   if (!isBytes(v) || v.length < ID_MIN_BYTES || v.length > ID_MAX_BYTES) bad(`${what}: 16-32 bytes`);
-  return toHex(v);
+  return shortHex(v);
 }
 
 /** Decode and check a signed claims payload. Called only after the signature holds. */

@@ -10,7 +10,8 @@ import type { ParsedSign1 } from '../internal/cose.js';
 import { isBytes } from '../internal/cbor.js';
 import { issuerCandidates } from '../internal/keyring.js';
 import type { IssuerCandidate } from '../internal/keyring.js';
-import { KID_BYTES, toHex } from '../keys.js';
+import { shortHex } from '../internal/hex.js';
+import { KID_BYTES } from '../keys.js';
 import { checkHolderProof, splitPresentation } from '../holder/proof.js';
 import { decodeClaims } from './claims.js';
 
@@ -31,13 +32,24 @@ export const nodeSignatureCheck: SignatureCheck = (message, signature, key) => {
   }
 };
 
-/** Steps up to the envelope: size, prefix, base45, COSE shape. Shared with inspectPass. */
-export function openPass(text: string): ParsedSign1 {
+/**
+ * Scratch buffers of checkPass for the decoded envelope and the Sig_structure: both are used and done with before
+ * checkPass returns (the claims it returns are copies: strings and numbers), so each check writes over the last
+ * one's instead of allocating two buffers per scan. Sized for the largest pass.
+ */
+const envelopeScratch = new Uint8Array(MAX_PASS_CHARS);
+const messageScratch = new Uint8Array(MAX_PASS_CHARS + 32);
+
+/**
+ * Steps up to the envelope: size, prefix, base45, COSE shape. Shared with inspectPass. With `scratch` the envelope
+ * is decoded into it (the result is valid only until the next use of that buffer).
+ */
+export function openPass(text: string, scratch?: Uint8Array): ParsedSign1 {
   if (typeof text !== 'string') throw new ProtocolError('MALFORMED', 'pass: not a string');
   if (text.length > MAX_PASS_CHARS)
     throw new ProtocolError('TOO_LARGE', `pass: longer than ${MAX_PASS_CHARS} characters`);
   if (!text.startsWith(PASS_PREFIX)) throw new ProtocolError('BAD_PREFIX', `pass: does not start with ${PASS_PREFIX}`);
-  const cose = parseSign1(base45Decode(text.slice(PASS_PREFIX.length)));
+  const cose = parseSign1(base45Decode(text, PASS_PREFIX.length, scratch));
   // A pass's protected header is exactly { alg, kid }: no content type, no crit, nothing else.
   for (const label of cose.header.keys()) {
     if (label !== HEADER_ALG && label !== HEADER_KID)
@@ -57,16 +69,16 @@ export interface PassCheck {
 /** All steps; a stale bundle is reported, not thrown, so that evaluatePass can degrade instead of deny. */
 export function checkPass(text: string, ctx: VerifyContext, check: SignatureCheck = nodeSignatureCheck): PassCheck {
   const shown = splitPresentation(text);
-  const cose = openPass(shown.pass);
+  const cose = openPass(shown.pass, envelopeScratch);
   checkAlg(cose.header);
 
   const kid = cose.header.get(HEADER_KID);
   if (!isBytes(kid) || kid.length !== KID_BYTES) throw new ProtocolError('MALFORMED', 'COSE: kid is not 8 bytes');
-  const candidates = issuerCandidates(ctx.bundle, toHex(kid));
+  const candidates = issuerCandidates(ctx.bundle, shortHex(kid));
   if (candidates.length === 0) throw new ProtocolError('UNKNOWN_KEY', 'no issuer key with this kid');
 
   // Every key with this kid is tried: a kid is a hint, not an identity.
-  const message = sigStructure(cose.protectedBytes, cose.payload);
+  const message = sigStructure(cose.protectedBytes, cose.payload, messageScratch);
   let signer: IssuerCandidate | undefined;
   for (const candidate of candidates) {
     if (check(message, cose.signature, candidate)) {

@@ -43,4 +43,22 @@ describe('base45 (RFC 9285)', () => {
     expect(reason('BB\n')).toBe('BAD_ENCODING');
     expect(reason('U5')).toBe('OK');
   });
+
+  it("decodes from an offset, into a caller's buffer when it is large enough, the same bytes as a fresh decode", () => {
+    const text = `GC1:${enc('Hello!!')}`;
+    const fresh = base45Decode(text.slice(4));
+    expect(Buffer.from(base45Decode(text, 4)).equals(Buffer.from(fresh))).toBe(true);
+    const scratch = new Uint8Array(64).fill(0xee);
+    const into = base45Decode(text, 4, scratch);
+    expect(into.buffer).toBe(scratch.buffer); // no allocation
+    expect(Buffer.from(into).equals(Buffer.from(fresh))).toBe(true);
+    const small = new Uint8Array(3);
+    const out = base45Decode(text, 4, small); // too small: a fresh buffer, the small one untouched
+    expect(out.buffer).not.toBe(small.buffer);
+    expect(Buffer.from(out).equals(Buffer.from(fresh))).toBe(true);
+    expect(small).toEqual(new Uint8Array(3));
+    // Strictness is the same from an offset: the length rule counts from the offset.
+    expect(() => base45Decode('GC1:BB8A', 4)).toThrow(/single character/);
+    expect(() => base45Decode('GC1:bb8', 4)).toThrow(/outside the alphabet/);
+  });
 });

@@ -50,6 +50,20 @@ describe('issuePass', () => {
     expect(a.claims.issuer).toBe('acme-events');
   });
 
+  it('verifies pass after pass with claims that stay as they were (the envelope is decoded in a reused buffer)', () => {
+    const shown = Array.from({ length: 5 }, (_, i) =>
+      issuePass({ ...base, colour: i % 2 ? 'red' : 'green', scope: i % 2 ? [SITE, `site-${i}`] : 'all' }, issuer),
+    );
+    const claims = shown.map((p) => verifyPass(p.text, ctx));
+    claims.forEach((c, i) => expect(c).toEqual(shown[i]!.claims));
+    // A longer pass and a failing one in between change nothing already returned, and the next one still verifies.
+    const long = issuePass({ ...base, scope: Array.from({ length: 5 }, (_, i) => `long-site-${i}`) }, issuer);
+    expect(reasonOf(() => verifyPass(long.text, ctx))).toBe('WRONG_SCOPE');
+    expect(reasonOf(() => verifyPass(`${shown[0]!.text.slice(0, -3)}AAA`, ctx))).not.toBe('OK');
+    claims.forEach((c, i) => expect(c).toEqual(shown[i]!.claims));
+    expect(verifyPass(shown[4]!.text, ctx)).toEqual(shown[4]!.claims);
+  });
+
   it('puts neither the pass id nor the revocation id in the other', () => {
     const { text, claims } = issuePass(base, issuer);
     const bytes = Buffer.from(base45Decode(text.slice(4))).toString('hex');
@@ -148,6 +162,19 @@ describe('inspectPass', () => {
     const text = craftPass({ key: issuer, payload: encodeMap(m) });
     expect(inspectPass(text).unknownClaims).toEqual({ name: 'Alice Example' });
     expect(reasonOf(() => verifyPass(text, ctx))).toBe('BAD_CLAIMS');
+  });
+
+  it('refuses claims whose keys are out of canonical order or repeated, although the signature holds', () => {
+    const m = claimsMap({ ...base, issuer: 'acme-events', passId: '11'.repeat(16), revocationId: '22'.repeat(16) });
+    const pairs = [...m].map(([k, v]) => Buffer.concat([encodeMap(new Map([[k, v]])).subarray(1)]));
+    const mapOf = (list: Buffer[]): Uint8Array => Buffer.concat([Uint8Array.of(0xa0 + list.length), ...list]);
+    // Canonical order (as cborg sorts it) verifies; the same bytes with two entries swapped, or one repeated, do not.
+    const sorted = [...pairs].sort(Buffer.compare);
+    expect(reasonOf(() => verifyPass(craftPass({ key: issuer, payload: mapOf(sorted) }), ctx))).toBe('OK');
+    const swapped = [sorted[1]!, sorted[0]!, ...sorted.slice(2)];
+    expect(reasonOf(() => verifyPass(craftPass({ key: issuer, payload: mapOf(swapped) }), ctx))).toBe('BAD_CLAIMS');
+    const repeated = [sorted[0]!, sorted[0]!, ...sorted.slice(1)];
+    expect(reasonOf(() => verifyPass(craftPass({ key: issuer, payload: mapOf(repeated) }), ctx))).toBe('BAD_CLAIMS');
   });
 
   it('throws a ProtocolError for what cannot be decoded', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDecoder, type FrameDecoder } from '../../../device/decode/index.js';
+import { createDecoder, type DecoderPool, type FrameDecoder } from '../../../device/decode/index.js';
 import { loadGreyImage } from '../../../hardware/camera/image-file.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { corpusEntries } from './corpus-sample.js';
@@ -45,12 +45,12 @@ describe('decoder in a worker thread', () => {
   });
 
   it('recovers from a worker that dies: pending decodes fail with WORKER_FAILED, the next one restarts it', async () => {
-    const d: FrameDecoder = await createDecoder({ engine: 'jsqr', strategies: ['plain'] });
+    const d: FrameDecoder = await createDecoder({ engine: 'jsqr', strategies: ['plain'], workers: 1 });
     try {
       const f = await loadGreyImage(easy!.path);
       const pending = d.decode(f);
       // Kill the thread from outside, as an out-of-memory abort would.
-      await (d as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await (d as DecoderPool).workers[0]!.terminate();
       await expect(pending).rejects.toMatchObject({ code: 'WORKER_FAILED' });
       expect(await d.decode(f)).toMatchObject({ text: easy!.expected });
     } finally {
