@@ -50,6 +50,7 @@ export function describeReason(reason: DeviceReason): string {
       return 'this deployment has ended';
     case 'VERSION_ROLLBACK':
     case 'SEQUENCE_GAP':
+    case 'HISTORY_CHANGED':
       return 'trust data refused';
     case 'PASSBACK':
       return 'already entered: exit first';

@@ -19,6 +19,7 @@ export const PROTOCOL_REASONS = [
   'SUNSET', // the deployment's signed sunset has passed
   'VERSION_ROLLBACK', // bundle version or delta sequence not newer than what is held
   'SEQUENCE_GAP', // delta does not start at the sequence held
+  'HISTORY_CHANGED', // revocation delta from another server history (restore, copy): only a snapshot can follow
 ] as const;
 
 export type ProtocolReason = (typeof PROTOCOL_REASONS)[number];

@@ -22,6 +22,7 @@ export type { PassInspection } from './pass/inspect.js';
 export { signBundle, verifyBundle, readBundleUnverified, MAX_BUNDLE_BYTES } from './bundle.js';
 export { signRevocations, verifyRevocations, readRevocationsUnverified, MAX_REVOCATIONS_BYTES } from './revocations.js';
 export type { VerifyRevocationsOptions } from './revocations.js';
+export { newLogId, isLogId, LOG_ID_BYTES } from './log-id.js';
 export { signFreshness, verifyFreshness, MAX_FRESHNESS_BYTES } from './freshness.js';
 export type { VerifyFreshnessOptions } from './freshness.js';
 export { isName as isValidName, MAX_SCOPE_SITES } from './internal/names.js';

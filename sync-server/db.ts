@@ -1,4 +1,6 @@
 // The server's SQLite database: WAL, foreign keys, versioned migrations tracked in `PRAGMA user_version`.
+// synchronous = FULL: every commit fsyncs the WAL, so whatever the API answered 2xx for is on disk (a power cut
+// cannot lose an answered revocation and reuse its sequence number); bulk event uploads opt out (core.ts).
 // Each migration runs in one transaction; a database newer than this code is refused rather than guessed at.
 import Database from 'better-sqlite3';
 
@@ -135,7 +137,7 @@ export function openDatabase(file: string): Db {
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);

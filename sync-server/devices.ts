@@ -293,7 +293,7 @@ export class DeviceService {
     rawBody: string,
   ): { accepted: number; duplicate: boolean } {
     const bodyHash = createHash('sha256').update(rawBody).digest();
-    return this.core.change({}, (now) => {
+    return this.core.change({ durable: false }, (now) => {
       const prior = this.core.db
         .prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?')
         .get(deviceId, key) as { body_hash: Buffer; count: number } | undefined;

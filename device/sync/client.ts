@@ -87,7 +87,7 @@ export class SyncClient {
   private readonly listeners: SyncListener[] = [];
   private readonly etags = {
     bundle: null as string | null,
-    revocations: null as { since: number; etag: string } | null,
+    revocations: null as { since: number; logId: string | null; etag: string } | null,
   };
   private state: SyncState;
   private running = false;
@@ -242,15 +242,22 @@ export class SyncClient {
         changed ||= bundle.kind === 'applied';
       }
       // One answer brings the device to the server's current sequence (a delta since ours, or a snapshot).
+      // Sequence numbers count within one server history: the log id held goes with them, and a server on another
+      // history (restored, copied) answers with a snapshot of its own.
       const since = this.store.revocationSeq();
+      const logId = this.store.revocationInfo().logId;
       const held = this.etags.revocations;
-      const r = await api.getRevocations(since, held && held.since === since ? held.etag : null);
+      const r = await api.getRevocations(
+        since,
+        logId,
+        held && held.since === since && held.logId === logId ? held.etag : null,
+      );
       if (r.kind === 'not-modified') revocations.push('not-modified');
       else {
         const result = applyRevocationBytes({ ...ctx, nowSeconds: nowS() }, r.bytes);
         revocations.push(result);
         // An ETag belongs to the URL it came with (`since` as asked).
-        this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, etag: r.etag } : null;
+        this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, logId, etag: r.etag } : null;
         changed ||= result.kind === 'applied';
       }
       // The data's age counts only from a signed statement that the server's current data is what we now hold.

@@ -77,8 +77,10 @@ export class DeviceApi {
     return this.getSigned('/api/device/bundle', etag, Math.min(this.opts.maxBodyBytes, MAX_BUNDLE_BYTES));
   }
 
-  getRevocations(since: number, etag: string | null): Promise<Fetched> {
-    return this.getSigned(`/api/device/revocations?since=${since}`, etag, this.opts.maxBodyBytes);
+  /** Revocations since `since` of history `logId`; without a log id (none held) the server sends a snapshot. */
+  getRevocations(since: number, logId: string | null, etag: string | null): Promise<Fetched> {
+    const log = logId === null ? '' : `&log=${logId}`;
+    return this.getSigned(`/api/device/revocations?since=${since}${log}`, etag, this.opts.maxBodyBytes);
   }
 
   /** The server's signed freshness statement; never conditional, so a 304 or 204 is a bad answer. */

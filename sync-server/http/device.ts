@@ -39,17 +39,26 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     return c.body(b.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
 
+  // Sequence numbers mean something only within one history (`log`, the log id the device holds). Same history:
   // 304 when `since` is the current sequence or If-None-Match names this exact artefact; a delta since → current
-  // when since ≥ the compaction floor; a snapshot when since is missing or below it; 409 when since is ahead.
+  // when since ≥ the compaction floor; a snapshot below it. Another history, or none named: a snapshot. `since`
+  // above the current sequence of this very history proves the history was rewound (lost steps): a new history
+  // starts here and the device gets its snapshot.
   app.get('/revocations', auth, (c) => {
-    const { since } = param(c.req.query(), sinceQuery);
+    const q = param(c.req.query(), sinceQuery);
+    let log = s.core.revocations.logId();
+    if (q.log === log && q.since !== undefined && q.since > s.core.revocations.seq()) {
+      s.core.restartHistory('gap');
+      log = s.core.revocations.logId();
+    }
     const seq = s.core.revocations.seq();
+    const since = q.log === log ? q.since : undefined;
     c.header('Cache-Control', 'no-cache');
     c.header('Gatecode-Revocation-Seq', String(seq));
-    if (since !== undefined && since > seq) throw new HttpError('SEQUENCE_AHEAD');
+    c.header('Gatecode-Log-Id', log);
     if (since === seq) return c.body(null, 304);
     const art = s.core.revocations.artefact(since ?? null, s.core.now());
-    const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.fromSeq}-${art.toSeq}"`;
+    const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.logId.slice(0, 16)}-${art.fromSeq}-${art.toSeq}"`;
     c.header('ETag', etag);
     c.header('Gatecode-Revocation-Kind', art.kind);
     if (notModified(c, etag)) return c.body(null, 304);
@@ -63,6 +72,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     c.header('Cache-Control', 'no-store');
     c.header('Gatecode-Bundle-Version', String(f.statement.bundleVersion));
     c.header('Gatecode-Revocation-Seq', String(f.statement.revocationSeq));
+    c.header('Gatecode-Log-Id', f.statement.logId);
     return c.body(f.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
 
@@ -82,6 +92,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
       serverTime,
       bundleVersion: s.core.trust.current().version,
       revocationSeq: s.core.revocations.seq(),
+      logId: s.core.revocations.logId(),
     });
   });
 

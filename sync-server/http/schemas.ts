@@ -106,6 +106,11 @@ export const sinceQuery = z.strictObject({
     .regex(/^\d{1,15}$/)
     .transform(Number)
     .optional(),
+  /** The history (log id) `since` belongs to; another or none gets a snapshot. */
+  log: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
 });
 
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/);

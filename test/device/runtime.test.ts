@@ -102,7 +102,7 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ reason: 'BUNDLE_STALE' });
     // ... a verified freshness statement naming the data held does.
     const now = Math.floor(h.clock.now() / 1000);
-    const statement = signFreshness({ issuedAt: now, bundleVersion: 1, revocationSeq: 0 }, h.d.root);
+    const statement = signFreshness({ issuedAt: now, logId: h.d.logId, bundleVersion: 1, revocationSeq: 0 }, h.d.root);
     const ctx = { store: h.store, rootPublicKey: h.d.root.publicKey, nowSeconds: now, log: silentLog() };
     expect(applyFreshnessBytes(ctx, statement)).toMatchObject({ kind: 'applied', issuedAt: now });
     h.runtime.seam.trustChanged();

@@ -91,7 +91,7 @@ describe('trust keeper', () => {
     expect(keeper.state().trustDataAt).toBe(T0 - 86_400);
     const ctx = { store, rootPublicKey: d.root.publicKey, nowSeconds: T0 + 60, log: silentLog() };
     const fresh = (issuedAt: number, revocationSeq = 0) =>
-      applyFreshnessBytes(ctx, signFreshness({ issuedAt, bundleVersion: 1, revocationSeq }, d.root));
+      applyFreshnessBytes(ctx, signFreshness({ issuedAt, logId: d.logId, bundleVersion: 1, revocationSeq }, d.root));
     expect(fresh(T0 + 60)).toMatchObject({ kind: 'applied', issuedAt: T0 + 60 });
     keeper.refresh();
     expect(keeper.state()).toMatchObject({ trustDataAt: T0 + 60, clockFloor: T0 + 60 });

@@ -3,6 +3,7 @@
 import {
   encodePublicKey,
   generateSigningKey,
+  newLogId,
   issuePass,
   signBundle,
   signRevocations,
@@ -34,6 +35,8 @@ export class Deployment {
   readonly root = generateSigningKey('root');
   readonly issuer = generateSigningKey('acme');
   readonly rootPublicKey = encodePublicKey(this.root.publicKey);
+  /** The server history the revocation lists belong to. */
+  readonly logId = newLogId();
 
   bundle(opts: BundleOptions = {}): TrustBundle {
     return {
@@ -77,7 +80,10 @@ export class Deployment {
   }
 
   revocationSnapshot(revoked: RevokedEntry[], toSeq = 1, issuedAt = T0 - 1800): Uint8Array {
-    return signRevocations({ kind: 'snapshot', fromSeq: 0, toSeq, issuedAt, added: revoked, removed: [] }, this.root);
+    return signRevocations(
+      { kind: 'snapshot', logId: this.logId, fromSeq: 0, toSeq, issuedAt, added: revoked, removed: [] },
+      this.root,
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../protocol/errors.js';
 import { openStore, StoreError } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/index.js';
-import { delta, rid, tempDir } from './helpers.js';
+import { delta, LOG_ID, rid, tempDir } from './helpers.js';
 import type { TempDir } from './helpers.js';
 
 let tmp: TempDir;
@@ -42,7 +42,7 @@ describe('applyRevocations', () => {
     expect(store.isRevoked(rid(3))).toBe(false);
     store.applyRevocations(delta(1, 3, [rid(3)], [rid(1)]), 1_800_000_020);
     expect([1, 2, 3].map((n) => store.isRevoked(rid(n)))).toEqual([false, true, true]);
-    expect(store.revocationInfo()).toEqual({ seq: 3, issuedAt: 1_800_000_003, receivedAt: 1_800_000_020, count: 2 });
+    expect(store.revocationInfo()).toEqual({ seq: 3, logId: LOG_ID, issuedAt: 1_800_000_003, receivedAt: 1_800_000_020, count: 2 });
   });
 
   it('matches ids whatever the case of their hex digits', () => {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   generateSigningKey,
+  newLogId,
   issuePass,
   signBundle,
   signFreshness,
@@ -31,6 +32,8 @@ export class Deployment {
   bundle!: TrustBundle;
   /** steps[i] holds the ids added to go from sequence i to i+1. */
   readonly steps: RevokedEntry[][] = [];
+  /** The server history the sequence numbers belong to. */
+  logId: string = newLogId();
 
   constructor(
     readonly issuedAt: () => number = () => T0,
@@ -87,6 +90,7 @@ export class Deployment {
     const added = this.steps.slice(since, to).flat();
     const d: RevocationDelta = {
       kind: 'delta',
+      logId: this.logId,
       fromSeq: since,
       toSeq: to,
       issuedAt: this.issuedAt(),
@@ -99,7 +103,7 @@ export class Deployment {
   snapshot(to = this.seq): Uint8Array {
     const added = this.steps.slice(0, to).flat();
     return signRevocations(
-      { kind: 'snapshot', fromSeq: 0, toSeq: to, issuedAt: this.issuedAt(), added, removed: [] },
+      { kind: 'snapshot', logId: this.logId, fromSeq: 0, toSeq: to, issuedAt: this.issuedAt(), added, removed: [] },
       this.root,
     );
   }
@@ -107,7 +111,13 @@ export class Deployment {
   /** A freshness statement for the current bundle version and sequence, issued now (or as overridden). */
   freshness(over: Partial<FreshnessStatement> = {}, key: SigningKey = this.root): Uint8Array {
     return signFreshness(
-      { issuedAt: this.issuedAt(), bundleVersion: this.version, revocationSeq: this.seq, ...over },
+      {
+        issuedAt: this.issuedAt(),
+        logId: this.logId,
+        bundleVersion: this.version,
+        revocationSeq: this.seq,
+        ...over,
+      },
       key,
     );
   }
