@@ -7,6 +7,7 @@ import { startServer } from '../sync-server/server.js';
 import { UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode server [--config FILE] [--data DIR] [--port N] [--host H] [--new-admin-token]
+       gatecode server backup|restore ... (gatecode server backup --help)
 
 Starts the sync server. Without a config file it uses embedded defaults: 127.0.0.1:8470,
 data in ./gatecode-data. The first start creates the root and issuer keys and writes the
@@ -57,6 +58,13 @@ export function resolveServerConfig(argv: string[]): { config: ServerConfig; new
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const [sub] = argv;
+  if (sub === 'backup' || sub === 'restore') {
+    const { runBackup } = await import('./server-backup.js');
+    return runBackup(sub, argv.slice(1));
+  }
+  if (sub !== undefined && !sub.startsWith('-'))
+    throw new UsageError(`server: unknown subcommand "${sub}" (backup, restore; or options to run the server)`);
   const resolved = resolveServerConfig(argv);
   if (resolved === null) {
     process.stdout.write(USAGE + '\n');

@@ -44,6 +44,7 @@ export function startHistory(db: Db, reason: HistoryReason, now: number): Histor
   setMeta(db, 'log_id', info.logId);
   setMeta(db, 'log_started_at', String(now));
   setMeta(db, 'log_reason', reason);
+  db.prepare("DELETE FROM meta WHERE key = 'log_restart'").run();
   return info;
 }
 
@@ -59,6 +60,8 @@ export function claimHome(db: Db, dbFile: string): void {
 export function historyCheck(db: Db, dbFile: string, publishDir: string, seq: number): HistoryReason | null {
   const info = currentHistory(db);
   if (info === null) return 'start';
+  const pending = getMeta(db, 'log_restart');
+  if (pending === 'restore') return 'restore';
   const home = getMeta(db, 'history_home');
   if (home !== null && home !== fileHome(dbFile)) return 'copy';
   const published = readPublishedPosition(publishDir);
