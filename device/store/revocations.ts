@@ -127,7 +127,10 @@ export class RevocationList {
     if (sameHistory) {
       // The floor survives a wipe: nothing at or below the highest sequence ever held is accepted again.
       if (toSeq <= s.seq) {
-        throw new ProtocolError('VERSION_ROLLBACK', `revocation list ${toSeq} is not newer than the one held (${s.seq})`);
+        throw new ProtocolError(
+          'VERSION_ROLLBACK',
+          `revocation list ${toSeq} is not newer than the one held (${s.seq})`,
+        );
       }
       if (kind === 'delta' && fromSeq !== listSeq) {
         throw new ProtocolError('SEQUENCE_GAP', `delta starts at ${fromSeq}, the list held is at ${listSeq}`);

@@ -18,7 +18,12 @@ import { mainBundle, T0 } from '../vectors/pass-vectors.js';
 const root = testKey('root');
 const revocationKey = testKey('revocation');
 const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
-const stmt: FreshnessStatement = { issuedAt: T0 + 60, logId: TEST_LOG_ID, bundleVersion: bundle.version, revocationSeq: 7 };
+const stmt: FreshnessStatement = {
+  issuedAt: T0 + 60,
+  logId: TEST_LOG_ID,
+  bundleVersion: bundle.version,
+  revocationSeq: 7,
+};
 const opts = { rootPublicKey: root.publicKey, bundle };
 
 function reasonOf(f: () => unknown): string {

@@ -81,11 +81,13 @@ export function freshnessVectors(): FreshnessVector[] {
     },
     {
       title: 'no log id',
-      bytes: crafted((() => {
-        const m = payload();
-        m.delete('logId');
-        return m;
-      })()),
+      bytes: crafted(
+        (() => {
+          const m = payload();
+          m.delete('logId');
+          return m;
+        })(),
+      ),
       currentSeq: 4,
       expected: { reason: 'BAD_CLAIMS' },
     },

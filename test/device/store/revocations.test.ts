@@ -42,7 +42,13 @@ describe('applyRevocations', () => {
     expect(store.isRevoked(rid(3))).toBe(false);
     store.applyRevocations(delta(1, 3, [rid(3)], [rid(1)]), 1_800_000_020);
     expect([1, 2, 3].map((n) => store.isRevoked(rid(n)))).toEqual([false, true, true]);
-    expect(store.revocationInfo()).toEqual({ seq: 3, logId: LOG_ID, issuedAt: 1_800_000_003, receivedAt: 1_800_000_020, count: 2 });
+    expect(store.revocationInfo()).toEqual({
+      seq: 3,
+      logId: LOG_ID,
+      issuedAt: 1_800_000_003,
+      receivedAt: 1_800_000_020,
+      count: 2,
+    });
   });
 
   it('matches ids whatever the case of their hex digits', () => {
