@@ -104,7 +104,10 @@ export class FakeApi {
       return this.signed(this.deployment.bundleBytes, headers);
     }
     if (method === 'GET' && u.pathname === '/api/device/revocations') {
-      const bytes = this.deployment.revocationsSince(Number(u.searchParams.get('since')));
+      // Like the server: sequence numbers count within one history; another (or none) gets the whole list.
+      const d = this.deployment;
+      const sameHistory = u.searchParams.get('log') === d.logId;
+      const bytes = sameHistory || d.seq === 0 ? d.revocationsSince(Number(u.searchParams.get('since'))) : d.snapshot();
       return bytes === null ? this.answer(204, null, 'application/cose') : this.signed(bytes, headers);
     }
     if (method === 'GET' && u.pathname === '/api/device/freshness') {
