@@ -159,8 +159,10 @@ export class ServerCore {
         if (effects.bundle) this.trust.rebuild(now);
         return r;
       })();
+      this.keys.keepPending();
     } catch (err) {
       this.trust.invalidate();
+      this.keys.discardPending();
       throw err;
     } finally {
       if (!durable) this.db.pragma('synchronous = FULL');

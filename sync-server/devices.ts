@@ -270,15 +270,18 @@ export class DeviceService {
     const ms = this.core.clock();
     const serverTime = ms / 1000;
     const stored: StoredHeartbeat = { ...hb, serverTime };
-    this.core.db
-      .prepare('UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?')
-      .run(
-        JSON.stringify(stored),
-        Math.floor(serverTime),
-        Math.floor(serverTime),
-        JSON.stringify(hb.counters),
-        deviceId,
-      );
+    // Sent again every poll: not worth an fsync each (durable: false).
+    this.core.change({ durable: false }, () =>
+      this.core.db
+        .prepare('UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?')
+        .run(
+          JSON.stringify(stored),
+          Math.floor(serverTime),
+          Math.floor(serverTime),
+          JSON.stringify(hb.counters),
+          deviceId,
+        ),
+    );
     return { serverTime };
   }
 

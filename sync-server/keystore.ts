@@ -56,6 +56,8 @@ export class KeyStore {
   private readonly keysDir: string;
   private readonly loaded = new Map<string, SigningKey>();
   private rootKey: SigningKey | null = null;
+  /** Key files written in the transaction under way: removed if it rolls back (core.ts). */
+  private pending: string[] = [];
 
   constructor(db: Db, dataDir: string) {
     this.db = db;
@@ -125,6 +127,7 @@ export class KeyStore {
       this.insert(key, 'issuer', file, opts.now);
       created ||= opts.issuerFile === null;
     }
+    this.keepPending(); // first-start keys belong to the caller's transaction, not to a later change
     this.relocate();
     const rootRow = this.db.prepare("SELECT file FROM signing_keys WHERE role = 'root'").get() as { file: string };
     this.rootKey = readPrivateKeyFile(this.resolve(rootRow.file));
@@ -187,9 +190,24 @@ export class KeyStore {
   private generate(role: 'root' | 'issuer', issuer: string): SigningKey {
     const key = generateSigningKey(issuer);
     const file = this.fileFor(role, key);
+    const pub = file.replace(/\.key$/, '.pub');
+    this.pending.push(file, pub);
     writePrivateKeyFile(file, key);
-    writePublicKeyFile(file.replace(/\.key$/, '.pub'), key.publicKey);
+    writePublicKeyFile(pub, key.publicKey);
     return key;
+  }
+
+  /** The transaction that wrote new key files committed: keep them. */
+  keepPending(): void {
+    this.pending = [];
+  }
+
+  /** The transaction rolled back: remove the key files it wrote, and forget their keys. */
+  discardPending(): void {
+    for (const f of this.pending) fs.rmSync(f, { force: true });
+    this.pending = [];
+    const known = new Set((this.db.prepare('SELECT kid FROM signing_keys').pluck().all() as string[]) ?? []);
+    for (const kid of [...this.loaded.keys()]) if (!known.has(kid)) this.loaded.delete(kid);
   }
 
   private fileFor(role: 'root' | 'issuer', key: SigningKey): string {

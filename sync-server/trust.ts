@@ -90,6 +90,11 @@ export class TrustState {
     return { version, bytes, etag: etagFor(bytes), bundle };
   }
 
+  /** How many issuer keys the next bundle would list (the format allows MAX_BUNDLE_ISSUERS). */
+  issuerCount(now: number): number {
+    return this.issuerEntries(now, this.policy().sunset).length;
+  }
+
   /** Forget the in-memory copy (after a rolled-back transaction). */
   invalidate(): void {
     this.cached = null;

@@ -1,6 +1,6 @@
 // /api/admin/{keys,policy,enrolments,devices,audit,status}: the rest of the admin area.
 import { Hono } from 'hono';
-import { rootFingerprint } from '../../protocol/index.js';
+import { MAX_BUNDLE_ISSUERS, rootFingerprint } from '../../protocol/index.js';
 import { HttpError } from '../errors.js';
 import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
@@ -42,6 +42,9 @@ export function adminOpsRoutes(s: Services): Hono<AppEnv> {
     const out = s.core.change({ bundle: true }, (now) => {
       // After the sunset no bundle can be signed (sunset > issuedAt): a later sunset has to be set first.
       if (s.core.trust.policy().sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
+      // The bundle lists every issuer key with unexpired passes; the format holds MAX_BUNDLE_ISSUERS of them.
+      if (s.core.trust.issuerCount(now) >= MAX_BUNDLE_ISSUERS)
+        throw new HttpError('TOO_MANY_KEYS', { detail: `bundle lists ${MAX_BUNDLE_ISSUERS} issuer keys` });
       const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
       s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
       return r;
