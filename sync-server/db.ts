@@ -124,6 +124,11 @@ const MIGRATIONS: readonly string[] = [
     details TEXT
   );
   `,
+  // 2: clean-up of old idempotency keys by index (it was a full scan per upload), event quotas per device.
+  `
+  CREATE INDEX event_batches_received ON event_batches(received_at);
+  ALTER TABLE devices ADD COLUMN events_refused INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
 import type { ServerCore } from './core.js';
 import { HttpError } from './errors.js';
+import { RateLimiter } from './rate-limit.js';
 import {
   enrolmentCodeHash,
   newEnrolmentCode,
@@ -48,6 +49,8 @@ export interface DeviceRecord {
   /** Age of the device's trust data at the last heartbeat, seconds. */
   readonly dataAgeSeconds: number | null;
   readonly counters: Record<string, number> | null;
+  /** Events this device uploaded that the server refused (quota or storage full). */
+  readonly eventsRefused: number;
 }
 
 export interface EnrolmentRecord {
@@ -62,6 +65,8 @@ export interface EnrolmentRecord {
 }
 
 const TOUCH_SECONDS = 10;
+/** Rows of expired events and idempotency keys deleted per upload: the clean-up never stalls an upload. */
+export const CLEAN_BATCH = 2000;
 
 interface DeviceRow {
   id: string;
@@ -74,6 +79,7 @@ interface DeviceRow {
   heartbeat: string | null;
   heartbeat_at: number | null;
   counters: string | null;
+  events_refused: number;
 }
 
 interface StoredHeartbeat extends Heartbeat {
@@ -102,6 +108,7 @@ function toDevice(r: DeviceRow): DeviceRecord {
     dataAgeSeconds:
       hb && typeof hb.trustDataAt === 'number' ? Math.max(0, Math.round(hb.clock - hb.trustDataAt)) : null,
     counters: r.counters === null ? null : (JSON.parse(r.counters) as Record<string, number>),
+    eventsRefused: r.events_refused,
   };
 }
 
@@ -116,11 +123,21 @@ export class DeviceService {
    * columns and drops the entry whenever it changes them (roll, revoke).
    */
   private readonly authCache = new Map<string, { hash: Buffer; revoked: boolean }>();
+  /** Events each device may upload (a bucket counted in events), and how many are held in total. */
+  private readonly eventQuota: RateLimiter;
+  private storedEvents: number;
 
   constructor(core: ServerCore) {
     this.core = core;
     this.tokenLookup = core.db.prepare('SELECT token_hash, revoked_at FROM devices WHERE id = ?');
     this.touchStmt = core.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');
+    this.eventQuota = new RateLimiter(core.config.events.perDevice, core.clock);
+    this.storedEvents = (core.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number) ?? 0;
+  }
+
+  /** Events held and the limit, for the admin status. */
+  eventStorage(): { stored: number; maxStored: number } {
+    return { stored: this.storedEvents, maxStored: this.core.config.events.maxStored };
   }
 
   createEnrolment(ttlSeconds: number, actor: string): { id: string; code: string; expiresAt: number } {
@@ -296,14 +313,16 @@ export class DeviceService {
     rawBody: string,
   ): { accepted: number; duplicate: boolean } {
     const bodyHash = createHash('sha256').update(rawBody).digest();
+    const prior = this.core.db
+      .prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?')
+      .get(deviceId, key) as { body_hash: Buffer; count: number } | undefined;
+    if (prior) {
+      if (!prior.body_hash.equals(bodyHash)) throw new HttpError('IDEMPOTENCY_CONFLICT');
+      return { accepted: prior.count, duplicate: true };
+    }
+    this.checkQuota(deviceId, body.events.length);
     return this.core.change({ durable: false }, (now) => {
-      const prior = this.core.db
-        .prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?')
-        .get(deviceId, key) as { body_hash: Buffer; count: number } | undefined;
-      if (prior) {
-        if (!prior.body_hash.equals(bodyHash)) throw new HttpError('IDEMPOTENCY_CONFLICT');
-        return { accepted: prior.count, duplicate: true };
-      }
+      this.clean(now);
       const ins = this.core.db.prepare(
         'INSERT INTO events (device_id, at, colour, reason, pass_hash, direction, opened, not_passed, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
@@ -327,11 +346,48 @@ export class DeviceService {
         this.core.db
           .prepare('UPDATE devices SET counters = ? WHERE id = ?')
           .run(JSON.stringify(body.counters), deviceId);
-      const cutoff = now - this.core.config.events.retentionSeconds;
-      this.core.db.prepare('DELETE FROM events WHERE received_at < ?').run(cutoff);
-      this.core.db.prepare('DELETE FROM event_batches WHERE received_at < ?').run(cutoff);
+      this.storedEvents += body.events.length;
       return { accepted: body.events.length, duplicate: false };
     });
+  }
+
+  /** Delete expired events and idempotency keys, at most CLEAN_BATCH of each, oldest first, by index. */
+  private clean(now: number): void {
+    const cutoff = now - this.core.config.events.retentionSeconds;
+    const db = this.core.db;
+    this.storedEvents -= db
+      .prepare(
+        'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?)',
+      )
+      .run(cutoff, CLEAN_BATCH).changes;
+    db.prepare(
+      `DELETE FROM event_batches WHERE (device_id, key) IN
+       (SELECT device_id, key FROM event_batches WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+    ).run(cutoff, CLEAN_BATCH);
+  }
+
+  /**
+   * A stolen device token must not fill the disk (then every issue and revoke would fail): each device has a
+   * bucket counted in events (429 EVENT_QUOTA with Retry-After), and the total held is capped (507). A refused
+   * batch is counted on the device's record; the device keeps it and sends it again later.
+   */
+  private checkQuota(deviceId: string, count: number): void {
+    const { maxStored } = this.core.config.events;
+    const refuse = (err: HttpError): never => {
+      this.core.change({ durable: false }, () =>
+        this.core.db
+          .prepare('UPDATE devices SET events_refused = events_refused + ? WHERE id = ?')
+          .run(count, deviceId),
+      );
+      throw err;
+    };
+    // At the limit, expired events may make room: clean first (in its own small transaction), then decide.
+    if (this.storedEvents + count > maxStored) this.core.change({ durable: false }, (now) => this.clean(now));
+    if (this.storedEvents + count > maxStored)
+      refuse(new HttpError('EVENT_STORAGE_FULL', { detail: `the server holds ${maxStored} events` }));
+    if (count === 0) return;
+    const wait = this.eventQuota.take(deviceId, Math.min(count, this.core.config.events.perDevice.burst));
+    if (wait > 0) refuse(new HttpError('EVENT_QUOTA', { retryAfter: wait }));
   }
 
   /** Event counts per device and verdict reason within the retention window (no pass data). */

@@ -25,8 +25,10 @@ export const HTTP_REASONS = {
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  EVENT_QUOTA: 429,
   INTERNAL: 500,
   NOT_READY: 503,
+  EVENT_STORAGE_FULL: 507,
 } as const;
 
 export type HttpReason = keyof typeof HTTP_REASONS;

@@ -32,6 +32,8 @@ export function adminOpsRoutes(s: Services): Hono<AppEnv> {
       rootFingerprint: rootFingerprint(root.publicKey),
       activeIssuerKid: s.core.keys.activeIssuer().kid,
       sunset: bundle.bundle.sunset,
+      logId: s.core.revocations.logId(),
+      events: s.devices.eventStorage(),
     });
   });
 
