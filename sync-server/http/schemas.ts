@@ -11,6 +11,14 @@ const epoch = z
   .min(0)
   .max(2 ** 32);
 
+/** A count or sequence number: whole, not negative, exact in a double (no 1e308). */
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A device's clock reading, epoch seconds with a fraction: bounded like `epoch`. */
+const clockReading = z
+  .number()
+  .min(0)
+  .max(2 ** 32);
+
 export const colourSchema = z.enum(COLOURS);
 export const idSchema = z.string().regex(/^[0-9a-f]{8,64}$/);
 export const scopeSchema = z.union([z.literal('all'), z.array(z.string().regex(SITE)).min(1).max(MAX_SCOPE_SITES)]);
@@ -43,7 +51,7 @@ export const policySchema = z.strictObject({
 
 export const rotateSchema = z.strictObject({ revokeOld: z.boolean().default(false) });
 
-export const enrolmentSchema = z.strictObject({ ttlSeconds: z.number().int().min(60).optional() });
+export const enrolmentSchema = z.strictObject({ ttlSeconds: z.number().int().min(60).max(TEN_YEARS).optional() });
 
 export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -71,18 +79,18 @@ const counters = z
 
 export const heartbeatSchema = z.strictObject({
   versions: z
-    .record(z.string().min(1).max(32), z.union([z.string().max(64), z.number()]))
+    .record(z.string().min(1).max(32), z.union([z.string().max(64), count]))
     .refine((r) => Object.keys(r).length <= 20),
-  seq: z.number().int().min(0),
-  clock: z.number().min(0),
+  seq: count,
+  clock: clockReading,
   counters,
-  trustDataAt: z.number().min(0).nullable().optional(),
+  trustDataAt: clockReading.nullable().optional(),
 });
 
 /** One event as the device stores it: a keyed hash (never a pass id), the verdict and what the gate did. */
 export const eventSchema = z.strictObject({
-  id: z.number().int().optional(),
-  at: z.number().min(0),
+  id: count.optional(),
+  at: clockReading,
   colour: colourSchema,
   reason: z.string().regex(/^[A-Z][A-Z0-9_:]{0,47}$/),
   passHash: z

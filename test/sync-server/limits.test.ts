@@ -156,3 +156,35 @@ describe('event quotas', () => {
     expect([count('events'), count('event_batches')]).toEqual([2, 2]);
   });
 });
+
+describe('numbers in device bodies', () => {
+  it('refuses numbers beyond their range (1e308, -1, fractions where whole) with 400 and the field', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const hb = { versions: { bundle: 1 }, seq: 1, clock: s.clock.seconds, counters: {}, trustDataAt: null };
+    const heartbeat = (b: unknown) => s!.device(dev.token, 'POST', '/api/device/heartbeat', b);
+    expect((await heartbeat(hb)).status).toBe(200);
+    for (const [field, bad] of [
+      ['seq', { ...hb, seq: 1e308 }],
+      ['seq', { ...hb, seq: 1.5 }],
+      ['clock', { ...hb, clock: 1e308 }],
+      ['trustDataAt', { ...hb, trustDataAt: 1e308 }],
+      ['versions.bundle', { ...hb, versions: { bundle: 1e308 } }],
+    ] as const) {
+      const res = await heartbeat(bad);
+      expect(res.status, field).toBe(400);
+      expect(await res.json()).toEqual({ error: 'VALIDATION_FAILED', detail: field });
+    }
+    const events = (e: Record<string, unknown>) =>
+      s!.device(
+        dev.token,
+        'POST',
+        '/api/device/events',
+        { events: [{ ...event(s!.clock.seconds), ...e }] },
+        { 'Idempotency-Key': `batch-${String(++batch).padStart(6, '0')}` },
+      );
+    expect((await events({})).status).toBe(201);
+    expect((await events({ at: 1e308 })).status).toBe(400);
+    expect((await events({ id: 1e308 })).status).toBe(400);
+  });
+});
