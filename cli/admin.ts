@@ -12,8 +12,9 @@ const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --tok
   pass colour PASS_ID COLOUR          revoke the pass and issue it again in another colour; prints the new text
   enrol [--ttl 1h] [--svg FILE]       one-time enrolment code; prints the code and the enrolment URI
   devices [list | roll DEVICE_ID | revoke DEVICE_ID]
-  policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO]
-                                      without options prints the policy; A is open|attention|deny
+  policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO] [--allow-red-open]
+                                      without options prints the policy; A is open|attention|deny;
+                                      --red open needs --allow-red-open (recorded in the audit log)
   keys rotate [--revoke-old]          new issuer key (the old one stays valid for its passes unless revoked)
   audit [--limit N]
 
@@ -37,13 +38,32 @@ function parse(argv: string[], options: ParseArgsConfig['options']): { values: V
   }
 }
 
+/** What a refusal means for the operator, and the way out, where the reason code alone does not say it. */
+function explain(reason: string, detail: string | undefined): string {
+  switch (reason) {
+    case 'BEYOND_SUNSET':
+      return `: the pass would outlive the deployment's sunset (${detail ?? '?'}); issue it for a shorter time, or move the sunset later with \`gatecode admin policy --sunset ISO\``;
+    case 'DEPLOYMENT_ENDED':
+      return `: the deployment's sunset (${detail ?? '?'}) has passed; every gate has wiped its data and nothing more is signed. A new deployment needs a new server data directory (a new root key) and new enrolments`;
+    case 'CONFIRMATION_REQUIRED':
+      return detail === 'allowRedOpen'
+        ? ': red set to open lets revoked and denied passes through the gate; repeat with --allow-red-open if that is meant'
+        : ` (${detail ?? ''})`;
+    case 'TOO_MANY_KEYS':
+      return `: ${detail ?? 'too many issuer keys'}; revoke passes of old keys or wait until they expire`;
+    default:
+      return detail === undefined ? '' : ` (${detail})`;
+  }
+}
+
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
     readonly status: number,
     readonly reason: string,
+    readonly detail?: string,
   ) {
-    super(`server answered ${status} ${reason}`);
+    super(`server answered ${status} ${reason}${explain(reason, detail)}`);
   }
 }
 
@@ -89,12 +109,15 @@ function client(values: Values): Client {
     }
     if (!res.ok) {
       let reason = 'ERROR';
+      let detail: string | undefined;
       try {
-        reason = ((await res.json()) as { error?: string }).error ?? reason;
+        const body = (await res.json()) as { error?: string; detail?: unknown };
+        reason = body.error ?? reason;
+        if (typeof body.detail === 'string') detail = body.detail;
       } catch {
         // not our JSON: keep the status
       }
-      throw new ApiError(res.status, reason);
+      throw new ApiError(res.status, reason, detail);
     }
     return res;
   };
@@ -280,7 +303,14 @@ async function devicesCommand(argv: string[]): Promise<number> {
 
 async function policyCommand(argv: string[]): Promise<number> {
   const opt = { type: 'string' } as const;
-  const { values } = parse(argv, { green: opt, yellow: opt, red: opt, 'max-offline': opt, sunset: opt });
+  const { values } = parse(argv, {
+    green: opt,
+    yellow: opt,
+    red: opt,
+    'max-offline': opt,
+    sunset: opt,
+    'allow-red-open': { type: 'boolean' },
+  });
   if (values['help']) return help();
   const actions: Record<string, string> = {};
   for (const c of ['green', 'yellow', 'red']) {
@@ -294,6 +324,10 @@ async function policyCommand(argv: string[]): Promise<number> {
   if (values['max-offline'])
     body['maxOfflineAgeSeconds'] = parseDuration(values['max-offline'] as string, '--max-offline');
   if (values['sunset']) body['sunset'] = parseIsoSeconds(values['sunset'] as string, '--sunset');
+  if (values['allow-red-open']) {
+    if (actions['red'] !== 'open') throw new UsageError('--allow-red-open goes with --red open');
+    body['allowRedOpen'] = true;
+  }
   const api = client(values);
   const out = await api.call<{
     actions: Record<string, string>;

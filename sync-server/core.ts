@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit.js';
+import { HttpError } from './errors.js';
 import { FRESHNESS_PUBLISH_SECONDS, FreshnessSigner } from './freshness.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
@@ -144,6 +145,20 @@ export class ServerCore {
     return true;
   }
 
+  /** True once the deployment's signed sunset has passed: the deployment is over. */
+  sunsetPassed(now = this.now()): boolean {
+    return this.trust.policy().sunset <= now;
+  }
+
+  /**
+   * After the sunset the deployment is over: every device has refused every pass and wiped its data, and the
+   * server signs nothing more (no pass, bundle, revocation list or enrolment). A new deployment needs a new root.
+   */
+  assertLive(now: number): void {
+    if (this.sunsetPassed(now))
+      throw new HttpError('DEPLOYMENT_ENDED', { detail: new Date(this.trust.policy().sunset * 1000).toISOString() });
+  }
+
   /** Run `fn` and its effects in one transaction, then rewrite the publish dir. */
   change<T>(effects: ChangeEffects, fn: (now: number) => T): T {
     const now = this.now();
@@ -152,6 +167,7 @@ export class ServerCore {
     if (!durable) this.db.pragma('synchronous = NORMAL');
     try {
       result = this.db.transaction(() => {
+        if (effects.bundle || effects.revocations) this.assertLive(now);
         const r = fn(now);
         if (effects.revocations) {
           this.revocations.compact(now, this.config.revocations);
@@ -210,7 +226,7 @@ export class ServerCore {
 
   /** Rewrite only freshness.cose (the periodic refresh); a failure is logged and retried at the next period. */
   publishFreshness(): boolean {
-    if (!this.db.open) return false;
+    if (!this.db.open || this.sunsetPassed()) return false;
     try {
       this.publisher.publishFreshness(this.freshness.current(this.now()).bytes);
       return true;

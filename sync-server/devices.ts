@@ -37,7 +37,8 @@ export interface DeviceEvent {
 export interface DeviceRecord {
   readonly deviceId: string;
   readonly name: string | null;
-  readonly status: 'active' | 'revoked';
+  /** `sunset`: the deployment's sunset has passed, so the device has refused every pass and wiped its data. */
+  readonly status: 'active' | 'revoked' | 'sunset';
   readonly enrolledAt: number;
   readonly tokenRolledAt: number | null;
   readonly revokedAt: number | null;
@@ -86,12 +87,12 @@ interface StoredHeartbeat extends Heartbeat {
   readonly serverTime: number;
 }
 
-function toDevice(r: DeviceRow): DeviceRecord {
+function toDevice(r: DeviceRow, sunsetPassed: boolean): DeviceRecord {
   const hb = r.heartbeat === null ? null : (JSON.parse(r.heartbeat) as StoredHeartbeat);
   return {
     deviceId: r.id,
     name: r.name,
-    status: r.revoked_at === null ? 'active' : 'revoked',
+    status: r.revoked_at !== null ? 'revoked' : sunsetPassed ? 'sunset' : 'active',
     enrolledAt: r.enrolled_at,
     tokenRolledAt: r.token_rolled_at,
     revokedAt: r.revoked_at,
@@ -142,6 +143,7 @@ export class DeviceService {
 
   createEnrolment(ttlSeconds: number, actor: string): { id: string; code: string; expiresAt: number } {
     return this.core.change({}, (now) => {
+      this.core.assertLive(now);
       const id = randomId(6);
       const code = newEnrolmentCode();
       const expiresAt = now + ttlSeconds;
@@ -203,6 +205,7 @@ export class DeviceService {
     const code = normaliseEnrolmentCode(codeText);
     if (code === null) throw new HttpError('ENROLMENT_INVALID');
     return this.core.change({}, (now) => {
+      this.core.assertLive(now);
       const row = this.core.db.prepare('SELECT * FROM enrolments WHERE code_hash = ?').get(enrolmentCodeHash(code)) as
         { id: string; expires_at: number; used_at: number | null; revoked_at: number | null } | undefined;
       if (!row) throw new HttpError('ENROLMENT_INVALID');
@@ -246,15 +249,16 @@ export class DeviceService {
   }
 
   list(): DeviceRecord[] {
-    return (this.core.db.prepare('SELECT * FROM devices ORDER BY enrolled_at, rowid').all() as DeviceRow[]).map(
-      toDevice,
+    const sunset = this.core.sunsetPassed();
+    return (this.core.db.prepare('SELECT * FROM devices ORDER BY enrolled_at, rowid').all() as DeviceRow[]).map((r) =>
+      toDevice(r, sunset),
     );
   }
 
   get(deviceId: string): DeviceRecord {
     const row = this.core.db.prepare('SELECT * FROM devices WHERE id = ?').get(deviceId) as DeviceRow | undefined;
     if (!row) throw new HttpError('DEVICE_NOT_FOUND');
-    return toDevice(row);
+    return toDevice(row, this.core.sunsetPassed());
   }
 
   /** New token for a device; the old one stops working at once. */
@@ -275,7 +279,7 @@ export class DeviceService {
   revoke(deviceId: string, actor: string): DeviceRecord {
     return this.core.change({}, (now) => {
       const dev = this.get(deviceId);
-      if (dev.status !== 'active') throw new HttpError('DEVICE_NOT_ACTIVE');
+      if (dev.status === 'revoked') throw new HttpError('DEVICE_NOT_ACTIVE');
       this.core.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(now, deviceId);
       this.authCache.delete(deviceId);
       this.core.audit.record(now, actor, 'device.revoke', deviceId);

@@ -8,9 +8,13 @@ const ACTIONS = [
   ['deny', 'deny (see staff)'],
 ];
 
+/** The red action the server holds: setting it to open needs an explicit confirmation. */
+let currentRed = null;
+
 export async function loadPolicy() {
   const body = await api.get('/api/admin/policy');
   const policy = body.policy ?? body;
+  currentRed = policy.actions.red;
   for (const c of ['green', 'yellow', 'red']) $(`policy-${c}`).value = policy.actions[c];
   $('policy-offline').value = String(Math.round(policy.maxOfflineAgeSeconds / 3600));
   $('policy-sunset').value = toLocalInput(policy.sunset);
@@ -89,6 +93,15 @@ export function setupPolicy() {
       maxOfflineAgeSeconds: Math.round(hours * 3600),
       sunset,
     };
+    if (body.actions.red === 'open' && currentRed !== 'open') {
+      if (
+        !confirm(
+          'Open the gate on red? Revoked and denied passes will then open it. This is recorded in the audit log.',
+        )
+      )
+        return;
+      body.allowRedOpen = true;
+    }
     try {
       await busy(form.querySelector('button'), () => api.put('/api/admin/policy', body));
       notify(`Policy saved; sunset ${formatTime(sunset)}. Devices pick it up at their next sync.`);

@@ -6,10 +6,12 @@ const TOKEN_KEY = 'gatecode.adminToken';
 export const $ = (id) => document.getElementById(id);
 
 export class ApiError extends Error {
-  constructor(status, reason) {
+  constructor(status, reason, detail) {
     super(reason);
     this.status = status;
     this.reason = reason;
+    /** The server's finer reason (a field, a date), shown with the message. */
+    this.detail = detail;
   }
 }
 
@@ -53,7 +55,11 @@ async function call(method, path, body, token = session.token()) {
   if (res.status === 401) onUnauthorized();
   if (!res.ok) {
     const payload = await res.json().catch(() => ({}));
-    throw new ApiError(res.status, typeof payload.error === 'string' ? payload.error : `HTTP_${res.status}`);
+    throw new ApiError(
+      res.status,
+      typeof payload.error === 'string' ? payload.error : `HTTP_${res.status}`,
+      typeof payload.detail === 'string' ? payload.detail : undefined,
+    );
   }
   return res;
 }
@@ -77,10 +83,25 @@ const ERROR_TEXT = {
   DEVICE_NOT_ACTIVE: 'That device is already revoked.',
   RATE_LIMITED: 'Too many requests: wait a moment and try again.',
   KEY_UNAVAILABLE: 'The key that signed this pass is no longer available.',
+  TOO_MANY_KEYS: 'The bundle lists as many issuer keys as it can: revoke passes of old keys or let them expire.',
+  EVENT_STORAGE_FULL: 'The server holds as many device events as it may.',
+};
+
+/** Messages that name the server's detail (a date) and the way out. */
+const DETAIL_TEXT = {
+  BEYOND_SUNSET: (d) =>
+    `The pass would outlive the deployment's sunset (${d}). Issue it for a shorter time, or move the sunset later under Policy.`,
+  DEPLOYMENT_ENDED: (d) =>
+    `The deployment's sunset (${d}) has passed: every gate has wiped its data and nothing more is signed. A new deployment needs a new server (a new root key) and new enrolments.`,
 };
 
 export function describeError(err) {
-  if (err instanceof ApiError) return `${ERROR_TEXT[err.reason] ?? 'The request failed.'} (${err.reason})`;
+  if (err instanceof ApiError) {
+    const withDetail = DETAIL_TEXT[err.reason];
+    if (withDetail && err.detail) return `${withDetail(err.detail)} (${err.reason})`;
+    const text = ERROR_TEXT[err.reason] ?? 'The request failed.';
+    return err.detail ? `${text} (${err.reason}: ${err.detail})` : `${text} (${err.reason})`;
+  }
   return `Something went wrong: ${err instanceof Error ? err.message : String(err)}`;
 }
 

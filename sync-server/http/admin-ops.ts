@@ -42,8 +42,6 @@ export function adminOpsRoutes(s: Services): Hono<AppEnv> {
   app.post('/keys/rotate', async (c) => {
     const { revokeOld } = await readJson(c, rotateSchema, { optional: true });
     const out = s.core.change({ bundle: true }, (now) => {
-      // After the sunset no bundle can be signed (sunset > issuedAt): a later sunset has to be set first.
-      if (s.core.trust.policy().sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
       // The bundle lists every issuer key with unexpired passes; the format holds MAX_BUNDLE_ISSUERS of them.
       if (s.core.trust.issuerCount(now) >= MAX_BUNDLE_ISSUERS)
         throw new HttpError('TOO_MANY_KEYS', { detail: `bundle lists ${MAX_BUNDLE_ISSUERS} issuer keys` });
@@ -65,10 +63,16 @@ export function adminOpsRoutes(s: Services): Hono<AppEnv> {
         maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
         sunset: body.sunset ?? cur.sunset,
       };
-      // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500.
+      // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500. (change()
+      // has already refused any change once the current sunset has passed: DEPLOYMENT_ENDED.)
       if (next.sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
+      // Opening the gate on red lets in revoked and denied passes: only on an explicit, audited request.
+      const redOpen = next.actions.red === 'open' && cur.actions.red !== 'open';
+      if (redOpen && body.allowRedOpen !== true)
+        throw new HttpError('CONFIRMATION_REQUIRED', { detail: 'allowRedOpen' });
       s.core.trust.setPolicy(next);
       s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
+      if (redOpen) s.core.audit.record(now, c.get('actor'), 'policy.red-open', null, { allowRedOpen: true });
     });
     return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
   });

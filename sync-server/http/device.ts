@@ -46,6 +46,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
   // starts here and the device gets its snapshot.
   app.get('/revocations', auth, (c) => {
     const q = param(c.req.query(), sinceQuery);
+    s.core.assertLive(s.core.now()); // after the sunset nothing more is signed
     let log = s.core.revocations.logId();
     if (q.log === log && q.since !== undefined && q.since > s.core.revocations.seq()) {
       s.core.restartHistory('gap');
@@ -68,6 +69,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
   // A signed statement that the current data is this bundle version and sequence, now. Never 304: the device's
   // data age counts only from signed statements, so every poll gets one (re-signed at most every 30 s).
   app.get('/freshness', auth, (c) => {
+    s.core.assertLive(s.core.now());
     const f = s.core.freshness.current(s.core.now());
     c.header('Cache-Control', 'no-store');
     c.header('Gatecode-Bundle-Version', String(f.statement.bundleVersion));
