@@ -1,6 +1,7 @@
-// bench:pipeline — frames per second through decode + verify + decide at 640×480 on one core, on the gate-corpus
-// frames, with the default zxing decoder, with zxing's plain pass alone (what the further decode passes cost), and
-// with a jsqr decoder in the same run (the baseline); and the time from a frame's arrival to the relay command
+// bench:pipeline — frames per second through decode + verify + decide at 640×480 on one core, on gate-camera
+// frames (the sample committed under test/fixtures/corpus/gate, or the full gate corpus with --corpus DIR), with the
+// default zxing decoder, with zxing's plain pass alone (what the further decode passes cost), and with a jsqr
+// decoder in the same run (the baseline); and the time from a frame's arrival to the relay command
 // through the real Pipeline, SimCamera and simulated relay.
 //
 // The decoder serves a camera stream: a whole-frame escalation runs at most once in `escalateEvery` frames, and a
@@ -12,8 +13,9 @@
 // The corpus payloads are random base45 (not signed passes), so every decoded frame is verified and decided with a
 // real signed pass from a pool of distinct passes (full Ed25519 verify, revocation lookup in a real SQLite store):
 // the verify figure is that of a real pass, not of an early rejection. Targets (issue 4): ≥ 250 frames/s, ≥ 8× the
-// jsqr pipeline (both on distinct frames), p95 arrival → relay ≤ 10 ms. Options: --seconds N per run (default 8;
-// whole passes over the corpus, at least one), --hold N, --latency-frames N (default 120). Ends with one JSON line.
+// jsqr pipeline (both on distinct frames), p95 arrival → relay ≤ 10 ms. Options: --corpus DIR (a gate-camera
+// corpus folder), --seconds N per run (default 8; whole passes over the corpus, at least one), --hold N,
+// --latency-frames N (default 120). Ends with one JSON line.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,9 +31,11 @@ import type { DeviceStore } from '../device/store/index.js';
 import { encodePublicKey, generateSigningKey, issuePass } from '../protocol/index.js';
 import type { TrustBundle } from '../protocol/types.js';
 import { measureLatency } from './pipeline-latency.js';
+import { describeCorpus, openCorpus, SAMPLE_GATE, type Corpus } from './corpus-dirs.js';
 
 const { values } = parseArgs({
   options: {
+    corpus: { type: 'string', default: SAMPLE_GATE },
     seconds: { type: 'string', default: '8' },
     'latency-frames': { type: 'string', default: '120' },
     hold: { type: 'string', default: '8' },
@@ -40,15 +44,16 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const LATENCY_FRAMES = Number(values['latency-frames']);
 const HOLD = Number(values.hold);
-const CORPUS = path.resolve(import.meta.dirname, '../../shared/gate-corpus');
-const NOW = Math.floor(Date.now() / 1000);
-
-interface ManifestEntry {
-  file: string;
-  expected: string;
-  tier: string;
-  params: { geometry: { code_corners_px: [number, number][] } };
+let CORPUS: Corpus;
+try {
+  CORPUS = openCorpus(values.corpus);
+  if (CORPUS.kind !== 'gate')
+    throw new Error(`--corpus ${values.corpus}: bench:pipeline needs gate-camera frames (entries with a "tier")`);
+} catch (e) {
+  console.error(`bench:pipeline: ${(e as Error).message}`);
+  process.exit(2);
 }
+const NOW = Math.floor(Date.now() / 1000);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -58,15 +63,16 @@ function percentile(sorted: number[], p: number): number {
 const r2 = (n: number): number => Math.round(n * 100) / 100;
 
 async function loadCorpus(): Promise<{ frames: GreyFrame[]; expected: string[]; empty: GreyFrame[] }> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8')) as ManifestEntry[];
   const frames: GreyFrame[] = [];
   const expected: string[] = [];
   const empty: GreyFrame[] = [];
-  for (const [k, m] of manifest.entries()) {
-    const frame = await loadGreyImage(path.join(CORPUS, m.file), { width: 640, height: 480 });
+  for (const [k, m] of CORPUS.entries.entries()) {
+    const corners = m.params?.geometry?.code_corners_px;
+    if (corners?.length !== 4) throw new Error(`${CORPUS.name}: ${m.file} has no params.geometry.code_corners_px`);
+    const frame = await loadGreyImage(path.join(CORPUS.dir, m.file), { width: 640, height: 480 });
     frames.push(frame);
     expected.push(m.expected);
-    empty.push(withoutCode(frame, m.params.geometry.code_corners_px, k + 1));
+    empty.push(withoutCode(frame, corners, k + 1));
   }
   return { frames, expected, empty };
 }
@@ -243,7 +249,7 @@ async function main(): Promise<void> {
     const { frames, expected, empty } = await loadCorpus();
     const { inputs, passes } = makeTrust(store);
     console.log(
-      `gate-corpus: ${frames.length} frames 640×480; ${SECONDS} s per run (whole passes); one thread (decoder in-process, ` +
+      `corpus ${describeCorpus(CORPUS)}: ${frames.length} frames 640×480; ${SECONDS} s per run (whole passes); one thread (decoder in-process, ` +
         `one decoder per run fed as a camera stream). "distinct": every frame a new code, shown once. ` +
         `"held ${HOLD}": each code shown ${HOLD} frames in a row (${Math.round((HOLD * 1000) / 30)} ms at 30 frames/s), as a phone held up. ` +
         `"empty": the ${empty.length} frames with the code painted over (no code). Default escalateEvery ${DEFAULT_ESCALATE_EVERY}.`,
@@ -285,6 +291,7 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         bench: 'pipeline',
+        corpus: { name: CORPUS.name, images: CORPUS.entries.length, sample: CORPUS.sample },
         hold: HOLD,
         zxingFps: zxing.fps,
         zxingCodeRate: zxing.codeRate,

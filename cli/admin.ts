@@ -1,7 +1,12 @@
 // `gatecode admin …`: the admin API from a terminal, against a running server.
+// Requests and answers are typed end to end by the server's AdminApp (sync-server/http/app.ts): a changed field
+// there fails to compile here.
 import fs from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
+import type { ParseArgsConfig } from 'node:util';
+import { hc } from 'hono/client';
+import { errorBodySchema } from '../protocol/api/errors.js';
+import type { AdminApp } from '../sync-server/http/app.js';
+import { parseDuration, parseIsoSeconds, parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --token-file FILE)
 
@@ -25,17 +30,12 @@ const COMMON = {
   token: { type: 'string' },
   'token-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+} as const;
 
-type Values = Record<string, string | boolean | undefined>;
+type Options = NonNullable<ParseArgsConfig['options']>;
 
-function parse(argv: string[], options: ParseArgsConfig['options']): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...COMMON, ...options } });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+function parse<const O extends Options>(argv: string[], options: O) {
+  return parseOptions(argv, { ...COMMON, ...options }, { positionals: true });
 }
 
 /** What a refusal means for the operator, and the way out, where the reason code alone does not say it. */
@@ -50,30 +50,35 @@ function explain(reason: string, detail: string | undefined): string {
         ? ': red set to open lets revoked and denied passes through the gate; repeat with --allow-red-open if that is meant'
         : ` (${detail ?? ''})`;
     case 'TOO_MANY_KEYS':
-      return `: ${detail ?? 'too many issuer keys'}; revoke passes of old keys or wait until they expire`;
+      return ` (${detail ?? ''}): the bundle lists as many issuer keys as it can; revoke passes of old keys or wait until they expire`;
     default:
       return detail === undefined ? '' : ` (${detail})`;
   }
 }
 
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
+/** A refusal by the server: its status, reason code and, when it gave one, the finer detail. */
+export class AdminApiError extends Error {
+  override readonly name = 'AdminApiError';
   constructor(
     readonly status: number,
     readonly reason: string,
-    readonly detail?: string,
+    readonly detail: string | undefined,
   ) {
     super(`server answered ${status} ${reason}${explain(reason, detail)}`);
   }
 }
 
-interface Client {
-  call<T>(method: string, path: string, body?: unknown): Promise<T>;
-  bytes(path: string): Promise<Uint8Array>;
+type AdminClient = ReturnType<typeof hc<AdminApp>>;
+
+interface Common {
+  readonly server?: string | undefined;
+  readonly token?: string | undefined;
+  readonly 'token-file'?: string | undefined;
 }
 
-function client(values: Values): Client {
-  const server = (values['server'] as string | undefined) ?? process.env['GATECODE_SERVER'];
+/** The typed admin API client (hono/client over the server's AdminApp type): paths, bodies and answers checked. */
+function client(values: Common): AdminClient {
+  const server = values.server ?? process.env['GATECODE_SERVER'];
   if (!server) throw new UsageError('--server URL is required (or GATECODE_SERVER)');
   let base: URL;
   try {
@@ -81,8 +86,8 @@ function client(values: Values): Client {
   } catch {
     throw new UsageError(`--server: not a URL: "${server}"`);
   }
-  let token = values['token'] as string | undefined;
-  const tokenFile = values['token-file'] as string | undefined;
+  let token = values.token;
+  const tokenFile = values['token-file'];
   if (token === undefined && tokenFile !== undefined) {
     try {
       token = fs.readFileSync(tokenFile, 'utf8').trim();
@@ -94,38 +99,36 @@ function client(values: Values): Client {
   }
   token ??= process.env['GATECODE_TOKEN'];
   if (!token) throw new UsageError('an admin token is required: --token, --token-file or GATECODE_TOKEN');
-  const auth = `Bearer ${token}`;
-  const request = async (method: string, path: string, body?: unknown): Promise<Response> => {
-    let res: Response;
+  const fetchOrSay = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
     try {
-      res = await fetch(new URL(path, base), {
-        method,
-        headers: { Authorization: auth, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
+      return await fetch(input, init);
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new Error(`cannot reach ${base.origin} (${cause})`, { cause: err });
     }
-    if (!res.ok) {
-      let reason = 'ERROR';
-      let detail: string | undefined;
-      try {
-        const body = (await res.json()) as { error?: string; detail?: unknown };
-        reason = body.error ?? reason;
-        if (typeof body.detail === 'string') detail = body.detail;
-      } catch {
-        // not our JSON: keep the status
-      }
-      throw new ApiError(res.status, reason, detail);
-    }
-    return res;
   };
-  return {
-    call: async <T>(method: string, path: string, body?: unknown) =>
-      (await (await request(method, path, body)).json()) as T,
-    bytes: async (path: string) => new Uint8Array(await (await request('GET', path)).arrayBuffer()),
-  };
+  return hc<AdminApp>(new URL('/api/admin', base).href, {
+    headers: { Authorization: `Bearer ${token}` },
+    fetch: fetchOrSay,
+  });
+}
+
+/** The answer of a call, or an AdminApiError carrying the server's reason and detail. */
+async function ok<R extends Response>(call: Promise<R>): Promise<R> {
+  const res = await call;
+  if (res.ok) return res;
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    // not our JSON: keep the status
+  }
+  const parsed = errorBodySchema.safeParse(body);
+  throw new AdminApiError(
+    res.status,
+    parsed.success ? parsed.data.error : 'ERROR',
+    parsed.success ? parsed.data.detail : undefined,
+  );
 }
 
 function need(positionals: string[], i: number, what: string): string {
@@ -147,15 +150,6 @@ const json = (v: unknown) => say(JSON.stringify(v, null, 2));
 const iso = (t: number | null | undefined) =>
   typeof t === 'number' ? new Date(t * 1000).toISOString().replace('.000', '') : '-';
 
-interface PassRecord {
-  passId: string;
-  colour: string;
-  status: string;
-  notBefore: number;
-  expiresAt: number;
-  scope: 'all' | string[];
-}
-
 async function passCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'issue') {
@@ -166,12 +160,12 @@ async function passCommand(argv: string[]): Promise<number> {
       png: { type: 'string' },
       svg: { type: 'string' },
     });
-    if (values['help']) return help();
-    const colour = values['colour'] as string | undefined;
-    if (!colour || !['green', 'yellow', 'red'].includes(colour))
+    if (values.help) return help();
+    const colour = values.colour;
+    if (colour !== 'green' && colour !== 'yellow' && colour !== 'red')
       throw new UsageError('--colour must be green, yellow or red');
-    const validFor = parseDuration((values['valid-for'] as string | undefined) ?? '', '--valid-for');
-    const scopeText = values['scope'] as string | undefined;
+    const validFor = parseDuration(values['valid-for'] ?? '', '--valid-for');
+    const scopeText = values.scope;
     const scope =
       scopeText === undefined || scopeText === 'all'
         ? 'all'
@@ -180,24 +174,22 @@ async function passCommand(argv: string[]): Promise<number> {
             .map((x) => x.trim())
             .filter(Boolean);
     const api = client(values);
-    const out = await api.call<{ pass: PassRecord; text: string; qrSvg: string }>('POST', '/api/admin/passes', {
-      colour,
-      validForSeconds: validFor,
-      scope,
-    });
-    if (values['svg']) writeOut(values['svg'] as string, out.qrSvg);
-    if (values['png'])
-      writeOut(values['png'] as string, await api.bytes(`/api/admin/passes/${out.pass.passId}/qr.png`));
+    const out = await (await ok(api.passes.$post({ json: { colour, validForSeconds: validFor, scope } }))).json();
+    if (values.svg) writeOut(values.svg, out.qrSvg);
+    if (values.png) {
+      const png = await ok(api.passes[':passId']['qr.png'].$get({ param: { passId: out.pass.passId } }));
+      writeOut(values.png, new Uint8Array(await png.arrayBuffer()));
+    }
     process.stderr.write(`pass ${out.pass.passId} ${out.pass.colour}, valid until ${iso(out.pass.expiresAt)}\n`);
     say(out.text);
     return 0;
   }
   if (sub === 'list') {
     const { values } = parse(rest, { status: { type: 'string' }, json: { type: 'boolean' } });
-    if (values['help']) return help();
-    const q = values['status'] ? `?status=${encodeURIComponent(values['status'] as string)}` : '';
-    const { passes } = await client(values).call<{ passes: PassRecord[] }>('GET', `/api/admin/passes${q}`);
-    if (values['json']) json(passes);
+    if (values.help) return help();
+    const query = values.status === undefined ? {} : { status: values.status };
+    const { passes } = await (await ok(client(values).passes.$get({ query }))).json();
+    if (values.json) json(passes);
     else
       for (const p of passes)
         say(
@@ -213,25 +205,22 @@ async function passCommand(argv: string[]): Promise<number> {
   }
   if (sub === 'revoke') {
     const { values, positionals } = parse(rest, {});
-    if (values['help']) return help();
-    const id = need(positionals, 0, 'PASS_ID');
-    const { pass } = await client(values).call<{ pass: PassRecord }>(
-      'POST',
-      `/api/admin/passes/${encodeURIComponent(id)}/revoke`,
-    );
+    if (values.help) return help();
+    const passId = need(positionals, 0, 'PASS_ID');
+    const { pass } = await (await ok(client(values).passes[':passId'].revoke.$post({ param: { passId } }))).json();
     say(`revoked ${pass.passId}`);
     return 0;
   }
   if (sub === 'colour') {
     const { values, positionals } = parse(rest, {});
-    if (values['help']) return help();
-    const id = need(positionals, 0, 'PASS_ID');
+    if (values.help) return help();
+    const passId = need(positionals, 0, 'PASS_ID');
     const colour = need(positionals, 1, 'COLOUR');
-    const out = await client(values).call<{ pass: PassRecord; text: string; replaced: string }>(
-      'POST',
-      `/api/admin/passes/${encodeURIComponent(id)}/colour`,
-      { colour },
-    );
+    if (colour !== 'green' && colour !== 'yellow' && colour !== 'red')
+      throw new UsageError('COLOUR must be green, yellow or red');
+    const out = await (
+      await ok(client(values).passes[':passId'].colour.$post({ param: { passId }, json: { colour } }))
+    ).json();
     process.stderr.write(`pass ${out.replaced} revoked; new pass ${out.pass.passId} ${out.pass.colour}\n`);
     say(out.text);
     return 0;
@@ -241,37 +230,24 @@ async function passCommand(argv: string[]): Promise<number> {
 
 async function enrolCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ttl: { type: 'string' }, svg: { type: 'string' } });
-  if (values['help']) return help();
-  const body = values['ttl'] ? { ttlSeconds: parseDuration(values['ttl'] as string, '--ttl') } : {};
-  const out = await client(values).call<{ code: string; expiresAt: number; enrolmentUri: string; qrSvg: string }>(
-    'POST',
-    '/api/admin/enrolments',
-    body,
-  );
-  if (values['svg']) writeOut(values['svg'] as string, out.qrSvg);
+  if (values.help) return help();
+  const json = values.ttl ? { ttlSeconds: parseDuration(values.ttl, '--ttl') } : {};
+  const out = await (await ok(client(values).enrolments.$post({ json }))).json();
+  if (values.svg) writeOut(values.svg, out.qrSvg);
   say(`code: ${out.code}`);
   say(`uri: ${out.enrolmentUri}`);
   say(`expires: ${iso(out.expiresAt)}`);
   return 0;
 }
 
-interface Device {
-  deviceId: string;
-  name: string | null;
-  status: string;
-  lastSeenAt: number | null;
-  clockDriftSeconds: number | null;
-  dataAgeSeconds: number | null;
-}
-
 async function devicesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
-  if (values['help']) return help();
+  if (values.help) return help();
   const api = client(values);
   const sub = positionals[0] ?? 'list';
   if (sub === 'list') {
-    const { devices } = await api.call<{ devices: Device[] }>('GET', '/api/admin/devices');
-    if (values['json']) json(devices);
+    const { devices } = await (await ok(api.devices.$get())).json();
+    if (values.json) json(devices);
     else
       for (const d of devices) {
         say(
@@ -287,19 +263,21 @@ async function devicesCommand(argv: string[]): Promise<number> {
       }
     return 0;
   }
-  const id = encodeURIComponent(need(positionals, 1, 'DEVICE_ID'));
+  if (sub !== 'roll' && sub !== 'revoke') throw new UsageError('admin devices: expected list, roll ID or revoke ID');
+  const id = need(positionals, 1, 'DEVICE_ID');
   if (sub === 'roll') {
-    const { token } = await api.call<{ token: string }>('POST', `/api/admin/devices/${id}/roll`);
+    const { token } = await (await ok(api.devices[':id'].roll.$post({ param: { id } }))).json();
     say(token);
     return 0;
   }
-  if (sub === 'revoke') {
-    await api.call('POST', `/api/admin/devices/${id}/revoke`);
-    say(`revoked device ${positionals[1]}`);
-    return 0;
-  }
-  throw new UsageError('admin devices: expected list, roll ID or revoke ID');
+  await ok(api.devices[':id'].revoke.$post({ param: { id } }));
+  say(`revoked device ${id}`);
+  return 0;
 }
+
+const ACTIONS = ['open', 'attention', 'deny'] as const;
+type Action = (typeof ACTIONS)[number];
+const isAction = (a: string): a is Action => (ACTIONS as readonly string[]).includes(a);
 
 async function policyCommand(argv: string[]): Promise<number> {
   const opt = { type: 'string' } as const;
@@ -311,59 +289,46 @@ async function policyCommand(argv: string[]): Promise<number> {
     sunset: opt,
     'allow-red-open': { type: 'boolean' },
   });
-  if (values['help']) return help();
-  const actions: Record<string, string> = {};
-  for (const c of ['green', 'yellow', 'red']) {
-    const a = values[c] as string | undefined;
+  if (values.help) return help();
+  const actions: { green?: Action; yellow?: Action; red?: Action } = {};
+  for (const c of ['green', 'yellow', 'red'] as const) {
+    const a = values[c];
     if (a === undefined) continue;
-    if (!['open', 'attention', 'deny'].includes(a)) throw new UsageError(`--${c} must be open, attention or deny`);
+    if (!isAction(a)) throw new UsageError(`--${c} must be open, attention or deny`);
     actions[c] = a;
   }
-  const body: Record<string, unknown> = {};
-  if (Object.keys(actions).length) body['actions'] = actions;
-  if (values['max-offline'])
-    body['maxOfflineAgeSeconds'] = parseDuration(values['max-offline'] as string, '--max-offline');
-  if (values['sunset']) body['sunset'] = parseIsoSeconds(values['sunset'] as string, '--sunset');
-  if (values['allow-red-open']) {
-    if (actions['red'] !== 'open') throw new UsageError('--allow-red-open goes with --red open');
-    body['allowRedOpen'] = true;
-  }
+  const body = {
+    ...(Object.keys(actions).length ? { actions } : {}),
+    ...(values['max-offline'] ? { maxOfflineAgeSeconds: parseDuration(values['max-offline'], '--max-offline') } : {}),
+    ...(values.sunset ? { sunset: parseIsoSeconds(values.sunset, '--sunset') } : {}),
+    ...(values['allow-red-open'] ? { allowRedOpen: true } : {}),
+  };
+  if (values['allow-red-open'] && actions.red !== 'open') throw new UsageError('--allow-red-open goes with --red open');
   const api = client(values);
-  const out = await api.call<{
-    actions: Record<string, string>;
-    maxOfflineAgeSeconds: number;
-    sunset: number;
-    bundleVersion: number;
-  }>(Object.keys(body).length ? 'PUT' : 'GET', '/api/admin/policy', Object.keys(body).length ? body : undefined);
+  const res = await ok(Object.keys(body).length ? api.policy.$put({ json: body }) : api.policy.$get());
+  const out = await res.json();
   json({ ...out, sunsetIso: iso(out.sunset) });
   return 0;
 }
 
 async function keysCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { 'revoke-old': { type: 'boolean' } });
-  if (values['help']) return help();
+  if (values.help) return help();
   if (positionals[0] !== 'rotate') throw new UsageError('admin keys: expected rotate');
-  const out = await client(values).call<{ kid: string; previous: string[]; bundleVersion: number }>(
-    'POST',
-    '/api/admin/keys/rotate',
-    {
-      revokeOld: values['revoke-old'] === true,
-    },
-  );
+  const revokeOld = values['revoke-old'] === true;
+  const out = await (await ok(client(values).keys.rotate.$post({ json: { revokeOld } }))).json();
   say(
-    `new issuer key ${out.kid}; previous ${out.previous.join(', ') || '-'} ${values['revoke-old'] ? 'revoked' : 'retired'}; bundle version ${out.bundleVersion}`,
+    `new issuer key ${out.kid}; previous ${out.previous.join(', ') || '-'} ${revokeOld ? 'revoked' : 'retired'}; bundle version ${out.bundleVersion}`,
   );
   return 0;
 }
 
 async function auditCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { limit: { type: 'string' } });
-  if (values['help']) return help();
-  const limit = values['limit'] ?? '50';
-  if (!/^\d+$/.test(limit as string)) throw new UsageError('--limit: expected a number');
-  const { entries } = await client(values).call<{
-    entries: { at: number; actor: string; action: string; target: string | null }[];
-  }>('GET', `/api/admin/audit?limit=${limit}`);
+  if (values.help) return help();
+  const limit = values.limit ?? '50';
+  if (!/^\d+$/.test(limit)) throw new UsageError('--limit: expected a number');
+  const { entries } = await (await ok(client(values).audit.$get({ query: { limit } }))).json();
   for (const e of entries) say([iso(e.at), e.actor, e.action, e.target ?? '-'].join('  '));
   return 0;
 }
@@ -373,35 +338,23 @@ function help(): number {
   return 0;
 }
 
+const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {
+  pass: passCommand,
+  enrol: enrolCommand,
+  devices: devicesCommand,
+  policy: policyCommand,
+  keys: keysCommand,
+  audit: auditCommand,
+};
+
+/** `gatecode admin`: no command prints the usage and exits 2 like every other command; an unknown one is a UsageError. */
 export async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  try {
-    switch (cmd) {
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        return help();
-      case 'pass':
-        return await passCommand(rest);
-      case 'enrol':
-        return await enrolCommand(rest);
-      case 'devices':
-        return await devicesCommand(rest);
-      case 'policy':
-        return await policyCommand(rest);
-      case 'keys':
-        return await keysCommand(rest);
-      case 'audit':
-        return await auditCommand(rest);
-      default:
-        throw new UsageError(`unknown admin command "${cmd}"`);
-    }
-  } catch (err) {
-    if (err instanceof ApiError) {
-      process.stderr.write(`gatecode admin: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return cmd === undefined ? 2 : 0;
   }
+  const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!command) throw new UsageError(`unknown admin command "${cmd}" (${Object.keys(COMMANDS).join(', ')})`);
+  return command(rest);
 }

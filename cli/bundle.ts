@@ -1,10 +1,9 @@
 // gatecode bundle create|show: make and read signed trust bundles.
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { COLOURS, encodePublicKey, isProtocolError, kidFor, rootFingerprint, signBundle } from '../protocol/index.js';
 import type { ColourAction, IssuerKeyEntry, Policy, TrustBundle } from '../protocol/index.js';
 import { isoOf, loadBundle, loadPublicKey, loadSigningKey, parseUint, writeOutput } from './trust-files.js';
-import { dispatchSubcommand, parseDuration, parseIsoSeconds, UsageError } from './usage.js';
+import { dispatchSubcommand, parseDuration, parseIsoSeconds, parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage:
   gatecode bundle create --root-key FILE --issuer-key FILE... [--max-offline 48h] [--sunset ISO] --out FILE
@@ -21,29 +20,20 @@ const USAGE = `usage:
 const YEAR = 365 * 86_400;
 
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'root-key': { type: 'string' },
-        'issuer-key': { type: 'string', multiple: true },
-        'revocation-key': { type: 'string', multiple: true },
-        'max-offline': { type: 'string' },
-        sunset: { type: 'string' },
-        actions: { type: 'string' },
-        version: { type: 'string' },
-        now: { type: 'string' },
-        'valid-from': { type: 'string' },
-        out: { type: 'string' },
-        bundle: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseOptions(argv, {
+    'root-key': { type: 'string' },
+    'issuer-key': { type: 'string', multiple: true },
+    'revocation-key': { type: 'string', multiple: true },
+    'max-offline': { type: 'string' },
+    sunset: { type: 'string' },
+    actions: { type: 'string' },
+    version: { type: 'string' },
+    now: { type: 'string' },
+    'valid-from': { type: 'string' },
+    out: { type: 'string' },
+    bundle: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
 }
 
 function parseActions(text: string | undefined): Policy['actions'] {

@@ -1,7 +1,6 @@
 // `gatecode decode IMAGE... [--engine zxing|jsqr] [--strategies LIST]`: read the QR code in each image with the
 // device's decoder and print one JSON line per image, {"file","text","ms"}, where ms is the decode alone.
-import { parseArgs } from 'node:util';
-import { UsageError } from './usage.js';
+import { parseOptions, UsageError } from './usage.js';
 import { DEFAULT_STRATEGIES, PASS_NAMES, type EngineName, type PassName } from '../device/decode/types.js';
 
 const USAGE = `usage: gatecode decode IMAGE... [--engine zxing|jsqr] [--strategies LIST]
@@ -32,17 +31,11 @@ function parseStrategies(text: string | undefined): readonly PassName[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { engine: { type: 'string' }, strategies: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseOptions(
+    argv,
+    { engine: { type: 'string' }, strategies: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { positionals: true, hint: `\n${USAGE}` },
+  );
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE + '\n');

@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultUsbDevice } from '../hardware/camera/usb.js';
 import { findExecutable } from '../hardware/camera/which.js';
 import { describeReason, isDeviceReason } from '../device/reasons.js';
@@ -22,7 +21,7 @@ import {
 import { startDemoDevice, type DemoCamera, type DemoDevice } from './demo-device.js';
 import { planFrames, writeFilm, type FramePlan } from './demo-frames.js';
 import { matches, summaryLines, Terminal, verdictLine, type DemoResult } from './demo-terminal.js';
-import { UsageError } from './usage.js';
+import { parseOptions } from './usage.js';
 
 const SITE = 'main-entrance';
 const GATE = 'demo-gate';
@@ -39,17 +38,11 @@ shows them to the device's camera as a phone would, and prints what the gate doe
   -h, --help this text`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { keep?: boolean; webcam?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { keep: { type: 'boolean' }, webcam: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message} (see gatecode demo --help)`);
-  }
+  const { values } = parseOptions(
+    argv,
+    { keep: { type: 'boolean' }, webcam: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    { hint: ' (see gatecode demo --help)' },
+  );
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;

@@ -1,8 +1,7 @@
 // `gatecode device --config FILE`: run the scanner. With simulated parts (config `hardware`, `camera.source`) it
 // runs on any machine. SIGTERM and SIGINT stop it cleanly with the relay safe; exit 0.
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
-import { UsageError } from './usage.js';
+import { parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode device --config FILE
 
@@ -22,17 +21,7 @@ function packageVersion(): string | undefined {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseOptions(argv, { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
@@ -57,14 +46,8 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ level: config.logLevel });
   const notifier = await createServiceNotifier({ log });
   const version = packageVersion();
-  const { TrustFileError } = await import('../device/trust.js');
-  let device;
-  try {
-    device = await startDevice(config, { log, notifier, ...(version ? { version } : {}) });
-  } catch (err) {
-    if (err instanceof TrustFileError) throw new UsageError(err.message);
-    throw err;
-  }
+  // A TrustFileError (an unusable bundle or revocation file) exits 2 (exitCodeFor).
+  const device = await startDevice(config, { log, notifier, ...(version ? { version } : {}) });
 
   // Last resort on any exit path this process still sees: the relay pin to its safe level, synchronously.
   const onExit = (): void => device.runtime.safeNow();

@@ -2,13 +2,12 @@
 // deployment root key named by the code's fingerprint. Run once at installation, before `gatecode device`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../device/config/load.js';
+import { loadConfig } from '../device/config/load.js';
 import { openStore } from '../device/store/index.js';
 import { parseEnrolUri } from '../device/sync/enrol-uri.js';
 import { enrol } from '../device/sync/enrolment.js';
 import { SyncError } from '../device/sync/errors.js';
-import { UsageError } from './usage.js';
+import { parseOptions, UsageError } from './usage.js';
 
 /** The store file inside the device's data directory. */
 export const STORE_FILE = 'device.db';
@@ -34,24 +33,14 @@ interface EnrolArgs {
 }
 
 function parse(argv: string[]): EnrolArgs | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string' },
-        data: { type: 'string' },
-        code: { type: 'string' },
-        name: { type: 'string' },
-        reenrol: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseOptions(argv, {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    code: { type: 'string' },
+    name: { type: 'string' },
+    reenrol: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return null;
   if (values.code === undefined) throw new UsageError('--code URI is required');
   if ((values.config === undefined) === (values.data === undefined))
@@ -59,14 +48,9 @@ function parse(argv: string[]): EnrolArgs | null {
   let dataDir: string;
   let name = values.name;
   if (values.config !== undefined) {
-    try {
-      const config = loadConfig(values.config);
-      dataDir = config.dataDir;
-      name ??= config.gate;
-    } catch (err) {
-      if (err instanceof ConfigError) throw new UsageError(err.message);
-      throw err;
-    }
+    const config = loadConfig(values.config); // a ConfigError exits 2 (exitCodeFor)
+    dataDir = config.dataDir;
+    name ??= config.gate;
   } else {
     dataDir = path.resolve(values.data as string);
   }
@@ -78,12 +62,7 @@ function parse(argv: string[]): EnrolArgs | null {
       throw new UsageError('--code -: cannot read standard input');
     }
   }
-  try {
-    parseEnrolUri(code); // checked before the store is opened or created
-  } catch (err) {
-    if (err instanceof SyncError) throw new UsageError(err.message);
-    throw err;
-  }
+  parseEnrolUri(code); // checked before the store is opened or created; BAD_ENROL_URI exits 2 (exitCodeFor)
   return { dataDir, code, name, reenrol: values.reenrol };
 }
 

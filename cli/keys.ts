@@ -1,10 +1,9 @@
 // gatecode keys init --dir DIR [--issuer NAME]: a deployment root key and a first issuer key.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateSigningKey, isProtocolError, rootFingerprint } from '../protocol/index.js';
-import { KeyFileError, writePrivateKeyFile, writePublicKeyFile } from '../sync-server/keyfiles.js';
-import { UsageError } from './usage.js';
+import { writePrivateKeyFile, writePublicKeyFile } from '../sync-server/keyfiles.js';
+import { parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage:
   gatecode keys init --dir DIR [--issuer NAME] [--root-name NAME]
@@ -29,13 +28,9 @@ function makeKey(name: string, what: string) {
 }
 
 function writePair(file: string, key: ReturnType<typeof generateSigningKey>): void {
-  try {
-    writePrivateKeyFile(file, key);
-    writePublicKeyFile(publicPathFor(file), key.publicKey);
-  } catch (err) {
-    if (err instanceof KeyFileError) throw new UsageError(err.message);
-    throw err;
-  }
+  // A KeyFileError exits 2 (exitCodeFor).
+  writePrivateKeyFile(file, key);
+  writePublicKeyFile(publicPathFor(file), key.publicKey);
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -44,23 +39,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return sub === undefined ? 2 : 0;
   }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        dir: { type: 'string' },
-        issuer: { type: 'string' },
-        'root-name': { type: 'string' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseOptions(rest, {
+    dir: { type: 'string' },
+    issuer: { type: 'string' },
+    'root-name': { type: 'string' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values['help']) {
     process.stdout.write(USAGE + '\n');
     return 0;

@@ -1,6 +1,6 @@
 // The `gatecode` command: one dispatch table, each area's commands in its own module, loaded on demand
 // so that `gatecode pass inspect` never loads SQLite, sharp or the hardware drivers.
-import { UsageError } from './usage.js';
+import { exitCodeFor } from './usage.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -52,13 +52,12 @@ export async function main(argv: string[]): Promise<number> {
     const command = await entry.load();
     return await command(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`gatecode ${name}: ${err.message}\n`);
-      return 2;
-    }
+    // One line on stderr, and the exit code from the one table (exitCodeFor): 2 for usage, 1 for the rest.
+    const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`gatecode ${name}: ${message}\n`);
-    if (process.env['GATECODE_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    return 1;
+    if (code !== 2 && process.env['GATECODE_DEBUG'] && err instanceof Error && err.stack)
+      process.stderr.write(err.stack + '\n');
+    return code;
   }
 }

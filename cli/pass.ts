@@ -1,5 +1,4 @@
 // gatecode pass issue|inspect|verify.
-import { parseArgs } from 'node:util';
 import QRCode from 'qrcode';
 import {
   COLOURS,
@@ -20,7 +19,7 @@ import {
   readBytes,
   writeOutput,
 } from './trust-files.js';
-import { dispatchSubcommand, parseDuration, parseIsoSeconds, UsageError } from './usage.js';
+import { dispatchSubcommand, parseDuration, parseIsoSeconds, parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage:
   gatecode pass issue --issuer-key FILE --colour green|yellow|red --valid-for 30d [--scope S1,S2]
@@ -38,33 +37,28 @@ const USAGE = `usage:
   TEXT holds spaces (base45): quote it, or give - and pipe it in.`;
 
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        'issuer-key': { type: 'string' },
-        colour: { type: 'string' },
-        'valid-for': { type: 'string' },
-        scope: { type: 'string' },
-        'not-before': { type: 'string' },
-        now: { type: 'string' },
-        png: { type: 'string' },
-        svg: { type: 'string' },
-        ecc: { type: 'string' },
-        bundle: { type: 'string' },
-        revocations: { type: 'string' },
-        site: { type: 'string' },
-        'root-key': { type: 'string' },
-        skew: { type: 'string' },
-        'synced-at': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseOptions(
+    argv,
+    {
+      'issuer-key': { type: 'string' },
+      colour: { type: 'string' },
+      'valid-for': { type: 'string' },
+      scope: { type: 'string' },
+      'not-before': { type: 'string' },
+      now: { type: 'string' },
+      png: { type: 'string' },
+      svg: { type: 'string' },
+      ecc: { type: 'string' },
+      bundle: { type: 'string' },
+      revocations: { type: 'string' },
+      site: { type: 'string' },
+      'root-key': { type: 'string' },
+      skew: { type: 'string' },
+      'synced-at': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    { positionals: true },
+  );
 }
 
 type Parsed = ReturnType<typeof parse>;

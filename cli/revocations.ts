@@ -1,5 +1,4 @@
 // gatecode revocations create|show: signed revocation lists as files (what the server publishes, made by hand).
-import { parseArgs } from 'node:util';
 import {
   inspectPass,
   isLogId,
@@ -20,7 +19,7 @@ import {
   readBytes,
   writeOutput,
 } from './trust-files.js';
-import { dispatchSubcommand, parseIsoSeconds, UsageError } from './usage.js';
+import { dispatchSubcommand, parseIsoSeconds, parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage:
   gatecode revocations create --key FILE --out FILE (--from N --to N --log-id HEX | --snapshot --to N)
@@ -37,32 +36,23 @@ const USAGE = `usage:
       Prints the list as JSON; with --bundle and --root-key its signature is checked.`;
 
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        key: { type: 'string' },
-        out: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'log-id': { type: 'string' },
-        snapshot: { type: 'boolean' },
-        revoke: { type: 'string', multiple: true },
-        'revoke-pass': { type: 'string', multiple: true },
-        unrevoke: { type: 'string', multiple: true },
-        expires: { type: 'string' },
-        bundle: { type: 'string' },
-        'root-key': { type: 'string' },
-        revocations: { type: 'string' },
-        now: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseOptions(argv, {
+    key: { type: 'string' },
+    out: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'log-id': { type: 'string' },
+    snapshot: { type: 'boolean' },
+    revoke: { type: 'string', multiple: true },
+    'revoke-pass': { type: 'string', multiple: true },
+    unrevoke: { type: 'string', multiple: true },
+    expires: { type: 'string' },
+    bundle: { type: 'string' },
+    'root-key': { type: 'string' },
+    revocations: { type: 'string' },
+    now: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
 }
 
 type Values = ReturnType<typeof parse>;

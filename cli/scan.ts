@@ -2,14 +2,13 @@
 // decode each image and decide it exactly as a gate would (the same decision code, without the anti-passback
 // store), one JSON line per image with the text, colour, reason and the time spent decoding, verifying and deciding.
 import { createHmac, randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { decideText } from '../device/decide.js';
 import { describeReason } from '../device/reasons.js';
 import type { DecideInputs } from '../device/decide.js';
 import { isProtocolError, readRevocationsUnverified, verifyRevocations } from '../protocol/index.js';
 import type { TrustBundle } from '../protocol/index.js';
 import { loadBundle, loadPublicKey, readBytes } from './trust-files.js';
-import { parseIsoSeconds, UsageError } from './usage.js';
+import { parseIsoSeconds, parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode scan IMAGE... --bundle FILE [--revocations FILE] [--root-key FILE] [--site S] [--now ISO] [--engine zxing|jsqr]
 
@@ -57,25 +56,19 @@ function loadTrust(bundleFile: string, revocationsFile: string | undefined, root
 const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        bundle: { type: 'string' },
-        revocations: { type: 'string' },
-        'root-key': { type: 'string' },
-        site: { type: 'string' },
-        now: { type: 'string' },
-        engine: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOptions(
+    argv,
+    {
+      bundle: { type: 'string' },
+      revocations: { type: 'string' },
+      'root-key': { type: 'string' },
+      site: { type: 'string' },
+      now: { type: 'string' },
+      engine: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    { positionals: true },
+  );
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE + '\n');

@@ -1,10 +1,9 @@
 // `gatecode server`: the sync server with embedded defaults, on loopback unless told otherwise.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ConfigError, loadConfigFile, parseConfig, type ServerConfig } from '../sync-server/config.js';
+import { loadConfigFile, parseConfig, type ServerConfig } from '../sync-server/config.js';
 import { startServer } from '../sync-server/server.js';
-import { UsageError } from './usage.js';
+import { parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode server [--config FILE] [--data DIR] [--port N] [--host H] [--new-admin-token]
        gatecode server backup|restore ... (gatecode server backup --help)
@@ -20,41 +19,27 @@ admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM or SIGINT.
   --new-admin-token  revoke every admin token and write a new one to DIR/admin.token`;
 
 export function resolveServerConfig(argv: string[]): { config: ServerConfig; newAdminToken: boolean } | null {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string' },
-        data: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'new-admin-token': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const { values } = parseOptions(argv, {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'new-admin-token': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return null;
-  try {
-    const base = values.config ? loadConfigFile(values.config) : parseConfig({});
-    let port = base.port;
-    if (values.port !== undefined) {
-      if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
-        throw new UsageError(`--port: expected 0-65535, got "${values.port}"`);
-      port = Number(values.port);
-    }
-    return {
-      config: { ...base, port, host: values.host ?? base.host, dataDir: path.resolve(values.data ?? base.dataDir) },
-      newAdminToken: values['new-admin-token'] === true,
-    };
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
+  // A ConfigError exits 2 (exitCodeFor).
+  const base = values.config ? loadConfigFile(values.config) : parseConfig({});
+  let port = base.port;
+  if (values.port !== undefined) {
+    if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
+      throw new UsageError(`--port: expected 0-65535, got "${values.port}"`);
+    port = Number(values.port);
   }
+  return {
+    config: { ...base, port, host: values.host ?? base.host, dataDir: path.resolve(values.data ?? base.dataDir) },
+    newAdminToken: values['new-admin-token'] === true,
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {

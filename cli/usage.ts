@@ -1,6 +1,45 @@
 // Errors the CLI reports as one line with exit code 2: bad arguments, unreadable or invalid input files.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * Exit code per error, the one table for every command: 2 for bad arguments and unusable input files (the user
+ * must change the command line or the file), 1 for everything else (a refusal by the server, a network failure,
+ * a bug). Matched by name so that `main` need not load the modules (SQLite, hardware) that define the errors.
+ */
+const EXIT_CODES: Readonly<Record<string, 2>> = {
+  UsageError: 2,
+  ConfigError: 2,
+  TrustFileError: 2,
+  KeyFileError: 2,
+};
+
+export function exitCodeFor(err: unknown): 1 | 2 {
+  if (!(err instanceof Error)) return 1;
+  // An enrolment URI the device cannot read is an argument error like any other.
+  if (err.name === 'SyncError' && (err as { code?: unknown }).code === 'BAD_ENROL_URI') return 2;
+  return EXIT_CODES[err.name] ?? 1;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parse a command's options (strict: an unknown option is a UsageError). `hint` is added to the message of a
+ * refusal, e.g. the usage text. The one wrapper around node:util parseArgs for every command.
+ */
+export function parseOptions<const O extends Options>(
+  args: string[],
+  options: O,
+  opts: { positionals?: boolean; hint?: string } = {},
+) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: opts.positionals ?? false });
+  } catch (err) {
+    throw new UsageError(opts.hint ? `${(err as Error).message}${opts.hint}` : (err as Error).message);
+  }
 }
 
 /** Parse a duration such as `90s`, `15m`, `48h`, `30d` into seconds. */

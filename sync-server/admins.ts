@@ -1,7 +1,7 @@
 // Admin bearer tokens: created on first start (written to `<dataDir>/admin.token`, 0600), stored hashed.
 import fs from 'node:fs';
 import type { Db } from './db.js';
-import { HttpError } from './errors.js';
+import { DomainError } from './errors.js';
 import { newToken, parseToken, randomId, secretMatches } from './secrets.js';
 import { writeFileAtomic } from './publish.js';
 
@@ -34,12 +34,12 @@ export class AdminTokens {
     return this.db.prepare('UPDATE admin_tokens SET revoked_at = ? WHERE revoked_at IS NULL').run(now).changes;
   }
 
-  /** Returns the token id (the audit log's actor) or throws 401 TOKEN_INVALID. */
+  /** Returns the token id (the audit log's actor) or throws TOKEN_INVALID. */
   authenticate(token: string): string {
     const parsed = parseToken(token, 'adm');
-    if (!parsed) throw new HttpError('TOKEN_INVALID');
+    if (!parsed) throw new DomainError('TOKEN_INVALID');
     const row = this.lookup.get(parsed.id) as { hash: Buffer } | undefined;
-    if (!row || !secretMatches(parsed.secret, row.hash)) throw new HttpError('TOKEN_INVALID');
+    if (!row || !secretMatches(parsed.secret, row.hash)) throw new DomainError('TOKEN_INVALID');
     return `admin:${parsed.id}`;
   }
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit.js';
-import { HttpError } from './errors.js';
+import { DomainError } from './errors.js';
 import { FRESHNESS_PUBLISH_SECONDS, FreshnessSigner } from './freshness.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
@@ -156,7 +156,7 @@ export class ServerCore {
    */
   assertLive(now: number): void {
     if (this.sunsetPassed(now))
-      throw new HttpError('DEPLOYMENT_ENDED', { detail: new Date(this.trust.policy().sunset * 1000).toISOString() });
+      throw new DomainError('DEPLOYMENT_ENDED', { detail: new Date(this.trust.policy().sunset * 1000).toISOString() });
   }
 
   /** Run `fn` and its effects in one transaction, then rewrite the publish dir. */

@@ -1,8 +1,9 @@
 // Devices: enrolment with one-time codes, bearer tokens (hashed), roll and revoke, heartbeats, event batches.
 import { createHash } from 'node:crypto';
+import type { EnrolAnswer, EventBatch, EventBatchAnswer, HeartbeatRequest } from '../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
 import type { ServerCore } from './core.js';
-import { HttpError } from './errors.js';
+import { DomainError } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
 import {
   enrolmentCodeHash,
@@ -14,25 +15,8 @@ import {
   secretMatches,
 } from './secrets.js';
 
-export interface Heartbeat {
-  readonly versions: Record<string, string | number>;
-  readonly seq: number;
-  /** The device's clock, epoch seconds. */
-  readonly clock: number;
-  readonly counters: Record<string, number>;
-  /** Epoch seconds (device clock) of the device's last successful sync, when it knows one. */
-  readonly trustDataAt?: number | null | undefined;
-}
-
-export interface DeviceEvent {
-  readonly at: number;
-  readonly colour: string;
-  readonly reason: string;
-  readonly passHash: string | null;
-  readonly direction: 'in' | 'out' | null;
-  readonly opened: boolean;
-  readonly notPassed?: boolean | undefined;
-}
+/** A heartbeat as the device sends it (the contract in protocol/api/device.ts). */
+export type Heartbeat = HeartbeatRequest;
 
 export interface DeviceRecord {
   readonly deviceId: string;
@@ -188,30 +172,27 @@ export class DeviceService {
         .run(now, id);
       if (res.changes === 0) {
         const exists = this.core.db.prepare('SELECT 1 FROM enrolments WHERE id = ?').get(id);
-        throw new HttpError(exists ? 'ENROLMENT_USED' : 'ENROLMENT_NOT_FOUND');
+        throw new DomainError(exists ? 'ENROLMENT_USED' : 'ENROLMENT_NOT_FOUND');
       }
       this.core.audit.record(now, actor, 'enrolment.revoke', id);
     });
   }
 
   /**
-   * Redeem a one-time code. Unknown code → 403 ENROLMENT_INVALID; already used → 409 ENROLMENT_USED;
-   * expired → 410 ENROLMENT_EXPIRED; revoked by an admin → 410 ENROLMENT_REVOKED.
+   * Redeem a one-time code. Unknown code → ENROLMENT_INVALID; already used → ENROLMENT_USED;
+   * expired → ENROLMENT_EXPIRED; revoked by an admin → ENROLMENT_REVOKED.
    */
-  enrol(
-    codeText: string,
-    name: string | null,
-  ): { deviceId: string; token: string; rootPublicKey: string; rootFingerprint: string } {
+  enrol(codeText: string, name: string | null): EnrolAnswer {
     const code = normaliseEnrolmentCode(codeText);
-    if (code === null) throw new HttpError('ENROLMENT_INVALID');
+    if (code === null) throw new DomainError('ENROLMENT_INVALID');
     return this.core.change({}, (now) => {
       this.core.assertLive(now);
       const row = this.core.db.prepare('SELECT * FROM enrolments WHERE code_hash = ?').get(enrolmentCodeHash(code)) as
         { id: string; expires_at: number; used_at: number | null; revoked_at: number | null } | undefined;
-      if (!row) throw new HttpError('ENROLMENT_INVALID');
-      if (row.used_at !== null) throw new HttpError('ENROLMENT_USED');
-      if (row.revoked_at !== null) throw new HttpError('ENROLMENT_REVOKED');
-      if (row.expires_at <= now) throw new HttpError('ENROLMENT_EXPIRED');
+      if (!row) throw new DomainError('ENROLMENT_INVALID');
+      if (row.used_at !== null) throw new DomainError('ENROLMENT_USED');
+      if (row.revoked_at !== null) throw new DomainError('ENROLMENT_REVOKED');
+      if (row.expires_at <= now) throw new DomainError('ENROLMENT_EXPIRED');
       const deviceId = randomId(8);
       const { token, hash } = newToken('dev', deviceId);
       this.core.db
@@ -224,20 +205,20 @@ export class DeviceService {
     });
   }
 
-  /** Check a device bearer token; returns the device id. Revoked device → 401 DEVICE_REVOKED. */
+  /** Check a device bearer token; returns the device id. Revoked device → DEVICE_REVOKED. */
   authenticate(token: string): string {
     const parsed = parseToken(token, 'dev');
-    if (!parsed) throw new HttpError('TOKEN_INVALID');
+    if (!parsed) throw new DomainError('TOKEN_INVALID');
     let entry = this.authCache.get(parsed.id);
     if (!entry) {
       const row = this.tokenLookup.get(parsed.id) as { token_hash: Buffer; revoked_at: number | null } | undefined;
-      if (!row) throw new HttpError('TOKEN_INVALID');
+      if (!row) throw new DomainError('TOKEN_INVALID');
       entry = { hash: row.token_hash, revoked: row.revoked_at !== null };
       if (this.authCache.size >= 10_000) this.authCache.clear();
       this.authCache.set(parsed.id, entry);
     }
-    if (!secretMatches(parsed.secret, entry.hash)) throw new HttpError('TOKEN_INVALID');
-    if (entry.revoked) throw new HttpError('DEVICE_REVOKED');
+    if (!secretMatches(parsed.secret, entry.hash)) throw new DomainError('TOKEN_INVALID');
+    if (entry.revoked) throw new DomainError('DEVICE_REVOKED');
     return parsed.id;
   }
 
@@ -257,7 +238,7 @@ export class DeviceService {
 
   get(deviceId: string): DeviceRecord {
     const row = this.core.db.prepare('SELECT * FROM devices WHERE id = ?').get(deviceId) as DeviceRow | undefined;
-    if (!row) throw new HttpError('DEVICE_NOT_FOUND');
+    if (!row) throw new DomainError('DEVICE_NOT_FOUND');
     return toDevice(row, this.core.sunsetPassed());
   }
 
@@ -265,7 +246,7 @@ export class DeviceService {
   roll(deviceId: string, actor: string): { token: string } {
     return this.core.change({}, (now) => {
       const dev = this.get(deviceId);
-      if (dev.status !== 'active') throw new HttpError('DEVICE_NOT_ACTIVE');
+      if (dev.status !== 'active') throw new DomainError('DEVICE_NOT_ACTIVE');
       const { token, hash } = newToken('dev', deviceId);
       this.core.db
         .prepare('UPDATE devices SET token_hash = ?, token_rolled_at = ? WHERE id = ?')
@@ -279,7 +260,7 @@ export class DeviceService {
   revoke(deviceId: string, actor: string): DeviceRecord {
     return this.core.change({}, (now) => {
       const dev = this.get(deviceId);
-      if (dev.status === 'revoked') throw new HttpError('DEVICE_NOT_ACTIVE');
+      if (dev.status === 'revoked') throw new DomainError('DEVICE_NOT_ACTIVE');
       this.core.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(now, deviceId);
       this.authCache.delete(deviceId);
       this.core.audit.record(now, actor, 'device.revoke', deviceId);
@@ -308,20 +289,15 @@ export class DeviceService {
 
   /**
    * Store a batch of events once per idempotency key. A replay with the same body is a no-op answered like the
-   * first time; the same key with a different body is 409 IDEMPOTENCY_CONFLICT.
+   * first time; the same key with a different body is IDEMPOTENCY_CONFLICT.
    */
-  events(
-    deviceId: string,
-    key: string,
-    body: { events: readonly DeviceEvent[]; counters?: Record<string, number> | undefined },
-    rawBody: string,
-  ): { accepted: number; duplicate: boolean } {
+  events(deviceId: string, key: string, body: EventBatch, rawBody: string): EventBatchAnswer {
     const bodyHash = createHash('sha256').update(rawBody).digest();
     const prior = this.core.db
       .prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?')
       .get(deviceId, key) as { body_hash: Buffer; count: number } | undefined;
     if (prior) {
-      if (!prior.body_hash.equals(bodyHash)) throw new HttpError('IDEMPOTENCY_CONFLICT');
+      if (!prior.body_hash.equals(bodyHash)) throw new DomainError('IDEMPOTENCY_CONFLICT');
       return { accepted: prior.count, duplicate: true };
     }
     this.checkQuota(deviceId, body.events.length);
@@ -377,7 +353,7 @@ export class DeviceService {
    */
   private checkQuota(deviceId: string, count: number): void {
     const { maxStored } = this.core.config.events;
-    const refuse = (err: HttpError): never => {
+    const refuse = (err: DomainError): never => {
       this.core.change({ durable: false }, () =>
         this.core.db
           .prepare('UPDATE devices SET events_refused = events_refused + ? WHERE id = ?')
@@ -388,10 +364,10 @@ export class DeviceService {
     // At the limit, expired events may make room: clean first (in its own small transaction), then decide.
     if (this.storedEvents + count > maxStored) this.core.change({ durable: false }, (now) => this.clean(now));
     if (this.storedEvents + count > maxStored)
-      refuse(new HttpError('EVENT_STORAGE_FULL', { detail: `the server holds ${maxStored} events` }));
+      refuse(new DomainError('EVENT_STORAGE_FULL', { detail: `maxStored:${maxStored}` }));
     if (count === 0) return;
     const wait = this.eventQuota.take(deviceId, Math.min(count, this.core.config.events.perDevice.burst));
-    if (wait > 0) refuse(new HttpError('EVENT_QUOTA', { retryAfter: wait }));
+    if (wait > 0) refuse(new DomainError('EVENT_QUOTA', { retryAfter: wait }));
   }
 
   /** Event counts per device and verdict reason within the retention window (no pass data). */

@@ -1,60 +1,58 @@
-// The one error type of the HTTP edge: a stable reason code and the status it maps to.
-// Messages never carry tokens, codes or pass text; the client sees only `{ "error": REASON }`.
+// Errors of the server's core (passes, devices, admin tokens): a closed set of codes, no HTTP in sight.
+// The HTTP edge maps each code to a status and a stable JSON body in one table (sync-server/http/errors.ts); a
+// code added here fails to compile until that table names its status.
+// Messages never carry tokens, codes or pass text; `detail` is a finer reason code, never input data.
 
-export const HTTP_REASONS = {
-  BAD_JSON: 400,
-  VALIDATION_FAILED: 400,
-  CONFIRMATION_REQUIRED: 400,
-  IDEMPOTENCY_KEY_REQUIRED: 400,
-  PASS_INVALID: 400,
-  UNAUTHORIZED: 401,
-  TOKEN_INVALID: 401,
-  DEVICE_REVOKED: 401,
-  ENROLMENT_INVALID: 403,
-  NOT_FOUND: 404,
-  PASS_NOT_FOUND: 404,
-  DEVICE_NOT_FOUND: 404,
-  ENROLMENT_NOT_FOUND: 404,
-  PASS_NOT_ACTIVE: 409,
-  DEVICE_NOT_ACTIVE: 409,
-  ENROLMENT_USED: 409,
-  IDEMPOTENCY_CONFLICT: 409,
-  BEYOND_SUNSET: 409,
-  TOO_MANY_KEYS: 409,
-  ENROLMENT_EXPIRED: 410,
-  ENROLMENT_REVOKED: 410,
-  DEPLOYMENT_ENDED: 410,
-  KEY_UNAVAILABLE: 410,
-  BODY_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  EVENT_QUOTA: 429,
-  INTERNAL: 500,
-  NOT_READY: 503,
-  EVENT_STORAGE_FULL: 507,
-} as const;
+export const DOMAIN_CODES = [
+  /** A value the core refuses (detail names which: `sunset`, …). */
+  'VALIDATION_FAILED',
+  /** Signing the pass failed a protocol check (detail: the ProtocolError code). */
+  'PASS_INVALID',
+  'TOKEN_INVALID',
+  'DEVICE_REVOKED',
+  'ENROLMENT_INVALID',
+  'PASS_NOT_FOUND',
+  'DEVICE_NOT_FOUND',
+  'ENROLMENT_NOT_FOUND',
+  'PASS_NOT_ACTIVE',
+  'DEVICE_NOT_ACTIVE',
+  'ENROLMENT_USED',
+  'IDEMPOTENCY_CONFLICT',
+  'ENROLMENT_EXPIRED',
+  'ENROLMENT_REVOKED',
+  /** The issuer key that signed a pass is gone, so its text cannot be rendered again. */
+  'KEY_UNAVAILABLE',
+  /** A change that needs an explicit yes (detail: the flag, `allowRedOpen`). */
+  'CONFIRMATION_REQUIRED',
+  /** A pass that would outlive the deployment's sunset (detail: the sunset, ISO). */
+  'BEYOND_SUNSET',
+  /** The sunset has passed: nothing more is signed (detail: the sunset, ISO). */
+  'DEPLOYMENT_ENDED',
+  /** A key rotation the bundle could not list (detail: `issuers:<max>`). */
+  'TOO_MANY_KEYS',
+  /** A device's event quota is used up (with retryAfter). */
+  'EVENT_QUOTA',
+  /** The server holds as many events as it may (detail: `maxStored:<n>`). */
+  'EVENT_STORAGE_FULL',
+] as const;
 
-export type HttpReason = keyof typeof HTTP_REASONS;
-export type HttpStatus = (typeof HTTP_REASONS)[HttpReason];
+export type DomainCode = (typeof DOMAIN_CODES)[number];
 
-export class HttpError extends Error {
-  override readonly name = 'HttpError';
-  readonly reason: HttpReason;
-  readonly status: HttpStatus;
-  /** Seconds a client should wait (429 only). */
-  readonly retryAfter: number | undefined;
-  /** A finer reason code (e.g. the ProtocolError code behind PASS_INVALID); never input data. */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  readonly code: DomainCode;
   readonly detail: string | undefined;
+  /** Seconds a client should wait (EVENT_QUOTA). */
+  readonly retryAfter: number | undefined;
 
-  constructor(reason: HttpReason, opts: { message?: string; retryAfter?: number; detail?: string } = {}) {
-    super(opts.message ?? reason);
-    this.reason = reason;
-    this.status = HTTP_REASONS[reason];
-    this.retryAfter = opts.retryAfter;
+  constructor(code: DomainCode, opts: { detail?: string; retryAfter?: number } = {}) {
+    super(code);
+    this.code = code;
     this.detail = opts.detail;
+    this.retryAfter = opts.retryAfter;
   }
 }
 
-export function isHttpError(err: unknown): err is HttpError {
-  return err instanceof HttpError;
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
 }

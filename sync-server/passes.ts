@@ -4,7 +4,7 @@
 // valid code while the old one is unrevoked.
 import { issuePass, isProtocolError, type Colour, type PassClaims, type Scope } from '../protocol/index.js';
 import type { ServerCore } from './core.js';
-import { HttpError } from './errors.js';
+import { DomainError } from './errors.js';
 
 export type PassStatus = 'active' | 'revoked' | 'replaced' | 'expired';
 
@@ -67,7 +67,7 @@ export class PassService {
   }
 
   issue(input: IssueInput, actor: string): { pass: PassRecord; text: string } {
-    if (input.expiresAt <= input.notBefore) throw new HttpError('VALIDATION_FAILED');
+    if (input.expiresAt <= input.notBefore) throw new DomainError('VALIDATION_FAILED');
     return this.core.change({}, (now) => {
       // A pass that would outlive the deployment's sunset is refused rather than issued: no device accepts any
       // pass after the sunset, and the admin should see that now, not at the gate. (An already-expired pass
@@ -76,7 +76,7 @@ export class PassService {
       const sunset = this.core.trust.policy().sunset;
       // detail: the sunset (ISO); the CLI and the page name the two ways out (a shorter pass, a later sunset).
       if (input.expiresAt > sunset)
-        throw new HttpError('BEYOND_SUNSET', { detail: new Date(sunset * 1000).toISOString() });
+        throw new DomainError('BEYOND_SUNSET', { detail: new Date(sunset * 1000).toISOString() });
       const { text, claims } = this.sign(input, now);
       this.insert(claims, this.core.keys.activeIssuer().kid);
       this.core.audit.record(now, actor, 'pass.issue', claims.passId, {
@@ -104,19 +104,19 @@ export class PassService {
 
   get(passId: string): PassRecord {
     const row = this.core.db.prepare('SELECT * FROM passes WHERE pass_id = ?').get(passId) as PassRow | undefined;
-    if (!row) throw new HttpError('PASS_NOT_FOUND');
+    if (!row) throw new DomainError('PASS_NOT_FOUND');
     return toRecord(row, this.core.now());
   }
 
   /** The pass text again (for its QR code). Only for a pass that is still active. */
   text(passId: string): string {
     const rec = this.get(passId);
-    if (rec.status !== 'active') throw new HttpError('PASS_NOT_ACTIVE');
+    if (rec.status !== 'active') throw new DomainError('PASS_NOT_ACTIVE');
     let key;
     try {
       key = this.core.keys.issuerKey(rec.kid);
     } catch {
-      throw new HttpError('KEY_UNAVAILABLE');
+      throw new DomainError('KEY_UNAVAILABLE');
     }
     return issuePass(
       {
@@ -136,7 +136,7 @@ export class PassService {
   revoke(passId: string, actor: string): PassRecord {
     return this.core.change({ revocations: true }, (now) => {
       const rec = this.get(passId);
-      if (rec.status === 'revoked' || rec.status === 'replaced') throw new HttpError('PASS_NOT_ACTIVE');
+      if (rec.status === 'revoked' || rec.status === 'replaced') throw new DomainError('PASS_NOT_ACTIVE');
       this.core.db.prepare("UPDATE passes SET status = 'revoked', revoked_at = ? WHERE pass_id = ?").run(now, passId);
       const seq = this.core.revocations.addStep([{ revocationId: rec.revocationId, expiresAt: rec.expiresAt }], now);
       this.core.audit.record(now, actor, 'pass.revoke', passId, { seq });
@@ -147,7 +147,7 @@ export class PassService {
   changeColour(passId: string, colour: Colour, actor: string): { pass: PassRecord; text: string; replaced: string } {
     return this.core.change({ revocations: true }, (now) => {
       const old = this.get(passId);
-      if (old.status !== 'active') throw new HttpError('PASS_NOT_ACTIVE');
+      if (old.status !== 'active') throw new DomainError('PASS_NOT_ACTIVE');
       const { text, claims } = this.sign(
         { colour, notBefore: old.notBefore, expiresAt: old.expiresAt, scope: old.scope },
         now,
@@ -172,7 +172,7 @@ export class PassService {
     try {
       return issuePass({ issuer: key.issuer, ...input, issuedAt: now }, key);
     } catch (err) {
-      if (isProtocolError(err)) throw new HttpError('PASS_INVALID', { detail: err.code });
+      if (isProtocolError(err)) throw new DomainError('PASS_INVALID', { detail: err.code });
       throw err;
     }
   }

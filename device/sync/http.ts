@@ -1,5 +1,17 @@
 // The device side of the server's HTTP API. Each call maps the answer to data or to one SyncError; it never
 // logs or echoes tokens, codes or response bytes. Every answer's Date header is kept for the drift estimate.
+// Requests and answers are the shapes of the contract in protocol/api/device.ts.
+import {
+  DEVICE_API_BASE,
+  DEVICE_HEADERS,
+  DEVICE_PATHS,
+  enrolAnswerReader,
+  heartbeatAnswerReader,
+  type EnrolRequest,
+  type EventBatch,
+  type HeartbeatRequest,
+} from '../../protocol/api/device.js';
+import { errorBodySchema } from '../../protocol/api/errors.js';
 import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES } from '../../protocol/index.js';
 import { SyncError } from './errors.js';
 import type { Clock } from '../clock.js';
@@ -21,11 +33,14 @@ export interface DeviceApiOptions {
 export type Fetched =
   { readonly kind: 'not-modified' } | { readonly kind: 'ok'; readonly bytes: Uint8Array; readonly etag: string | null };
 
+/** What the device keeps of the enrol answer. */
 export interface EnrolAnswer {
   readonly deviceId: string;
   readonly token: string;
   readonly rootPublicKey: string;
 }
+
+const path = (p: keyof typeof DEVICE_PATHS): string => DEVICE_API_BASE + DEVICE_PATHS[p];
 
 /** One observation of the server's clock: its time and the local time at the middle of the exchange, epoch ms. */
 export interface ClockSample {
@@ -47,54 +62,44 @@ export class DeviceApi {
   constructor(private readonly opts: DeviceApiOptions) {}
 
   async enrol(code: string, name: string | undefined): Promise<EnrolAnswer> {
-    const json = name === undefined ? { code } : { code, name };
-    return this.exchange('POST', '/api/device/enrol', { json, auth: false }, async (res) => {
+    const json: EnrolRequest = name === undefined ? { code } : { code, name };
+    return this.exchange('POST', path('enrol'), { json, auth: false }, async (res) => {
       if (res.status !== 200 && res.status !== 201) {
         const reason = await serverReason(res);
         if (res.status === 429 || res.status >= 500)
           throw new SyncError('HTTP_STATUS', `enrolment: server answered ${res.status}${reason}`, res.status);
         throw new SyncError('ENROL_REFUSED', `enrolment refused by the server (${res.status}${reason})`, res.status);
       }
-      const body = await this.json(res);
-      const { deviceId, token, rootPublicKey } = (typeof body === 'object' && body !== null ? body : {}) as Record<
-        string,
-        unknown
-      >;
-      if (
-        typeof deviceId !== 'string' ||
-        typeof token !== 'string' ||
-        typeof rootPublicKey !== 'string' ||
-        !deviceId ||
-        !token
-      ) {
+      const answer = enrolAnswerReader.safeParse(await this.json(res));
+      if (!answer.success)
         throw new SyncError('BAD_RESPONSE', 'enrolment answer lacks deviceId, token or rootPublicKey');
-      }
+      const { deviceId, token, rootPublicKey } = answer.data;
       return { deviceId, token, rootPublicKey };
     });
   }
 
   getBundle(etag: string | null): Promise<Fetched> {
-    return this.getSigned('/api/device/bundle', etag, Math.min(this.opts.maxBodyBytes, MAX_BUNDLE_BYTES));
+    return this.getSigned(path('bundle'), etag, Math.min(this.opts.maxBodyBytes, MAX_BUNDLE_BYTES));
   }
 
   /** Revocations since `since` of history `logId`; without a log id (none held) the server sends a snapshot. */
   getRevocations(since: number, logId: string | null, etag: string | null): Promise<Fetched> {
     const log = logId === null ? '' : `&log=${logId}`;
-    return this.getSigned(`/api/device/revocations?since=${since}${log}`, etag, this.opts.maxBodyBytes);
+    return this.getSigned(`${path('revocations')}?since=${since}${log}`, etag, this.opts.maxBodyBytes);
   }
 
   /** The server's signed freshness statement; never conditional, so a 304 or 204 is a bad answer. */
   async getFreshness(): Promise<Uint8Array> {
-    const f = await this.getSigned('/api/device/freshness', null, MAX_FRESHNESS_BYTES);
-    if (f.kind !== 'ok') throw new SyncError('BAD_RESPONSE', '/api/device/freshness: answered not-modified');
+    const f = await this.getSigned(path('freshness'), null, MAX_FRESHNESS_BYTES);
+    if (f.kind !== 'ok') throw new SyncError('BAD_RESPONSE', `${path('freshness')}: answered not-modified`);
     return f.bytes;
   }
 
-  async postEvents(body: object, idempotencyKey: string): Promise<void> {
+  async postEvents(body: EventBatch, idempotencyKey: string): Promise<void> {
     await this.exchange(
       'POST',
-      '/api/device/events',
-      { json: body, headers: { 'idempotency-key': idempotencyKey } },
+      path('events'),
+      { json: body, headers: { [DEVICE_HEADERS.idempotencyKey.toLowerCase()]: idempotencyKey } },
       async (res) => {
         await this.expectOk(res, 'events');
         await res.body?.cancel();
@@ -103,15 +108,15 @@ export class DeviceApi {
   }
 
   /** Sends a heartbeat; returns the server's time in epoch ms when it gave one. */
-  async heartbeat(body: object): Promise<number | null> {
+  async heartbeat(body: HeartbeatRequest): Promise<number | null> {
     const started = this.opts.clock.now();
-    const answer = await this.exchange('POST', '/api/device/heartbeat', { json: body }, async (res) => {
+    const answer = await this.exchange('POST', path('heartbeat'), { json: body }, async (res) => {
       await this.expectOk(res, 'heartbeat');
-      const parsed = await this.json(res);
-      return (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+      // An answer without a usable server time is not an error: the drift then comes from the Date header.
+      return heartbeatAnswerReader.safeParse(await this.json(res)).data ?? {};
     });
     const ended = this.opts.clock.now();
-    const serverMs = toEpochMs(answer['serverTime']);
+    const serverMs = toEpochMs(answer.serverTime);
     if (serverMs === null) return null;
     this.lastClock = { serverMs, localMs: (started + ended) / 2, resolutionMs: 1 };
     return serverMs;
@@ -269,10 +274,9 @@ async function serverReason(res: Response): Promise<string> {
       }
       chunks.push(value);
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-    const reason = body['error'];
     // Only a reason code is shown: the server's codes are upper-case words; anything else is dropped.
-    return typeof reason === 'string' && /^[A-Z][A-Z0-9_]{0,47}$/.test(reason) ? `: ${reason}` : '';
+    const body = errorBodySchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    return body.success ? `: ${body.data.error}` : '';
   } catch {
     return '';
   }

@@ -2,6 +2,7 @@
 // from the batch's events, so a batch re-sent after a lost answer is a no-op on the server.
 // Never uploaded: pass ids, pass texts, claims. Keyed pass hashes only when `uploadPassHashes` is set.
 import { createHash } from 'node:crypto';
+import { EVENT_REASON, PASS_HASH, type UploadedEvent } from '../../protocol/api/device.js';
 import type { UploadableEvent } from './types.js';
 
 export interface UploadPolicy {
@@ -12,28 +13,17 @@ export interface UploadPolicy {
   readonly uploadPassHashes: boolean;
 }
 
-/** The wire form of one event. */
-export interface WireEvent {
-  readonly at: number;
-  readonly colour: string;
-  readonly reason: string;
-  readonly passHash: string | null;
-  readonly direction: 'in' | 'out' | null;
-  readonly opened: boolean;
-  readonly notPassed: boolean;
-}
-
-/** The reason codes the server accepts: upper-case words with digits, `_` and `:` (e.g. `denied:REVOKED` is a counter, not a reason). */
-const REASON_RE = /^[A-Z][A-Z0-9_:]{0,47}$/;
+/** The wire form of one event: the contract's shape (protocol/api/device.ts), always with `notPassed`, never `id`. */
+export type WireEvent = Omit<UploadedEvent, 'id' | 'notPassed'> & { readonly notPassed: boolean };
 
 /** Reduce a stored event to its wire form. Only whitelisted fields are copied; nothing else can leak. */
 export function toWireEvent(e: UploadableEvent, policy: UploadPolicy): WireEvent {
   return {
     at: Math.floor(e.at),
     colour: e.colour,
-    reason: REASON_RE.test(e.reason) ? e.reason : 'OTHER',
-    passHash:
-      policy.uploadPassHashes && e.passHash !== null && /^[0-9a-f]{16,128}$/.test(e.passHash) ? e.passHash : null,
+    // Reason codes the server accepts are upper-case words (`denied:REVOKED` is a counter, not a reason).
+    reason: EVENT_REASON.test(e.reason) ? e.reason : 'OTHER',
+    passHash: policy.uploadPassHashes && e.passHash !== null && PASS_HASH.test(e.passHash) ? e.passHash : null,
     direction: e.direction === 'in' || e.direction === 'out' ? e.direction : null,
     opened: e.opened === true,
     notPassed: e.passed === false,

@@ -3,7 +3,7 @@
 import { loadDevices, loadEnrolments, setupDevices } from './devices.js';
 import { loadPasses, setupPasses } from './passes.js';
 import { loadAudit, loadPolicy, setupPolicy } from './policy.js';
-import { $, api, clearMessages, describeError, fail, notify, session, setUnauthorizedHandler } from './util.js';
+import { $, admin, clearMessages, describeError, fail, notify, session, setUnauthorizedHandler } from './util.js';
 
 function showLogin(message) {
   session.clear();
@@ -34,7 +34,7 @@ function setup() {
     e.preventDefault();
     const token = $('login-token').value.trim();
     try {
-      await api.get('/api/admin/passes', token);
+      await admin.passes(token);
       session.set(token);
       $('login-token').value = '';
       clearMessages();

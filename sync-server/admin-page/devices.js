@@ -1,9 +1,9 @@
 // Devices (heartbeat, data age, drift, roll token, revoke) and enrolment codes shown as a QR code.
 /* global confirm */
-import { $, api, busy, changed, el, fail, formatAgo, formatDuration, formatTime, notify, shortId } from './util.js';
+import { $, admin, busy, changed, el, fail, formatAgo, formatDuration, formatTime, notify, shortId } from './util.js';
 
 export async function loadDevices() {
-  const body = await api.get('/api/admin/devices');
+  const body = await admin.devices();
   const devices = Array.isArray(body) ? body : body.devices;
   const rows = devices.map(deviceRow);
   $('device-rows').replaceChildren(
@@ -57,7 +57,7 @@ function deviceRow(d) {
 async function rollToken(d, label, button) {
   if (!confirm(`Roll the token of device ${label}? The old token stops working at once.`)) return;
   try {
-    const { token } = await busy(button, () => api.post(`/api/admin/devices/${encodeURIComponent(d.deviceId)}/roll`));
+    const { token } = await busy(button, () => admin.rollDevice(d.deviceId));
     changed();
     $('device-token-text').value = token;
     $('device-token').hidden = false;
@@ -71,7 +71,7 @@ async function rollToken(d, label, button) {
 async function revokeDevice(d, label, button) {
   if (!confirm(`Revoke device ${label}? It can no longer sync and will go stale.`)) return;
   try {
-    await busy(button, () => api.post(`/api/admin/devices/${encodeURIComponent(d.deviceId)}/revoke`));
+    await busy(button, () => admin.revokeDevice(d.deviceId));
     notify(`Device ${label} revoked.`);
     changed();
     await loadDevices();
@@ -81,7 +81,7 @@ async function revokeDevice(d, label, button) {
 }
 
 export async function loadEnrolments() {
-  const { enrolments } = await api.get('/api/admin/enrolments');
+  const { enrolments } = await admin.enrolments();
   const rows = enrolments.map((e) => {
     const actions = el('div', { className: 'row-actions' });
     if (e.status === 'open') {
@@ -112,7 +112,7 @@ export async function loadEnrolments() {
 async function revokeEnrolment(e, button) {
   if (!confirm(`Revoke enrolment code ${e.id}? It can no longer be used to enrol a device.`)) return;
   try {
-    await busy(button, () => api.post(`/api/admin/enrolments/${encodeURIComponent(e.id)}/revoke`));
+    await busy(button, () => admin.revokeEnrolment(e.id));
     if ($('enrol-result').dataset.id === e.id) $('enrol-result').hidden = true;
     notify(`Enrolment code ${e.id} revoked.`);
     changed();
@@ -129,7 +129,7 @@ export function setupDevices() {
     e.preventDefault();
     try {
       const ttlSeconds = Number($('enrol-ttl').value);
-      const res = await busy(form.querySelector('button'), () => api.post('/api/admin/enrolments', { ttlSeconds }));
+      const res = await busy(form.querySelector('button'), () => admin.newEnrolment(ttlSeconds));
       changed();
       // The server's SVG is shown as an image, never inserted as markup.
       $('enrol-qr').src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(res.qrSvg)}`;

@@ -2,7 +2,7 @@
 /* global confirm */
 import {
   $,
-  api,
+  admin,
   busy,
   changed,
   colourLabel,
@@ -26,11 +26,10 @@ function scopeText(scope) {
 export async function showPass(pass, text) {
   for (const u of objectUrls) URL.revokeObjectURL(u);
   objectUrls = [];
-  const base = `/api/admin/passes/${encodeURIComponent(pass.passId)}`;
   const [png, svg, shown] = await Promise.all([
-    api.blob(`${base}/qr.png`),
-    api.blob(`${base}/qr.svg`),
-    text ? text : api.get(`${base}/text`).then((r) => r.text),
+    admin.passQr(pass.passId, 'png'),
+    admin.passQr(pass.passId, 'svg'),
+    text ? text : admin.passText(pass.passId).then((r) => r.text),
   ]);
   const pngUrl = URL.createObjectURL(png);
   const svgUrl = URL.createObjectURL(svg);
@@ -59,10 +58,12 @@ export async function showPass(pass, text) {
   box.focus();
 }
 
+/** @returns {import('./util.js').IssuePassBody} */
 function issueBody(form) {
   const data = new FormData(form);
-  const colour = data.get('colour');
+  const colour = /** @type {'green' | 'yellow' | 'red'} */ (String(data.get('colour')));
   const scopeText = String(data.get('scope') ?? '').trim();
+  /** @type {'all' | string[]} */
   const scope =
     scopeText === ''
       ? 'all'
@@ -81,7 +82,7 @@ function issueBody(form) {
 
 export async function loadPasses() {
   const filter = $('pass-filter').value;
-  const { passes } = await api.get('/api/admin/passes');
+  const { passes } = await admin.passes();
   const rows = passes.filter((p) => !filter || p.status === filter).map(passRow);
   $('pass-rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 7 }, 'No passes yet.'))]));
 }
@@ -127,7 +128,7 @@ async function revokePass(p, button) {
   if (!confirm(`Revoke pass ${shortId(p.passId)}? Devices refuse it after their next sync. This cannot be undone.`))
     return;
   try {
-    await busy(button, () => api.post(`/api/admin/passes/${encodeURIComponent(p.passId)}/revoke`));
+    await busy(button, () => admin.revokePass(p.passId));
     if (shownPassId === p.passId) $('issued').hidden = true; // its QR code is no longer valid
     notify(`Pass ${shortId(p.passId)} revoked. Devices show it red after their next sync.`);
     changed();
@@ -141,9 +142,7 @@ async function changeColour(p, colour, button) {
   if (!confirm(`Change pass ${shortId(p.passId)} to ${colour}? The old code is revoked and a new code is issued.`))
     return;
   try {
-    const res = await busy(button, () =>
-      api.post(`/api/admin/passes/${encodeURIComponent(p.passId)}/colour`, { colour }),
-    );
+    const res = await busy(button, () => admin.recolourPass(p.passId, colour));
     changed();
     await loadPasses();
     await showPass(res.pass, res.text);
@@ -166,11 +165,11 @@ export function setupPasses() {
     try {
       body = issueBody(form);
     } catch (err) {
-      fail(`Cannot issue: ${err.message}.`);
+      fail(`Cannot issue: ${err instanceof Error ? err.message : String(err)}.`);
       return;
     }
     try {
-      const res = await busy(form.querySelector('button[type=submit]'), () => api.post('/api/admin/passes', body));
+      const res = await busy(form.querySelector('button[type=submit]'), () => admin.issuePass(body));
       changed();
       await showPass(res.pass, res.text);
       notify(

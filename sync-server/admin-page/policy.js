@@ -1,6 +1,6 @@
 // Policy (what each colour does, maximum offline age, sunset) and the audit log.
 /* global confirm */
-import { $, api, busy, el, fail, formatTime, fromLocalInput, notify, onChange, toLocalInput } from './util.js';
+import { $, admin, busy, el, fail, formatTime, fromLocalInput, notify, onChange, toLocalInput } from './util.js';
 
 const ACTIONS = [
   ['open', 'open the gate'],
@@ -12,8 +12,7 @@ const ACTIONS = [
 let currentRed = null;
 
 export async function loadPolicy() {
-  const body = await api.get('/api/admin/policy');
-  const policy = body.policy ?? body;
+  const policy = await admin.policy();
   currentRed = policy.actions.red;
   for (const c of ['green', 'yellow', 'red']) $(`policy-${c}`).value = policy.actions[c];
   $('policy-offline').value = String(Math.round(policy.maxOfflineAgeSeconds / 3600));
@@ -52,8 +51,7 @@ export function describeDetails(details) {
 }
 
 export async function loadAudit() {
-  const body = await api.get('/api/admin/audit');
-  const entries = Array.isArray(body) ? body : (body.entries ?? body.audit ?? []);
+  const { entries } = await admin.audit();
   const rows = entries.map((e) =>
     el(
       'tr',
@@ -103,7 +101,7 @@ export function setupPolicy() {
       body.allowRedOpen = true;
     }
     try {
-      await busy(form.querySelector('button'), () => api.put('/api/admin/policy', body));
+      await busy(form.querySelector('button'), () => admin.setPolicy(body));
       notify(`Policy saved; sunset ${formatTime(sunset)}. Devices pick it up at their next sync.`);
       await Promise.all([loadPolicy(), loadAudit()]);
     } catch (err) {

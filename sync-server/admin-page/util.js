@@ -1,16 +1,38 @@
 // Small helpers shared by the admin page modules: the API client, DOM building, time formatting, messages.
+// Type-checked (sync-server/admin-page/tsconfig.json, part of `npm run typecheck`): the `admin` calls below take
+// their answer types from the server's routes (sync-server/http/admin-contract.ts), so a field the server renames
+// fails the typecheck in the modules that read it.
 /* global sessionStorage */
+
+/** @typedef {import('../http/admin-contract.js').PassList} PassList */
+/** @typedef {import('../http/admin-contract.js').IssuedPass} IssuedPass */
+/** @typedef {import('../http/admin-contract.js').IssuePassBody} IssuePassBody */
+/** @typedef {import('../http/admin-contract.js').RecolouredPass} RecolouredPass */
+/** @typedef {import('../http/admin-contract.js').PassText} PassText */
+/** @typedef {import('../http/admin-contract.js').DeviceList} DeviceList */
+/** @typedef {import('../http/admin-contract.js').RolledToken} RolledToken */
+/** @typedef {import('../http/admin-contract.js').EnrolmentList} EnrolmentList */
+/** @typedef {import('../http/admin-contract.js').NewEnrolment} NewEnrolment */
+/** @typedef {import('../http/admin-contract.js').Policy} Policy */
+/** @typedef {import('../http/admin-contract.js').PolicyBody} PolicyBody */
+/** @typedef {import('../http/admin-contract.js').AuditList} AuditList */
 
 const TOKEN_KEY = 'gatecode.adminToken';
 
-export const $ = (id) => document.getElementById(id);
+/** An element of the page by id (typed loosely: the checked part of this page is the API's shapes). */
+export const $ = (id) => /** @type {any} */ (document.getElementById(id));
 
+/** A refusal by the server: status, reason code and the server's finer detail when it gave one. */
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} reason
+   * @param {string} [detail]
+   */
   constructor(status, reason, detail) {
     super(reason);
     this.status = status;
     this.reason = reason;
-    /** The server's finer reason (a field, a date), shown with the message. */
     this.detail = detail;
   }
 }
@@ -64,11 +86,47 @@ async function call(method, path, body, token = session.token()) {
   return res;
 }
 
-export const api = {
-  get: async (path, token) => (await call('GET', path, undefined, token)).json(),
+const api = {
+  get: async (path, token = undefined) => (await call('GET', path, undefined, token)).json(),
   post: async (path, body = {}) => (await call('POST', path, body)).json(),
   put: async (path, body) => (await call('PUT', path, body)).json(),
   blob: async (path) => (await call('GET', path)).blob(),
+};
+
+const passPath = (passId) => `/api/admin/passes/${encodeURIComponent(passId)}`;
+
+/** Every admin call the page makes, one per route, each with the answer type the server's route gives. */
+export const admin = {
+  /** @type {(token?: string) => Promise<PassList>} */
+  passes: (token) => api.get('/api/admin/passes', token),
+  /** @type {(body: IssuePassBody) => Promise<IssuedPass>} */
+  issuePass: (body) => api.post('/api/admin/passes', body),
+  /** @type {(passId: string) => Promise<unknown>} */
+  revokePass: (passId) => api.post(`${passPath(passId)}/revoke`),
+  /** @type {(passId: string, colour: 'green' | 'yellow' | 'red') => Promise<RecolouredPass>} */
+  recolourPass: (passId, colour) => api.post(`${passPath(passId)}/colour`, { colour }),
+  /** @type {(passId: string) => Promise<PassText>} */
+  passText: (passId) => api.get(`${passPath(passId)}/text`),
+  /** @type {(passId: string, kind: 'png' | 'svg') => Promise<Blob>} */
+  passQr: (passId, kind) => api.blob(`${passPath(passId)}/qr.${kind}`),
+  /** @type {() => Promise<DeviceList>} */
+  devices: () => api.get('/api/admin/devices'),
+  /** @type {(deviceId: string) => Promise<RolledToken>} */
+  rollDevice: (deviceId) => api.post(`/api/admin/devices/${encodeURIComponent(deviceId)}/roll`),
+  /** @type {(deviceId: string) => Promise<unknown>} */
+  revokeDevice: (deviceId) => api.post(`/api/admin/devices/${encodeURIComponent(deviceId)}/revoke`),
+  /** @type {() => Promise<EnrolmentList>} */
+  enrolments: () => api.get('/api/admin/enrolments'),
+  /** @type {(ttlSeconds: number) => Promise<NewEnrolment>} */
+  newEnrolment: (ttlSeconds) => api.post('/api/admin/enrolments', { ttlSeconds }),
+  /** @type {(id: string) => Promise<unknown>} */
+  revokeEnrolment: (id) => api.post(`/api/admin/enrolments/${encodeURIComponent(id)}/revoke`),
+  /** @type {() => Promise<Policy>} */
+  policy: () => api.get('/api/admin/policy'),
+  /** @type {(body: PolicyBody) => Promise<Policy>} */
+  setPolicy: (body) => api.put('/api/admin/policy', body),
+  /** @type {() => Promise<AuditList>} */
+  audit: () => api.get('/api/admin/audit'),
 };
 
 const ERROR_TEXT = {
@@ -99,8 +157,8 @@ export function describeError(err) {
   if (err instanceof ApiError) {
     const withDetail = DETAIL_TEXT[err.reason];
     if (withDetail && err.detail) return `${withDetail(err.detail)} (${err.reason})`;
-    const text = ERROR_TEXT[err.reason] ?? 'The request failed.';
-    return err.detail ? `${text} (${err.reason}: ${err.detail})` : `${text} (${err.reason})`;
+    const code = err.detail === undefined ? err.reason : `${err.reason}: ${err.detail}`;
+    return `${ERROR_TEXT[err.reason] ?? 'The request failed.'} (${code})`;
   }
   return `Something went wrong: ${err instanceof Error ? err.message : String(err)}`;
 }

@@ -1,10 +1,12 @@
 // /api/admin/{keys,policy,enrolments,devices,audit,status}: the rest of the admin area.
+// Routes are chained so that their input and answer types reach the typed client (AdminApp, cli/admin.ts).
 import { Hono } from 'hono';
 import { MAX_BUNDLE_ISSUERS, rootFingerprint } from '../../protocol/index.js';
-import { HttpError } from '../errors.js';
+import { DomainError } from '../errors.js';
+import { HttpError } from './errors.js';
 import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
-import { param, readJson, type AppContext, type AppEnv, type Services } from './env.js';
+import { jsonBody, param, queryOf, type AppContext, type AppEnv, type Services } from './env.js';
 import { auditQuery, enrolmentSchema, idSchema, policySchema, rotateSchema } from './schemas.js';
 
 /** The enrolment URI a device (or its QR scanner) reads: server URL, one-time code, root key fingerprint. */
@@ -17,96 +19,81 @@ function serverUrl(c: AppContext, s: Services): string {
   return s.core.config.publicUrl?.replace(/\/+$/, '') ?? new URL(c.req.url).origin;
 }
 
-export function adminOpsRoutes(s: Services): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-
-  app.get('/status', (c) => {
-    const bundle = s.core.trust.current();
-    const root = s.core.keys.root();
-    return c.json({
-      serverTime: s.core.clock() / 1000,
-      bundleVersion: bundle.version,
-      revocationSeq: s.core.revocations.seq(),
-      revocationFloor: s.core.revocations.floor(),
-      rootKid: root.kid,
-      rootFingerprint: rootFingerprint(root.publicKey),
-      activeIssuerKid: s.core.keys.activeIssuer().kid,
-      sunset: bundle.bundle.sunset,
-      logId: s.core.revocations.logId(),
-      events: s.devices.eventStorage(),
-    });
-  });
-
-  app.get('/keys', (c) => c.json({ root: s.core.keys.root().kid, issuers: s.core.trust.current().bundle.issuers }));
-
-  app.post('/keys/rotate', async (c) => {
-    const { revokeOld } = await readJson(c, rotateSchema, { optional: true });
-    const out = s.core.change({ bundle: true }, (now) => {
-      // The bundle lists every issuer key with unexpired passes; the format holds MAX_BUNDLE_ISSUERS of them.
-      if (s.core.trust.issuerCount(now) >= MAX_BUNDLE_ISSUERS)
-        throw new HttpError('TOO_MANY_KEYS', { detail: `bundle lists ${MAX_BUNDLE_ISSUERS} issuer keys` });
-      const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
-      s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
-      return r;
-    });
-    return c.json({ kid: out.kid, previous: out.previous, bundleVersion: s.core.trust.current().version }, 201);
-  });
-
-  app.get('/policy', (c) => c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version }));
-
-  app.put('/policy', async (c) => {
-    const body = await readJson(c, policySchema);
-    s.core.change({ bundle: true }, (now) => {
-      const cur = s.core.trust.policy();
-      const next: PolicySettings = {
-        actions: { ...cur.actions, ...body.actions },
-        maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
-        sunset: body.sunset ?? cur.sunset,
-      };
-      // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500. (change()
-      // has already refused any change once the current sunset has passed: DEPLOYMENT_ENDED.)
-      if (next.sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
-      // Opening the gate on red lets in revoked and denied passes: only on an explicit, audited request.
-      const redOpen = next.actions.red === 'open' && cur.actions.red !== 'open';
-      if (redOpen && body.allowRedOpen !== true)
-        throw new HttpError('CONFIRMATION_REQUIRED', { detail: 'allowRedOpen' });
-      s.core.trust.setPolicy(next);
-      s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
-      if (redOpen) s.core.audit.record(now, c.get('actor'), 'policy.red-open', null, { allowRedOpen: true });
-    });
-    return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
-  });
-
-  app.post('/enrolments', async (c) => {
-    const body = await readJson(c, enrolmentSchema, { optional: true });
-    const { defaultTtlSeconds, maxTtlSeconds } = s.core.config.enrolment;
-    const ttl = body.ttlSeconds ?? defaultTtlSeconds;
-    if (ttl > maxTtlSeconds) throw new HttpError('VALIDATION_FAILED', { detail: 'ttlSeconds' });
-    const { id, code, expiresAt } = s.devices.createEnrolment(ttl, c.get('actor'));
-    const uri = enrolmentUri(serverUrl(c, s), code, rootFingerprint(s.core.keys.root().publicKey));
-    return c.json({ id, code, expiresAt, enrolmentUri: uri, qrSvg: await qrSvg(uri) }, 201);
-  });
-
-  app.get('/enrolments', (c) => c.json({ enrolments: s.devices.listEnrolments() }));
-
-  app.post('/enrolments/:id/revoke', (c) => {
-    s.devices.revokeEnrolment(param(c.req.param('id'), idSchema), c.get('actor'));
-    return c.json({ ok: true });
-  });
-
-  app.get('/devices', (c) => c.json({ devices: s.devices.list() }));
-  app.get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }));
-  app.post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))));
-  app.post('/devices/:id/revoke', (c) =>
-    c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }),
-  );
-
-  app.get('/events/summary', (c) => c.json({ summary: s.devices.eventSummary() }));
-
-  app.get('/audit', (c) => {
-    const q = param(c.req.query(), auditQuery);
-    return c.json({ entries: s.core.audit.list(q) });
-  });
-
-  return app;
+export function adminOpsRoutes(s: Services) {
+  return new Hono<AppEnv>()
+    .get('/status', (c) => {
+      const bundle = s.core.trust.current();
+      const root = s.core.keys.root();
+      return c.json({
+        serverTime: s.core.clock() / 1000,
+        bundleVersion: bundle.version,
+        revocationSeq: s.core.revocations.seq(),
+        revocationFloor: s.core.revocations.floor(),
+        rootKid: root.kid,
+        rootFingerprint: rootFingerprint(root.publicKey),
+        activeIssuerKid: s.core.keys.activeIssuer().kid,
+        sunset: bundle.bundle.sunset,
+        logId: s.core.revocations.logId(),
+        events: s.devices.eventStorage(),
+      });
+    })
+    .get('/keys', (c) => c.json({ root: s.core.keys.root().kid, issuers: s.core.trust.current().bundle.issuers }))
+    .post('/keys/rotate', jsonBody(rotateSchema, { optional: true }), (c) => {
+      const { revokeOld } = c.req.valid('json');
+      const out = s.core.change({ bundle: true }, (now) => {
+        // The bundle lists every issuer key with unexpired passes; the format holds MAX_BUNDLE_ISSUERS of them.
+        // (change() has already refused any change once the sunset has passed: DEPLOYMENT_ENDED.)
+        if (s.core.trust.issuerCount(now) >= MAX_BUNDLE_ISSUERS)
+          throw new DomainError('TOO_MANY_KEYS', { detail: `issuers:${MAX_BUNDLE_ISSUERS}` });
+        const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
+        s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
+        return r;
+      });
+      return c.json({ kid: out.kid, previous: out.previous, bundleVersion: s.core.trust.current().version }, 201);
+    })
+    .get('/policy', (c) => c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version }))
+    .put('/policy', jsonBody(policySchema), (c) => {
+      const body = c.req.valid('json');
+      s.core.change({ bundle: true }, (now) => {
+        const cur = s.core.trust.policy();
+        const next: PolicySettings = {
+          actions: { ...cur.actions, ...body.actions },
+          maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
+          sunset: body.sunset ?? cur.sunset,
+        };
+        // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500. (change()
+        // has already refused any change once the current sunset has passed: DEPLOYMENT_ENDED.)
+        if (next.sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
+        // Opening the gate on red lets in revoked and denied passes: only on an explicit, audited request.
+        const redOpen = next.actions.red === 'open' && cur.actions.red !== 'open';
+        if (redOpen && body.allowRedOpen !== true)
+          throw new DomainError('CONFIRMATION_REQUIRED', { detail: 'allowRedOpen' });
+        s.core.trust.setPolicy(next);
+        s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
+        if (redOpen) s.core.audit.record(now, c.get('actor'), 'policy.red-open', null, { allowRedOpen: true });
+      });
+      return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
+    })
+    .post('/enrolments', jsonBody(enrolmentSchema, { optional: true }), async (c) => {
+      const body = c.req.valid('json');
+      const { defaultTtlSeconds, maxTtlSeconds } = s.core.config.enrolment;
+      const ttl = body.ttlSeconds ?? defaultTtlSeconds;
+      if (ttl > maxTtlSeconds) throw new HttpError('VALIDATION_FAILED', { detail: 'ttlSeconds' });
+      const { id, code, expiresAt } = s.devices.createEnrolment(ttl, c.get('actor'));
+      const uri = enrolmentUri(serverUrl(c, s), code, rootFingerprint(s.core.keys.root().publicKey));
+      return c.json({ id, code, expiresAt, enrolmentUri: uri, qrSvg: await qrSvg(uri) }, 201);
+    })
+    .get('/enrolments', (c) => c.json({ enrolments: s.devices.listEnrolments() }))
+    .post('/enrolments/:id/revoke', (c) => {
+      s.devices.revokeEnrolment(param(c.req.param('id'), idSchema), c.get('actor'));
+      return c.json({ ok: true });
+    })
+    .get('/devices', (c) => c.json({ devices: s.devices.list() }))
+    .get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }))
+    .post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))))
+    .post('/devices/:id/revoke', (c) =>
+      c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }),
+    )
+    .get('/events/summary', (c) => c.json({ summary: s.devices.eventSummary() }))
+    .get('/audit', queryOf(auditQuery), (c) => c.json({ entries: s.core.audit.list(c.req.valid('query')) }));
 }

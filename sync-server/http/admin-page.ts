@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import type { AppEnv } from './env.js';
 
 export const ADMIN_PAGE_DIR = fileURLToPath(new URL('../admin-page/', import.meta.url));

@@ -1,7 +1,8 @@
 // The HTTP app: every route area mounted here, one error mapping, rate limits and the body limit in front.
 import { Hono } from 'hono';
+import { DEVICE_API_BASE } from '../../protocol/api/device.js';
 import { bodyLimit } from 'hono/body-limit';
-import { HttpError, isHttpError } from '../errors.js';
+import { ERROR_STATUS, errorAnswer, HttpError } from './errors.js';
 import { adminOpsRoutes } from './admin-ops.js';
 import { adminPageRoutes } from './admin-page.js';
 import { adminPassRoutes } from './admin-passes.js';
@@ -16,22 +17,31 @@ export interface AppOptions {
   readonly ready?: () => boolean;
 }
 
+/**
+ * The admin API under /api/admin. Its type, AdminApp, is the admin contract: `hc<AdminApp>` (cli/admin.ts) gets
+ * every route's path, body and answer from it, so a changed field fails to compile there. A new admin endpoint is
+ * one chained route in admin-passes.ts or admin-ops.ts (plus its body schema in schemas.ts when it takes one).
+ */
+export function adminRoutes(s: Services) {
+  return new Hono<AppEnv>().route('/passes', adminPassRoutes(s)).route('/', adminOpsRoutes(s));
+}
+
+export type AdminApp = ReturnType<typeof adminRoutes>;
+
 export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const ready = opts.ready ?? (() => true);
 
   app.onError((err, c) => {
-    if (isHttpError(err)) {
-      if (err.retryAfter !== undefined) c.header('Retry-After', String(err.retryAfter));
-      return c.json(
-        err.detail === undefined ? { error: err.reason } : { error: err.reason, detail: err.detail },
-        err.status,
-      );
+    const answer = errorAnswer(err);
+    if (answer) {
+      if (answer.retryAfter !== undefined) c.header('Retry-After', String(answer.retryAfter));
+      return c.json(answer.body, answer.status);
     }
     s.core.log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: 'INTERNAL' }, 500);
   });
-  app.notFound((c) => c.json({ error: 'NOT_FOUND' }, 404));
+  app.notFound((c) => c.json({ error: 'NOT_FOUND' }, ERROR_STATUS.NOT_FOUND));
 
   app.use('*', async (c, next) => {
     const wait = s.limits.perAddress.take(clientAddress(c, s.core.config.trustProxy));
@@ -40,17 +50,18 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   });
   const limitBody = bodyLimit({
     maxSize: s.core.config.bodyLimitBytes,
-    onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, 413),
+    onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, ERROR_STATUS.BODY_TOO_LARGE),
   });
   // GET and HEAD carry no body; skipping them keeps the polling path from materialising a full Request object.
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
 
-  app.get('/healthz', (c) => (ready() ? c.json({ ok: true }) : c.json({ ok: false, error: 'NOT_READY' }, 503)));
+  app.get('/healthz', (c) =>
+    ready() ? c.json({ ok: true }) : c.json({ ok: false, error: 'NOT_READY' }, ERROR_STATUS.NOT_READY),
+  );
 
   app.use('/api/admin/*', adminAuth(s));
-  app.route('/api/admin/passes', adminPassRoutes(s));
-  app.route('/api/admin', adminOpsRoutes(s));
-  app.route('/api/device', deviceRoutes(s));
+  app.route('/api/admin', adminRoutes(s));
+  app.route(DEVICE_API_BASE, deviceRoutes(s));
   app.route('/admin', adminPageRoutes(opts.adminPageDir));
 
   return app;

@@ -1,6 +1,6 @@
 // Authentication middleware for the admin and device areas, with the per-token rate limit.
 import type { MiddlewareHandler } from 'hono';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import { bearer, type AppEnv, type Services } from './env.js';
 
 function limitToken(s: Services, key: string): void {

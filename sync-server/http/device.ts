@@ -1,12 +1,24 @@
 // /api/device: enrol (no token), then bundle, revocations, freshness, events and heartbeat with the device token.
+// Request and answer shapes are the contract in protocol/api/device.ts; the answers are typed with it, so a change
+// of field here that the contract does not name fails to compile.
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
+import {
+  COSE_CONTENT_TYPE as COSE,
+  DEVICE_HEADERS as H,
+  DEVICE_PATHS as P,
+  enrolRequestSchema,
+  eventBatchSchema,
+  heartbeatRequestSchema,
+  idempotencyKeySchema,
+  revocationsQuerySchema,
+  type EnrolAnswer,
+  type EventBatchAnswer,
+  type HeartbeatAnswer,
+} from '../../protocol/api/device.js';
 import { deviceAuth } from './auth.js';
 import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
-import { enrolSchema, eventsSchema, heartbeatSchema, idempotencyKeySchema, sinceQuery } from './schemas.js';
-
-const COSE = 'application/cose';
 
 /** True when If-None-Match names `etag` (or `*`). */
 function notModified(c: Context, etag: string): boolean {
@@ -21,20 +33,21 @@ function notModified(c: Context, etag: string): boolean {
 export function deviceRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.post('/enrol', async (c) => {
+  app.post(P.enrol, async (c) => {
     const wait = s.limits.enrolPerAddress.take(clientAddress(c, s.core.config.trustProxy));
     if (wait > 0) throw new HttpError('RATE_LIMITED', { retryAfter: wait });
-    const body = await readJson(c, enrolSchema);
-    return c.json(s.devices.enrol(body.code, body.name ?? null), 201);
+    const body = await readJson(c, enrolRequestSchema);
+    const answer: EnrolAnswer = s.devices.enrol(body.code, body.name ?? null);
+    return c.json(answer, 201);
   });
 
   const auth = deviceAuth(s);
 
-  app.get('/bundle', auth, (c) => {
+  app.get(P.bundle, auth, (c) => {
     const b = s.core.trust.current();
     c.header('ETag', b.etag);
     c.header('Cache-Control', 'no-cache');
-    c.header('Gatecode-Bundle-Version', String(b.version));
+    c.header(H.bundleVersion, String(b.version));
     if (notModified(c, b.etag)) return c.body(null, 304);
     return c.body(b.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
@@ -44,8 +57,8 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
   // when since ≥ the compaction floor; a snapshot below it. Another history, or none named: a snapshot. `since`
   // above the current sequence of this very history proves the history was rewound (lost steps): a new history
   // starts here and the device gets its snapshot.
-  app.get('/revocations', auth, (c) => {
-    const q = param(c.req.query(), sinceQuery);
+  app.get(P.revocations, auth, (c) => {
+    const q = param(c.req.query(), revocationsQuerySchema);
     s.core.assertLive(s.core.now()); // after the sunset nothing more is signed
     let log = s.core.revocations.logId();
     if (q.log === log && q.since !== undefined && q.since > s.core.revocations.seq()) {
@@ -53,49 +66,54 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
       log = s.core.revocations.logId();
     }
     const seq = s.core.revocations.seq();
+    // A client from before log ids (0.1.0) names no history: its `since` at the current sequence still gets the
+    // 304 it knows. (It cannot read today's lists, which carry a log id; it goes stale until upgraded.) A current
+    // device names its history whenever it holds a list, so this never answers one of them.
+    if (q.log === undefined && q.since === seq) return c.body(null, 304);
     const since = q.log === log ? q.since : undefined;
     c.header('Cache-Control', 'no-cache');
-    c.header('Gatecode-Revocation-Seq', String(seq));
-    c.header('Gatecode-Log-Id', log);
+    c.header(H.revocationSeq, String(seq));
+    c.header(H.logId, log);
     if (since === seq) return c.body(null, 304);
     const art = s.core.revocations.artefact(since ?? null, s.core.now());
     const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.logId.slice(0, 16)}-${art.fromSeq}-${art.toSeq}"`;
     c.header('ETag', etag);
-    c.header('Gatecode-Revocation-Kind', art.kind);
+    c.header(H.revocationKind, art.kind);
     if (notModified(c, etag)) return c.body(null, 304);
     return c.body(art.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
 
   // A signed statement that the current data is this bundle version and sequence, now. Never 304: the device's
   // data age counts only from signed statements, so every poll gets one (re-signed at most every 30 s).
-  app.get('/freshness', auth, (c) => {
+  app.get(P.freshness, auth, (c) => {
     s.core.assertLive(s.core.now());
     const f = s.core.freshness.current(s.core.now());
     c.header('Cache-Control', 'no-store');
-    c.header('Gatecode-Bundle-Version', String(f.statement.bundleVersion));
-    c.header('Gatecode-Revocation-Seq', String(f.statement.revocationSeq));
-    c.header('Gatecode-Log-Id', f.statement.logId);
+    c.header(H.bundleVersion, String(f.statement.bundleVersion));
+    c.header(H.revocationSeq, String(f.statement.revocationSeq));
+    c.header(H.logId, f.statement.logId);
     return c.body(f.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
 
-  app.post('/events', auth, async (c) => {
-    const key = c.req.header('idempotency-key');
+  app.post(P.events, auth, async (c) => {
+    const key = c.req.header(H.idempotencyKey);
     if (key === undefined) throw new HttpError('IDEMPOTENCY_KEY_REQUIRED');
     param(key, idempotencyKeySchema);
-    const body = await readJson(c, eventsSchema(s.core.config.events.maxBatch));
-    const out = s.devices.events(c.get('deviceId'), key, body, c.get('rawBody'));
+    const body = await readJson(c, eventBatchSchema(s.core.config.events.maxBatch));
+    const out: EventBatchAnswer = s.devices.events(c.get('deviceId'), key, body, c.get('rawBody'));
     return c.json(out, out.duplicate ? 200 : 201);
   });
 
-  app.post('/heartbeat', auth, async (c) => {
-    const body = await readJson(c, heartbeatSchema);
+  app.post(P.heartbeat, auth, async (c) => {
+    const body = await readJson(c, heartbeatRequestSchema);
     const { serverTime } = s.devices.heartbeat(c.get('deviceId'), body);
-    return c.json({
+    const answer: HeartbeatAnswer = {
       serverTime,
       bundleVersion: s.core.trust.current().version,
       revocationSeq: s.core.revocations.seq(),
       logId: s.core.revocations.logId(),
-    });
+    };
+    return c.json(answer);
   });
 
   return app;

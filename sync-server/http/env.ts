@@ -1,10 +1,10 @@
 // Shared types and helpers of the HTTP layer.
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import type { AdminTokens } from '../admins.js';
 import type { ServerCore } from '../core.js';
 import type { DeviceService } from '../devices.js';
-import { HttpError } from '../errors.js';
+import { HttpError } from './errors.js';
 import type { PassService } from '../passes.js';
 import type { RateLimiter } from '../rate-limit.js';
 
@@ -91,4 +91,32 @@ export function bearer(c: Context): string {
   const m = h ? /^Bearer ([^\s]+)$/i.exec(h) : null;
   if (!m) throw new HttpError('UNAUTHORIZED');
   return m[1] as string;
+}
+
+/**
+ * A JSON body read by `readJson` and handed to the route as `c.req.valid('json')`. Declared as a validator so the
+ * typed client (`hc<AdminApp>`, cli/admin.ts) knows the body each route takes.
+ */
+export function jsonBody<S extends z.ZodType, P extends string = string>(
+  schema: S,
+  opts: { optional?: boolean } = {},
+): MiddlewareHandler<AppEnv, P, { in: { json: z.input<S> }; out: { json: z.output<S> } }> {
+  return async (c, next) => {
+    c.req.addValidatedData('json', (await readJson(c as unknown as AppContext, schema, opts)) as object);
+    await next();
+  };
+}
+
+/** Query parameters validated by `schema`, handed to the route as `c.req.valid('query')`. */
+export function queryOf<S extends z.ZodType<object>, P extends string = string>(
+  schema: S,
+): MiddlewareHandler<
+  AppEnv,
+  P,
+  { in: { query: { [K in keyof z.output<S>]?: string } }; out: { query: z.output<S> } }
+> {
+  return async (c, next) => {
+    c.req.addValidatedData('query', param(c.req.query(), schema));
+    await next();
+  };
 }

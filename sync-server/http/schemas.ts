@@ -1,4 +1,4 @@
-// Input schemas of the HTTP edge (zod). Unknown keys are refused everywhere: a client bug shows up as a 400
+// Input schemas of the admin area (zod); the device API's are the shared contract in protocol/api/device.ts. Unknown keys are refused everywhere: a client bug shows up as a 400
 // instead of a silently ignored field, and a device cannot upload anything the schema does not name.
 import { z } from 'zod';
 import { COLOURS, MAX_SCOPE_SITES } from '../../protocol/index.js';
@@ -8,14 +8,6 @@ const TEN_YEARS = 10 * 365 * 86400;
 const epoch = z
   .number()
   .int()
-  .min(0)
-  .max(2 ** 32);
-
-/** A count or sequence number: whole, not negative, exact in a double (no 1e308). */
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-/** A device's clock reading, epoch seconds with a fraction: bounded like `epoch`. */
-const clockReading = z
-  .number()
   .min(0)
   .max(2 ** 32);
 
@@ -59,68 +51,3 @@ export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.coerce.number().int().positive().optional(),
 });
-
-// Device API.
-export const enrolSchema = z.strictObject({
-  code: z.string().min(1).max(64),
-  name: z.string().min(1).max(64).optional(),
-});
-
-const counters = z
-  .record(
-    z.string().min(1).max(64),
-    z
-      .number()
-      .int()
-      .min(-(2 ** 31))
-      .max(2 ** 53 - 1),
-  )
-  .refine((r) => Object.keys(r).length <= 200, {
-    message: 'at most 200 counters',
-  });
-
-export const heartbeatSchema = z.strictObject({
-  versions: z
-    .record(z.string().min(1).max(32), z.union([z.string().max(64), count]))
-    .refine((r) => Object.keys(r).length <= 20),
-  seq: count,
-  clock: clockReading,
-  counters,
-  trustDataAt: clockReading.nullable().optional(),
-});
-
-/** One event as the device stores it: a keyed hash (never a pass id), the verdict and what the gate did. */
-export const eventSchema = z.strictObject({
-  id: count.optional(),
-  at: clockReading,
-  colour: colourSchema,
-  reason: z.string().regex(/^[A-Z][A-Z0-9_:]{0,47}$/),
-  passHash: z
-    .string()
-    .regex(/^[0-9a-f]{16,128}$/)
-    .nullable(),
-  direction: z.enum(['in', 'out']).nullable(),
-  opened: z.boolean(),
-  notPassed: z.boolean().optional(),
-});
-
-export const eventsSchema = (maxBatch: number) =>
-  z.strictObject({
-    events: z.array(eventSchema).max(maxBatch),
-    counters: counters.optional(),
-  });
-
-export const sinceQuery = z.strictObject({
-  since: z
-    .string()
-    .regex(/^\d{1,15}$/)
-    .transform(Number)
-    .optional(),
-  /** The history (log id) `since` belongs to; another or none gets a snapshot. */
-  log: z
-    .string()
-    .regex(/^[0-9a-f]{32}$/)
-    .optional(),
-});
-
-export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{8,128}$/);

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../sync-server/config.js';
 import { startServer, type RunningServer } from '../../sync-server/server.js';
-import { launchChromium, SCREENSHOT_DIR, type ImageLike } from './chromium.js';
+import { describeBrowser, launchChromium, SCREENSHOT_DIR, type ImageLike } from './chromium.js';
 
 let dir: string;
 let server: RunningServer;
@@ -63,7 +63,7 @@ afterAll(async () => {
   }
 });
 
-describe('admin page (Chromium, real server)', () => {
+describeBrowser('admin page (Chromium, real server)', () => {
   it('refuses a wrong token and logs in with the admin token from the keyboard', async () => {
     await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('login-token'); // focus starts in the field
     await page.keyboard.type('adm.wrong');
@@ -235,6 +235,17 @@ describe('admin page (Chromium, real server)', () => {
     for (const action of ['pass.issue', 'pass.colour', 'pass.revoke', 'enrolment.create', 'policy.update'])
       expect(audit).toContain(action);
     await shot('admin-page.png');
+  });
+
+  it("shows the server's detail when it refuses a change", async () => {
+    await page.getByLabel('Sunset', { exact: true }).fill('2001-01-01T00:00');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page
+      .getByRole('alert')
+      .getByText('The server did not accept these values. (VALIDATION_FAILED: sunset)')
+      .waitFor();
+    const policy = await api<{ sunset: number }>('GET', '/api/admin/policy');
+    expect(new Date(policy.sunset * 1000).getFullYear()).toBe(2031); // nothing half-applied
   });
 
   it('names every control for assistive technology', async () => {

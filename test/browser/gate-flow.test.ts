@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../cli/demo-deployment.js';
 import { startDemoDevice, type DemoDevice } from '../../cli/demo-device.js';
 import { emptyFrame } from '../../cli/demo-frames.js';
 import { renderPhoneScene } from '../../hardware/camera/scene.js';
-import { launchChromium, SCREENSHOT_DIR } from './chromium.js';
+import { describeBrowser, launchChromium, SCREENSHOT_DIR } from './chromium.js';
 
 const SITE = 'north-hall';
 let dir: string;
@@ -62,7 +62,7 @@ afterAll(async () => {
   }
 }, 60_000);
 
-describe('admin page → device → status page (Chromium, real server and device runtime)', () => {
+describeBrowser('admin page → device → status page (Chromium, real server and device runtime)', () => {
   it('issues a pass on the admin page, the device verifies it from the camera, revocation turns it red', async () => {
     await admin.goto(`${server.server.url}/admin`);
     await admin.getByLabel('Admin token').fill(server.adminToken);

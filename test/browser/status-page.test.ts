@@ -1,10 +1,10 @@
 // The device status page in real Chromium, fed by a StatusHub that the test drives as the pipeline would.
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { StatusHub } from '../../device/status/hub.js';
 import { startStatusServer, type StatusServer } from '../../device/status/server.js';
-import { launchChromium, SCREENSHOT_DIR, type ImageLike } from './chromium.js';
+import { describeBrowser, launchChromium, SCREENSHOT_DIR, type ImageLike } from './chromium.js';
 
 let browser: Browser;
 let server: StatusServer;
@@ -51,7 +51,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-describe('device status page (Chromium)', () => {
+describeBrowser('device status page (Chromium)', () => {
   it('shows identity, sync state, counters and inputs from the hub', async () => {
     await expect(page.locator('#identity').textContent()).resolves.toBe(
       'site north-hall · gate turnstile-2 · direction in',

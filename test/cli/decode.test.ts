@@ -25,7 +25,8 @@ function gatecode(args: string[]): Promise<Run> {
   });
 }
 
-const gateManifest = JSON.parse(fs.readFileSync(path.join(ROOT, '../shared/gate-corpus/manifest.json'), 'utf8')) as {
+const GATE = 'test/fixtures/corpus/gate'; // relative to ROOT, the working directory of the runs
+const gateManifest = JSON.parse(fs.readFileSync(path.join(ROOT, GATE, 'manifest.json'), 'utf8')) as {
   file: string;
   expected: string;
 }[];
@@ -36,7 +37,7 @@ describe('gatecode decode', () => {
     const files = ['images/ph-9433c22049.png', 'images/ph-047909d62e.jpg'];
     const blank = path.join(dir, 'blank.png');
     await savePhoneScene('unused', { seed: 1, codeSize: 0.1, blur: 8 }, blank); // code far too small and blurred to read
-    const args = [...files.map((f) => `../shared/gate-corpus/${f}`), blank];
+    const args = [...files.map((f) => `${GATE}/${f}`), blank];
     const r = await gatecode(['decode', ...args]);
     const lines = r.stdout
       .trim()
@@ -56,7 +57,7 @@ describe('gatecode decode', () => {
 
   it('reads with jsqr when asked, and exits 0 when every image was read', { timeout: 60_000 }, async () => {
     const file = 'images/ph-9433c22049.png';
-    const r = await gatecode(['decode', '--engine', 'jsqr', '--strategies', 'plain', `../shared/gate-corpus/${file}`]);
+    const r = await gatecode(['decode', '--engine', 'jsqr', '--strategies', 'plain', `${GATE}/${file}`]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ text: expectedOf(file) });
   });

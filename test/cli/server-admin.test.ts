@@ -189,6 +189,23 @@ describe('gatecode server + gatecode admin', () => {
     expect(bad.stderr).toContain('401 TOKEN_INVALID');
   }, 60_000);
 
+  it('exits 2 without a command or with an unknown one, like every other command', async () => {
+    const none = await admin([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toContain('usage: gatecode admin');
+    const unknown = await admin(['frobnicate', ...auth()]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown admin command "frobnicate"');
+    const help = await admin(['--help']);
+    expect(help.code).toBe(0);
+  }, 60_000);
+
+  it("shows the server's detail with a refusal", async () => {
+    const past = await admin(['policy', '--sunset', '2001-01-01T00:00:00Z', ...auth()]);
+    expect(past.code).toBe(1);
+    expect(past.stderr).toContain('server answered 400 VALIDATION_FAILED (sunset)');
+  }, 60_000);
+
   it('stops cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
     server.kill('SIGTERM');

@@ -1,5 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { dispatchSubcommand, parseDuration, parseIsoSeconds, UsageError } from '../../cli/usage.js';
+import {
+  dispatchSubcommand,
+  exitCodeFor,
+  parseDuration,
+  parseIsoSeconds,
+  parseOptions,
+  UsageError,
+} from '../../cli/usage.js';
 
 describe('cli argument parsing', () => {
   it('parses durations in s, m, h and d', () => {
@@ -48,5 +55,31 @@ describe('cli argument parsing', () => {
     expect(calls).toEqual([['make', '--x', '1']]);
     await expect(dispatchSubcommand(['toString'], spec)).rejects.toThrow(UsageError);
     await expect(dispatchSubcommand(['nope'], spec)).rejects.toThrow(/unknown subcommand "nope" \(make, show\)/);
+  });
+});
+
+describe('one option parser and one exit-code table', () => {
+  it('parses typed options and refuses an unknown one as a UsageError with the hint', () => {
+    const { values, positionals } = parseOptions(
+      ['--out', 'f', 'x'],
+      { out: { type: 'string' } },
+      { positionals: true },
+    );
+    expect(values.out).toBe('f');
+    expect(positionals).toEqual(['x']);
+    expect(() => parseOptions(['--bogus'], {}, { hint: ' (see --help)' })).toThrow(UsageError);
+    expect(() => parseOptions(['--bogus'], {}, { hint: ' (see --help)' })).toThrow(/bogus.* \(see --help\)$/);
+    expect(() => parseOptions(['x'], {})).toThrow(UsageError);
+  });
+
+  it('maps usage and bad input files to 2, everything else to 1', () => {
+    const named = (name: string, code?: string) => Object.assign(new Error('m'), { name, code });
+    expect(exitCodeFor(new UsageError('m'))).toBe(2);
+    for (const name of ['ConfigError', 'TrustFileError', 'KeyFileError']) expect(exitCodeFor(named(name))).toBe(2);
+    expect(exitCodeFor(named('SyncError', 'BAD_ENROL_URI'))).toBe(2);
+    expect(exitCodeFor(named('SyncError', 'NETWORK'))).toBe(1);
+    expect(exitCodeFor(named('AdminApiError'))).toBe(1);
+    expect(exitCodeFor(new Error('boom'))).toBe(1);
+    expect(exitCodeFor('not an error')).toBe(1);
   });
 });

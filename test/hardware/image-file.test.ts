@@ -7,7 +7,7 @@ import { greyFromEncoded, ImageLoadError, loadGreyImage, saveGreyPng } from '../
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-const GATE = new URL('../../../shared/gate-corpus/images/', import.meta.url);
+const GATE = new URL('../fixtures/corpus/gate/images/', import.meta.url);
 
 describe('loadGreyImage', () => {
   it('loads PNG and JPEG frames as 8-bit grey with one byte per pixel', async () => {

@@ -46,7 +46,7 @@ describe('issuer key rotation', () => {
       expect(res.status).toBe(409);
       expect(await res.json()).toEqual({
         error: 'TOO_MANY_KEYS',
-        detail: `bundle lists ${MAX_BUNDLE_ISSUERS} issuer keys`,
+        detail: `issuers:${MAX_BUNDLE_ISSUERS}`,
       });
     }
     expect(keyFiles(s)).toEqual(before);
@@ -114,7 +114,7 @@ describe('event quotas', () => {
     expect((await upload(s, dev.token, 1000)).status).toBe(201);
     const full = await upload(s, dev.token, 1);
     expect(full.status).toBe(507);
-    expect(await full.json()).toEqual({ error: 'EVENT_STORAGE_FULL', detail: 'the server holds 1000 events' });
+    expect(await full.json()).toEqual({ error: 'EVENT_STORAGE_FULL', detail: 'maxStored:1000' });
     const status = (await (await s.admin('GET', '/api/admin/status')).json()) as Record<string, unknown>;
     expect(status['events']).toEqual({ stored: 1000, maxStored: 1000 });
     expect(await revokeOne(s)).toBe(200);
@@ -130,9 +130,9 @@ describe('event quotas', () => {
     const db = s.services.core.db;
     const plan = (sql: string): string =>
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(0, 1) as { detail: string }[]).map((r) => r.detail).join('; ');
-    expect(
-      plan('SELECT device_id, key FROM event_batches WHERE received_at < ? ORDER BY received_at LIMIT ?'),
-    ).toMatch(/USING (COVERING )?INDEX event_batches_received/);
+    expect(plan('SELECT device_id, key FROM event_batches WHERE received_at < ? ORDER BY received_at LIMIT ?')).toMatch(
+      /USING (COVERING )?INDEX event_batches_received/,
+    );
     expect(plan('SELECT id FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?')).toMatch(
       /USING (COVERING )?INDEX events_received/,
     );

@@ -78,7 +78,7 @@ describe('admin token reset', () => {
       expect(fresh).not.toBe(old);
       expect(opened.createdAdminToken).not.toBeNull();
       expect(() => opened.services.admins.authenticate(old)).toThrow(
-        expect.objectContaining({ reason: 'TOKEN_INVALID' }),
+        expect.objectContaining({ code: 'TOKEN_INVALID' }),
       );
       expect(opened.services.admins.authenticate(fresh)).toBe(`admin:${fresh.split('.')[1]}`);
       expect(opened.services.core.audit.list({ limit: 5 }).map((e) => e.action)).toContain('admin-token.revoke-all');

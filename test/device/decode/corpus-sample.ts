@@ -1,9 +1,12 @@
-// A small fixed sample of both shared corpora for decoder tests: frames the plain pass reads, and frames only an
-// escalation pass reads (chosen once from a bench run, kept fixed so the test is fast and repeatable).
+// A small fixed sample of both corpora for decoder tests: frames the plain pass reads, and frames only an
+// escalation pass reads (chosen once from a bench run on the full corpora, kept fixed so the test is fast and
+// repeatable). The images are the committed sample in test/fixtures/corpus (see its SOURCES.md).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
+/** The committed corpus sample: qr/ (real photos) and gate/ (gate-camera frames), each with its manifest.json. */
+export const FIXTURE_CORPUS = fileURLToPath(new URL('../../fixtures/corpus/', import.meta.url));
+const FOLDER = { 'qr-corpus': 'qr', 'gate-corpus': 'gate' } as const;
 
 export interface CorpusEntry {
   readonly corpus: 'qr-corpus' | 'gate-corpus';
@@ -48,11 +51,12 @@ interface RawEntry {
 }
 
 export function corpusEntries(corpus: CorpusEntry['corpus'], files: readonly string[]): CorpusEntry[] {
-  const manifest = JSON.parse(readFileSync(`${SHARED}${corpus}/manifest.json`, 'utf8')) as RawEntry[];
+  const dir = `${FIXTURE_CORPUS}${FOLDER[corpus]}/`;
+  const manifest = JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8')) as RawEntry[];
   return files.map((file) => {
     const m = manifest.find((e) => e.file === file);
     if (!m) throw new Error(`${corpus}: ${file} not in the manifest`);
     const corners = m.params?.geometry?.code_corners_px;
-    return { corpus, file, path: `${SHARED}${corpus}/${file}`, expected: m.expected, ...(corners ? { corners } : {}) };
+    return { corpus, file, path: `${dir}${file}`, expected: m.expected, ...(corners ? { corners } : {}) };
   });
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run, STORE_FILE } from '../../../cli/enrol.js';
-import { UsageError } from '../../../cli/usage.js';
+import { exitCodeFor } from '../../../cli/usage.js';
 import { openStore } from '../../../device/store/index.js';
 import { readEnrolment } from '../../../device/sync/enrolment.js';
 import { startRealServer } from './helpers/real-server.js';
@@ -78,12 +78,17 @@ describe('gatecode device enrol', () => {
     [['--data', 'x', '--code', 'https://not-an-enrolment-code'], /enrolment code/],
     [['--config', '/nonexistent/gate.yaml', '--code', 'gatecode-enrol:?u=http://a&c=ABCDEFGH&fp=ABCD'], /cannot read/],
     [['--bogus'], /bogus/],
-  ])('reports usage errors as UsageError: %j', async (argv, message) => {
+  ])('reports usage errors with exit code 2: %j', async (argv, message) => {
     const cwd = process.cwd();
     process.chdir(env.dir);
     try {
-      await expect(run(argv)).rejects.toThrow(UsageError);
-      await expect(run(argv)).rejects.toThrow(message);
+      const err = await run(argv).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(exitCodeFor(err)).toBe(2);
+      expect((err as Error).message).toMatch(message);
     } finally {
       process.chdir(cwd);
     }

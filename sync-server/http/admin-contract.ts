@@ -1,0 +1,24 @@
+// The admin API's answers as types, derived from the server's own routes (AdminApp). For code that cannot use
+// `hc<AdminApp>` directly: the admin page's plain-JS modules import these in JSDoc (`@ts-check`), so a field
+// renamed on the server fails `npm run typecheck` there too. Nothing here exists at run time.
+import type { hc, InferRequestType, InferResponseType } from 'hono/client';
+import type { AdminApp } from './app.js';
+
+type Admin = ReturnType<typeof hc<AdminApp>>;
+
+export type PassList = InferResponseType<Admin['passes']['$get'], 200>;
+export type PassRecord = PassList['passes'][number];
+export type IssuedPass = InferResponseType<Admin['passes']['$post'], 201>;
+export type IssuePassBody = InferRequestType<Admin['passes']['$post']>['json'];
+export type RecolouredPass = InferResponseType<Admin['passes'][':passId']['colour']['$post'], 201>;
+export type PassText = InferResponseType<Admin['passes'][':passId']['text']['$get'], 200>;
+export type DeviceList = InferResponseType<Admin['devices']['$get'], 200>;
+export type DeviceRecord = DeviceList['devices'][number];
+export type RolledToken = InferResponseType<Admin['devices'][':id']['roll']['$post'], 200>;
+export type EnrolmentList = InferResponseType<Admin['enrolments']['$get'], 200>;
+export type EnrolmentRecord = EnrolmentList['enrolments'][number];
+export type NewEnrolment = InferResponseType<Admin['enrolments']['$post'], 201>;
+export type Policy = InferResponseType<Admin['policy']['$get'], 200>;
+export type PolicyBody = InferRequestType<Admin['policy']['$put']>['json'];
+export type AuditList = InferResponseType<Admin['audit']['$get'], 200>;
+export type AuditEntry = AuditList['entries'][number];
