@@ -16,6 +16,7 @@ const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --tok
   pass revoke PASS_ID
   pass colour PASS_ID COLOUR          revoke the pass and issue it again in another colour; prints the new text
   enrol [--ttl 1h] [--svg FILE]       one-time enrolment code; prints the code and the enrolment URI
+  enrol list                          the enrolment codes: id, open|used|expired|revoked, expiry
   devices [list | roll DEVICE_ID | revoke DEVICE_ID]
   policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO] [--allow-red-open]
                                       without options prints the policy; A is open|attention|deny;
@@ -229,8 +230,18 @@ async function passCommand(argv: string[]): Promise<number> {
 }
 
 async function enrolCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ttl: { type: 'string' }, svg: { type: 'string' } });
+  const { values, positionals } = parse(argv, { ttl: { type: 'string' }, svg: { type: 'string' } });
   if (values.help) return help();
+  // `admin enrol list` once made a live code out of a typo'd subcommand: only `list` and nothing else are known.
+  if (positionals[0] === 'list' && positionals.length === 1) {
+    const { enrolments } = await (await ok(client(values).enrolments.$get())).json();
+    for (const e of enrolments) say([e.id, e.status.padEnd(7), iso(e.expiresAt)].join('  '));
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(
+      `admin enrol: unexpected "${positionals.join(' ')}" (admin enrol [--ttl 1h] | admin enrol list)`,
+    );
   const json = values.ttl ? { ttlSeconds: parseDuration(values.ttl, '--ttl') } : {};
   const out = await (await ok(client(values).enrolments.$post({ json }))).json();
   if (values.svg) writeOut(values.svg, out.qrSvg);

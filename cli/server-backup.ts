@@ -1,9 +1,8 @@
 // `gatecode server backup` and `gatecode server restore`: the data directory as one file and back.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { backupDataDir, BackupError, restoreDataDir, type BackupManifest } from '../sync-server/backup.js';
-import { ConfigError, loadConfigFile } from '../sync-server/config.js';
-import { UsageError } from './usage.js';
+import { loadConfigFile } from '../sync-server/config.js';
+import { parseOptions, UsageError } from './usage.js';
 
 export const BACKUP_USAGE = `usage:
   gatecode server backup [--config FILE] [--data DIR] --out FILE [--json]
@@ -14,34 +13,20 @@ export const BACKUP_USAGE = `usage:
       its whole revocation list. Revocations made after the backup are not in it: revoke those passes again.`;
 
 function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string' },
-        data: { type: 'string' },
-        out: { type: 'string' },
-        in: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseOptions(argv, {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    in: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }).values;
 }
 
 function dataDirOf(v: { config?: string | undefined; data?: string | undefined }): string {
   if (v.data !== undefined) return path.resolve(v.data);
   if (v.config === undefined) return path.resolve('gatecode-data');
-  try {
-    return loadConfigFile(v.config).dataDir;
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  return loadConfigFile(v.config).dataDir; // a ConfigError exits 2 (exitCodeFor)
 }
 
 function report(manifest: BackupManifest, json: boolean, lines: string[]): void {

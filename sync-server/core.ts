@@ -55,6 +55,8 @@ export class ServerCore {
   readonly clock: Clock;
   readonly publishDir: string;
   readonly dbFile: string;
+  /** The URL the server listens on, once it does (startServer); enrolment codes of a loopback server use it. */
+  listenUrl: string | null = null;
   private readonly publisher: Publisher;
   private publishTimer: NodeJS.Timeout | null = null;
   private freshnessTimer: NodeJS.Timeout | null = null;

@@ -30,6 +30,8 @@ export const DOMAIN_CODES = [
   'DEPLOYMENT_ENDED',
   /** A key rotation the bundle could not list (detail: `issuers:<max>`). */
   'TOO_MANY_KEYS',
+  /** Enrolment codes of a server not on loopback need `publicUrl` (detail: `publicUrl`). */
+  'PUBLIC_URL_REQUIRED',
   /** A device's event quota is used up (with retryAfter). */
   'EVENT_QUOTA',
   /** The server holds as many events as it may (detail: `maxStored:<n>`). */

@@ -6,7 +6,7 @@ import { DomainError } from '../errors.js';
 import { HttpError } from './errors.js';
 import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
-import { jsonBody, param, queryOf, type AppContext, type AppEnv, type Services } from './env.js';
+import { jsonBody, param, queryOf, type AppEnv, type Services } from './env.js';
 import { auditQuery, enrolmentSchema, idSchema, policySchema, rotateSchema } from './schemas.js';
 
 /** The enrolment URI a device (or its QR scanner) reads: server URL, one-time code, root key fingerprint. */
@@ -15,8 +15,18 @@ export function enrolmentUri(serverUrl: string, code: string, fingerprint: strin
   return `gatecode-enrol:?${q.toString()}`;
 }
 
-function serverUrl(c: AppContext, s: Services): string {
-  return s.core.config.publicUrl?.replace(/\/+$/, '') ?? new URL(c.req.url).origin;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
+
+/**
+ * The server URL put into enrolment codes: `publicUrl` when configured. Without it, only a server listening on
+ * loopback may make codes (for a gate on the same machine): its own listening address. The request's Host header
+ * is never used: whoever reaches the admin API could otherwise point gates at a server of their choosing.
+ */
+function serverUrl(s: Services): string {
+  const configured = s.core.config.publicUrl;
+  if (configured !== null) return configured.replace(/\/+$/, '');
+  if (!LOOPBACK.test(s.core.config.host)) throw new DomainError('PUBLIC_URL_REQUIRED', { detail: 'publicUrl' });
+  return s.core.listenUrl ?? `http://${s.core.config.host}:${s.core.config.port}`;
 }
 
 export function adminOpsRoutes(s: Services) {
@@ -79,8 +89,9 @@ export function adminOpsRoutes(s: Services) {
       const { defaultTtlSeconds, maxTtlSeconds } = s.core.config.enrolment;
       const ttl = body.ttlSeconds ?? defaultTtlSeconds;
       if (ttl > maxTtlSeconds) throw new HttpError('VALIDATION_FAILED', { detail: 'ttlSeconds' });
+      const url = serverUrl(s); // before the code exists: no code is made that could not name its server
       const { id, code, expiresAt } = s.devices.createEnrolment(ttl, c.get('actor'));
-      const uri = enrolmentUri(serverUrl(c, s), code, rootFingerprint(s.core.keys.root().publicKey));
+      const uri = enrolmentUri(url, code, rootFingerprint(s.core.keys.root().publicKey));
       return c.json({ id, code, expiresAt, enrolmentUri: uri, qrSvg: await qrSvg(uri) }, 201);
     })
     .get('/enrolments', (c) => c.json({ enrolments: s.devices.listEnrolments() }))

@@ -178,6 +178,19 @@ describe('gatecode server + gatecode admin', () => {
     expect((bad as { stderr: string }).stderr).toContain('unknown subcommand');
   }, 60_000);
 
+  it('lists enrolment codes with `admin enrol list`; any other word is a usage error, not a new code', async () => {
+    const before = await admin(['enrol', 'list', ...auth()]);
+    expect(before.code, before.stderr).toBe(0);
+    const typo = await admin(['enrol', 'lsit', ...auth()]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('admin enrol list');
+    const after = await admin(['enrol', 'list', ...auth()]);
+    expect(after.stdout).toBe(before.stdout); // nothing was created
+    const open = (text: string) => text.split('\n').filter((l) => /^[0-9a-f]{12} {2}open {4}/.test(l)).length;
+    expect((await admin(['enrol', ...auth()])).code).toBe(0);
+    expect(open((await admin(['enrol', 'list', ...auth()])).stdout)).toBe(open(before.stdout) + 1);
+  }, 60_000);
+
   it('reports usage errors with exit 2 and a bad token with exit 1', async () => {
     const usage = await admin(['pass', 'issue', '--colour', 'blue', '--valid-for', '1d', ...auth()]);
     expect(usage.code).toBe(2);

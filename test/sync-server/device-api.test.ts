@@ -41,14 +41,34 @@ async function revokeOne(srv: TestServer): Promise<string> {
 }
 
 describe('enrolment', () => {
+  it('puts publicUrl into codes, never the Host header; a server off loopback needs publicUrl for codes', async () => {
+    const u = async (srv: TestServer, headers: Record<string, string> = {}) => {
+      const res = await srv.admin('POST', '/api/admin/enrolments', {}, headers);
+      return { status: res.status, body: (await res.json()) as { enrolmentUri?: string; error?: string } };
+    };
+    s = openTestServer();
+    s.services.core.listenUrl = 'http://127.0.0.1:8470';
+    const spoofed = await u(s, { Host: 'evil.example', 'X-Forwarded-Host': 'evil.example' });
+    expect(new URL(spoofed.body.enrolmentUri!).searchParams.get('u')).toBe('http://127.0.0.1:8470');
+    s.close();
+    s = openTestServer({ host: '0.0.0.0' });
+    expect(await u(s)).toEqual({ status: 409, body: { error: 'PUBLIC_URL_REQUIRED', detail: 'publicUrl' } });
+    expect(s.services.devices.listEnrolments()).toEqual([]); // no code was made
+    s.close();
+    s = openTestServer({ host: '0.0.0.0', publicUrl: 'https://gates.example.org/' });
+    const ok = await u(s, { Host: 'evil.example' });
+    expect(new URL(ok.body.enrolmentUri!).searchParams.get('u')).toBe('https://gates.example.org');
+  });
+
   it('gives a one-time code whose URI carries the server URL, the code and the root fingerprint', async () => {
     s = openTestServer();
+    s.services.core.listenUrl = 'http://127.0.0.1:8470'; // as startServer sets it once listening
     const e = await newCode(s, 600);
     expect(e.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     expect(e.expiresAt).toBe(s.clock.seconds + 600);
     const uri = new URL(e.enrolmentUri);
     expect(uri.protocol).toBe('gatecode-enrol:');
-    expect(uri.searchParams.get('u')).toBe('http://localhost');
+    expect(uri.searchParams.get('u')).toBe('http://127.0.0.1:8470');
     expect(uri.searchParams.get('c')).toBe(e.code);
     expect(uri.searchParams.get('fp')).toBe(rootFingerprint(rootOf(s)));
     expect(e.qrSvg).toContain('<svg');
