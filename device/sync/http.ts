@@ -7,6 +7,7 @@ import {
   DEVICE_PATHS,
   enrolAnswerReader,
   heartbeatAnswerReader,
+  rootAnswerSchema,
   type EnrolRequest,
   type EventBatch,
   type HeartbeatRequest,
@@ -60,6 +61,22 @@ export class DeviceApi {
   lastClock: ClockSample | null = null;
 
   constructor(private readonly opts: DeviceApiOptions) {}
+
+  /** The deployment's root public key (encoded), unauthenticated: checked before an enrolment code is spent. */
+  async getRoot(): Promise<string> {
+    return this.exchange('GET', path('root'), { auth: false }, async (res) => {
+      if (res.status !== 200) {
+        throw new SyncError(
+          'HTTP_STATUS',
+          `root key: server answered ${res.status}${await serverReason(res)}`,
+          res.status,
+        );
+      }
+      const answer = rootAnswerSchema.safeParse(await this.json(res));
+      if (!answer.success) throw new SyncError('BAD_RESPONSE', 'root key answer lacks rootPublicKey');
+      return answer.data.rootPublicKey;
+    });
+  }
 
   async enrol(code: string, name: string | undefined): Promise<EnrolAnswer> {
     const json: EnrolRequest = name === undefined ? { code } : { code, name };

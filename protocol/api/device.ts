@@ -12,6 +12,7 @@ import { COLOURS } from '../types.js';
 /** Where the device API is mounted; each path below is relative to it. */
 export const DEVICE_API_BASE = '/api/device';
 export const DEVICE_PATHS = {
+  root: '/root',
   enrol: '/enrol',
   bundle: '/bundle',
   revocations: '/revocations',
@@ -34,7 +35,17 @@ export const DEVICE_HEADERS = {
 
 export const COSE_CONTENT_TYPE = 'application/cose';
 
-// --- enrol (no token) -------------------------------------------------------------------------------------------
+// --- root and enrol (no token) ----------------------------------------------------------------------------------
+
+/**
+ * GET /root: the deployment's root public key, unauthenticated, so that a device checks it against the fingerprint
+ * in its enrolment code before it spends the code (a wrong server or a wrong code costs nothing).
+ */
+export const rootAnswerSchema = z.object({
+  rootPublicKey: z.string(),
+  rootFingerprint: z.string(),
+});
+export type RootAnswer = z.infer<typeof rootAnswerSchema>;
 
 export const enrolRequestSchema = z.strictObject({
   code: z.string().min(1).max(64),

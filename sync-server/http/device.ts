@@ -14,9 +14,11 @@ import {
   idempotencyKeySchema,
   revocationsQuerySchema,
   type EnrolAnswer,
+  type RootAnswer,
   type EventBatchAnswer,
   type HeartbeatAnswer,
 } from '../../protocol/api/device.js';
+import { encodePublicKey, rootFingerprint } from '../../protocol/index.js';
 import { deviceAuth } from './auth.js';
 import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
 
@@ -32,6 +34,15 @@ function notModified(c: Context, etag: string): boolean {
 
 export function deviceRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+
+  app.get(P.root, (c) => {
+    const root = s.core.keys.root();
+    const answer: RootAnswer = {
+      rootPublicKey: encodePublicKey(root.publicKey),
+      rootFingerprint: rootFingerprint(root.publicKey),
+    };
+    return c.json(answer);
+  });
 
   app.post(P.enrol, async (c) => {
     const wait = s.limits.enrolPerAddress.take(clientAddress(c, s.core.config.trustProxy));

@@ -85,6 +85,11 @@ export class FakeApi {
   };
 
   private route(method: string, u: URL, headers: Record<string, string>, body: string | null): Response {
+    if (method === 'GET' && u.pathname === '/api/device/root') {
+      // Like the server: the root it signs with (an override stands for a server of another deployment).
+      const rootPublicKey = this.rootPublicKeyOverride ?? encodePublicKey(this.deployment.root.publicKey);
+      return this.answer(200, JSON.stringify({ rootPublicKey, rootFingerprint: '-' }), 'application/json');
+    }
     if (method === 'POST' && u.pathname === '/api/device/enrol') {
       const code = (JSON.parse(body ?? '{}') as { code?: string }).code ?? '';
       if (!this.enrolCodes.has(code))
