@@ -39,4 +39,9 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['../device/*', '../hardware/*', '../../device/*', '../../hardware/*'], message: 'sync-server/ depends on protocol/ only' }] }],
     },
   },
+  {
+    // The wallet page and its service worker run in the browser (and proof.js also in Node).
+    files: ['sync-server/wallet/**/*.js'],
+    languageOptions: { globals: { navigator: 'readonly', location: 'readonly', history: 'readonly', indexedDB: 'readonly', crypto: 'readonly', caches: 'readonly', self: 'readonly', btoa: 'readonly', URLSearchParams: 'readonly' } },
+  },
 );

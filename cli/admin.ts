@@ -1,12 +1,9 @@
 // `gatecode admin …`: the admin API from a terminal, against a running server.
 // Requests and answers are typed end to end by the server's AdminApp (sync-server/http/app.ts): a changed field
 // there fails to compile here.
-import fs from 'node:fs';
-import type { ParseArgsConfig } from 'node:util';
-import { hc } from 'hono/client';
-import { errorBodySchema } from '../protocol/api/errors.js';
-import type { AdminApp } from '../sync-server/http/app.js';
-import { parseDuration, parseIsoSeconds, parseOptions, UsageError } from './usage.js';
+import { claimCommand, CLAIM_USAGE } from './admin-claim.js';
+import { client, ok, parse, writeOut } from './admin-client.js';
+import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --token-file FILE)
 
@@ -15,6 +12,7 @@ const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --tok
   pass list [--status active|revoked|replaced|expired] [--json]
   pass revoke PASS_ID
   pass colour PASS_ID COLOUR          revoke the pass and issue it again in another colour; prints the new text
+${CLAIM_USAGE}
   enrol [--ttl 1h] [--svg FILE]       one-time enrolment code; prints the code and the enrolment URI
   enrol list                          the enrolment codes: id, open|used|expired|revoked, expiry
   devices [list | roll DEVICE_ID | revoke DEVICE_ID]
@@ -26,124 +24,10 @@ const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --tok
 
 The server also comes from GATECODE_SERVER, the token from GATECODE_TOKEN.`;
 
-const COMMON = {
-  server: { type: 'string' },
-  token: { type: 'string' },
-  'token-file': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-function parse<const O extends Options>(argv: string[], options: O) {
-  return parseOptions(argv, { ...COMMON, ...options }, { positionals: true });
-}
-
-/** What a refusal means for the operator, and the way out, where the reason code alone does not say it. */
-function explain(reason: string, detail: string | undefined): string {
-  switch (reason) {
-    case 'BEYOND_SUNSET':
-      return `: the pass would outlive the deployment's sunset (${detail ?? '?'}); issue it for a shorter time, or move the sunset later with \`gatecode admin policy --sunset ISO\``;
-    case 'DEPLOYMENT_ENDED':
-      return `: the deployment's sunset (${detail ?? '?'}) has passed; every gate has wiped its data and nothing more is signed. A new deployment needs a new server data directory (a new root key) and new enrolments`;
-    case 'CONFIRMATION_REQUIRED':
-      return detail === 'allowRedOpen'
-        ? ': red set to open lets revoked and denied passes through the gate; repeat with --allow-red-open if that is meant'
-        : ` (${detail ?? ''})`;
-    case 'TOO_MANY_KEYS':
-      return ` (${detail ?? ''}): the bundle lists as many issuer keys as it can; revoke passes of old keys or wait until they expire`;
-    default:
-      return detail === undefined ? '' : ` (${detail})`;
-  }
-}
-
-/** A refusal by the server: its status, reason code and, when it gave one, the finer detail. */
-export class AdminApiError extends Error {
-  override readonly name = 'AdminApiError';
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    readonly detail: string | undefined,
-  ) {
-    super(`server answered ${status} ${reason}${explain(reason, detail)}`);
-  }
-}
-
-type AdminClient = ReturnType<typeof hc<AdminApp>>;
-
-interface Common {
-  readonly server?: string | undefined;
-  readonly token?: string | undefined;
-  readonly 'token-file'?: string | undefined;
-}
-
-/** The typed admin API client (hono/client over the server's AdminApp type): paths, bodies and answers checked. */
-function client(values: Common): AdminClient {
-  const server = values.server ?? process.env['GATECODE_SERVER'];
-  if (!server) throw new UsageError('--server URL is required (or GATECODE_SERVER)');
-  let base: URL;
-  try {
-    base = new URL(server);
-  } catch {
-    throw new UsageError(`--server: not a URL: "${server}"`);
-  }
-  let token = values.token;
-  const tokenFile = values['token-file'];
-  if (token === undefined && tokenFile !== undefined) {
-    try {
-      token = fs.readFileSync(tokenFile, 'utf8').trim();
-    } catch (err) {
-      throw new UsageError(
-        `--token-file: cannot read ${tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
-    }
-  }
-  token ??= process.env['GATECODE_TOKEN'];
-  if (!token) throw new UsageError('an admin token is required: --token, --token-file or GATECODE_TOKEN');
-  const fetchOrSay = async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
-    try {
-      return await fetch(input, init);
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new Error(`cannot reach ${base.origin} (${cause})`, { cause: err });
-    }
-  };
-  return hc<AdminApp>(new URL('/api/admin', base).href, {
-    headers: { Authorization: `Bearer ${token}` },
-    fetch: fetchOrSay,
-  });
-}
-
-/** The answer of a call, or an AdminApiError carrying the server's reason and detail. */
-async function ok<R extends Response>(call: Promise<R>): Promise<R> {
-  const res = await call;
-  if (res.ok) return res;
-  let body: unknown = null;
-  try {
-    body = await res.json();
-  } catch {
-    // not our JSON: keep the status
-  }
-  const parsed = errorBodySchema.safeParse(body);
-  throw new AdminApiError(
-    res.status,
-    parsed.success ? parsed.data.error : 'ERROR',
-    parsed.success ? parsed.data.detail : undefined,
-  );
-}
-
 function need(positionals: string[], i: number, what: string): string {
   const v = positionals[i];
   if (v === undefined) throw new UsageError(`missing ${what}`);
   return v;
-}
-
-function writeOut(file: string, data: string | Uint8Array): void {
-  try {
-    fs.writeFileSync(file, data);
-  } catch (err) {
-    throw new UsageError(`cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
 }
 
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -351,6 +235,7 @@ function help(): number {
 
 const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {
   pass: passCommand,
+  claim: (argv) => claimCommand(argv, help),
   enrol: enrolCommand,
   devices: devicesCommand,
   policy: policyCommand,

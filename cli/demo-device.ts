@@ -13,6 +13,7 @@ import { startDevice, STORE_FILE, type RunningDevice } from '../device/boot.js';
 import { parseConfig, type DeviceConfigInput } from '../device/config.js';
 import { openStore } from '../device/store/index.js';
 import { enrol } from '../device/sync/enrolment.js';
+import { DEMO_PROOF_WINDOW_SECONDS } from './demo-holder.js';
 
 export type DemoCamera =
   | { readonly source: 'replay'; readonly files: readonly string[]; readonly fps: number }
@@ -77,7 +78,10 @@ export function demoConfig(o: DemoDeviceOptions, statusPort: number, tokenFile: 
     site: o.site,
     gate: o.gate,
     direction: 'entry',
+    holderProofWindowSeconds: DEMO_PROOF_WINDOW_SECONDS,
     dataDir: o.dataDir,
+    // The demo runs on the host's clock (a laptop or a container without systemd), not a gate's.
+    clockTrust: 'host',
     hardware: { gpio: 'sim', leds: 'sim' },
     leds: { count: DEMO_LED_COUNT },
     // A door contact and a turnstile rotation sensor, so the demo can walk a person through after a green.

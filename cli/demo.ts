@@ -1,4 +1,4 @@
-// `gatecode demo`: a server, a device and seven passes on this machine, no network, under a minute. The server
+// `gatecode demo`: a server, a device and nine passes on this machine, no network, under a minute. The server
 // runs with embedded defaults in a throw-away data dir; the device enrols with a code from it, syncs, and watches a
 // film of the passes held up to its camera; the terminal shows what a person at the gate would see, then a
 // summary of expected vs. actual verdicts. Exit 0 when every pass got its expected verdict, 1 otherwise.
@@ -18,6 +18,7 @@ import {
   type DemoPass,
   type DemoServer,
 } from './demo-deployment.js';
+import { claimHolderDemoPasses } from './demo-holder.js';
 import { startDemoDevice, type DemoCamera, type DemoDevice } from './demo-device.js';
 import { planFrames, writeFilm, type FramePlan } from './demo-frames.js';
 import { matches, summaryLines, Terminal, verdictLine, type DemoResult } from './demo-terminal.js';
@@ -30,8 +31,9 @@ const FILM_TIMEOUT_MS = 60_000;
 
 const USAGE = `usage: gatecode demo [--keep] [--webcam]
 
-Runs a sync server and a scanner device on this machine (no network, no hardware): issues seven passes,
-shows them to the device's camera as a phone would, and prints what the gate does with each.
+Runs a sync server and a scanner device on this machine (no network, no hardware): issues seven passes, claims a
+holder-bound one with the wallet's code (its live code and a stale screenshot of it), shows them to the device's
+camera as a phone would, and prints what the gate does with each.
 
   --keep     leave the server and the device (with its status page) running; prints URLs and tokens
   --webcam   read a USB camera instead of the rendered passes (hold the written QR images up to it)
@@ -62,13 +64,14 @@ export async function run(argv: string[]): Promise<number> {
   let server: DemoServer | null = null;
   let device: DemoDevice | null = null;
   try {
-    term.line(term.bold('gatecode demo') + ' — a sync server, a gate device and seven passes, all on this machine');
+    term.line(term.bold('gatecode demo') + ' — a sync server, a gate device and nine passes, all on this machine');
     term.progress('starting the server…');
     server = await startDemoServer(path.join(tmp, 'server'));
     signals.check();
     term.line(`server   ${server.server.url}  (embedded defaults, data in a throw-away directory)`);
     term.progress('issuing passes through the admin API…');
     const passes = await issueDemoPasses(server, SITE, Math.floor(Date.now() / 1000));
+    passes.push(...(await claimHolderDemoPasses(server, SITE, Date.now())));
     term.line(
       `passes   ${passes.length} issued for site "${SITE}": ${passes.map((p) => p.label.replace(/ pass$/, '')).join(', ')}`,
     );

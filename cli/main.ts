@@ -1,5 +1,7 @@
 // The `gatecode` command: one dispatch table, each area's commands in its own module, loaded on demand
 // so that `gatecode pass inspect` never loads SQLite, sharp or the hardware drivers.
+import { adoptEarlySignals } from './signals.js';
+import type { EarlySignals } from './signals.js';
 import { exitCodeFor } from './usage.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -18,12 +20,26 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   decode: { summary: 'decode IMAGE...', load: async () => (await import('./decode.js')).run },
   scan: { summary: 'scan IMAGE... --bundle FILE', load: async () => (await import('./scan.js')).run },
   device: {
-    summary: 'device --config FILE | device enrol --config FILE --code URI',
+    summary: 'device --config FILE | device enrol --config FILE --code URI | device blank --config FILE',
     load: async () => {
-      const [device, enrol] = await Promise.all([import('./device.js'), import('./enrol.js')]);
-      return (argv) => (argv[0] === 'enrol' ? enrol.run(argv.slice(1)) : device.run(argv));
+      const [device, enrol, blank] = await Promise.all([
+        import('./device.js'),
+        import('./enrol.js'),
+        import('./device-blank.js'),
+      ]);
+      return (argv) =>
+        argv[0] === 'enrol'
+          ? enrol.run(argv.slice(1))
+          : argv[0] === 'blank'
+            ? blank.run(argv.slice(1))
+            : device.run(argv);
     },
   },
+  setup: {
+    summary: 'setup --config FILE [--root DIR] [--dry-run] [--code URI]',
+    load: async () => (await import('./setup.js')).run,
+  },
+  check: { summary: 'check --config FILE [--json]', load: async () => (await import('./check.js')).run },
   server: {
     summary: 'server [--config FILE] [--data DIR] [--port N]',
     load: async () => (await import('./server.js')).run,
@@ -37,8 +53,11 @@ export function usage(): string {
   return ['usage:', ...lines, '', 'Run `gatecode COMMAND --help` for the options of one command.'].join('\n');
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** `early`: the signals bin/gatecode.js caught before this module loaded; only `device` keeps them. */
+export async function main(argv: string[], early?: EarlySignals): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'device' && rest[0] !== 'blank' && rest[0] !== 'enrol') adoptEarlySignals(early);
+  else early?.release();
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name === undefined ? 2 : 0;

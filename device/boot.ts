@@ -20,6 +20,7 @@ import { DeviceRuntime } from './runtime.js';
 import type { ServiceNotifier } from './notify.js';
 import type { RuntimeOptions } from './runtime.js';
 import { StatusHub } from './status/hub.js';
+import { TimeTrust, systemTimeProbes } from './time/trusted.js';
 import { startStatusServer } from './status/server.js';
 import type { StatusServer } from './status/server.js';
 import { openStore } from './store/index.js';
@@ -57,6 +58,7 @@ export function runtimeOptions(config: DeviceConfig, ringCapsBrightness: boolean
       localActions,
       localMaxOfflineAgeSeconds: config.policy.maxOfflineAgeSeconds ?? null,
       passbackWindowSeconds: config.antiPassback.enabled ? config.antiPassback.windowSeconds : 0,
+      proofWindowSeconds: config.holderProofWindowSeconds,
     },
     presence: { leaveFrames: config.presence.leaveFrames, holdOffMs: config.presence.holdOffSeconds * 1000 },
     gate: {
@@ -90,6 +92,8 @@ export interface BootDeps {
   readonly notifier?: ServiceNotifier;
   readonly hardware?: HardwareDeps;
   readonly version?: string;
+  /** Whether the clock is trustworthy; default the system's probes (NTP, RTC, signed time). */
+  readonly timeTrust?: TimeTrust;
   /** Bound on the first sync before the runtime starts (enrolled, no bundle held); default FIRST_SYNC_TIMEOUT_MS. */
   readonly firstSyncTimeoutMs?: number;
 }
@@ -185,6 +189,14 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     }
     await first;
     const options = runtimeOptions(config, hardware.kinds.leds === 'spi');
+    const timeTrust =
+      deps.timeTrust ??
+      (config.clockTrust === 'host'
+        ? null
+        : new TimeTrust(systemTimeProbes(), {
+            rtcConfigured: config.hardware.rtc !== 'none',
+            skewSeconds: config.clockSkewSeconds,
+          }));
     handedOver = true;
     const runtime = await DeviceRuntime.start(
       options,
@@ -194,6 +206,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
         log,
         ...(deps.notifier ? { notifier: deps.notifier } : {}),
         ...(deps.version ? { version: deps.version } : {}),
+        ...(timeTrust ? { timeTrust } : {}),
         // After the sunset wipe there is no enrolment left to sync with.
         onSunset: () => void sync?.stop(),
       },

@@ -5,6 +5,8 @@ import { isProtocolError } from '../protocol/errors.js';
 import type { ProtocolReason } from '../protocol/errors.js';
 import { verifyPass } from '../protocol/index.js';
 import type { Colour, ColourAction, PassClaims, TrustBundle } from '../protocol/types.js';
+import { DEFAULT_PROOF_WINDOW_SECONDS } from '../protocol/holder/proof.js';
+import type { ProofReplayGuard } from './holder-replay.js';
 import type { DeviceReason } from './reasons.js';
 
 export type Direction = 'in' | 'out';
@@ -57,6 +59,8 @@ export interface DecideOptions {
   readonly localMaxOfflineAgeSeconds: number | null;
   /** Anti-passback window in seconds; 0 turns it off. */
   readonly passbackWindowSeconds: number;
+  /** Holder-bound passes: how far a proof's time step may be from this gate's clock, seconds. Default 30. */
+  readonly proofWindowSeconds?: number;
 }
 
 export interface DecideStore {
@@ -118,9 +122,24 @@ export function verifyText(
   site: string,
   skewSeconds: number,
   isRevoked: (revocationId: string) => boolean,
+  proofs: { windowSeconds?: number | undefined; guard?: ProofReplayGuard | undefined } = {},
 ): VerifyOutcome {
+  const proofWindowSeconds = proofs.windowSeconds ?? DEFAULT_PROOF_WINDOW_SECONDS;
+  const guard = proofs.guard;
+  const proofReplayed = guard
+    ? (passId: string, step: number): boolean => guard.seen(passId, step, now, proofWindowSeconds)
+    : undefined;
   try {
-    return { ok: true, claims: verifyPass(text, { bundle, now, skewSeconds, site, isRevoked }) };
+    const ctx = {
+      bundle,
+      now,
+      skewSeconds,
+      site,
+      isRevoked,
+      proofWindowSeconds,
+      ...(proofReplayed ? { proofReplayed } : {}),
+    };
+    return { ok: true, claims: verifyPass(text, ctx) };
   } catch (err) {
     if (isProtocolError(err)) return { ok: false, reason: err.code };
     throw err;
@@ -173,6 +192,27 @@ export interface DecideInputs {
   readonly place: GatePlace;
   readonly options: DecideOptions;
   readonly store: DecideStore;
+  /** Whether the wall clock is trustworthy (device/time/trusted.ts); absent: trusted. */
+  readonly clockTrusted?: boolean;
+  /** The gate's memory of accepted holder proofs (the pipeline keeps one); without it no proof counts as replayed. */
+  readonly proofGuard?: ProofReplayGuard;
+}
+
+/**
+ * An untrusted clock (no NTP, no RTC, no recent signed time) cannot tell an expired pass from a valid one: a
+ * green becomes yellow with the reason CLOCK_UNTRUSTED and the yellow action. Red and yellow stay as they are.
+ */
+export function withUntrustedClock(d: Decision, bundle: TrustBundle, opts: DecideOptions): Decision {
+  if (d.colour !== 'green') return d;
+  const action = stricter(bundle.policy.actions.yellow, opts.localActions.yellow);
+  return {
+    ...d,
+    colour: 'yellow',
+    reason: 'CLOCK_UNTRUSTED',
+    action,
+    opens: action !== 'deny',
+    pattern: patternFor('yellow', action),
+  };
 }
 
 export interface TimedDecision {
@@ -188,11 +228,18 @@ export function decideText(text: string, now: number, inputs: DecideInputs): Tim
   const refused = precheck(inputs.trust, now, inputs.place, inputs.options);
   if (refused !== null) return { decision: refused, verifyMs: 0, decideMs: performance.now() - t0 };
   const bundle = inputs.trust.bundle as TrustBundle;
-  const outcome = verifyText(text, bundle, now, inputs.place.site, inputs.options.skewSeconds, (id) =>
-    inputs.store.isRevoked(id),
+  const outcome = verifyText(
+    text,
+    bundle,
+    now,
+    inputs.place.site,
+    inputs.options.skewSeconds,
+    (id) => inputs.store.isRevoked(id),
+    { windowSeconds: inputs.options.proofWindowSeconds, guard: inputs.proofGuard },
   );
   const t1 = performance.now();
-  const decision = decide(outcome, inputs.trust, now, inputs.place, inputs.options, inputs.store);
+  const decided = decide(outcome, inputs.trust, now, inputs.place, inputs.options, inputs.store);
+  const decision = inputs.clockTrusted === false ? withUntrustedClock(decided, bundle, inputs.options) : decided;
   const t2 = performance.now();
   return { decision, verifyMs: t1 - t0, decideMs: t2 - t1 };
 }

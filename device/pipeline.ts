@@ -9,6 +9,7 @@ import type { GateController } from './gate.js';
 import type { LedController } from './leds/machine.js';
 import type { Logger } from './log.js';
 import { logHash } from './log.js';
+import { ProofReplayGuard } from './holder-replay.js';
 import { PresenceTracker } from './presence.js';
 import type { PresenceOptions } from './presence.js';
 import type { EventInput } from './store/types.js';
@@ -76,6 +77,8 @@ export interface PipelineStats {
 export class Pipeline {
   private readonly presence: PresenceTracker;
   private readonly mono: () => number;
+  /** Holder proofs accepted at this gate: a screenshot of a code already used is PROOF_REPLAYED. */
+  private readonly proofs = new ProofReplayGuard();
   private readonly listeners = new Set<(outcome: FrameOutcome) => void>();
   private stopped = false;
   private active = 0;
@@ -143,7 +146,7 @@ export class Pipeline {
       return { seq: frame.seq, decoded: hit !== null, decision: null, eventId: null, timings: timings(decodeMs) };
     }
     const now = Math.floor(nowMs / 1000);
-    const inputs = { ...deps.inputs(), store: deps.store };
+    const inputs = { ...deps.inputs(), store: deps.store, proofGuard: this.proofs };
     const { decision, verifyMs, decideMs } = decideText(hit.text, now, inputs);
     // A grant is not decided again while the code stays in view; a denial is, after the hold-off.
     this.presence.decided(hit.text, decision.opens);

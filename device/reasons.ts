@@ -7,6 +7,7 @@ export const DEVICE_ONLY_REASONS = [
   'PASSBACK', // this pass entered here within the anti-passback window and has not exited
   'CLOCK_ROLLBACK', // the clock is below the floor set by the newest signed data: refuse to decide
   'NO_TRUST_DATA', // no trust bundle loaded: nothing can be verified
+  'CLOCK_UNTRUSTED', // no NTP, RTC or recent signed time: expiry cannot be judged, green becomes yellow
 ] as const;
 
 export type DeviceOnlyReason = (typeof DEVICE_ONLY_REASONS)[number];
@@ -52,12 +53,25 @@ export function describeReason(reason: DeviceReason): string {
     case 'SEQUENCE_GAP':
     case 'HISTORY_CHANGED':
       return 'trust data refused';
+    case 'PROOF_MISSING':
+      return 'show the pass in its wallet, not a copy';
+    case 'PROOF_STALE':
+    case 'PROOF_REPLAYED':
+      return 'code is not live: show the wallet itself';
+    case 'PROOF_FUTURE':
+      return 'phone clock is ahead: see staff';
+    case 'PROOF_WRONG_PASS':
+    case 'PROOF_WRONG_KEY':
+    case 'PROOF_UNEXPECTED':
+      return 'code does not belong to this pass';
     case 'PASSBACK':
       return 'already entered: exit first';
     case 'CLOCK_ROLLBACK':
       return 'device clock is behind: see staff';
     case 'NO_TRUST_DATA':
       return 'device has no trust data: see staff';
+    case 'CLOCK_UNTRUSTED':
+      return 'device clock not confirmed: see staff';
     default: {
       const unreachable: never = reason;
       return unreachable;

@@ -23,6 +23,7 @@ import type { StatusHub } from './status/hub.js';
 import type { DeviceStore } from './store/types.js';
 import { TrustKeeper } from './trust.js';
 import type { TrustSeam } from './trust.js';
+import type { TimeTrust } from './time/trusted.js';
 
 /** Everything the runtime needs, resolved from the config file (see device/runtime-config.ts). */
 export interface RuntimeOptions {
@@ -63,6 +64,8 @@ export interface RuntimeDeps {
   readonly version?: string;
   /** Called once, after the sunset wipe (e.g. to stop the sync client). */
   readonly onSunset?: () => void;
+  /** Whether the wall clock is trustworthy; absent: always trusted (device/time/trusted.ts). */
+  readonly timeTrust?: TimeTrust;
 }
 
 const TICK_MS = 1000;
@@ -75,9 +78,11 @@ export class DeviceRuntime {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly notifier: ServiceNotifier;
+  private readonly timeTrust: TimeTrust | null;
   /** Timers and registrations undone on stop. */
   private readonly cancels: CancelTimer[] = [];
   private loop: Promise<void> | null = null;
+  private cameraFailure: unknown = null;
   private stopping: Promise<void> | null = null;
   private alarms = new Set<string>();
   private readonly onSunset: () => void;
@@ -90,6 +95,7 @@ export class DeviceRuntime {
     this.clock = deps.clock ?? systemClock;
     this.log = deps.log;
     this.notifier = deps.notifier ?? silentNotifier;
+    this.timeTrust = deps.timeTrust ?? null;
     this.onSunset = deps.onSunset ?? (() => {});
     const { store, gpio, hub } = parts;
     gpio.relay.safe();
@@ -111,7 +117,12 @@ export class DeviceRuntime {
         reporter: hub,
         clock: this.clock,
         log: areaLogger(deps.log, 'pipeline'),
-        inputs: () => ({ trust: this.trust.state(), place: opts.place, options: opts.decide }),
+        inputs: () => ({
+          trust: this.trust.state(),
+          place: opts.place,
+          options: opts.decide,
+          clockTrusted: this.clockTrusted(),
+        }),
       },
       opts.presence,
     );
@@ -157,6 +168,7 @@ export class DeviceRuntime {
       });
       if (unregister) rt.cancels.push(unregister);
       rt.loop = rt.pipeline.run(parts.camera.frames()).catch((err: unknown) => {
+        rt.cameraFailure = err;
         rt.log.error({ err: (err as Error).message }, 'camera stream failed');
       });
       if (rt.trust.state().bundle === null && !rt.trust.state().sunsetReached) {
@@ -176,9 +188,23 @@ export class DeviceRuntime {
     return this.trust;
   }
 
+  /** The error that ended the camera stream (a missing binary, a bad replay file), or null. */
+  get failure(): unknown {
+    return this.cameraFailure;
+  }
+
   /** Resolves when the frame loop ended (camera closed or stop()). */
   get done(): Promise<void> {
     return this.loop ?? Promise.resolve();
+  }
+
+  /** Whether the wall clock can judge expiry now; a signed time that just landed counts at once. */
+  private clockTrusted(): boolean {
+    if (this.timeTrust === null) return true;
+    const now = this.clock.now();
+    const at = this.trust.state().trustDataAt;
+    if (at !== null) this.timeTrust.observeSigned(at, now);
+    return this.timeTrust.status(now).trusted;
   }
 
   /** Drive the relay safe now, synchronously (for last-chance exit paths). */
@@ -231,6 +257,7 @@ export class DeviceRuntime {
       this.log.error({ err: (err as Error).message }, 'reading the trust data failed');
     }
     const trust = this.trust.state();
+    if (trust.trustDataAt !== null) this.timeTrust?.observeSigned(trust.trustDataAt, this.clock.now());
     if (!trust.sunsetReached && trust.bundle !== null && now >= trust.bundle.sunset) {
       try {
         this.trust.sunset();
@@ -342,6 +369,7 @@ export class DeviceRuntime {
         maxOfflineAgeSeconds: trust.bundle?.policy.maxOfflineAgeSeconds ?? null,
         online: sync.online,
         clockDriftSeconds: sync.clockDriftSeconds,
+        clockSource: this.timeTrust ? this.timeTrust.status(this.clock.now()).source : null,
         lastError: sync.lastError,
       },
     });

@@ -27,7 +27,7 @@ export interface HardwareConfig {
     readonly width?: number; // 640
     readonly height?: number; // 480
     readonly framerate?: number; // 15
-    readonly focus?: Focus; // continuous-macro
+    readonly focus?: Focus; // manual, lens position 3 dioptres (DEFAULT_FOCUS)
     readonly ev?: number; // -1
     readonly metering?: 'centre' | 'spot' | 'average'; // centre
     readonly shutterUs?: number; // none (auto exposure)

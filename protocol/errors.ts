@@ -20,6 +20,14 @@ export const PROTOCOL_REASONS = [
   'VERSION_ROLLBACK', // bundle version or delta sequence not newer than what is held
   'SEQUENCE_GAP', // delta does not start at the sequence held
   'HISTORY_CHANGED', // revocation delta from another server history (restore, copy): only a snapshot can follow
+  // Holder-bound passes (protocol/holder/): the pass verified, the holder's rotating proof did not.
+  'PROOF_MISSING', // the pass carries a holder key but was shown without a proof (a printout or copied pass text)
+  'PROOF_WRONG_PASS', // the proof was made for another pass
+  'PROOF_WRONG_KEY', // the proof's signature does not verify with the holder key in the pass
+  'PROOF_STALE', // the proof's time step is older than the window allows (a screenshot)
+  'PROOF_FUTURE', // the proof's time step is further ahead than the window allows
+  'PROOF_REPLAYED', // this gate already accepted this pass with this time step or a later one
+  'PROOF_UNEXPECTED', // a proof came with a pass that has no holder key
 ] as const;
 
 export type ProtocolReason = (typeof PROTOCOL_REASONS)[number];

@@ -26,3 +26,17 @@ export { newLogId, isLogId, LOG_ID_BYTES } from './log-id.js';
 export { signFreshness, verifyFreshness, MAX_FRESHNESS_BYTES } from './freshness.js';
 export type { VerifyFreshnessOptions } from './freshness.js';
 export { isName as isValidName, MAX_SCOPE_SITES } from './internal/names.js';
+export {
+  checkHolderProof,
+  presentHolderPass,
+  presentationText,
+  proofMessage,
+  proofStep,
+  splitPresentation,
+  DEFAULT_PROOF_WINDOW_SECONDS,
+  HOLDER_PREFIX,
+  MAX_BOUND_PASS_CHARS,
+  MAX_PRESENTED_CHARS,
+  PROOF_STEP_SECONDS,
+} from './holder/proof.js';
+export type { HolderProof, Presentation } from './holder/proof.js';

@@ -24,6 +24,9 @@ export interface PassClaims {
   readonly notBefore: number;
   readonly expiresAt: number;
   readonly scope: Scope;
+  /** Holder-bound passes only: the holder's raw Ed25519 public key, base64url (43 characters). The gate then wants
+   * a fresh proof signed with it (protocol/holder/). Absent on printed (unbound) passes. */
+  readonly holderKey?: string;
 }
 
 export type IssuerKeyStatus = 'active' | 'retired' | 'revoked';
@@ -100,6 +103,11 @@ export interface VerifyContext {
   readonly isRevoked?: (revocationId: string) => boolean;
   /** Epoch seconds the trust data is known current at (signed); BUNDLE_STALE when now - trustDataAt > policy.maxOfflineAgeSeconds. */
   readonly trustDataAt?: number;
+  /** Holder proofs: how far (seconds, both ways) a proof's time step may be from now. Default 30 s. */
+  readonly proofWindowSeconds?: number;
+  /** Holder proofs: true when this gate already accepted this pass id with this step or a later one (the device
+   * remembers accepted steps; without it nothing is treated as replayed). Called only for an otherwise valid proof. */
+  readonly proofReplayed?: (passId: string, step: number) => boolean;
 }
 
 /** The outcome at the gate: a colour, why, what the policy says to do, and the verified claims (null on failure). */

@@ -124,7 +124,24 @@ const MIGRATIONS: readonly string[] = [
     details TEXT
   );
   `,
-  // 2: clean-up of old idempotency keys by index (it was a full scan per upload), event quotas per device.
+  // 2: holder-bound passes and claim links (sync-server/claims.ts). A claim stores only its secret's hash; a
+  // holder-bound claim keeps the pass's terms until a wallet claims it with its public key.
+  `
+  ALTER TABLE passes ADD COLUMN holder_key TEXT;
+  CREATE TABLE claims (
+    id TEXT PRIMARY KEY,
+    secret_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    holder_bound INTEGER NOT NULL,
+    terms TEXT,
+    pass_id TEXT REFERENCES passes(pass_id),
+    redeemed_at INTEGER,
+    refreshed_at INTEGER
+  );
+  `,
+  // 3: clean-up of old idempotency keys by index (it was a full scan per upload), event quotas per device.
   `
   CREATE INDEX event_batches_received ON event_batches(received_at);
   ALTER TABLE devices ADD COLUMN events_refused INTEGER NOT NULL DEFAULT 0;

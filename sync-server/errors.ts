@@ -36,6 +36,11 @@ export const DOMAIN_CODES = [
   'EVENT_QUOTA',
   /** The server holds as many events as it may (detail: `maxStored:<n>`). */
   'EVENT_STORAGE_FULL',
+  /** Claim links (sync-server/claims.ts): unknown or tampered secret, already redeemed, not yet redeemed, expired. */
+  'CLAIM_NOT_FOUND',
+  'CLAIM_USED',
+  'CLAIM_NOT_CLAIMED',
+  'CLAIM_EXPIRED',
 ] as const;
 
 export type DomainCode = (typeof DOMAIN_CODES)[number];

@@ -20,6 +20,8 @@ export interface PassRecord {
   readonly kid: string;
   readonly replacedBy: string | null;
   readonly revokedAt: number | null;
+  /** Holder-bound pass: the holder's public key (base64url) that the pass carries; null for a printable pass. */
+  readonly holderKey: string | null;
 }
 
 interface PassRow {
@@ -34,6 +36,7 @@ interface PassRow {
   status: 'active' | 'revoked' | 'replaced';
   replaced_by: string | null;
   revoked_at: number | null;
+  holder_key: string | null;
 }
 
 export interface IssueInput {
@@ -41,6 +44,8 @@ export interface IssueInput {
   readonly notBefore: number;
   readonly expiresAt: number;
   readonly scope: Scope;
+  /** A holder-bound pass (issued when a wallet claims it): the holder's public key, base64url. */
+  readonly holderKey?: string;
 }
 
 function toRecord(r: PassRow, now: number): PassRecord {
@@ -56,6 +61,7 @@ function toRecord(r: PassRow, now: number): PassRecord {
     kid: r.kid,
     replacedBy: r.replaced_by,
     revokedAt: r.revoked_at,
+    holderKey: r.holder_key,
   };
 }
 
@@ -85,6 +91,14 @@ export class PassService {
       });
       return { pass: this.get(claims.passId), text };
     });
+  }
+
+  /** The checks issue() makes, for a holder-bound pass that is issued later (when its wallet claims it). */
+  checkTerms(input: IssueInput): void {
+    if (input.expiresAt <= input.notBefore) throw new DomainError('VALIDATION_FAILED');
+    if (input.expiresAt > this.core.trust.policy().sunset) throw new DomainError('VALIDATION_FAILED', { detail: 'sunset' });
+    // A holder key of the real size, so a scope too long for a bound pass (QR version 13) is refused now.
+    this.sign({ ...input, holderKey: 'A'.repeat(43) }, this.core.now());
   }
 
   list(opts: { status?: PassStatus | undefined; limit: number }): PassRecord[] {
@@ -128,6 +142,7 @@ export class PassService {
         issuedAt: rec.issuedAt,
         passId: rec.passId,
         revocationId: rec.revocationId,
+        ...(rec.holderKey === null ? {} : { holderKey: rec.holderKey }),
       },
       key,
     ).text;
@@ -149,7 +164,13 @@ export class PassService {
       const old = this.get(passId);
       if (old.status !== 'active') throw new DomainError('PASS_NOT_ACTIVE');
       const { text, claims } = this.sign(
-        { colour, notBefore: old.notBefore, expiresAt: old.expiresAt, scope: old.scope },
+        {
+          colour,
+          notBefore: old.notBefore,
+          expiresAt: old.expiresAt,
+          scope: old.scope,
+          ...(old.holderKey === null ? {} : { holderKey: old.holderKey }),
+        },
         now,
       );
       this.core.db
@@ -180,9 +201,19 @@ export class PassService {
   private insert(c: PassClaims, kid: string): void {
     this.core.db
       .prepare(
-        `INSERT INTO passes (pass_id, revocation_id, colour, not_before, expires_at, scope, issued_at, kid, status)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')`,
+        `INSERT INTO passes (pass_id, revocation_id, colour, not_before, expires_at, scope, issued_at, kid, status,
+           holder_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?)`,
       )
-      .run(c.passId, c.revocationId, c.colour, c.notBefore, c.expiresAt, JSON.stringify(c.scope), c.issuedAt, kid);
+      .run(
+        c.passId,
+        c.revocationId,
+        c.colour,
+        c.notBefore,
+        c.expiresAt,
+        JSON.stringify(c.scope),
+        c.issuedAt,
+        kid,
+        c.holderKey ?? null,
+      );
   }
 }

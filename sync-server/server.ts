@@ -10,6 +10,7 @@ import { DeviceService } from './devices.js';
 import { createApp } from './http/app.js';
 import type { Services } from './http/env.js';
 import { PassService } from './passes.js';
+import { ClaimService } from './claims.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface OpenedServer {
@@ -45,9 +46,11 @@ export function openServer(config: ServerConfig, opts: OpenOptions = {}): Opened
       createdAdminToken = admins.create(tokenFile, core.now()).id;
       core.audit.record(core.now(), 'server', 'admin-token.create', createdAdminToken);
     }
+    const passes = new PassService(core);
     const services: Services = {
       core,
-      passes: new PassService(core),
+      passes,
+      claims: new ClaimService(core, passes),
       devices: new DeviceService(core),
       admins,
       limits: {

@@ -1,6 +1,7 @@
 // From the device config to the hardware factory's settings (hardware/config.ts), and the lines an installer puts
 // in /boot/firmware/config.txt for these pins.
 import type { HardwareConfig, InputConfig } from '../../hardware/config.js';
+import { bootBlock } from '../install/derive.js';
 import type { DeviceConfig } from './schema.js';
 
 type Inputs = DeviceConfig['inputs'];
@@ -18,6 +19,7 @@ function cameraFor(c: DeviceConfig['camera']): NonNullable<HardwareConfig['camer
     ev: c.ev,
     metering: c.metering,
     ...(c.shutterUs === undefined ? {} : { shutterUs: c.shutterUs }),
+    ...(c.stride === undefined ? {} : { stride: c.stride }),
     ...(c.usb.device === undefined ? {} : { usbDevice: c.usb.device }),
   };
   switch (c.source) {
@@ -64,16 +66,9 @@ export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
 
 /**
  * The /boot/firmware/config.txt lines for this config: SPI on for the LED ring, the relay pin driven to its safe
- * level from power-on, and each input's pull resistor.
+ * level from power-on, each input's pull resistor, the camera and the RTC (see device/install/derive.ts, the one
+ * place these are derived; `gatecode setup` writes them).
  */
 export function bootConfigLines(config: DeviceConfig): string[] {
-  const lines = ['dtparam=spi=on'];
-  // Safe level: low for an active-high relay board, high for an active-low one.
-  lines.push(`gpio=${config.relay.pin}=op,${config.relay.polarity === 'active-high' ? 'dl' : 'dh'}`);
-  const pulls = { up: 'pu', down: 'pd', none: 'pn' } as const;
-  for (const key of ['door', 'exit', 'rotation'] as const) {
-    const i = config.inputs[key];
-    if (i !== undefined) lines.push(`gpio=${i.pin}=ip,${pulls[i.pull]}`);
-  }
-  return lines;
+  return bootBlock(config).filter((l) => !l.startsWith('#'));
 }

@@ -14,6 +14,8 @@ const name = z
   );
 /** BCM GPIO numbers on the 40-pin header. */
 const bcmPin = z.number().int().min(2).max(27);
+/** SPI0 on the header: CE1, CE0, MISO, MOSI, SCLK. */
+const SPI0_PINS: readonly number[] = [7, 8, 9, 10, 11];
 const polarity = z.enum(['active-high', 'active-low']);
 const seconds = (max: number) => z.number().int().min(1).max(max);
 const path = z.string().min(1);
@@ -102,6 +104,7 @@ const leds = z.strictObject({
 
 const focus = z.discriminatedUnion('mode', [
   z.strictObject({ mode: z.literal('continuous-macro') }),
+  z.strictObject({ mode: z.literal('continuous') }),
   z.strictObject({ mode: z.literal('manual'), lensPosition: z.number().min(0).max(32) }),
   z.strictObject({ mode: z.literal('default') }),
 ]);
@@ -112,10 +115,16 @@ const camera = z.strictObject({
   width: z.number().int().min(160).max(4056).default(640),
   height: z.number().int().min(120).max(3040).default(480),
   framerate: z.number().min(1).max(120).default(15),
-  focus: focus.prefault({ mode: 'continuous-macro' }),
+  /** Default: the lens fixed at 3 dioptres (33 cm), sharp for a phone at about 23–75 cm (see DEFAULT_FOCUS). */
+  focus: focus.prefault({ mode: 'manual', lensPosition: 3 }),
   /** Exposure compensation in stops; phone screens read better slightly darker. */
   ev: z.number().min(-10).max(10).default(-1),
   metering: z.enum(['centre', 'spot', 'average']).default('centre'),
+  /**
+   * Luma row stride of rpicam-vid's yuv420 frames, bytes. Absent: what rpicam-vid reports, else the width rounded
+   * up to the board's alignment (64; 128 on a Pi 5). The stream is checked against it at start.
+   */
+  stride: z.number().int().min(160).max(16_384).multipleOf(2).optional(),
   /** Fixed shutter time, µs. Absent: automatic exposure. */
   shutterUs: z.number().int().min(100).max(1_000_000).optional(),
   usb: z
@@ -151,6 +160,8 @@ const partMode = z.enum(['auto', 'real', 'sim']);
 const hardware = z.strictObject({
   gpio: partMode.default('auto'),
   leds: partMode.default('auto'),
+  /** Battery-backed clock: a DS3231 on I2C (setup enables its overlay), the Pi 5's own RTC, or none. */
+  rtc: z.enum(['none', 'ds3231', 'builtin']).default('none'),
 });
 
 const presence = z.strictObject({
@@ -190,6 +201,14 @@ export const deviceConfigSchema = z
     policy: policy.prefault({}),
     /** Clock skew tolerated for pass times and the clock floor. */
     clockSkewSeconds: z.number().int().min(0).max(3600).default(300),
+    /**
+     * check: trust the clock only when NTP-synchronised, kept by a configured RTC, or confirmed by a recent signed
+     * server time, else greens show yellow (CLOCK_UNTRUSTED). host: the host keeps the time (a container or a
+     * development machine without systemd); never on a gate.
+     */
+    clockTrust: z.enum(['check', 'host']).default('check'),
+    /** Holder-bound passes: how far a wallet proof's time step may be from this gate's clock. */
+    holderProofWindowSeconds: z.number().int().min(5).max(600).default(30),
     relay: relay.prefault({}),
     inputs: inputs.prefault({}),
     door: door.prefault({}),
@@ -216,6 +235,13 @@ export const deviceConfigSchema = z
         message: 'required when camera.source is replay',
       });
     }
+    if (c.camera.stride !== undefined && c.camera.stride < c.camera.width) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['camera', 'stride'],
+        message: `must be at least camera.width (${c.camera.width})`,
+      });
+    }
     if (c.antiPassback.enabled && c.antiPassback.windowSeconds > c.retentionHours * 3600) {
       ctx.addIssue({
         code: 'custom',
@@ -231,12 +257,12 @@ export const deviceConfigSchema = z
       if (other !== undefined)
         ctx.addIssue({ code: 'custom', path: ['inputs', key, 'pin'], message: `BCM ${pin} is already ${other}` });
       pins.set(pin, `inputs.${key}.pin`);
-      // SPI0 MOSI (10) and SCLK (11) drive the LED ring.
-      if (pin === 10 || pin === 11) {
+      // SPI0 (CE1 7, CE0 8, MISO 9, MOSI 10, SCLK 11) is on for the LED ring: an input there reads the bus.
+      if (SPI0_PINS.includes(pin)) {
         ctx.addIssue({
           code: 'custom',
           path: ['inputs', key, 'pin'],
-          message: `BCM ${pin} is used by SPI for the LED ring`,
+          message: `BCM ${pin} is an SPI0 pin (7–11, on for the LED ring): use another pin`,
         });
       }
     }
@@ -245,14 +271,14 @@ export const deviceConfigSchema = z
         code: 'custom',
         path: ['relay', 'pin'],
         message:
-          'BCM 0–8 are pulled up at power-on and would energise an active-high relay while the Pi boots: use BCM 9 or above',
+          'BCM 0–8 are pulled up at power-on and would energise an active-high relay while the Pi boots: use BCM 12 or above (e.g. 17)',
       });
     }
-    if (c.relay.pin === 10 || c.relay.pin === 11) {
+    if (SPI0_PINS.includes(c.relay.pin)) {
       ctx.addIssue({
         code: 'custom',
         path: ['relay', 'pin'],
-        message: `BCM ${c.relay.pin} is used by SPI for the LED ring`,
+        message: `BCM ${c.relay.pin} is an SPI0 pin (7–11, on for the LED ring): use another pin`,
       });
     }
   })

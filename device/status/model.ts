@@ -48,6 +48,8 @@ export interface SyncStatus {
   readonly online: boolean;
   /** Server clock minus local clock, seconds, from the last heartbeat. */
   readonly clockDriftSeconds: number | null;
+  /** Whether the device clock is trusted and by what (device/time/trusted.ts); null before the first check. */
+  readonly clockSource?: 'ntp' | 'rtc' | 'signed' | 'none' | null;
   /** Reason code of the last failed sync, null after a success. */
   readonly lastError: string | null;
 }

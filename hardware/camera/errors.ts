@@ -11,6 +11,8 @@ export type CameraErrorCode =
   | 'BAD_OPTIONS'
   /** A replay image could not be read or has the wrong size. */
   | 'BAD_IMAGE'
+  /** The stream's frames do not fit the expected yuv420 layout (stride): set camera.stride. */
+  | 'STRIDE_MISMATCH'
   /** frames() was iterated after close(). */
   | 'CLOSED';
 

@@ -19,6 +19,79 @@ export interface ProcessSpec {
   readonly layout: FrameLayout;
   /** A stderr line that means restarting cannot help (e.g. no access to the camera): return the error. */
   readonly fatal?: (line: string) => CameraError | null;
+  /** A stderr line that reports the stream's luma stride in bytes (rpicam-vid), or null. */
+  readonly reportedStride?: (line: string) => number | null;
+  /** The layout's stride is configured (camera.stride): a different reported stride is an error, not adopted. */
+  readonly strideFixed?: boolean;
+  /** Rebuild the layout for a reported stride (checks it; throws CameraError BAD_OPTIONS). */
+  readonly withStride?: (stride: number) => FrameLayout;
+}
+
+/**
+ * Bytes between quiet gaps in the stream: rpicam-vid with --flush writes each frame at once, so at 15 fps the
+ * stream is one burst per frame. Three equal bursts that are not a whole number of expected frames mean the
+ * layout is wrong (a padded stride the board model did not predict): the frames would be cut in the wrong
+ * places and nothing would ever decode.
+ */
+export class BurstCheck {
+  private last = -Infinity;
+  private bytes = 0;
+  private readonly bursts: number[] = [];
+  private done = false;
+
+  private readonly frameBytes: number;
+  private readonly width: number;
+  private readonly height: number;
+
+  constructor(
+    layout: FrameLayout,
+    private readonly gapMs = 15,
+    private readonly maxBursts = 30,
+  ) {
+    this.frameBytes = layout.frameBytes;
+    this.width = layout.width;
+    this.height = layout.height;
+  }
+
+  /** Feed a chunk at time `now` (ms); returns the burst size that contradicts the layout, once, or null. */
+  push(n: number, now: number): number | null {
+    if (this.done) return null;
+    let verdict: number | null = null;
+    if (now - this.last > this.gapMs && this.bytes > 0) {
+      this.bursts.push(this.bytes);
+      verdict = this.judge();
+      this.bytes = 0;
+    }
+    this.bytes += n;
+    this.last = now;
+    return verdict;
+  }
+
+  private judge(): number | null {
+    const b = this.bursts.slice(-3);
+    if (this.bursts.length > this.maxBursts) this.done = true;
+    if (b.length < 3 || b.some((x) => x !== b[0])) return null;
+    const size = b[0] as number;
+    // Three equal bursts of whole expected frames: the layout fits, nothing more to check.
+    if (size % this.frameBytes === 0) {
+      this.done = true;
+      return null;
+    }
+    // Only a burst that is itself a plausible frame of another stride is a verdict (paced writers of fixed
+    // chunks, or a reader that fell behind, make other equal bursts).
+    const stride = strideForFrame(size, this.height);
+    if (stride === null || stride < this.width) return null;
+    this.done = true;
+    return size;
+  }
+}
+
+/** The luma stride of a yuv420 frame of `bytes` bytes and `height` rows, or null when none fits. */
+export function strideForFrame(bytes: number, height: number): number | null {
+  const rows = height + Math.ceil(height / 2); // luma rows + the two half-stride chroma planes
+  if (bytes % rows !== 0) return null;
+  const stride = bytes / rows;
+  return stride % 2 === 0 ? stride : null;
 }
 
 export interface BackoffOptions {
@@ -103,6 +176,11 @@ export class ProcessCamera implements CameraSource {
     });
   }
 
+  /** The layout frames are cut with now (after a stride the camera reported), or null before the start. */
+  get layout(): FrameLayout | null {
+    return this.splitter?.layout ?? null;
+  }
+
   stats(): ProcessCameraStats {
     return {
       ...this.channel.stats(this.restarts),
@@ -134,8 +212,17 @@ export class ProcessCamera implements CameraSource {
   private launch(): void {
     const spec = this.opts.spec(); // may throw BINARY_MISSING: the caller sees it
     const { log } = this.opts;
-    const splitter = new FrameSplitter(spec.layout);
+    let layout = spec.layout;
+    let splitter = new FrameSplitter(layout);
     this.splitter = splitter;
+    let framesThisRun = 0;
+    let burst = new BurstCheck(layout);
+    /** End this camera with an error a restart cannot mend (the child is stopped). */
+    const fail = (err: CameraError): void => {
+      if (fatal) return;
+      fatal = err;
+      child.kill('SIGTERM');
+    };
     const startedAt = this.now();
     log.info({ command: spec.command, args: spec.args, frameBytes: spec.layout.frameBytes }, 'camera process starting');
     const child = (this.opts.spawn ?? nodeSpawn)(spec.command, spec.args, {
@@ -152,9 +239,24 @@ export class ProcessCamera implements CameraSource {
 
     this.armStall(child);
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (this.splitter !== splitter) return;
+      if (this.splitter !== splitter || fatal) return;
+      // luma-only output (ffmpeg gray) has no stride to get wrong
+      const wrong = layout.frameBytes === layout.width * layout.height ? null : burst.push(chunk.length, this.now());
+      if (wrong !== null) {
+        const stride = strideForFrame(wrong, layout.height);
+        fail(
+          new CameraError(
+            'STRIDE_MISMATCH',
+            `camera frames are ${wrong} bytes, not the ${layout.frameBytes} of a ${layout.width}x${layout.height} ` +
+              `yuv420 frame with stride ${layout.stride}` +
+              (stride === null ? '' : `: the stream's stride is ${stride}; set camera.stride: ${stride}`),
+          ),
+        );
+        return;
+      }
       for (const luma of splitter.push(chunk)) {
-        this.emit(spec.layout, luma);
+        framesThisRun++;
+        this.emit(layout, luma);
         this.armStall(child);
       }
     });
@@ -170,6 +272,24 @@ export class ProcessCamera implements CameraSource {
         if (tail.length > STDERR_TAIL) tail.shift();
         log.debug({ stderr: line }, 'camera stderr');
         fatal ??= spec.fatal?.(line) ?? null;
+        const reported = spec.reportedStride?.(line) ?? null;
+        if (reported !== null && reported !== layout.stride) {
+          if (spec.strideFixed || framesThisRun > 0 || splitter.pending > 0 || !spec.withStride) {
+            fail(
+              new CameraError(
+                'STRIDE_MISMATCH',
+                `the camera reports stride ${reported}, the frames are being cut at stride ${layout.stride}: ` +
+                  `set camera.stride: ${reported} (or remove camera.stride)`,
+              ),
+            );
+          } else {
+            layout = spec.withStride(reported);
+            splitter = new FrameSplitter(layout);
+            burst = new BurstCheck(layout);
+            this.splitter = splitter;
+            log.info({ stride: reported, frameBytes: layout.frameBytes }, 'camera stride as reported by the camera');
+          }
+        }
       }
     });
     child.on('error', (e: NodeJS.ErrnoException) => {

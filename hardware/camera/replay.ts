@@ -24,13 +24,22 @@ export interface ReplayOptions {
 
 const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 
-/** The image files of a folder, in name order. */
+/**
+ * The image files of a folder, in name order; a path that names one file is that file alone. A missing or
+ * unreadable path is a CameraError BAD_IMAGE (never a bare ENOENT / ENOTDIR).
+ */
 export function listImages(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((n) => IMAGE_EXT.test(n))
-    .sort()
-    .map((n) => path.join(dir, n));
+  try {
+    if (!fs.statSync(dir).isDirectory()) return [dir];
+    return fs
+      .readdirSync(dir)
+      .filter((n) => IMAGE_EXT.test(n))
+      .sort()
+      .map((n) => path.join(dir, n));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new CameraError('BAD_IMAGE', `cannot replay ${dir} (${code}): give image files or one folder of images`);
+  }
 }
 
 type Still = Pick<GreyFrame, 'width' | 'height' | 'data'>;

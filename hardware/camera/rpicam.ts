@@ -8,8 +8,10 @@ import { findExecutable } from './which.js';
 import { yuv420Layout } from './yuv-layout.js';
 
 export type Focus =
-  /** Camera Module 3: continuous autofocus limited to the macro range (phones held close). */
+  /** Camera Module 3: continuous autofocus limited to the macro range (hunts beyond about 30 cm). */
   | { readonly mode: 'continuous-macro' }
+  /** Camera Module 3: continuous autofocus over the normal range. */
+  | { readonly mode: 'continuous' }
   /** Fixed lens position in dioptres (1 / distance in metres; 0 = infinity), or a fixed-focus module. */
   | { readonly mode: 'manual'; readonly lensPosition: number }
   /** Leave focus to the camera's defaults (fixed-focus modules). */
@@ -19,7 +21,7 @@ export interface RpicamOptions {
   readonly width?: number; // default 640
   readonly height?: number; // default 480
   readonly framerate?: number; // default 15
-  readonly focus?: Focus; // default continuous-macro
+  readonly focus?: Focus; // default DEFAULT_FOCUS
   /** Exposure compensation in stops, -10..10. Default -1 (phone screens are bright). */
   readonly ev?: number;
   /** Metering mode. Default 'centre'. */
@@ -35,6 +37,14 @@ export interface RpicamOptions {
   /** Explicit luma stride in bytes (overrides strideAlign), for a board that pads differently. */
   readonly stride?: number;
 }
+
+/**
+ * Default focus for a phone held 20–60 cm from the camera: the lens fixed at 3 dioptres (33 cm). At 640×480 the
+ * depth of field around 33 cm spans roughly 23–75 cm (Camera Module 3: 4.74 mm, f/1.8, the 4608-pixel sensor
+ * scaled down about 7×), so no focus search is needed; continuous autofocus hunts on a bright, moving phone
+ * screen and in the macro range loses phones beyond about 30 cm.
+ */
+export const DEFAULT_FOCUS: Focus = { mode: 'manual', lensPosition: 3 };
 
 /** Resolve the camera binary on PATH at run time: rpicam-vid, else libcamera-vid. */
 export function resolveRpicamBinary(env: NodeJS.ProcessEnv = process.env): string {
@@ -77,8 +87,9 @@ export function rpicamArgs(o: RpicamOptions = {}): string[] {
   args.push('--framerate', String(framerate), '--flush', '-o', '-');
   if (o.camera !== undefined) args.push('--camera', String(o.camera));
   if (o.rotate180) args.push('--rotation', '180');
-  const focus = o.focus ?? { mode: 'continuous-macro' };
+  const focus = o.focus ?? DEFAULT_FOCUS;
   if (focus.mode === 'continuous-macro') args.push('--autofocus-mode', 'continuous', '--autofocus-range', 'macro');
+  else if (focus.mode === 'continuous') args.push('--autofocus-mode', 'continuous', '--autofocus-range', 'normal');
   else if (focus.mode === 'manual') {
     checkRange('lensPosition', focus.lensPosition, 0, 32);
     args.push('--autofocus-mode', 'manual', '--lens-position', String(focus.lensPosition));
@@ -104,6 +115,18 @@ export function rpicamFatal(line: string): CameraError | null {
   return null;
 }
 
+/**
+ * The luma stride from a line of rpicam-vid's stderr, when it names one (rpicam-apps print the stream
+ * configuration with its stride at higher verbosity, e.g. "… 700x480-YUV420 … stride 768" or "stride: 768").
+ * Defensive: only "stride" followed by a number from 2 to 16384 counts; anything else is null.
+ */
+export function rpicamStride(line: string): number | null {
+  const m = /\bstride\b\s*[:=]?\s*(\d{1,5})\b/i.exec(line);
+  if (!m) return null;
+  const stride = Number(m[1]);
+  return stride >= 2 && stride <= 16_384 && stride % 2 === 0 ? stride : null;
+}
+
 export interface RpicamCameraOptions extends RpicamOptions {
   readonly log: Logger;
   readonly env?: NodeJS.ProcessEnv;
@@ -125,7 +148,15 @@ export function createRpicamCamera(o: RpicamCameraOptions): ProcessCamera {
     o.height ?? 480,
     o.stride !== undefined ? { stride: o.stride } : { align },
   );
-  const spec = (): ProcessSpec => ({ command: resolveRpicamBinary(o.env), args, layout, fatal: rpicamFatal });
+  const spec = (): ProcessSpec => ({
+    command: resolveRpicamBinary(o.env),
+    args,
+    layout,
+    fatal: rpicamFatal,
+    reportedStride: rpicamStride,
+    strideFixed: o.stride !== undefined,
+    withStride: (stride) => yuv420Layout(layout.width, layout.height, { stride }),
+  });
   return new ProcessCamera({
     spec,
     log: o.log.child({ camera: 'rpicam' }),

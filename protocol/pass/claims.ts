@@ -1,6 +1,7 @@
 // The claims set of a pass: a CWT (RFC 8392) claims map with integer keys. Registered claims where one fits
 // (iss, exp, nbf, iat, and cti for the pass id); the three gatecode claims use keys from the private-use range
-// (below -65536). Exactly these eight claims: any other claim, a missing one or a wrong type is BAD_CLAIMS.
+// (below -65536). Exactly these eight claims, plus the optional holder key of a holder-bound pass: any other claim,
+// a missing one or a wrong type is BAD_CLAIMS.
 import { ProtocolError } from '../errors.js';
 import { COLOURS } from '../types.js';
 import type { Colour, PassClaims, Scope } from '../types.js';
@@ -8,7 +9,7 @@ import { cborEncode, isBytes, isUint } from '../internal/cbor.js';
 import { readClaimsMap } from '../internal/claims-reader.js';
 import type { Cbor } from '../internal/cbor.js';
 import { isName, MAX_SCOPE_SITES } from '../internal/names.js';
-import { toHex } from '../keys.js';
+import { fromBase64Url, PUBLIC_KEY_BYTES, toBase64Url, toHex } from '../keys.js';
 
 export const CLAIM = {
   iss: 1,
@@ -19,6 +20,7 @@ export const CLAIM = {
   rid: -65537, // revocation id
   colour: -65538,
   scope: -65539,
+  holder: -65540, // holder-bound passes only: the holder's raw Ed25519 public key (32-byte byte string)
 } as const;
 
 export const CLAIM_NAMES: ReadonlyMap<number, string> = new Map([
@@ -30,6 +32,7 @@ export const CLAIM_NAMES: ReadonlyMap<number, string> = new Map([
   [CLAIM.rid, 'revocationId'],
   [CLAIM.colour, 'colour'],
   [CLAIM.scope, 'scope'],
+  [CLAIM.holder, 'holderKey'],
 ]);
 
 /** The scope value meaning "every site that trusts this issuer". */
@@ -57,6 +60,9 @@ export function encodeClaims(c: PassClaims): Uint8Array {
   if (c.expiresAt <= c.notBefore) bad('expiresAt must be after notBefore');
   const scope = c.scope === 'all' ? SCOPE_ALL : [...c.scope];
   if (scope !== SCOPE_ALL) checkSites(scope);
+  const holder = c.holderKey === undefined ? null : fromBase64Url(c.holderKey);
+  if (c.holderKey !== undefined && (holder === null || holder.length !== PUBLIC_KEY_BYTES))
+    bad('holderKey: a raw Ed25519 public key, 43 base64url characters');
   const map = new Map<number, Cbor>([
     [CLAIM.iss, c.issuer],
     [CLAIM.exp, c.expiresAt],
@@ -67,6 +73,7 @@ export function encodeClaims(c: PassClaims): Uint8Array {
     [CLAIM.colour, c.colour],
     [CLAIM.scope, scope],
   ]);
+  if (holder !== null) map.set(CLAIM.holder, holder);
   return cborEncode(map);
 }
 
@@ -85,7 +92,10 @@ function id(v: Cbor | undefined, what: string): string {
 export function decodeClaims(payload: Uint8Array): PassClaims {
   const map = readClaimsMap(payload);
   for (const key of map.keys()) if (typeof key !== 'number' || !CLAIM_NAMES.has(key)) bad('claims: unknown claim');
-  if (map.size !== CLAIM_NAMES.size) bad('claims: a claim is missing');
+  const rawHolder = map.get(CLAIM.holder);
+  if (map.size !== CLAIM_NAMES.size - (rawHolder === undefined ? 1 : 0)) bad('claims: a claim is missing');
+  if (rawHolder !== undefined && (!isBytes(rawHolder) || rawHolder.length !== PUBLIC_KEY_BYTES))
+    bad('holderKey: 32 bytes');
   const issuer = map.get(CLAIM.iss);
   if (!isName(issuer)) bad('issuer: 1-32 characters of A-Z a-z 0-9 . _ -');
   const expiresAt = map.get(CLAIM.exp);
@@ -106,6 +116,7 @@ export function decodeClaims(payload: Uint8Array): PassClaims {
     checkSites(rawScope);
     scope = Object.freeze([...rawScope]);
   } else bad('scope: "*" or a list of site ids');
+  const bound = rawHolder === undefined ? {} : { holderKey: toBase64Url(rawHolder as Uint8Array) };
   return Object.freeze({
     issuer,
     passId,
@@ -115,5 +126,6 @@ export function decodeClaims(payload: Uint8Array): PassClaims {
     notBefore,
     expiresAt,
     scope,
+    ...bound,
   });
 }

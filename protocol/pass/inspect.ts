@@ -4,9 +4,10 @@ import { ProtocolError } from '../errors.js';
 import { cborDecodeStrict, isBytes } from '../internal/cbor.js';
 import type { Cbor } from '../internal/cbor.js';
 import { ALG_EDDSA, HEADER_ALG, HEADER_KID } from '../internal/cose.js';
-import { toHex } from '../keys.js';
+import { toBase64Url, toHex } from '../keys.js';
 import { CLAIM, CLAIM_NAMES, SCOPE_ALL } from './claims.js';
 import { openPass, PASS_PREFIX } from './verify.js';
+import { HOLDER_PREFIX, PROOF_STEP_SECONDS, splitPresentation } from '../holder/proof.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -21,6 +22,8 @@ export interface PassInspection {
   /** Claims a valid pass never has (verification rejects such a pass), listed so that nothing stays hidden. */
   readonly unknownClaims: { [key: string]: Json };
   readonly signature: string;
+  /** A holder pass as a wallet shows it: its proof, not checked either. Absent for a bare pass. */
+  readonly holderProof?: { readonly passTag: string; readonly step: number; readonly stepStartsAt: Json };
 }
 
 /** Any CBOR value as JSON: byte strings as `h'…'` hex, maps as objects with their keys as strings. */
@@ -46,7 +49,8 @@ function coseLength(base45Chars: number): number {
   return Math.floor(base45Chars / 3) * 2 + (base45Chars % 3 === 2 ? 1 : 0);
 }
 
-export function inspectPass(text: string): PassInspection {
+export function inspectPass(shownText: string): PassInspection {
+  const { pass: text, proof } = splitPresentation(shownText);
   const cose = openPass(text);
   const protectedHeader: { [key: string]: Json } = {};
   for (const [label, value] of cose.header) {
@@ -64,6 +68,7 @@ export function inspectPass(text: string): PassInspection {
     else if (key === CLAIM.exp || key === CLAIM.nbf || key === CLAIM.iat) claims[name] = timeField(value);
     else if ((key === CLAIM.cti || key === CLAIM.rid) && isBytes(value)) claims[name] = toHex(value);
     else if (key === CLAIM.scope && value === SCOPE_ALL) claims[name] = 'all';
+    else if (key === CLAIM.holder && isBytes(value)) claims[name] = toBase64Url(value);
     else claims[name] = toJson(value);
   }
   return {
@@ -76,5 +81,11 @@ export function inspectPass(text: string): PassInspection {
     claims,
     unknownClaims,
     signature: toHex(cose.signature),
+    ...(proof === null
+      ? {}
+      : {
+          prefix: HOLDER_PREFIX,
+          holderProof: { passTag: toHex(proof.passTag), step: proof.step, stepStartsAt: timeField(proof.step * PROOF_STEP_SECONDS) },
+        }),
   };
 }

@@ -8,6 +8,7 @@ import type { SigningKey } from '../keys.js';
 import { kidBytesFor } from '../keys.js';
 import { encodeClaims } from './claims.js';
 import { MAX_PASS_CHARS, PASS_PREFIX } from './verify.js';
+import { MAX_BOUND_PASS_CHARS } from '../holder/proof.js';
 
 export interface IssueInput {
   /** Defaults to the key's issuer; if given it must be the key's issuer. */
@@ -21,6 +22,8 @@ export interface IssueInput {
   readonly passId?: string;
   /** Hex, 16–32 bytes; a fresh random 128-bit id, independent of the pass id, when absent. */
   readonly revocationId?: string;
+  /** Holder-bound pass: the holder's raw Ed25519 public key, base64url. Absent for a printed (unbound) pass. */
+  readonly holderKey?: string;
 }
 
 export function issuePass(input: IssueInput, key: SigningKey): { text: string; claims: PassClaims } {
@@ -35,6 +38,7 @@ export function issuePass(input: IssueInput, key: SigningKey): { text: string; c
     notBefore: input.notBefore,
     expiresAt: input.expiresAt,
     scope: input.scope === 'all' ? 'all' : Object.freeze([...input.scope]),
+    ...(input.holderKey === undefined ? {} : { holderKey: input.holderKey }),
   });
   const payload = encodeClaims(claims);
   const header = new Map<number, number | Uint8Array>([
@@ -43,11 +47,10 @@ export function issuePass(input: IssueInput, key: SigningKey): { text: string; c
   ]);
   const cose = buildSign1(header, payload, (tbs) => new Uint8Array(edSign(null, tbs, key.privateKey)));
   const text = PASS_PREFIX + base45Encode(cose);
-  if (text.length > MAX_PASS_CHARS) {
-    throw new ProtocolError(
-      'TOO_LARGE',
-      `pass would be ${text.length} characters, over ${MAX_PASS_CHARS}: shorten the scope`,
-    );
+  // A holder-bound pass leaves room for the proof in front of it (QR version 13 at ECC M, see holder/proof.ts).
+  const max = claims.holderKey === undefined ? MAX_PASS_CHARS : MAX_BOUND_PASS_CHARS;
+  if (text.length > max) {
+    throw new ProtocolError('TOO_LARGE', `pass would be ${text.length} characters, over ${max}: shorten the scope`);
   }
   return { text, claims };
 }

@@ -1,5 +1,6 @@
 // Pass verification in one fixed order, reading no claim before the signature holds:
-// size → prefix → base45 → COSE shape → alg → kid lookup → signature → claims → time → scope → revocation → policy.
+// size → prefix → base45 → COSE shape → alg → kid lookup → signature → claims → time → scope → revocation → policy
+// → holder proof (a holder-bound pass only; protocol/holder/proof.ts).
 import { verify as edVerify } from 'node:crypto';
 import { ProtocolError } from '../errors.js';
 import type { PassClaims, VerifyContext } from '../types.js';
@@ -10,6 +11,7 @@ import { isBytes } from '../internal/cbor.js';
 import { issuerCandidates } from '../internal/keyring.js';
 import type { IssuerCandidate } from '../internal/keyring.js';
 import { KID_BYTES, toHex } from '../keys.js';
+import { checkHolderProof, splitPresentation } from '../holder/proof.js';
 import { decodeClaims } from './claims.js';
 
 /** Prefix of every pass: `GC` and the format version. */
@@ -48,11 +50,14 @@ export interface PassCheck {
   readonly claims: PassClaims;
   /** The trust data is older than the policy allows: the verdict degrades (see evaluatePass). */
   readonly stale: boolean;
+  /** The holder proof's time step for a holder-bound pass, null for an unbound one. */
+  readonly proofStep: number | null;
 }
 
 /** All steps; a stale bundle is reported, not thrown, so that evaluatePass can degrade instead of deny. */
 export function checkPass(text: string, ctx: VerifyContext, check: SignatureCheck = nodeSignatureCheck): PassCheck {
-  const cose = openPass(text);
+  const shown = splitPresentation(text);
+  const cose = openPass(shown.pass);
   checkAlg(cose.header);
 
   const kid = cose.header.get(HEADER_KID);
@@ -91,7 +96,8 @@ export function checkPass(text: string, ctx: VerifyContext, check: SignatureChec
 
   if (ctx.now >= ctx.bundle.sunset) throw new ProtocolError('SUNSET', 'deployment sunset has passed');
   const stale = ctx.trustDataAt !== undefined && ctx.now - ctx.trustDataAt > ctx.bundle.policy.maxOfflineAgeSeconds;
-  return { claims, stale };
+  const proofStep = checkHolderProof(claims, shown.proof, ctx);
+  return { claims, stale, proofStep };
 }
 
 /** Verify a pass; throws ProtocolError with the first failing reason, including BUNDLE_STALE. */

@@ -14,6 +14,7 @@ import {
   shortId,
   toLocalInput,
 } from './util.js';
+import { issueClaim } from './claims.js';
 
 let objectUrls = [];
 let shownPassId = null;
@@ -168,6 +169,12 @@ export function setupPasses() {
       fail(`Cannot issue: ${err instanceof Error ? err.message : String(err)}.`);
       return;
     }
+    const handout = new FormData(form).get('handout');
+    if (handout === 'claim' || handout === 'holder') {
+      await issueClaim(body, handout === 'holder', form.querySelector('button[type=submit]'));
+      return;
+    }
+    $('claim-result').hidden = true;
     try {
       const res = await busy(form.querySelector('button[type=submit]'), () => admin.issuePass(body));
       changed();

@@ -16,6 +16,8 @@
 /** @typedef {import('../http/admin-contract.js').Policy} Policy */
 /** @typedef {import('../http/admin-contract.js').PolicyBody} PolicyBody */
 /** @typedef {import('../http/admin-contract.js').AuditList} AuditList */
+/** @typedef {import('../http/admin-contract.js').NewClaim} NewClaim */
+/** @typedef {import('../http/admin-contract.js').NewClaimBody} NewClaimBody */
 
 const TOKEN_KEY = 'gatecode.adminToken';
 
@@ -125,6 +127,8 @@ export const admin = {
   policy: () => api.get('/api/admin/policy'),
   /** @type {(body: PolicyBody) => Promise<Policy>} */
   setPolicy: (body) => api.put('/api/admin/policy', body),
+  /** @type {(body: NewClaimBody) => Promise<NewClaim>} */
+  newClaim: (body) => api.post('/api/admin/claims', body),
   /** @type {() => Promise<AuditList>} */
   audit: () => api.get('/api/admin/audit'),
 };
@@ -143,6 +147,9 @@ const ERROR_TEXT = {
   KEY_UNAVAILABLE: 'The key that signed this pass is no longer available.',
   TOO_MANY_KEYS: 'The bundle lists as many issuer keys as it can: revoke passes of old keys or let them expire.',
   EVENT_STORAGE_FULL: 'The server holds as many device events as it may.',
+  CLAIM_NOT_FOUND: 'That claim link does not exist.',
+  CLAIM_USED: 'That claim link was already used.',
+  CLAIM_EXPIRED: 'That claim link has expired.',
 };
 
 /** Messages that name the server's detail (a date) and the way out. */

@@ -20,5 +20,7 @@ export type EnrolmentRecord = EnrolmentList['enrolments'][number];
 export type NewEnrolment = InferResponseType<Admin['enrolments']['$post'], 201>;
 export type Policy = InferResponseType<Admin['policy']['$get'], 200>;
 export type PolicyBody = InferRequestType<Admin['policy']['$put']>['json'];
+export type NewClaim = InferResponseType<Admin['claims']['$post'], 201>;
+export type NewClaimBody = InferRequestType<Admin['claims']['$post']>['json'];
 export type AuditList = InferResponseType<Admin['audit']['$get'], 200>;
 export type AuditEntry = AuditList['entries'][number];

@@ -22,7 +22,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
  * loopback may make codes (for a gate on the same machine): its own listening address. The request's Host header
  * is never used: whoever reaches the admin API could otherwise point gates at a server of their choosing.
  */
-function serverUrl(s: Services): string {
+export function serverUrl(s: Services): string {
   const configured = s.core.config.publicUrl;
   if (configured !== null) return configured.replace(/\/+$/, '');
   if (!LOOPBACK.test(s.core.config.host)) throw new DomainError('PUBLIC_URL_REQUIRED', { detail: 'publicUrl' });

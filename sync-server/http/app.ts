@@ -7,6 +7,8 @@ import { adminOpsRoutes } from './admin-ops.js';
 import { adminPageRoutes } from './admin-page.js';
 import { adminPassRoutes } from './admin-passes.js';
 import { adminAuth } from './auth.js';
+import { adminClaimRoutes } from './admin-claims.js';
+import { walletApiRoutes, walletPageRoutes } from './wallet.js';
 import { deviceRoutes } from './device.js';
 import { clientAddress, type AppEnv, type Services } from './env.js';
 
@@ -20,10 +22,13 @@ export interface AppOptions {
 /**
  * The admin API under /api/admin. Its type, AdminApp, is the admin contract: `hc<AdminApp>` (cli/admin.ts) gets
  * every route's path, body and answer from it, so a changed field fails to compile there. A new admin endpoint is
- * one chained route in admin-passes.ts or admin-ops.ts (plus its body schema in schemas.ts when it takes one).
+ * one chained route in admin-passes.ts, admin-claims.ts or admin-ops.ts (plus its body schema in schemas.ts when it takes one).
  */
 export function adminRoutes(s: Services) {
-  return new Hono<AppEnv>().route('/passes', adminPassRoutes(s)).route('/', adminOpsRoutes(s));
+  return new Hono<AppEnv>()
+    .route('/passes', adminPassRoutes(s))
+    .route('/claims', adminClaimRoutes(s))
+    .route('/', adminOpsRoutes(s));
 }
 
 export type AdminApp = ReturnType<typeof adminRoutes>;
@@ -63,6 +68,8 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   app.route('/api/admin', adminRoutes(s));
   app.route(DEVICE_API_BASE, deviceRoutes(s));
   app.route('/admin', adminPageRoutes(opts.adminPageDir));
+  app.route('/api/wallet', walletApiRoutes(s));
+  app.route('/wallet', walletPageRoutes());
 
   return app;
 }

@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import type { AdminTokens } from '../admins.js';
+import type { ClaimService } from '../claims.js';
 import type { ServerCore } from '../core.js';
 import type { DeviceService } from '../devices.js';
 import { HttpError } from './errors.js';
@@ -11,6 +12,7 @@ import type { RateLimiter } from '../rate-limit.js';
 export interface Services {
   readonly core: ServerCore;
   readonly passes: PassService;
+  readonly claims: ClaimService;
   readonly devices: DeviceService;
   readonly admins: AdminTokens;
   readonly limits: {

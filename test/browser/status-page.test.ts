@@ -34,6 +34,7 @@ beforeAll(async () => {
       sunset: t0 + 90 * 86400,
       maxOfflineAgeSeconds: 86400,
       clockDriftSeconds: 2,
+      clockSource: 'none',
     },
     counters: { entries: 4, exits: 1, 'denied:REVOKED': 1 },
     occupancy: 3,
@@ -59,6 +60,8 @@ describeBrowser('device status page (Chromium)', () => {
     await expect(page.locator('#sync-seq').textContent()).resolves.toBe('12');
     await expect(page.locator('#sync-bundle').textContent()).resolves.toBe('3');
     await expect(page.locator('#sync-online').textContent()).resolves.toBe('online');
+    await expect(page.locator('#sync-clock').textContent()).resolves.toBe('NOT CONFIRMED: green shows yellow');
+    await expect(page.locator('#sync-clock').getAttribute('class')).resolves.toContain('warn');
     await expect(page.locator('#sync-age').textContent()).resolves.toMatch(/^2 min of 24\.0 h allowed$/);
     await expect(page.locator('#occupancy').textContent()).resolves.toBe('3');
     await expect(page.locator('#counters').textContent()).resolves.toContain('denied: pass revoked');

@@ -37,6 +37,8 @@ const EXPECTED: Record<string, string> = {
   'expired pass': 'red/EXPIRED',
   'pass for another site': 'red/WRONG_SCOPE',
   'forged pass': 'red/BAD_SIGNATURE',
+  'wallet pass (live code)': 'green/OK',
+  'stale wallet screenshot': 'red/PROOF_STALE',
 };
 
 describe('gatecode demo', () => {
@@ -52,7 +54,7 @@ describe('gatecode demo', () => {
     for (const [label, want] of Object.entries(EXPECTED)) {
       expect(rows.get(label), label).toEqual({ ok: 'ok', expected: want, got: want });
     }
-    expect(stdout).toContain('7 of 7 passes got the expected verdict.');
+    expect(stdout).toContain('9 of 9 passes got the expected verdict.');
     expect(stdout).toMatch(/green .*OK \(valid pass\)/i); // the per-code line, verdict text next to colour
     expect(stdout).toMatch(/relay pulsed \d+ ms/);
     expect(code).toBe(0);

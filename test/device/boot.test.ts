@@ -24,6 +24,7 @@ describe('config → runtime options', () => {
       localActions: {},
       localMaxOfflineAgeSeconds: null,
       passbackWindowSeconds: 3600,
+      proofWindowSeconds: 30,
     });
     expect(o.gate).toMatchObject({
       relayMode: 'pulse',

@@ -49,11 +49,11 @@ describe('parseConfig', () => {
       width: 640,
       height: 480,
       framerate: 15,
-      focus: { mode: 'continuous-macro' },
+      focus: { mode: 'manual', lensPosition: 3 },
       ev: -1,
     });
     expect(c.decoder).toEqual({ engine: 'zxing', worker: true });
-    expect(c.hardware).toEqual({ gpio: 'auto', leds: 'auto' });
+    expect(c.hardware).toEqual({ gpio: 'auto', leds: 'auto', rtc: 'none' });
     expect(c.dataDir).toBe('/var/lib/gatecode');
     expect(c.retentionHours).toBe(24);
     expect(c.statusPage).toEqual({ enabled: false, host: '127.0.0.1', port: 8080 });
@@ -238,6 +238,10 @@ describe('toHardwareConfig and bootConfigLines', () => {
       'gpio=22=ip,pu',
       'gpio=23=ip,pd',
     ]);
-    expect(bootConfigLines(parseConfig({ site: 'hq', gate: 'g1' }))).toEqual(['dtparam=spi=on', 'gpio=17=op,dl']);
+    expect(bootConfigLines(parseConfig({ site: 'hq', gate: 'g1' }))).toEqual([
+      'dtparam=spi=on',
+      'gpio=17=op,dl',
+      'camera_auto_detect=1',
+    ]);
   });
 });

@@ -91,6 +91,7 @@ describe('admin API', () => {
       [
         'colour',
         'expiresAt',
+        'holderKey',
         'issuedAt',
         'kid',
         'notBefore',

@@ -33,6 +33,8 @@ export const TEST_KEYS = {
   lateIssuer: { seed: 6, issuer: 'late-issuer' },
   otherRoot: { seed: 7, issuer: 'other-root' },
   retiredIssuer: { seed: 8, issuer: 'acme-events' },
+  holder: { seed: 9, issuer: 'holder' }, // a wallet's holder key (the issuer name is unused)
+  otherHolder: { seed: 10, issuer: 'holder' },
 } as const;
 
 export type TestKeyName = keyof typeof TEST_KEYS;

@@ -9,6 +9,8 @@ import type { BundleVector, RevocationVector } from './doc-vectors.js';
 import { freshnessVectors } from './freshness-vectors.js';
 import type { FreshnessVector } from './freshness-vectors.js';
 import { seedFor, TEST_KEYS, testKey } from './fixed-keys.js';
+import { holderVectors } from './holder-vectors.js';
+import type { HolderVector } from './holder-vectors.js';
 import { mainBundle, passVectors } from './pass-vectors.js';
 import type { PassVector } from './pass-vectors.js';
 
@@ -23,6 +25,8 @@ export interface VectorFile {
   readonly bundles: readonly BundleVector[];
   readonly revocations: readonly RevocationVector[];
   readonly freshness: readonly FreshnessVector[];
+  /** Holder-bound passes as a wallet shows them (proof + pass). */
+  readonly holder: readonly HolderVector[];
 }
 
 export function makeVectors(): VectorFile {
@@ -47,6 +51,7 @@ export function makeVectors(): VectorFile {
     bundles: bundleVectors(),
     revocations: revocationVectors(),
     freshness: freshnessVectors(),
+    holder: holderVectors(),
   };
 }
 

@@ -2,11 +2,13 @@
 // node:crypto (the implementation) and with tweetnacl (an independent Ed25519) doing the signature checks.
 import { readFileSync } from 'node:fs';
 import nacl from 'tweetnacl';
+import { encode } from 'uqr';
 import { describe, expect, it } from 'vitest';
 import {
   decodePublicKey,
   evaluatePass,
   isProtocolError,
+  PROTOCOL_REASONS,
   verifyBundle,
   verifyFreshness,
   verifyPass,
@@ -113,6 +115,36 @@ describe.each(file.passes.map((v) => [v.title, v] as const))('pass vector: %s', 
   });
   it('tweetnacl doing the signature checks gives the same verdict', () => {
     expect(evaluatePassWith(v.text, ctx, naclCheck)).toEqual(evaluatePass(v.text, ctx));
+  });
+});
+
+describe.each(file.holder.map((v) => [v.title, v] as const))('holder vector: %s', (_title, v) => {
+  const accepted = v.context.acceptedSteps ?? [];
+  const ctx: VerifyContext = {
+    ...contextOf(v),
+    ...(v.context.proofWindowSeconds !== undefined ? { proofWindowSeconds: v.context.proofWindowSeconds } : {}),
+    proofReplayed: (_passId, step) => accepted.some((s) => s >= step),
+  };
+  it('evaluatePass gives the stated verdict', () => {
+    const verdict = evaluatePass(v.text, ctx);
+    expect([verdict.colour, verdict.reason, verdict.action]).toEqual([
+      v.expected.colour,
+      v.expected.reason,
+      v.expected.action,
+    ]);
+    expect(verdict.claims).toEqual(v.expected.claims);
+  });
+  it('stays within QR version 13 at ECC M (alphanumeric)', () => {
+    if (v.expected.reason !== 'OK') return;
+    expect(v.text.length).toBeLessThanOrEqual(483);
+    expect(encode(v.text, { ecc: 'M', boostEcc: false }).version).toBeLessThanOrEqual(13);
+  });
+});
+
+describe('holder vectors', () => {
+  it('cover every holder proof reason', () => {
+    const reasons = new Set(file.holder.map((v) => v.expected.reason));
+    for (const r of PROTOCOL_REASONS.filter((x) => x.startsWith('PROOF_'))) expect(reasons, r).toContain(r);
   });
 });
 

@@ -48,6 +48,17 @@ function inputText(value, on, off) {
   return value === null ? 'not wired' : value ? on : off;
 }
 
+const CLOCK_SOURCES = {
+  ntp: 'trusted (NTP)',
+  rtc: 'trusted (RTC)',
+  signed: 'trusted (signed time)',
+  none: 'NOT CONFIRMED: green shows yellow',
+};
+
+function clockText(source) {
+  return source ? CLOCK_SOURCES[source] : '—';
+}
+
 function renderVerdict(recent) {
   const box = $('verdict');
   const v = recent[0];
@@ -217,6 +228,8 @@ function render(snap) {
       ? '—'
       : `${s.clockDriftSeconds > 0 ? '+' : ''}${s.clockDriftSeconds} s (server minus device)`,
   );
+  setText('sync-clock', clockText(s.clockSource));
+  $('sync-clock').classList.toggle('warn', s.clockSource === 'none');
   setText('sync-error', s.lastError ?? 'none');
   renderTimes();
   renderCounters(snap.counters, snap.occupancy);

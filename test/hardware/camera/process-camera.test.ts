@@ -199,7 +199,8 @@ describe('rpicam-vid source', () => {
     expect(a.join(' ')).toContain('--autofocus-mode manual --lens-position 5');
     expect(a.join(' ')).toContain('--ev -1.5 --metering spot --shutter 8000');
     expect(a.join(' ')).toContain('--rotation 180');
-    expect(rpicamArgs().join(' ')).toContain('--autofocus-mode continuous --autofocus-range macro');
+    expect(rpicamArgs().join(' ')).toContain('--autofocus-mode manual --lens-position 3');
+    expect(rpicamArgs({ focus: { mode: 'continuous' } }).join(' ')).toContain('--autofocus-range normal');
     expect(() => rpicamArgs({ width: 641 })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }));
     expect(() => rpicamArgs({ ev: 20 })).toThrow(expect.objectContaining({ code: 'BAD_OPTIONS' }));
   });

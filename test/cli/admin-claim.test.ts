@@ -1,0 +1,93 @@
+// `gatecode admin claim` against the real `gatecode server` process on loopback: the link it prints is claimable
+// once by a wallet (an unbound pass at once, a holder-bound one with the wallet's public key).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePublicKey, generateSigningKey, inspectPass } from '../../protocol/index.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gatecode.js');
+let dir = '';
+let server: ChildProcess;
+let url = '';
+
+async function admin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const all = [BIN, 'admin', ...args, '--server', url, '--token-file', path.join(dir, 'data', 'admin.token')];
+  try {
+    const r = await run(process.execPath, all, { timeout: 30_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function claim(link: string, holderKey?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const secret = new URLSearchParams(new URL(link).hash.slice(1)).get('claim');
+  const res = await fetch(`${url}/api/wallet/claim`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(holderKey ? { secret, holderKey } : { secret }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+  server = spawn(process.execPath, [BIN, 'server', '--data', path.join(dir, 'data'), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    server.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m && /admin token/.test(out)) {
+        clearTimeout(timer);
+        url = m[1] as string;
+        resolve();
+      }
+    });
+  });
+}, 30_000);
+
+afterAll(() => {
+  if (server.exitCode === null) server.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gatecode admin claim', () => {
+  it('prints a one-time link; a holder-bound one issues the pass with the wallet key; --svg and --json', async () => {
+    const printed = await admin(['claim', '--colour', 'green', '--valid-for', '1d', '--scope', 'north']);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/wallet\/#claim=[A-Za-z0-9_-]{43}\n$/);
+    expect(printed.stderr).toMatch(/claim link for pass [0-9a-f]{32}; claim once before 20\d\d-/);
+    const first = await claim(printed.stdout.trim());
+    expect(first.status).toBe(201);
+    expect((await claim(printed.stdout.trim())).body['error']).toBe('CLAIM_USED');
+
+    const svg = path.join(dir, 'link.svg');
+    const bound = await admin(['claim', '--colour', 'yellow', '--valid-for', '2d', '--holder', '--svg', svg, '--json']);
+    expect(bound.code).toBe(0);
+    const out = JSON.parse(bound.stdout) as { url: string; claim: { holderBound: boolean }; text: string | null };
+    expect([out.claim.holderBound, out.text]).toEqual([true, null]);
+    expect(out.url).toMatch(/&holder=1$/);
+    expect(fs.readFileSync(svg, 'utf8')).toContain('<svg');
+    const key = encodePublicKey(generateSigningKey('h').publicKey);
+    const got = await claim(out.url, key);
+    expect(got.status).toBe(201);
+    expect(inspectPass((got.body['pass'] as { text: string }).text).claims['holderKey']).toBe(key);
+  }, 60_000);
+
+  it('refuses bad options with exit 2', async () => {
+    const bad = await admin(['claim', '--colour', 'blue', '--valid-for', '1d']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--colour');
+    const ttl = await admin(['claim', '--colour', 'green', '--valid-for', '1d', '--link-ttl', 'soon']);
+    expect(ttl.code).toBe(2);
+  }, 30_000);
+});

@@ -1,0 +1,82 @@
+// One config source for every derived setting: the relay's safe level in the unit and in config.txt follows
+// relay.polarity, and nothing derived is kept by hand in the repository.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../device/config.js';
+import { boardFromModel, derive, relaySafeLevel } from '../../device/install/derive.js';
+
+const base = { site: 'hq', gate: 'north-1' };
+const activeLow = parseConfig({ ...base, relay: { pin: 18, polarity: 'active-low' } });
+const activeHigh = parseConfig({ ...base, relay: { pin: 17, polarity: 'active-high' } });
+
+/** Every relay level the derived files name, wherever they name one. */
+function relayLevels(text: string, pin: number): string[] {
+  const re = new RegExp(`(?:gpio=${pin}=op,|set ${pin} op )(d[hl])`, 'g');
+  return [...text.matchAll(re)].map((m) => m[1] as string);
+}
+
+describe('derived settings', () => {
+  it('drive an active-low relay high (dh) everywhere', () => {
+    expect(relaySafeLevel('active-low')).toBe('dh');
+    const d = derive(activeLow);
+    expect(d.relay).toEqual({ pin: 18, safe: 'dh' });
+    expect(relayLevels(d.bootBlock.join('\n'), 18)).toEqual(['dh']);
+    expect(relayLevels(d.unit, 18)).toEqual(['dh']);
+    expect(d.unit).not.toMatch(/\bdl\b/);
+  });
+
+  it('drive an active-high relay low (dl) everywhere', () => {
+    expect(relaySafeLevel('active-high')).toBe('dl');
+    const d = derive(activeHigh);
+    expect(relayLevels(d.bootBlock.join('\n'), 17)).toEqual(['dl']);
+    expect(relayLevels(d.unit, 17)).toEqual(['dl']);
+    expect(d.unit).not.toMatch(/\bdh\b/);
+  });
+
+  it('blank the LED ring after every stop and keep fatal faults from restarting in a loop', () => {
+    const unit = derive(activeLow).unit;
+    expect(unit).toMatch(/^ExecStopPost=-\+\S+ \S+gatecode\.js device blank --config \S+$/m);
+    expect(unit).toMatch(/^RestartPreventExitStatus=2 78$/m);
+    const watchdog = Number(/^WatchdogSec=(\d+)$/m.exec(unit)?.[1]);
+    // longer than the camera's stall restart (10 s) plus its start-up
+    expect(watchdog).toBeGreaterThanOrEqual(20);
+  });
+
+  it('enable an RTC overlay and pin the core clock per board', () => {
+    const rtc = parseConfig({ ...base, hardware: { rtc: 'ds3231' } });
+    expect(derive(rtc, { board: 'pi4' }).bootBlock).toEqual(
+      expect.arrayContaining(['dtoverlay=i2c-rtc,ds3231', 'dtparam=i2c_arm=on', 'core_freq_min=500']),
+    );
+    expect(derive(activeHigh, { board: 'zero2' }).bootBlock).toContain('core_freq=250');
+    expect(derive(activeHigh, { board: 'pi5' }).bootBlock.some((l) => l.startsWith('core_freq'))).toBe(false);
+    expect(boardFromModel('Raspberry Pi 5 Model B Rev 1.0\0')).toBe('pi5');
+    expect(boardFromModel('Raspberry Pi Zero 2 W Rev 1.0')).toBe('zero2');
+    expect(boardFromModel('Raspberry Pi 3 Model B Plus Rev 1.3')).toBe('pi3');
+  });
+
+  it('leave no hand-kept relay level in the repository', () => {
+    // The unit is generated; the install guide shows no fixed level for the relay.
+    expect(fs.existsSync(path.join('hardware', 'systemd', 'gatecode-device.service'))).toBe(false);
+    const guide = fs.readFileSync(path.join('hardware', 'INSTALL.md'), 'utf8');
+    expect(guide).not.toMatch(/GATECODE_RELAY_SAFE=d[hl]/);
+    expect(guide).not.toMatch(/^gpio=\d+=op,d[hl]$/m);
+  });
+
+  it('are never asked for on SPI0: inputs and the relay on BCM 7–11 are refused', () => {
+    for (const pin of [7, 8, 9, 10, 11]) {
+      let err: unknown;
+      try {
+        parseConfig({ ...base, inputs: { exit: { pin } } });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues).toEqual([
+        { path: 'inputs.exit.pin', message: expect.stringMatching(/SPI0/) as unknown },
+      ]);
+      expect(() => parseConfig({ ...base, relay: { pin, polarity: 'active-low' } })).toThrow(/SPI0/);
+    }
+    expect(parseConfig({ ...base, inputs: { exit: { pin: 12 } } }).inputs.exit?.pin).toBe(12);
+  });
+});
