@@ -23,6 +23,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY bin ./bin
 COPY cli ./cli
+COPY common ./common
 COPY protocol ./protocol
 COPY sync-server ./sync-server
 RUN mkdir -p /data && chown node:node /data

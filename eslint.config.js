@@ -2,6 +2,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** protocol/internal is protocol/'s own: everything else goes through protocol/index.ts (tests and benches of the internals excepted). */
+const PROTOCOL_INTERNAL = { group: ['**/protocol/internal/*'], message: 'protocol/internal is private to protocol/: import from protocol/index.js' };
+
+/** Ban imports of the named device/ modules or folders, written relative to the importing file (`prefix`). */
+function deviceBan(prefix, names, message) {
+  return { group: names.flatMap((n) => [`${prefix}${n}`, `${prefix}${n}.js`, `${prefix}${n}/*`]), message };
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'coverage/**', 'dist/**', '**/*.d.ts'] },
   js.configs.recommended,
@@ -27,6 +35,13 @@ export default tseslint.config(
     },
   },
   {
+    // common/ is the tiny pure layer every other layer may import (the clock interface): it imports nothing.
+    files: ['common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', 'node:*', 'fs', 'net', 'http', 'child_process', 'better-sqlite3'], message: 'common/ imports nothing' }] }],
+    },
+  },
+  {
     // hardware/ knows nothing of passes.
     files: ['hardware/**/*.ts'],
     rules: {
@@ -36,12 +51,53 @@ export default tseslint.config(
   {
     files: ['sync-server/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../device/*', '../hardware/*', '../../device/*', '../../hardware/*'], message: 'sync-server/ depends on protocol/ only' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['../device/*', '../hardware/*', '../../device/*', '../../hardware/*'], message: 'sync-server/ depends on protocol/ only' }, PROTOCOL_INTERNAL] }],
     },
   },
   {
     // The wallet page and its service worker run in the browser (and proof.js also in Node).
     files: ['sync-server/wallet/**/*.js'],
     languageOptions: { globals: { navigator: 'readonly', location: 'readonly', history: 'readonly', indexedDB: 'readonly', crypto: 'readonly', caches: 'readonly', self: 'readonly', btoa: 'readonly', URLSearchParams: 'readonly' } },
+  },
+  {
+    files: ['cli/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL] }] },
+  },
+  // device/: the runtime's own files (runtime, pipeline, gate, decide, ...) know trust data only through the
+  // TrustKeeper and nothing of sync/; boot.ts is the one place that wires the sync client in.
+  {
+    files: ['device/*.ts'],
+    ignores: ['device/boot.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('./', ['sync'], 'only device/boot.ts wires the sync client in')] }] },
+  },
+  {
+    // sync/ talks HTTP and hands trust data to the TrustKeeper; it knows nothing of the runtime around it.
+    files: ['device/sync/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['runtime', 'pipeline', 'gate', 'boot', 'presence', 'notify', 'leds', 'status', 'decode', 'config'], 'device/sync/ only talks HTTP and calls the trust keeper')] }] },
+  },
+  {
+    // trust/ owns verification, the apply step and the enrolment state; it calls nobody above it.
+    files: ['device/trust/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['sync', 'runtime', 'pipeline', 'gate', 'boot', 'presence', 'notify', 'leds', 'status', 'decode', 'config'], 'device/trust/ sits below the runtime and the sync client')] }] },
+  },
+  {
+    // decode/ turns frames into text: no store, no trust data, no sync.
+    files: ['device/decode/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['store', 'trust', 'sync', 'runtime', 'pipeline', 'gate', 'boot', 'leds', 'status'], 'device/decode/ only decodes frames')] }] },
+  },
+  {
+    // store/ is the SQLite file: it calls nothing of the device around it.
+    files: ['device/store/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['trust', 'sync', 'runtime', 'pipeline', 'gate', 'boot', 'leds', 'status', 'decode'], 'device/store/ is the bottom layer')] }] },
+  },
+  {
+    // leds/ and status/ show state; they neither write trust data nor sync.
+    files: ['device/leds/**/*.ts', 'device/status/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['store', 'trust', 'sync', 'runtime', 'pipeline', 'boot'], 'device/leds/ and status/ hold no trust data')] }] },
+  },
+  {
+    // config/ reads the file (it composes the sync options' schema); it opens nothing.
+    files: ['device/config/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['store', 'trust', 'runtime', 'pipeline', 'boot'], 'device/config/ only reads the config file')] }] },
   },
 );

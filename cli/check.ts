@@ -83,8 +83,8 @@ async function readStore(config: DeviceConfig, root: string): Promise<StoreRepor
   const file = path.join(root, config.dataDir, STORE_FILE);
   if (!fs.existsSync(file)) return null;
   const { openStore } = await import('../device/store/index.js');
-  const { signedDataAt } = await import('../device/sync/apply.js');
-  const { readEnrolment } = await import('../device/sync/enrolment.js');
+  const { signedDataAt } = await import('../device/trust/apply.js');
+  const { readEnrolment } = await import('../device/trust/enrolment.js');
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(file, { readonly: true, fileMustExist: true });
   let integrity: string;

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { SimCamera } from '../hardware/camera/sim.js';
+import type { SimCamera } from '../hardware/camera/sim/camera.js';
 import type { SimGpio } from '../hardware/gpio/sim.js';
 import { startDevice, STORE_FILE, type RunningDevice } from '../device/boot.js';
 import { parseConfig, type DeviceConfigInput } from '../device/config.js';

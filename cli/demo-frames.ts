@@ -3,7 +3,7 @@
 // remembers which pass each frame shows, so a verdict can be matched to the pass that was in view.
 import path from 'node:path';
 import { saveGreyPng } from '../hardware/camera/image-file.js';
-import { renderPhoneScene } from '../hardware/camera/scene.js';
+import { renderPhoneScene } from '../hardware/camera/sim/scene.js';
 import type { GreyFrame } from '../hardware/camera/types.js';
 
 type Still = Pick<GreyFrame, 'width' | 'height' | 'data'>;

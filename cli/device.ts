@@ -23,8 +23,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const { ConfigError, loadConfig } = await import('../device/config.js');
   let config;
+  const migrationNotes: string[] = [];
   try {
-    config = loadConfig(values.config);
+    config = loadConfig(values.config, { onMigrate: (message) => migrationNotes.push(message) });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
@@ -60,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
 
+  for (const note of migrationNotes) log.warn({ file: values.config }, note);
   const notifier = await createServiceNotifier({ log });
   const version = packageVersion();
   let device;

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHardware } from '../hardware/factory.js';
 import type { Hardware, HardwareDeps } from '../hardware/factory.js';
-import type { CancelTimer, Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { CancelTimer, Clock } from '../common/clock.js';
+import { systemClock } from '../common/clock.js';
 import { toHardwareConfig } from './config.js';
 import type { DeviceConfig } from './config.js';
 import type { Direction } from './decide.js';
@@ -26,8 +26,8 @@ import type { StatusServer } from './status/server.js';
 import { openStore } from './store/index.js';
 import type { DeviceStore } from './store/index.js';
 import { SyncClient } from './sync/client.js';
-import { readEnrolment } from './sync/enrolment.js';
-import { linkToRuntime } from './sync/runtime-link.js';
+import { readEnrolment } from './trust/enrolment.js';
+import { TrustKeeper } from './trust/keeper.js';
 
 export const STORE_FILE = 'device.db';
 const PURGE_INTERVAL_MS = 10 * 60_000;
@@ -162,9 +162,17 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     await hardware?.close();
   };
   try {
+    // The one writer of trust data: the trust files at start and the sync client both go through it.
+    const trust = new TrustKeeper(store, clock, areaLogger(log, 'sync'), config.trust.rootPublicKey ?? null);
     if (readEnrolment(store) !== null) {
       sync = new SyncClient(
-        { store, clock, log: areaLogger(log, 'sync'), ...(deps.version ? { softwareVersion: deps.version } : {}) },
+        {
+          store,
+          trust,
+          clock,
+          log: areaLogger(log, 'sync'),
+          ...(deps.version ? { softwareVersion: deps.version } : {}),
+        },
         config.sync,
       );
     }
@@ -200,7 +208,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     handedOver = true;
     const runtime = await DeviceRuntime.start(
       options,
-      { store, camera: hardware.camera, gpio: hardware.gpio, ring: hardware.leds, decoder, hub, closeExtras },
+      { store, trust, camera: hardware.camera, gpio: hardware.gpio, ring: hardware.leds, decoder, hub, closeExtras },
       {
         clock,
         log,
@@ -211,10 +219,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
         onSunset: () => void sync?.stop(),
       },
     );
-    if (sync) {
-      linkToRuntime(sync, runtime.seam);
-      sync.start();
-    }
+    sync?.start();
     return { runtime, hardware, hub, status, sync, store, stop: () => runtime.stop() };
   } catch (err) {
     if (!handedOver) {

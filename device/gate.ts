@@ -4,7 +4,7 @@
 // rotation sensor, a grant with no passage within N seconds is annulled (anti-passback entry removed, event
 // marked not passed). Every timeout runs on the injected clock.
 import type { GpioPorts, InputEvent } from '../hardware/gpio/types.js';
-import type { CancelTimer, Clock } from './clock.js';
+import type { CancelTimer, Clock } from '../common/clock.js';
 import type { Direction } from './decide.js';
 import type { Logger } from './log.js';
 import { logHash } from './log.js';

@@ -4,8 +4,8 @@
 // injected clock, and its health is the runtime's (a frame arrived within frameTimeoutMs and the loop runs).
 import { createNotifier, startWatchdog, watchdogIntervalMs } from '../hardware/systemd/notify.js';
 import type { NotifierOptions } from '../hardware/systemd/notify.js';
-import type { CancelTimer, Clock } from './clock.js';
-import { every } from './clock.js';
+import type { CancelTimer, Clock } from '../common/clock.js';
+import { every } from '../common/clock.js';
 import type { Logger } from './log.js';
 
 /** What the runtime tells systemd. */

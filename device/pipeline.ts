@@ -2,7 +2,7 @@
 // camera (which keeps only the newest), decoded; a code that the presence tracker lets through is verified and
 // decided; the relay command goes out first, then the LEDs, then the store and the status hub are told.
 import type { GreyFrame } from '../hardware/camera/types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../common/clock.js';
 import { decideText } from './decide.js';
 import type { Decision, DecideInputs, DecideStore } from './decide.js';
 import type { GateController } from './gate.js';

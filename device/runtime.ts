@@ -5,8 +5,8 @@
 import type { CameraSource } from '../hardware/camera/types.js';
 import type { GpioPorts } from '../hardware/gpio/types.js';
 import type { LedRing } from '../hardware/leds/types.js';
-import type { CancelTimer, Clock } from './clock.js';
-import { every, nowSeconds, systemClock } from './clock.js';
+import type { CancelTimer, Clock } from '../common/clock.js';
+import { every, nowSeconds, systemClock } from '../common/clock.js';
 import type { DecideOptions, GatePlace } from './decide.js';
 import { GateController } from './gate.js';
 import type { GateEvent, GateOptions } from './gate.js';
@@ -21,11 +21,10 @@ import type { PipelineDecoder } from './pipeline.js';
 import type { PresenceOptions } from './presence.js';
 import type { StatusHub } from './status/hub.js';
 import type { DeviceStore } from './store/types.js';
-import { TrustKeeper } from './trust.js';
-import type { TrustSeam } from './trust.js';
+import { TrustKeeper } from './trust/keeper.js';
 import type { TimeTrust } from './time/trusted.js';
 
-/** Everything the runtime needs, resolved from the config file (see device/runtime-config.ts). */
+/** Everything the runtime needs, resolved from the config file (runtimeOptions in device/boot.ts). */
 export interface RuntimeOptions {
   readonly place: GatePlace & { readonly gate: string };
   readonly decide: DecideOptions;
@@ -44,9 +43,14 @@ export interface RuntimeOptions {
   readonly frameTimeoutMs: number;
 }
 
-/** The parts the runtime drives; made by the factories in runtime-config.ts, or by a test. */
+/** The parts the runtime drives; made by device/boot.ts, or by a test. */
 export interface RuntimeParts {
   readonly store: DeviceStore;
+  /**
+   * The one writer of trust data over `store` (the sync client shares it); by default the runtime makes its own
+   * from `opts.trust`.
+   */
+  readonly trust?: TrustKeeper;
   readonly camera: CameraSource;
   readonly gpio: GpioPorts;
   readonly ring: LedRing;
@@ -105,9 +109,9 @@ export class DeviceRuntime {
     this.gate = new GateController(gpio, this.clock, opts.gate, store, areaLogger(deps.log, 'gate'), (e) =>
       this.onGateEvent(e),
     );
-    this.trust = new TrustKeeper(store, this.clock, areaLogger(deps.log, 'sync'), opts.trust.rootPublicKey, () =>
-      this.onTrustChanged(),
-    );
+    this.trust =
+      parts.trust ?? new TrustKeeper(store, this.clock, areaLogger(deps.log, 'sync'), opts.trust.rootPublicKey);
+    this.cancels.push(this.trust.subscribe(() => this.onTrustChanged()));
     this.pipeline = new Pipeline(
       {
         decoder: parts.decoder,
@@ -183,11 +187,6 @@ export class DeviceRuntime {
     }
   }
 
-  /** The seam for the sync client: hand over downloaded bundles and revocation lists, report online/offline. */
-  get seam(): TrustSeam {
-    return this.trust;
-  }
-
   /** The error that ended the camera stream (a missing binary, a bad replay file), or null. */
   get failure(): unknown {
     return this.cameraFailure;
@@ -248,14 +247,12 @@ export class DeviceRuntime {
     this.log.info('device stopped');
   }
 
-  /** Once a second: sunset, LED base state, status. */
+  /**
+   * Once a second, for what moves with time alone: the sunset, the data turning stale, the status page. Trust data
+   * changes arrive from the TrustKeeper (onTrustChanged); nothing here reads the store's trust data.
+   */
   private tick(): void {
     const now = nowSeconds(this.clock);
-    try {
-      this.trust.refresh(); // picks up what other writers (the sync client) put in the store, e.g. freshAt
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'reading the trust data failed');
-    }
     const trust = this.trust.state();
     if (trust.trustDataAt !== null) this.timeTrust?.observeSigned(trust.trustDataAt, this.clock.now());
     if (!trust.sunsetReached && trust.bundle !== null && now >= trust.bundle.sunset) {
@@ -348,12 +345,9 @@ export class DeviceRuntime {
   private publishStatus(now: number): void {
     const hub = this.parts.hub;
     if (!hub) return;
-    const trust = this.trust.state();
     const sync = this.trust.syncState();
-    const store = this.parts.store;
     const alarms = this.alarmList(now);
-    const counters = store.counters();
-    const lastSync = Number(store.getState('lastSyncAt') ?? Number.NaN);
+    const counters = this.parts.store.counters();
     const cam = this.parts.camera.stats();
     hub.update({
       alarms,
@@ -361,12 +355,12 @@ export class DeviceRuntime {
       occupancy: counters['occupancy'] ?? null,
       camera: { delivered: cam.delivered, dropped: cam.dropped, restarts: cam.restarts },
       sync: {
-        lastSyncAt: Number.isFinite(lastSync) ? lastSync : null,
-        trustDataAt: trust.trustDataAt,
-        revocationSeq: store.revocationSeq(),
-        bundleVersion: trust.bundle?.version ?? null,
-        sunset: trust.bundle?.sunset ?? null,
-        maxOfflineAgeSeconds: trust.bundle?.policy.maxOfflineAgeSeconds ?? null,
+        lastSyncAt: sync.lastSyncAt,
+        trustDataAt: sync.trustDataAt,
+        revocationSeq: sync.revocationSeq,
+        bundleVersion: sync.bundleVersion,
+        sunset: sync.sunset,
+        maxOfflineAgeSeconds: sync.maxOfflineAgeSeconds,
         online: sync.online,
         clockDriftSeconds: sync.clockDriftSeconds,
         clockSource: this.timeTrust ? this.timeTrust.status(this.clock.now()).source : null,

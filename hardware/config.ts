@@ -1,5 +1,6 @@
 // Hardware settings as plain TypeScript (the device engineer maps the device config file onto it).
-// Every field is optional; resolveHardwareConfig() fills in the defaults listed here and in INSTALL.md.
+// Every field is optional; the factory (hardware/factory.ts) fills in HARDWARE_DEFAULTS below. The device passes
+// values resolved from its config schema (device/config/hardware.ts toHardwareConfig), the one source of defaults.
 import type { BackoffOptions } from './camera/process-camera.js';
 import type { ReplayOptions } from './camera/replay.js';
 import type { Focus } from './camera/rpicam.js';

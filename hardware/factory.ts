@@ -6,14 +6,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Timers } from './clock.js';
-import { realTimers } from './clock.js';
+import type { Clock } from '../common/clock.js';
+import { monotonicClock } from '../common/clock.js';
 import type { HardwareConfig, InputConfig } from './config.js';
 import { HARDWARE_DEFAULTS } from './config.js';
 import { CameraError } from './camera/errors.js';
 import { ReplayCamera } from './camera/replay.js';
 import { createRpicamCamera, resolveRpicamBinary } from './camera/rpicam.js';
-import { SimCamera } from './camera/sim.js';
+import { SimCamera } from './camera/sim/camera.js';
 import type { CameraSource } from './camera/types.js';
 import { createUsbCamera } from './camera/usb.js';
 import { findExecutable } from './camera/which.js';
@@ -60,7 +60,7 @@ export interface HardwareDeps {
   readonly devRoot?: string; // /dev
   readonly env?: NodeJS.ProcessEnv;
   readonly modelFile?: string; // /proc/device-tree/model
-  readonly timers?: Timers;
+  readonly clock?: Clock;
   readonly process?: ExitProcess;
   /** onoff's Gpio class (or a recording stand-in); default: import('onoff'). */
   readonly onoffGpio?: OnoffGpioClass;
@@ -98,7 +98,7 @@ function hasVideoDevice(devRoot: string): boolean {
 export async function createHardware(config: HardwareConfig, log: Logger, deps: HardwareDeps = {}): Promise<Hardware> {
   const env = deps.env ?? process.env;
   const devRoot = deps.devRoot ?? '/dev';
-  const timers = deps.timers ?? realTimers;
+  const clock = deps.clock ?? monotonicClock;
   const sim: { camera: SimCamera | null; gpio: SimGpio | null; leds: SimLedRing | null } = {
     camera: null,
     gpio: null,
@@ -127,10 +127,10 @@ export async function createHardware(config: HardwareConfig, log: Logger, deps: 
       }
     }
     if (lines) {
-      gpio = openPorts(lines, pins, { timers, log: log.child({ part: 'gpio' }) });
+      gpio = openPorts(lines, pins, { clock, log: log.child({ part: 'gpio' }) });
       gpioKind = 'onoff';
     } else {
-      sim.gpio = new SimGpio({ pins, timers, log: log.child({ part: 'gpio' }) });
+      sim.gpio = new SimGpio({ pins, clock, log: log.child({ part: 'gpio' }) });
       gpio = sim.gpio;
     }
     if (gpioKind === 'onoff' && (config.gpio?.safeExit ?? true)) {
@@ -151,7 +151,7 @@ export async function createHardware(config: HardwareConfig, log: Logger, deps: 
       ledsKind = 'spi';
     } else {
       if (lc.mode === 'auto') log.warn({ device: spiPath }, 'no SPI device: using the simulated LED ring');
-      sim.leds = new SimLedRing(lc.count, { now: () => timers.now() });
+      sim.leds = new SimLedRing(lc.count, { now: () => clock.now() });
       leds = sim.leds;
     }
     cleanups.push(() => leds.close());
@@ -193,7 +193,7 @@ export async function createHardware(config: HardwareConfig, log: Logger, deps: 
         size: { width: cc.width, height: cc.height },
         ...(cc.replay.fps !== undefined ? { fps: cc.replay.fps } : {}),
         ...(cc.replay.loop !== undefined ? { loop: cc.replay.loop } : {}),
-        now: () => timers.now(),
+        now: () => clock.now(),
       });
       cameraKind = 'replay';
     } else if (source === 'csi') {
@@ -226,7 +226,7 @@ export async function createHardware(config: HardwareConfig, log: Logger, deps: 
     } else {
       if (cc.mode === 'auto')
         log.warn('no camera (rpicam-vid, or a V4L2 device with ffmpeg) found: using the simulated camera');
-      sim.camera = new SimCamera({ now: () => timers.now() });
+      sim.camera = new SimCamera({ now: () => clock.now() });
       camera = sim.camera;
       cameraKind = 'sim';
     }

@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { every, systemClock } from '../common/clock.js';
+import type { CancelTimer, Clock } from '../common/clock.js';
 import { AuditLog } from './audit.js';
 import { DomainError } from './errors.js';
 import { FRESHNESS_PUBLISH_SECONDS, FreshnessSigner } from './freshness.js';
@@ -20,12 +22,12 @@ const PUBLISH_RETRY_MS = 5000;
 /** A device-reported gap starts a new history at most this often (seconds). */
 const GAP_RESTART_SECONDS = 600;
 
-/** Milliseconds since the epoch. */
-export type Clock = () => number;
+export type { Clock } from '../common/clock.js';
 
 export interface CoreOptions {
   readonly config: ServerConfig;
   readonly log: Logger;
+  /** Wall clock (epoch ms) and timers (publish delay, retry, freshness refresh); default the system clock. */
   readonly clock?: Clock;
 }
 
@@ -52,21 +54,26 @@ export class ServerCore {
   readonly revocations: RevocationLog;
   readonly audit: AuditLog;
   readonly freshness: FreshnessSigner;
-  readonly clock: Clock;
+  /** The injected clock, the one every timer of the server runs on. */
+  readonly time: Clock;
+  /** Epoch milliseconds from the injected clock (the route modules call it). */
+  readonly clock: () => number;
   readonly publishDir: string;
   readonly dbFile: string;
   /** The URL the server listens on, once it does (startServer); enrolment codes of a loopback server use it. */
   listenUrl: string | null = null;
   private readonly publisher: Publisher;
-  private publishTimer: NodeJS.Timeout | null = null;
-  private freshnessTimer: NodeJS.Timeout | null = null;
+  private publishTimer: CancelTimer | null = null;
+  private freshnessTimer: CancelTimer | null = null;
   private readonly unlock: () => void;
   private lastRestartAt: number | null = null;
 
   constructor(opts: CoreOptions) {
     this.config = opts.config;
     this.log = opts.log;
-    this.clock = opts.clock ?? Date.now;
+    const time = opts.clock ?? systemClock;
+    this.time = time;
+    this.clock = () => time.now();
     fs.mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
     this.unlock = lockDataDir(this.config.dataDir);
     this.dbFile = path.join(this.config.dataDir, 'gatecode.db');
@@ -117,8 +124,7 @@ export class ServerCore {
     })();
     this.publish();
     // freshness.cose is rewritten every FRESHNESS_PUBLISH_SECONDS, so the published statement stays recent.
-    this.freshnessTimer ??= setInterval(() => this.publishFreshness(), FRESHNESS_PUBLISH_SECONDS * 1000);
-    this.freshnessTimer.unref();
+    this.freshnessTimer ??= every(this.time, FRESHNESS_PUBLISH_SECONDS * 1000, () => this.publishFreshness());
     return { createdKeys };
   }
 
@@ -198,7 +204,7 @@ export class ServerCore {
       this.publish();
       return;
     }
-    this.publishTimer ??= setTimeout(() => this.publish(), this.config.publishDelayMs);
+    this.publishTimer ??= this.time.setTimer(this.config.publishDelayMs, () => this.publish());
   }
 
   /** Publish now if a publish is pending (on shutdown, and in tests). */
@@ -211,7 +217,7 @@ export class ServerCore {
    * PUBLISH_RETRY_MS until it succeeds; the API keeps serving the current artefacts meanwhile. Returns success.
    */
   publish(): boolean {
-    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer?.();
     this.publishTimer = null;
     if (!this.db.open) return false;
     try {
@@ -220,8 +226,7 @@ export class ServerCore {
       return true;
     } catch (err) {
       this.log.error({ err: (err as Error).message, dir: this.publishDir }, 'publish failed; retrying');
-      this.publishTimer = setTimeout(() => this.publish(), PUBLISH_RETRY_MS);
-      this.publishTimer.unref();
+      this.publishTimer = this.time.setTimer(PUBLISH_RETRY_MS, () => this.publish());
       return false;
     }
   }
@@ -239,10 +244,10 @@ export class ServerCore {
   }
 
   close(): void {
-    if (this.freshnessTimer) clearInterval(this.freshnessTimer);
+    this.freshnessTimer?.();
     this.freshnessTimer = null;
     this.flushPublish();
-    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer?.();
     this.publishTimer = null;
     if (this.db.open) this.db.close();
     this.unlock();

@@ -5,7 +5,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { AdminTokens } from './admins.js';
 import type { ServerConfig } from './config.js';
-import { ServerCore, type Clock } from './core.js';
+import { systemClock } from '../common/clock.js';
+import type { Clock } from '../common/clock.js';
+import { ServerCore } from './core.js';
 import { DeviceService } from './devices.js';
 import { createApp } from './http/app.js';
 import type { Services } from './http/env.js';
@@ -31,7 +33,7 @@ export interface OpenOptions {
 /** Open the data dir and everything in it; first start creates keys, policy, bundle and the admin token. */
 export function openServer(config: ServerConfig, opts: OpenOptions = {}): OpenedServer {
   const log = opts.log ?? pino({ level: 'silent' });
-  const clock = opts.clock ?? Date.now;
+  const clock = opts.clock ?? systemClock;
   const core = new ServerCore({ config, log, ...(opts.clock ? { clock } : {}) });
   try {
     const { createdKeys } = core.init();
@@ -54,9 +56,9 @@ export function openServer(config: ServerConfig, opts: OpenOptions = {}): Opened
       devices: new DeviceService(core),
       admins,
       limits: {
-        perAddress: new RateLimiter(config.rateLimit.perAddress, clock),
-        perToken: new RateLimiter(config.rateLimit.perToken, clock),
-        enrolPerAddress: new RateLimiter(config.rateLimit.enrolPerAddress, clock),
+        perAddress: new RateLimiter(config.rateLimit.perAddress, () => clock.now()),
+        perToken: new RateLimiter(config.rateLimit.perToken, () => clock.now()),
+        enrolPerAddress: new RateLimiter(config.rateLimit.enrolPerAddress, () => clock.now()),
       },
     };
     return { services, tokenFile, createdAdminToken, createdKeys };

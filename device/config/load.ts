@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { deviceConfigSchema } from './schema.js';
+import { CONFIG_VERSION, deviceConfigSchema } from './schema.js';
 import type { DeviceConfig } from './schema.js';
 
 export interface ConfigIssue {
@@ -45,6 +45,31 @@ function toIssues(error: z.ZodError): ConfigIssue[] {
   return out;
 }
 
+/**
+ * Bring a config of an older format to CONFIG_VERSION. Version 1 (no `version` key, gatecode 0.1) has the same keys
+ * as version 2: it only gains the key. Each migration step calls `note` with what to change in the file. A version
+ * newer than this gatecode knows, or one that is not a whole number, is a ConfigError.
+ */
+export function migrateConfig(input: unknown, note: (message: string) => void = () => {}, file: string | null = null): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input; // the schema says why
+  const raw = input as Record<string, unknown>;
+  const version = raw['version'] ?? 1;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    throw new ConfigError([{ path: 'version', message: `expected a whole number from 1 to ${CONFIG_VERSION}` }], file);
+  }
+  if (version > CONFIG_VERSION) {
+    throw new ConfigError(
+      [{ path: 'version', message: `version ${version} is newer than this gatecode reads (${CONFIG_VERSION}): update gatecode` }],
+      file,
+    );
+  }
+  if (version === 1) {
+    note(`config format version 1 (no \`version\` key): read as version ${CONFIG_VERSION}; add \`version: ${CONFIG_VERSION}\` at the top of the file to migrate`);
+    return { version: CONFIG_VERSION, ...raw };
+  }
+  return raw;
+}
+
 /** Resolve the file paths of the config against `baseDir` (absolute paths stay as they are). */
 function resolvePaths(config: DeviceConfig, baseDir: string): DeviceConfig {
   const abs = (p: string): string => path.resolve(baseDir, p);
@@ -69,15 +94,18 @@ function resolvePaths(config: DeviceConfig, baseDir: string): DeviceConfig {
  * Check a config object (as parsed from JSON or YAML) and fill in the defaults. Throws ConfigError listing every
  * problem. With `baseDir`, relative file paths are resolved against it.
  */
-export function parseConfig(input: unknown, opts: { baseDir?: string; file?: string } = {}): DeviceConfig {
-  const result = deviceConfigSchema.safeParse(input);
+export function parseConfig(
+  input: unknown,
+  opts: { baseDir?: string; file?: string; onMigrate?: (message: string) => void } = {},
+): DeviceConfig {
+  const result = deviceConfigSchema.safeParse(migrateConfig(input, opts.onMigrate, opts.file ?? null));
   if (!result.success) throw new ConfigError(toIssues(result.error), opts.file ?? null);
   const config = opts.baseDir === undefined ? result.data : resolvePaths(result.data, opts.baseDir);
   return deepFreeze(config);
 }
 
 /** Read `file` (`.json`, or `.yaml`/`.yml`; other names are tried as YAML, which also reads JSON) and check it. */
-export function loadConfig(file: string): DeviceConfig {
+export function loadConfig(file: string, opts: { onMigrate?: (message: string) => void } = {}): DeviceConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -93,7 +121,7 @@ export function loadConfig(file: string): DeviceConfig {
     const detail = err instanceof Error ? err.message.split('\n')[0] : 'syntax error';
     throw new ConfigError([{ path: '(file)', message: `not valid ${what}: ${detail}` }], file);
   }
-  return parseConfig(data, { baseDir: path.dirname(path.resolve(file)), file });
+  return parseConfig(data, { baseDir: path.dirname(path.resolve(file)), file, ...opts });
 }
 
 function deepFreeze<T>(value: T): T {

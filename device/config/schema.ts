@@ -191,8 +191,16 @@ const trust = z.strictObject({
   revocationsFile: path.optional(),
 });
 
+/**
+ * The config format's version. 1 is the format without a `version` key (gatecode 0.1); device/config/load.ts
+ * migrates older versions to this one before the schema sees them.
+ */
+export const CONFIG_VERSION = 2;
+
 export const deviceConfigSchema = z
   .strictObject({
+    /** The config format (see CONFIG_VERSION); a file without it is version 1 and is migrated on load. */
+    version: z.literal(CONFIG_VERSION),
     site: name,
     gate: name,
     /** Anti-passback zone; default: the site. */
@@ -287,5 +295,5 @@ export const deviceConfigSchema = z
 
 /** The config after defaults: what the device runs with. */
 export type DeviceConfig = z.infer<typeof deviceConfigSchema>;
-/** The config as written in the file: every key with a default may be left out. */
-export type DeviceConfigInput = z.input<typeof deviceConfigSchema>;
+/** The config as written in the file: every key with a default may be left out, and `version` (a version 1 file). */
+export type DeviceConfigInput = Omit<z.input<typeof deviceConfigSchema>, 'version'> & { readonly version?: number };

@@ -2,8 +2,8 @@
 // a door alarm, and a transient verdict shown for a set time — and draws the topmost on its own timer. Callers
 // only change state (constant time, no I/O), so the pipeline never waits on the ring.
 import type { LedRing, Rgb } from '../../hardware/leds/types.js';
-import type { CancelTimer, Clock } from '../clock.js';
-import { every } from '../clock.js';
+import type { CancelTimer, Clock } from '../../common/clock.js';
+import { every } from '../../common/clock.js';
 import type { DecisionPattern } from '../decide.js';
 import type { Logger } from '../log.js';
 import { capBrightness, isAnimated, renderPattern } from './patterns.js';

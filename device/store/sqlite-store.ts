@@ -224,6 +224,10 @@ export class SqliteDeviceStore implements DeviceStore {
     return text === undefined ? 0 : Number(text);
   }
 
+  transaction<T>(fn: () => T): T {
+    return this.guard('transaction', () => this.db.transaction(fn).immediate());
+  }
+
   raiseClockFloor(t: number): number {
     return this.guard('raiseClockFloor', () => this.raiseFloorTx.immediate(seconds(t, 'clock floor')));
   }

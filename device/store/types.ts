@@ -23,7 +23,7 @@ export const STATE_KEYS = {
   lastSyncAt: 'lastSyncAt',
   /**
    * Epoch seconds: issuedAt of the newest verified freshness statement that named exactly the bundle version and
-   * revocation sequence held. The data age counts from it (device/sync/apply.ts); never lowered.
+   * revocation sequence held. The data age counts from it (device/trust/apply.ts); never lowered.
    */
   freshAt: 'freshAt',
   /** Epoch seconds below which the clock may not go (newest signed data seen). Read-only: use raiseClockFloor. */
@@ -129,6 +129,8 @@ export interface DeviceStore {
 
   getState(key: StateKey): string | null;
   setState(key: StateKey, value: string | null): void;
+  /** Run `fn` in one transaction (store calls inside it become savepoints): all of it is kept, or none. */
+  transaction<T>(fn: () => T): T;
   /** Raise the clock floor to `t` if it is higher; never lowers. Returns the floor. */
   raiseClockFloor(t: number): number;
   clockFloor(): number;

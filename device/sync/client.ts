@@ -1,18 +1,18 @@
 // The device's sync client: a poll loop that fetches the trust bundle and revocations (conditional GETs) and a
-// signed freshness statement, verifies each against the pinned root before the store sees it, uploads queued events idempotently, sends a
-// heartbeat, and reports online/offline, data age and clock drift to the runtime. It never stops the device
-// deciding: the store keeps the last good data whatever the network does.
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
+// signed freshness statement and hands each to the TrustKeeper (device/trust/keeper.ts), the one writer of trust
+// data, which verifies it against the pinned root before the store sees it; uploads queued events idempotently,
+// sends a heartbeat, and reports online/offline and clock drift to the keeper. It never stops the device deciding:
+// the store keeps the last good data whatever the network does.
+import { systemClock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import { isStoreError } from '../store/errors.js';
-import { STATE_KEYS } from '../store/types.js';
-import type { TrustBundle } from '../../protocol/types.js';
-import { applyBundleBytes, applyFreshnessBytes, applyRevocationBytes, signedDataAt } from './apply.js';
-import type { ApplyResult } from './apply.js';
+import type { ApplyResult } from '../trust/apply.js';
+import { readEnrolment } from '../trust/enrolment.js';
+import type { Enrolment } from '../trust/enrolment.js';
+import { TrustKeeper } from '../trust/keeper.js';
+import type { SyncActivity, SyncState } from '../trust/types.js';
 import { nextDelay } from './backoff.js';
 import type { PollTiming } from './backoff.js';
-import { readEnrolment } from './enrolment.js';
-import type { Enrolment } from './enrolment.js';
 import { SyncError, isSyncError } from './errors.js';
 import { DeviceApi } from './http.js';
 import { syncOptions } from './options.js';
@@ -21,36 +21,8 @@ import { idempotencyKey, toWireEvent } from './upload.js';
 import { silentLogger } from './types.js';
 import type { FetchLike, SyncLogger, SyncStore } from './types.js';
 
-/** What the runtime and the status page see. Times are epoch seconds. */
-export interface SyncState {
-  readonly enrolled: boolean;
-  readonly deviceId: string | null;
-  /** The last cycle reached the server and the token was accepted. */
-  readonly online: boolean;
-  /** Last cycle that reached the server and verified everything it got (informational: unsigned answers count). */
-  readonly lastSyncAt: number | null;
-  /**
-   * When the held data is known current, from signed data only (a freshness statement naming the held data, else
-   * the signed issue times): the data's age counts from here. A 304 or a heartbeat never moves it.
-   */
-  readonly trustDataAt: number | null;
-  readonly lastAttemptAt: number | null;
-  readonly bundleVersion: number | null;
-  readonly revocationSeq: number | null;
-  readonly sunset: number | null;
-  readonly maxOfflineAgeSeconds: number | null;
-  /** Server clock minus local clock, seconds (from the heartbeat, else the Date header). */
-  readonly clockDriftSeconds: number | null;
-  /** A SyncReason, or `REJECTED:<ProtocolReason>` for a refused artefact; null after a clean cycle. */
-  readonly lastError: string | null;
-  readonly consecutiveFailures: number;
-  /** When the next cycle is due, epoch ms; null when the loop is not running. */
-  readonly nextPollAt: number | null;
-}
-
-/** The seam to the runtime: told when new trust data is in the store, and after every state change. */
+/** Told after every change of the sync state (e.g. the status page); trust data changes come from the TrustKeeper. */
 export interface SyncListener {
-  trustDataChanged?(change: { readonly bundle: TrustBundle | null; readonly revocationSeq: number }): void;
   syncState?(state: SyncState): void;
 }
 
@@ -66,6 +38,8 @@ export interface CycleResult {
 
 export interface SyncClientDeps {
   readonly store: SyncStore;
+  /** The one writer of trust data; by default a TrustKeeper over `store` (the runtime passes its own). */
+  readonly trust?: TrustKeeper;
   readonly fetch?: FetchLike;
   readonly clock?: Clock;
   /** Uniform in [0, 1); for jitter. */
@@ -89,7 +63,8 @@ export class SyncClient {
     bundle: null as string | null,
     revocations: null as { since: number; logId: string | null; etag: string } | null,
   };
-  private state: SyncState;
+  /** Where downloaded trust data goes, and where the sync state is kept. */
+  readonly trust: TrustKeeper;
   private running = false;
   private cancelTimer: (() => void) | null = null;
   private inFlight: Promise<CycleResult> | null = null;
@@ -112,20 +87,9 @@ export class SyncClient {
     this.random = deps.random ?? Math.random;
     this.log = deps.log ?? silentLogger;
     if (deps.listener) this.listeners.push(deps.listener);
-    const lastSync = Number(this.store.getState(STATE_KEYS.lastSyncAt));
+    this.trust = deps.trust ?? new TrustKeeper(this.store, this.clock, this.log, null);
     const enrolment = readEnrolment(this.store);
-    this.state = {
-      enrolled: enrolment !== null,
-      deviceId: enrolment?.deviceId ?? null,
-      online: false,
-      lastSyncAt: Number.isFinite(lastSync) && lastSync > 0 ? lastSync : null,
-      lastAttemptAt: null,
-      ...this.trustFigures(),
-      clockDriftSeconds: null,
-      lastError: null,
-      consecutiveFailures: 0,
-      nextPollAt: null,
-    };
+    this.trust.reportSync({ enrolled: enrolment !== null, deviceId: enrolment?.deviceId ?? null });
   }
 
   /** Add a listener (e.g. the status hub adapter); returns a function that removes it. */
@@ -138,7 +102,11 @@ export class SyncClient {
   }
 
   status(): SyncState {
-    return this.state;
+    return this.trust.syncState();
+  }
+
+  private get state(): SyncState {
+    return this.trust.syncState();
   }
 
   /** Seconds since the held data is known current (signed), or null without data. */
@@ -227,19 +195,16 @@ export class SyncClient {
       timeoutMs: this.opts.requestTimeoutSeconds * 1000,
       maxBodyBytes: this.opts.maxDownloadBytes,
     });
-    const ctx = { store: this.store, rootPublicKey: enrolment.rootPublicKey, log: this.log, nowSeconds: 0 };
     let bundle: CycleResult['bundle'] = null;
     const revocations: (ApplyResult | 'not-modified')[] = [];
     let freshness: ApplyResult | null = null;
     let eventsUploaded = 0;
-    let changed = false;
     try {
       const b = await api.getBundle(this.etags.bundle);
       if (b.kind === 'not-modified') bundle = 'not-modified';
       else {
-        bundle = applyBundleBytes({ ...ctx, nowSeconds: nowS() }, b.bytes);
+        bundle = this.trust.accept('bundle', b.bytes);
         this.etags.bundle = bundle.kind === 'rejected' ? null : b.etag;
-        changed ||= bundle.kind === 'applied';
       }
       // One answer brings the device to the server's current sequence (a delta since ours, or a snapshot).
       // Sequence numbers count within one server history: the log id held goes with them, and a server on another
@@ -254,23 +219,16 @@ export class SyncClient {
       );
       if (r.kind === 'not-modified') revocations.push('not-modified');
       else {
-        const result = applyRevocationBytes({ ...ctx, nowSeconds: nowS() }, r.bytes);
+        const result = this.trust.accept('revocations', r.bytes);
         revocations.push(result);
         // An ETag belongs to the URL it came with (`since` as asked).
         this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, logId, etag: r.etag } : null;
-        changed ||= result.kind === 'applied';
       }
       // The data's age counts only from a signed statement that the server's current data is what we now hold.
-      if (this.store.getBundle())
-        freshness = applyFreshnessBytes({ ...ctx, nowSeconds: nowS() }, await api.getFreshness());
-      if (changed) {
-        changed = false; // told once
-        this.notifyTrustData();
-      }
+      if (this.trust.state().bundle !== null) freshness = this.trust.accept('freshness', await api.getFreshness());
       eventsUploaded = await this.uploadEvents(api, enrolment);
       await this.heartbeat(api);
     } catch (err) {
-      if (changed) this.notifyTrustData();
       const error = isSyncError(err)
         ? err
         : isStoreError(err)
@@ -318,8 +276,8 @@ export class SyncClient {
   }
 
   private async heartbeat(api: DeviceApi): Promise<void> {
-    const held = this.store.getBundle();
-    const versions: Record<string, string | number> = { bundle: held?.bundle.version ?? 0 };
+    const figures = this.trust.figures();
+    const versions: Record<string, string | number> = { bundle: figures.bundleVersion ?? 0 };
     if (this.deps.softwareVersion) versions['software'] = this.deps.softwareVersion;
     await api.heartbeat({
       versions,
@@ -327,7 +285,7 @@ export class SyncClient {
       // The device's clock at sending, epoch seconds: the server works out the drift from it.
       clock: Math.round(this.clock.now()) / 1000,
       counters: this.store.counters(),
-      trustDataAt: signedDataAt(this.store),
+      trustDataAt: figures.trustDataAt,
     });
   }
 
@@ -339,11 +297,7 @@ export class SyncClient {
         typeof r === 'object' && r !== null && r.kind === 'rejected',
     );
     const lastError = result.error ? result.error.code : rejected ? `REJECTED:${rejected.reason}` : null;
-    let lastSyncAt = this.state.lastSyncAt;
-    if (result.ok) {
-      lastSyncAt = startedAt;
-      this.store.setState(STATE_KEYS.lastSyncAt, String(startedAt));
-    }
+    const lastSyncAt = result.ok ? startedAt : this.state.lastSyncAt;
     const drift = api ? this.drift(api) : this.state.clockDriftSeconds;
     if (result.error) {
       const level = result.error.code === 'UNAUTHORIZED' ? 'error' : 'warn';
@@ -359,7 +313,6 @@ export class SyncClient {
       online: reached,
       lastSyncAt,
       lastAttemptAt: startedAt,
-      ...this.trustFigures(),
       clockDriftSeconds: drift,
       lastError,
       consecutiveFailures: failures,
@@ -377,36 +330,12 @@ export class SyncClient {
     return drift;
   }
 
-  private trustFigures(): Pick<
-    SyncState,
-    'bundleVersion' | 'revocationSeq' | 'sunset' | 'maxOfflineAgeSeconds' | 'trustDataAt'
-  > {
-    const held = this.store.getBundle();
-    return {
-      trustDataAt: signedDataAt(this.store),
-      bundleVersion: held?.bundle.version ?? null,
-      revocationSeq: held ? this.store.revocationSeq() : null,
-      sunset: held?.bundle.sunset ?? null,
-      maxOfflineAgeSeconds: held?.bundle.policy.maxOfflineAgeSeconds ?? null,
-    };
-  }
-
-  private notifyTrustData(): void {
-    const change = { bundle: this.store.getBundle()?.bundle ?? null, revocationSeq: this.store.revocationSeq() };
+  private setState(patch: Partial<SyncActivity>): void {
+    this.trust.reportSync(patch);
+    const state = this.trust.syncState();
     for (const l of [...this.listeners]) {
       try {
-        l.trustDataChanged?.(change);
-      } catch (err) {
-        this.log.error({ err: errorName(err) }, 'trust data listener failed');
-      }
-    }
-  }
-
-  private setState(patch: Partial<SyncState>): void {
-    this.state = { ...this.state, ...patch };
-    for (const l of [...this.listeners]) {
-      try {
-        l.syncState?.(this.state);
+        l.syncState?.(state);
       } catch (err) {
         this.log.error({ err: errorName(err) }, 'sync state listener failed');
       }

@@ -1,25 +1,16 @@
 // Enrolment: trade a one-time code for a device id and token, pin the deployment root key after checking it
-// against the fingerprint in the enrolment code, and keep them in the store's state (STATE_KEYS). Write-once: a
+// against the fingerprint in the enrolment code, and record them through device/trust/enrolment.ts. Write-once: a
 // second enrolment needs `reenrol: true`, and never switches the pinned root under trust data signed by another.
 import { decodePublicKey, rootFingerprint } from '../../protocol/index.js';
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
-import { STATE_KEYS } from '../store/types.js';
+import { systemClock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
+import { readEnrolment, writeEnrolment } from '../trust/enrolment.js';
+import type { Enrolment } from '../trust/enrolment.js';
 import { parseEnrolUri, sameFingerprint } from './enrol-uri.js';
 import { SyncError } from './errors.js';
 import { DeviceApi } from './http.js';
 import { silentLogger } from './types.js';
 import type { FetchLike, SyncLogger, SyncStore } from './types.js';
-
-export interface Enrolment {
-  readonly serverUrl: string;
-  readonly deviceId: string;
-  readonly token: string;
-  /** The pinned root public key, raw 32 bytes. */
-  readonly rootPublicKey: Uint8Array;
-  /** Its fingerprint, as `rootFingerprint` prints it. */
-  readonly fingerprint: string;
-}
 
 export interface EnrolOptions {
   readonly store: Pick<SyncStore, 'getState' | 'setState' | 'getBundle'>;
@@ -33,22 +24,6 @@ export interface EnrolOptions {
   readonly clock?: Clock;
   readonly timeoutMs?: number;
   readonly log?: SyncLogger;
-}
-
-/** The enrolment the store holds, or null when any part is missing or the pinned key does not decode. */
-export function readEnrolment(store: Pick<SyncStore, 'getState'>): Enrolment | null {
-  const serverUrl = store.getState(STATE_KEYS.serverUrl);
-  const deviceId = store.getState(STATE_KEYS.deviceId);
-  const token = store.getState(STATE_KEYS.deviceToken);
-  const root = store.getState(STATE_KEYS.rootPublicKey);
-  if (!serverUrl || !deviceId || !token || !root) return null;
-  let rootPublicKey: Uint8Array;
-  try {
-    rootPublicKey = decodePublicKey(root);
-  } catch {
-    return null;
-  }
-  return { serverUrl, deviceId, token, rootPublicKey, fingerprint: rootFingerprint(rootPublicKey) };
 }
 
 /** Decode a root key and check it against the code's fingerprint; returns its fingerprint. */
@@ -104,12 +79,12 @@ export async function enrol(opts: EnrolOptions): Promise<Enrolment> {
   // The enrolment answer must name the same root (it is what the server signs with).
   if (answer.rootPublicKey !== offered) checkRoot(answer.rootPublicKey, code.fingerprint, log);
   const rootPublicKey = decodePublicKey(answer.rootPublicKey);
-  // The token goes last: readEnrolment needs every part, so an interrupted write reads as "not enrolled".
-  opts.store.setState(STATE_KEYS.deviceToken, null);
-  opts.store.setState(STATE_KEYS.serverUrl, code.serverUrl);
-  opts.store.setState(STATE_KEYS.rootPublicKey, answer.rootPublicKey);
-  opts.store.setState(STATE_KEYS.deviceId, answer.deviceId);
-  opts.store.setState(STATE_KEYS.deviceToken, answer.token);
+  writeEnrolment(opts.store, {
+    serverUrl: code.serverUrl,
+    deviceId: answer.deviceId,
+    token: answer.token,
+    rootPublicKey: answer.rootPublicKey,
+  });
   log.info({ deviceId: answer.deviceId, fingerprint, server: code.serverUrl }, 'device enrolled');
   return { serverUrl: code.serverUrl, deviceId: answer.deviceId, token: answer.token, rootPublicKey, fingerprint };
 }

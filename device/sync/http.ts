@@ -15,7 +15,7 @@ import {
 import { errorBodySchema } from '../../protocol/api/errors.js';
 import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES } from '../../protocol/index.js';
 import { SyncError } from './errors.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import type { FetchLike } from './types.js';
 
 export interface DeviceApiOptions {

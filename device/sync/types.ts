@@ -1,22 +1,13 @@
 // What the sync client needs from its surroundings, as small structural interfaces: the part of the device store
-// it uses, the fetch it calls and the logger. Time comes from the device's injected Clock (device/clock.ts).
-import type { Colour, RevocationDelta, TrustBundle } from '../../protocol/types.js';
+// it uses, the fetch it calls and the logger. Time comes from the device's injected Clock (device/clock.ts); trust
+// data goes through the TrustKeeper (device/trust/keeper.ts), the one writer.
+import type { Colour } from '../../protocol/types.js';
+import type { TrustLogger, TrustStore } from '../trust/types.js';
 
-/** The subset of the device store (device/store) the sync client uses. */
-export interface SyncStore {
-  getBundle(): { bytes: Uint8Array; bundle: TrustBundle; receivedAt: number } | null;
-  putBundle(bytes: Uint8Array, bundle: TrustBundle, receivedAt: number): void;
-  revocationSeq(): number;
-  /** The held list's signed issue time (null before the first list); used for the signed data age. */
-  revocationInfo(): { readonly issuedAt: number | null; readonly logId: string | null };
-  applyRevocations(delta: RevocationDelta, receivedAt: number): void;
-  getState(key: string): string | null;
-  setState(key: string, value: string | null): void;
-  raiseClockFloor(t: number): number;
-  clockFloor(): number;
+/** The subset of the device store (device/store) the sync client uses: the trust part plus the event queue. */
+export interface SyncStore extends TrustStore {
   pendingEvents(limit: number): readonly UploadableEvent[];
   markUploaded(ids: readonly number[]): void;
-  bump(counter: string, by?: number): void;
   counters(): Record<string, number>;
 }
 
@@ -36,11 +27,6 @@ export interface UploadableEvent {
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 /** The pino-compatible subset the sync client logs through. */
-export interface SyncLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+export type SyncLogger = TrustLogger;
 
-export const silentLogger: SyncLogger = { info() {}, warn() {}, error() {}, debug() {} };
+export { silentLogger } from '../trust/types.js';

@@ -1,6 +1,6 @@
 // A digital input (door contact, exit button, turnstile rotation): raw edges from the line, debounced, mapped
 // through polarity to a logical state (door open, button pressed, sensor triggered).
-import type { Timers } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import { Debouncer } from './debounce.js';
 import { GpioError } from './errors.js';
 import type { GpioLine, Level } from './line.js';
@@ -12,7 +12,7 @@ export interface InputOptions {
   readonly polarity: Polarity;
   /** Debounce time in ms; 30–50 suits switches and reed contacts, 0 turns it off. */
   readonly debounceMs: number;
-  readonly timers: Timers;
+  readonly clock: Clock;
 }
 
 const logical = (polarity: Polarity, level: Level) => (level === 1) !== (polarity === 'active-low');
@@ -34,7 +34,7 @@ export class Input implements DigitalInput {
     this.debouncer = new Debouncer({
       ms: o.debounceMs,
       initial: logical(o.polarity, line.read()),
-      timers: o.timers,
+      clock: o.clock,
       read: () => logical(o.polarity, line.read()),
       onChange: (active, at) => {
         const event: InputEvent = { input: this.name, active, at };

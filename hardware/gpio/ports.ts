@@ -1,6 +1,6 @@
 // Relay and inputs over any GpioLineFactory: onoff on a Pi, recording lines in the simulated twin.
 import type { Logger } from 'pino';
-import type { Timers } from '../clock.js';
+import type { Clock } from '../../common/clock.js';
 import { GpioError } from './errors.js';
 import { Input } from './input.js';
 import type { GpioLineFactory } from './line.js';
@@ -38,7 +38,7 @@ export class Ports implements GpioPorts {
 export function openPorts(
   lines: GpioLineFactory,
   cfg: GpioPinsConfig,
-  deps: { timers: Timers; log?: Logger; relayHooks?: Pick<RelayOptions, 'onChange' | 'onPulse'> },
+  deps: { clock: Clock; log?: Logger; relayHooks?: Pick<RelayOptions, 'onChange' | 'onPulse'> },
 ): Ports {
   const checkPin = (pin: number, what: string) => {
     if (!Number.isInteger(pin) || pin < 0 || pin > 27) {
@@ -62,7 +62,7 @@ export function openPorts(
   const relayLine = lines.output(cfg.relay.pin, relayLevel(cfg.relay.polarity, false));
   const relay = new Relay(relayLine, {
     polarity: cfg.relay.polarity,
-    timers: deps.timers,
+    clock: deps.clock,
     ...(deps.log ? { log: deps.log } : {}),
     ...deps.relayHooks,
   });
@@ -74,7 +74,7 @@ export function openPorts(
         name,
         polarity: c.polarity,
         debounceMs: c.debounceMs,
-        timers: deps.timers,
+        clock: deps.clock,
       });
     }
   } catch (e) {

@@ -2,7 +2,7 @@
 // for N ms and ends by its own timer, whatever the caller does afterwards; set() latches; safe() releases now,
 // synchronously, so it can run inside a process 'exit' handler.
 import type { Logger } from 'pino';
-import type { Timers } from '../clock.js';
+import type { CancelTimer, Clock } from '../../common/clock.js';
 import { GpioError } from './errors.js';
 import type { GpioLine, Level } from './line.js';
 import type { Polarity, RelayOutput } from './types.js';
@@ -16,7 +16,7 @@ export interface RelayEvent {
 
 export interface RelayOptions {
   readonly polarity: Polarity;
-  readonly timers: Timers;
+  readonly clock: Clock;
   readonly log?: Logger;
   /** Told of every change of the energised state (the simulated twin records them). */
   readonly onChange?: (e: RelayEvent) => void;
@@ -33,7 +33,7 @@ export class Relay implements RelayOutput {
   private energised = false;
   private latched = false;
   private pulseEnd = 0;
-  private timer: unknown = null;
+  private timer: CancelTimer | null = null;
   private waiters: (() => void)[] = [];
   private closed = false;
 
@@ -54,8 +54,7 @@ export class Relay implements RelayOutput {
       return Promise.reject(new GpioError('BAD_OPTIONS', `pulse length ${ms} ms is out of range (1..${MAX_PULSE_MS})`));
     }
     if (this.closed) return Promise.resolve();
-    const { timers } = this.o;
-    const now = timers.now();
+    const now = this.o.clock.now();
     this.o.onPulse?.({ at: now, ms });
     const done = new Promise<void>((resolve) => this.waiters.push(resolve));
     if (this.latched) {
@@ -93,7 +92,7 @@ export class Relay implements RelayOutput {
       this.line.write(relayLevel(this.o.polarity, false));
       if (this.energised) {
         this.energised = false;
-        this.o.onChange?.({ at: this.o.timers.now(), active: false });
+        this.o.onChange?.({ at: this.o.clock.now(), active: false });
       }
     } finally {
       this.release();
@@ -111,16 +110,15 @@ export class Relay implements RelayOutput {
     this.line.write(relayLevel(this.o.polarity, active));
     if (this.energised !== active) {
       this.energised = active;
-      this.o.onChange?.({ at: this.o.timers.now(), active });
+      this.o.onChange?.({ at: this.o.clock.now(), active });
     }
   }
 
   private endPulseLater(end: number, release: boolean): void {
-    const { timers } = this.o;
+    const { clock } = this.o;
     this.pulseEnd = Math.max(this.pulseEnd, end);
     this.clearTimer();
-    this.timer = timers.setTimeout(
-      () => {
+    this.timer = clock.setTimer(Math.max(0, this.pulseEnd - clock.now()), () => {
         this.timer = null;
         this.pulseEnd = 0;
         if (release && !this.latched) {
@@ -132,13 +130,11 @@ export class Relay implements RelayOutput {
           }
         }
         this.release();
-      },
-      Math.max(0, this.pulseEnd - timers.now()),
-    );
+    });
   }
 
   private clearTimer(): void {
-    if (this.timer !== null) this.o.timers.clearTimeout(this.timer);
+    this.timer?.();
     this.timer = null;
   }
 

@@ -2,8 +2,8 @@
 // to do (pulses with their time and length, every change of state, every pin write) and lets a test or the demo
 // drive the inputs: press the exit button, open the door, turn the turnstile.
 import type { Logger } from 'pino';
-import { realTimers } from '../clock.js';
-import type { Timers } from '../clock.js';
+import { monotonicClock } from '../../common/clock.js';
+import type { Clock } from '../../common/clock.js';
 import { GpioError } from './errors.js';
 import type { GpioLine, GpioLineFactory, Level } from './line.js';
 import { openPorts } from './ports.js';
@@ -57,7 +57,7 @@ export const DEFAULT_SIM_PINS: GpioPinsConfig = {
 export interface SimGpioOptions {
   /** Pins and polarities as on the real device; debounce defaults to 0 here so input events are immediate. */
   readonly pins?: GpioPinsConfig;
-  readonly timers?: Timers;
+  readonly clock?: Clock;
   readonly log?: Logger;
 }
 
@@ -71,11 +71,11 @@ export class SimGpio implements GpioPorts {
   readonly lines = new Map<number, SimLine>();
   private readonly ports: Ports;
   private readonly pins: GpioPinsConfig;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
 
   constructor(opts: SimGpioOptions = {}) {
     this.pins = opts.pins ?? DEFAULT_SIM_PINS;
-    this.timers = opts.timers ?? realTimers;
+    this.clock = opts.clock ?? monotonicClock;
     const factory: GpioLineFactory = {
       output: (bcm, initial) => this.line(bcm, initial),
       input: (bcm) => {
@@ -84,7 +84,7 @@ export class SimGpio implements GpioPorts {
       },
     };
     this.ports = openPorts(factory, this.pins, {
-      timers: this.timers,
+      clock: this.clock,
       ...(opts.log ? { log: opts.log } : {}),
       relayHooks: { onPulse: (p) => this.pulses.push(p), onChange: (e) => this.relayChanges.push(e) },
     });
@@ -126,7 +126,7 @@ export class SimGpio implements GpioPorts {
       this.setInput(name, false);
       return;
     }
-    this.timers.setTimeout(() => this.setInput(name, false), debounceMs * 2 + 20);
+    this.clock.setTimer(debounceMs * 2 + 20, () => this.setInput(name, false));
   }
 
   setDoor(open: boolean): void {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../cli/demo-deployment.js';
 import { startDemoDevice, type DemoDevice } from '../../cli/demo-device.js';
 import { emptyFrame } from '../../cli/demo-frames.js';
-import { renderPhoneScene } from '../../hardware/camera/scene.js';
+import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import { describeBrowser, launchChromium, SCREENSHOT_DIR } from './chromium.js';
 
 const SITE = 'north-hall';

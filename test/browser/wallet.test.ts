@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../cli/demo-deployment.js';
 import { greyFromEncoded } from '../../hardware/camera/image-file.js';
 import { encodePublicKey } from '../../protocol/index.js';
-import { Deployment } from '../device/helpers/deployment.js';
+import { Deployment } from '../support/deployment.js';
 import { Harness } from '../device/helpers/harness.js';
 import { launchChromium, SCREENSHOT_DIR } from './chromium.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { savePhoneScene } from '../../hardware/camera/scene.js';
+import { savePhoneScene } from '../../hardware/camera/sim/scene.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));

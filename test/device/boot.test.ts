@@ -10,10 +10,10 @@ import type { Decision } from '../../device/decide.js';
 import { openStore } from '../../device/store/index.js';
 import { STATE_KEYS } from '../../device/store/types.js';
 import { enrol } from '../../device/sync/enrolment.js';
-import { renderPhoneScene } from '../../hardware/camera/scene.js';
-import { Deployment, SITE } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
-import { startRealServer } from './sync/helpers/real-server.js';
+import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
+import { Deployment, SITE } from '../support/deployment.js';
+import { silentLog } from '../support/log.js';
+import { startRealServer } from '../support/real-server.js';
 
 describe('config → runtime options', () => {
   it('maps the defaults', () => {

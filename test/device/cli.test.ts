@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { savePhoneScene } from '../../hardware/camera/scene.js';
-import { Deployment, SITE } from './helpers/deployment.js';
+import { savePhoneScene } from '../../hardware/camera/sim/scene.js';
+import { Deployment, SITE } from '../support/deployment.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/gatecode.js');
 

@@ -4,7 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { bootConfigLines, ConfigError, loadConfig, parseConfig, toHardwareConfig } from '../../device/config.js';
+import {
+  bootConfigLines,
+  CONFIG_VERSION,
+  ConfigError,
+  loadConfig,
+  parseConfig,
+  toHardwareConfig,
+} from '../../device/config.js';
 import type { ConfigIssue } from '../../device/config.js';
 import { tempDir } from './store/helpers.js';
 import type { TempDir } from './store/helpers.js';
@@ -186,6 +193,25 @@ describe('loadConfig', () => {
     expect(issuesOf(() => loadConfig(path.join(tmp.dir, 'bad.json')))[0]?.message).toMatch(/^not valid JSON/);
     fs.writeFileSync(path.join(tmp.dir, 'dup.yaml'), 'site: hq\nsite: other\ngate: g\n');
     expect(issuesOf(() => loadConfig(path.join(tmp.dir, 'dup.yaml')))[0]?.message).toMatch(/^not valid YAML/);
+  });
+
+  it('reads a version 1 file (no version key) as version 2 and says how to migrate; refuses a newer version', () => {
+    const old = path.join(tmp.dir, 'old.yaml');
+    fs.writeFileSync(old, 'site: hq\ngate: g1\nrelay:\n  pin: 22\n');
+    const notes: string[] = [];
+    const c = loadConfig(old, { onMigrate: (m) => notes.push(m) });
+    expect(c).toMatchObject({ version: CONFIG_VERSION, site: 'hq', relay: { pin: 22 } });
+    expect(notes).toEqual([expect.stringContaining(`add \`version: ${CONFIG_VERSION}\``)]);
+    const current = path.join(tmp.dir, 'current.yaml');
+    fs.writeFileSync(current, `version: ${CONFIG_VERSION}\nsite: hq\ngate: g1\nrelay:\n  pin: 22\n`);
+    const quiet: string[] = [];
+    expect(loadConfig(current, { onMigrate: (m) => quiet.push(m) })).toEqual(c);
+    expect(quiet).toEqual([]);
+    fs.writeFileSync(current, `version: ${CONFIG_VERSION + 1}\nsite: hq\ngate: g1\n`);
+    expect(issuesOf(() => loadConfig(current))).toEqual([
+      { path: 'version', message: expect.stringMatching(/newer than this gatecode reads.*update gatecode/) },
+    ]);
+    expect(issuesOf(() => parseConfig({ version: 'two', site: 'hq', gate: 'g1' }))[0]?.path).toBe('version');
   });
 
   it('parses the example in docs/device-config.md', () => {

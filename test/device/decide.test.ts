@@ -3,8 +3,8 @@ import { decide, decideText, patternFor, precheck, stricter } from '../../device
 import type { DecideInputs, DecideOptions, DecideStore, GatePlace, TrustState } from '../../device/decide.js';
 import { DEVICE_REASONS, describeReason, isDeviceReason } from '../../device/reasons.js';
 import { PROTOCOL_REASONS } from '../../protocol/errors.js';
-import { Deployment, foreignAndForged, SITE, T0 } from './helpers/deployment.js';
-import type { BundleOptions } from './helpers/deployment.js';
+import { Deployment, foreignAndForged, SITE, T0_S } from '../support/deployment.js';
+import type { BundleOptions } from '../support/deployment.js';
 
 const PLACE: GatePlace = { site: SITE, zone: 'main', direction: 'in' };
 const OPTIONS: DecideOptions = {
@@ -41,7 +41,7 @@ function inputs(
 ): DecideInputs {
   const bundle = over.bundle === null ? null : d.bundle(over.bundle);
   return {
-    trust: { bundle, trustDataAt: T0 - 600, clockFloor: T0 - 3600, sunsetReached: false, ...over.trust },
+    trust: { bundle, trustDataAt: T0_S - 600, clockFloor: T0_S - 3600, sunsetReached: false, ...over.trust },
     place: { ...PLACE, ...over.place },
     options: { ...OPTIONS, ...over.options },
     store,
@@ -50,7 +50,7 @@ function inputs(
 
 describe('decide', () => {
   it('opens on a valid green pass, silently green', () => {
-    const { decision } = decideText(d.pass().text, T0, inputs());
+    const { decision } = decideText(d.pass().text, T0_S, inputs());
     expect(decision).toMatchObject({
       colour: 'green',
       reason: 'OK',
@@ -68,20 +68,20 @@ describe('decide', () => {
     ['yellow', 'open', true, 'attention'],
     ['red', 'deny', false, 'red'],
   ] as const)('a %s pass with policy %s opens=%s and shows %s', (colour, action, opens, pattern) => {
-    const { decision } = decideText(d.pass({ colour }).text, T0, inputs({ bundle: { actions: { [colour]: action } } }));
+    const { decision } = decideText(d.pass({ colour }).text, T0_S, inputs({ bundle: { actions: { [colour]: action } } }));
     expect(decision).toMatchObject({ colour, reason: 'OK', action, opens, pattern });
   });
 
   it('lets local overrides make a colour stricter, never looser', () => {
     const strict = decideText(
       d.pass().text,
-      T0,
+      T0_S,
       inputs({ options: { localActions: { green: 'attention' } } }),
     ).decision;
     expect(strict).toMatchObject({ colour: 'green', action: 'attention', opens: true, pattern: 'attention' });
     const loose = decideText(
       d.pass({ colour: 'yellow' }).text,
-      T0,
+      T0_S,
       inputs({ options: { localActions: { yellow: 'open' } } }),
     ).decision;
     expect(loose).toMatchObject({ action: 'deny', opens: false });
@@ -91,8 +91,8 @@ describe('decide', () => {
   });
 
   it('never gives a silent green on stale data: yellow with BUNDLE_STALE and the yellow action', () => {
-    const old = { trust: { trustDataAt: T0 - 49 * 3600 } };
-    expect(decideText(d.pass().text, T0, inputs(old)).decision).toMatchObject({
+    const old = { trust: { trustDataAt: T0_S - 49 * 3600 } };
+    expect(decideText(d.pass().text, T0_S, inputs(old)).decision).toMatchObject({
       colour: 'yellow',
       reason: 'BUNDLE_STALE',
       opens: false,
@@ -100,18 +100,18 @@ describe('decide', () => {
     });
     const attention = decideText(
       d.pass().text,
-      T0,
+      T0_S,
       inputs({ ...old, bundle: { actions: { yellow: 'attention' } } }),
     ).decision;
     expect(attention).toMatchObject({ colour: 'yellow', reason: 'BUNDLE_STALE', opens: true, pattern: 'attention' });
     // A red pass stays red, and a local maximum age stricter than the bundle's applies.
-    expect(decideText(d.pass({ colour: 'red' }).text, T0, inputs(old)).decision).toMatchObject({
+    expect(decideText(d.pass({ colour: 'red' }).text, T0_S, inputs(old)).decision).toMatchObject({
       colour: 'red',
       reason: 'OK',
     });
-    const local = inputs({ trust: { trustDataAt: T0 - 7200 }, options: { localMaxOfflineAgeSeconds: 3600 } });
-    expect(decideText(d.pass().text, T0, local).decision.reason).toBe('BUNDLE_STALE');
-    expect(decideText(d.pass().text, T0, inputs({ trust: { trustDataAt: null } })).decision.reason).toBe(
+    const local = inputs({ trust: { trustDataAt: T0_S - 7200 }, options: { localMaxOfflineAgeSeconds: 3600 } });
+    expect(decideText(d.pass().text, T0_S, local).decision.reason).toBe('BUNDLE_STALE');
+    expect(decideText(d.pass().text, T0_S, inputs({ trust: { trustDataAt: null } })).decision.reason).toBe(
       'BUNDLE_STALE',
     );
   });
@@ -123,15 +123,15 @@ describe('decide', () => {
     store.revoked.add(revoked.revocationId);
     const cases: [string, string][] = [
       [revoked.text, 'REVOKED'],
-      [d.pass({ issuedAt: T0 - 7200, notBefore: T0 - 7200, expiresAt: T0 - 3600 }).text, 'EXPIRED'],
-      [d.pass({ notBefore: T0 + 3600 }).text, 'NOT_YET_VALID'],
+      [d.pass({ issuedAt: T0_S - 7200, notBefore: T0_S - 7200, expiresAt: T0_S - 3600 }).text, 'EXPIRED'],
+      [d.pass({ notBefore: T0_S + 3600 }).text, 'NOT_YET_VALID'],
       [d.pass({ scope: ['south'] }).text, 'WRONG_SCOPE'],
       [unknownKey, 'UNKNOWN_KEY'],
       [forged, 'BAD_SIGNATURE'],
       ['https://example.com/menu', 'BAD_PREFIX'],
     ];
     for (const [text, reason] of cases) {
-      const { decision } = decideText(text, T0, inputs({}, store));
+      const { decision } = decideText(text, T0_S, inputs({}, store));
       expect(decision, reason).toMatchObject({
         colour: 'red',
         reason,
@@ -144,33 +144,33 @@ describe('decide', () => {
   });
 
   it('refuses to decide when the clock is below the floor (fault pattern, CLOCK_ROLLBACK)', () => {
-    const rolled = inputs({ trust: { clockFloor: T0 + 86_400 } });
-    const { decision, verifyMs } = decideText(d.pass().text, T0, rolled);
+    const rolled = inputs({ trust: { clockFloor: T0_S + 86_400 } });
+    const { decision, verifyMs } = decideText(d.pass().text, T0_S, rolled);
     expect(decision).toMatchObject({ reason: 'CLOCK_ROLLBACK', pattern: 'fault', opens: false });
     expect(verifyMs).toBe(0);
     // An expired pass does not come back to life with the clock set back below the floor.
-    const expired = d.pass({ expiresAt: T0 + 3600 }).text;
-    expect(decideText(expired, T0, inputs({ trust: { clockFloor: T0 + 7200 } })).decision.reason).toBe(
+    const expired = d.pass({ expiresAt: T0_S + 3600 }).text;
+    expect(decideText(expired, T0_S, inputs({ trust: { clockFloor: T0_S + 7200 } })).decision.reason).toBe(
       'CLOCK_ROLLBACK',
     );
     // Within the skew the floor is tolerated.
-    expect(decideText(d.pass().text, T0, inputs({ trust: { clockFloor: T0 + 200 } })).decision.reason).toBe('OK');
+    expect(decideText(d.pass().text, T0_S, inputs({ trust: { clockFloor: T0_S + 200 } })).decision.reason).toBe('OK');
   });
 
   it('refuses every pass after the sunset and without trust data', () => {
-    expect(decideText(d.pass().text, T0, inputs({ bundle: { sunset: T0 - 1 } })).decision).toMatchObject({
+    expect(decideText(d.pass().text, T0_S, inputs({ bundle: { sunset: T0_S - 1 } })).decision).toMatchObject({
       reason: 'SUNSET',
       pattern: 'sunset',
       opens: false,
     });
     expect(
-      decideText(d.pass().text, T0, inputs({ bundle: null, trust: { sunsetReached: true } })).decision.reason,
+      decideText(d.pass().text, T0_S, inputs({ bundle: null, trust: { sunsetReached: true } })).decision.reason,
     ).toBe('SUNSET');
-    expect(decideText(d.pass().text, T0, inputs({ bundle: null })).decision).toMatchObject({
+    expect(decideText(d.pass().text, T0_S, inputs({ bundle: null })).decision).toMatchObject({
       reason: 'NO_TRUST_DATA',
       opens: false,
     });
-    expect(precheck(inputs().trust, T0, PLACE, OPTIONS)).toBeNull();
+    expect(precheck(inputs().trust, T0_S, PLACE, OPTIONS)).toBeNull();
   });
 
   it('denies a second entry within the anti-passback window, but not an exit or after an exit', () => {
@@ -178,26 +178,26 @@ describe('decide', () => {
     const p = d.pass();
     const hash = store.passHash(p.passId);
     store.passback.set(`main/${hash}`, 'in');
-    expect(decideText(p.text, T0, inputs({}, store)).decision).toMatchObject({
+    expect(decideText(p.text, T0_S, inputs({}, store)).decision).toMatchObject({
       colour: 'red',
       reason: 'PASSBACK',
       opens: false,
     });
-    expect(decideText(p.text, T0, inputs({ place: { zone: 'other' } }, store)).decision.reason).toBe('OK');
-    expect(decideText(p.text, T0, inputs({ place: { direction: 'out' } }, store)).decision).toMatchObject({
+    expect(decideText(p.text, T0_S, inputs({ place: { zone: 'other' } }, store)).decision.reason).toBe('OK');
+    expect(decideText(p.text, T0_S, inputs({ place: { direction: 'out' } }, store)).decision).toMatchObject({
       reason: 'OK',
       opens: true,
       direction: 'out',
     });
     store.passback.set(`main/${hash}`, 'out');
-    expect(decideText(p.text, T0, inputs({}, store)).decision.reason).toBe('OK');
+    expect(decideText(p.text, T0_S, inputs({}, store)).decision.reason).toBe('OK');
     store.passback.set(`main/${hash}`, 'in');
-    expect(decideText(p.text, T0, inputs({ options: { passbackWindowSeconds: 0 } }, store)).decision.reason).toBe('OK');
+    expect(decideText(p.text, T0_S, inputs({ options: { passbackWindowSeconds: 0 } }, store)).decision.reason).toBe('OK');
   });
 
   it('maps a protocol SUNSET outcome to the sunset pattern', () => {
     const trust = inputs().trust;
-    expect(decide({ ok: false, reason: 'SUNSET' }, trust, T0, PLACE, OPTIONS, new MapStore()).pattern).toBe('sunset');
+    expect(decide({ ok: false, reason: 'SUNSET' }, trust, T0_S, PLACE, OPTIONS, new MapStore()).pattern).toBe('sunset');
   });
 
   it('only green opens silently', () => {

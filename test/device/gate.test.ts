@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { GateController } from '../../device/gate.js';
 import type { GateEvent, GateOptions, GateStore } from '../../device/gate.js';
 import { DEFAULT_SIM_PINS, SimGpio } from '../../hardware/gpio/sim.js';
-import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { silentLog } from '../support/log.js';
+import { ManualClock } from '../support/clock.js';
 
 const OPTS: GateOptions = {
   relayMode: 'pulse',
@@ -35,7 +35,7 @@ function setup(opts: Partial<GateOptions> = {}, withRotation = true) {
   const pins = withRotation
     ? DEFAULT_SIM_PINS
     : { ...DEFAULT_SIM_PINS, inputs: { door: DEFAULT_SIM_PINS.inputs.door, exit: DEFAULT_SIM_PINS.inputs.exit } };
-  const gpio = new SimGpio({ pins, timers: clock.timers() });
+  const gpio = new SimGpio({ pins, clock });
   const store = new RecordingStore();
   const events: GateEvent[] = [];
   const gate = new GateController(gpio, clock, { ...OPTS, ...opts }, store, silentLog(), (e) => events.push(e));

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePublicKey, generateSigningKey, issuePass } from '../../protocol/index.js';
 import { presentHolderPass } from '../../protocol/holder/proof.js';
-import { renderPhoneScene } from '../../hardware/camera/scene.js';
+import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import { ProofReplayGuard } from '../../device/holder-replay.js';
 import { Harness } from './helpers/harness.js';
-import { T0 } from './helpers/deployment.js';
+import { T0_S } from '../support/clock.js';
 
 let h: Harness;
 let seed = 40;
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 function boundPass(holderKey: string): { text: string; passId: string } {
   const { text, claims } = issuePass(
-    { colour: 'green', issuedAt: T0 - 3600, notBefore: T0 - 3600, expiresAt: T0 + 86_400, scope: 'all', holderKey },
+    { colour: 'green', issuedAt: T0_S - 3600, notBefore: T0_S - 3600, expiresAt: T0_S + 86_400, scope: 'all', holderKey },
     h.d.issuer,
   );
   return { text, passId: claims.passId };
@@ -32,7 +32,7 @@ describe('holder-bound passes at the gate (real decoder and store)', () => {
   it('live code green; the same screenshot 2 minutes later red PROOF_STALE; a replay red PROOF_REPLAYED', async () => {
     const holder = generateSigningKey('holder');
     const pass = boundPass(encodePublicKey(holder.publicKey));
-    const screenshot = await frameOf(presentHolderPass(pass.text, pass.passId, T0, holder.privateKey));
+    const screenshot = await frameOf(presentHolderPass(pass.text, pass.passId, T0_S, holder.privateKey));
     const live = await h.decideFrame(screenshot);
     expect([live?.colour, live?.reason, live?.opens]).toEqual(['green', 'OK', true]);
 
@@ -56,7 +56,7 @@ describe('holder-bound passes at the gate (real decoder and store)', () => {
     const thief = generateSigningKey('holder');
     const forged = await h.decideFrame(await frameOf(presentHolderPass(pass.text, pass.passId, now, thief.privateKey)));
     expect([forged?.colour, forged?.reason]).toEqual(['red', 'PROOF_WRONG_KEY']);
-    const printed = h.d.pass({ issuedAt: T0 - 3600 });
+    const printed = h.d.pass({ issuedAt: T0_S - 3600 });
     const ok = await h.decideFrame(await renderPhoneScene(printed.text, { seed: 5 }));
     expect([ok?.colour, ok?.reason, ok?.opens]).toEqual(['green', 'OK', true]);
   }, 60_000);

@@ -4,8 +4,8 @@ import type { LedRing, Rgb } from '../../hardware/leds/types.js';
 import { LedController } from '../../device/leds/machine.js';
 import type { LedOptions, LedState } from '../../device/leds/machine.js';
 import { capBrightness, LED_PATTERNS, renderPattern } from '../../device/leds/patterns.js';
-import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { silentLog } from '../support/log.js';
+import { ManualClock } from '../support/clock.js';
 
 const OPTS: LedOptions = {
   brightness: 0.5,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { areaLogger, logHash } from '../../device/log.js';
-import { collectingLog } from './helpers/log.js';
+import { collectingLog } from '../support/log.js';
 
 describe('device log', () => {
   it('carries the area and drops payload fields wherever a caller puts them', () => {

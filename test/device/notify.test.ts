@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { createServiceNotifier, silentNotifier, watchHealth } from '../../device/notify.js';
 import type { ServiceNotifier } from '../../device/notify.js';
-import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { silentLog } from '../support/log.js';
+import { ManualClock } from '../support/clock.js';
 
 function recordingSpawn() {
   const messages: string[] = [];

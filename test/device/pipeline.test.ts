@@ -1,15 +1,15 @@
 // The pipeline's own behaviour with a scripted decoder at its seam: order of the stages, a failing frame or a
 // failing store never stopping the loop, and when a code held in view is decided again.
 import { describe, expect, it } from 'vitest';
-import { SimCamera } from '../../hardware/camera/sim.js';
+import { SimCamera } from '../../hardware/camera/sim/camera.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import type { DecideStore } from '../../device/decide.js';
 import { Pipeline } from '../../device/pipeline.js';
 import type { PipelineDecoder, PipelineStore } from '../../device/pipeline.js';
 import type { EventInput } from '../../device/store/types.js';
-import { Deployment, SITE, T0 } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { Deployment, SITE, T0_S } from '../support/deployment.js';
+import { silentLog } from '../support/log.js';
+import { ManualClock } from '../support/clock.js';
 
 const d = new Deployment();
 const frame = { width: 4, height: 4, data: new Uint8Array(16) };
@@ -59,7 +59,7 @@ function setup(script: (string | null | Error)[]) {
   const store = new MemoryStore(calls);
   const camera = new SimCamera({ mode: 'all' });
   const bundle = d.bundle();
-  const clock = new ManualClock(T0 * 1000);
+  const clock = new ManualClock(T0_S * 1000);
   const pipeline = new Pipeline(
     {
       decoder: new ScriptedDecoder(script),
@@ -70,7 +70,7 @@ function setup(script: (string | null | Error)[]) {
       clock,
       log: silentLog(),
       inputs: () => ({
-        trust: { bundle, trustDataAt: T0 - 60, clockFloor: T0 - 3600, sunsetReached: false },
+        trust: { bundle, trustDataAt: T0_S - 60, clockFloor: T0_S - 3600, sunsetReached: false },
         place: { site: SITE, zone: 'main', direction: 'in' },
         options: { skewSeconds: 300, localActions: {}, localMaxOfflineAgeSeconds: null, passbackWindowSeconds: 3600 },
       }),

@@ -3,12 +3,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDecoder } from '../../device/decode/index.js';
 import type { FrameDecoder } from '../../device/decode/index.js';
-import { renderPhoneScene } from '../../hardware/camera/scene.js';
+import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
-import { applyFreshnessBytes } from '../../device/sync/apply.js';
 import { signFreshness } from '../../protocol/index.js';
-import { foreignAndForged, T0 } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
+import { foreignAndForged, T0_S } from '../support/deployment.js';
 import { Harness } from './helpers/harness.js';
 
 type SceneOpts = Parameters<typeof renderPhoneScene>[1];
@@ -68,15 +66,15 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
   });
 
   it('gives revoked, expired, not-yet-valid, wrong-site, unknown-key and forged passes their reasons', async () => {
-    const { Deployment } = await import('./helpers/deployment.js');
+    const { Deployment } = await import('../support/deployment.js');
     const d = new Deployment();
     const revoked = d.pass();
     h = await start({ deployment: d, revoked: [{ revocationId: revoked.revocationId, expiresAt: revoked.expiresAt }] });
     const { unknownKey, forged } = foreignAndForged(d);
     const cases: [string, string][] = [
       [revoked.text, 'REVOKED'],
-      [d.pass({ issuedAt: T0 - 7200, notBefore: T0 - 7200, expiresAt: T0 - 3600 }).text, 'EXPIRED'],
-      [d.pass({ notBefore: T0 + 7200 }).text, 'NOT_YET_VALID'],
+      [d.pass({ issuedAt: T0_S - 7200, notBefore: T0_S - 7200, expiresAt: T0_S - 3600 }).text, 'EXPIRED'],
+      [d.pass({ notBefore: T0_S + 7200 }).text, 'NOT_YET_VALID'],
       [d.pass({ scope: ['elsewhere'] }).text, 'WRONG_SCOPE'],
       [unknownKey, 'UNKNOWN_KEY'],
       [forged, 'BAD_SIGNATURE'],
@@ -91,26 +89,24 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
   });
 
   it('turns green into yellow with BUNDLE_STALE when the trust data is older than the maximum offline age', async () => {
-    h = await start({ bundle: { issuedAt: T0 - 3 * 86_400, maxOfflineAgeSeconds: 86_400 } });
+    h = await start({ bundle: { issuedAt: T0_S - 3 * 86_400, maxOfflineAgeSeconds: 86_400 } });
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('stale');
     expect(h.hub.snapshot().alarms).toContain('stale-data');
     const decision = await h.decideFrame(await scene(h.d.pass().text));
     expect(decision).toMatchObject({ colour: 'yellow', reason: 'BUNDLE_STALE', opens: false });
     // A good sync alone (its answers may be unsigned 304s) does not make the data fresh again ...
-    h.runtime.seam.reportSync({ ok: true });
+    h.runtime.trust.reportSync({ online: true, lastError: null });
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ reason: 'BUNDLE_STALE' });
     // ... a verified freshness statement naming the data held does.
     const now = Math.floor(h.clock.now() / 1000);
     const statement = signFreshness({ issuedAt: now, logId: h.d.logId, bundleVersion: 1, revocationSeq: 0 }, h.d.root);
-    const ctx = { store: h.store, rootPublicKey: h.d.root.publicKey, nowSeconds: now, log: silentLog() };
-    expect(applyFreshnessBytes(ctx, statement)).toMatchObject({ kind: 'applied', issuedAt: now });
-    h.runtime.seam.trustChanged();
+    expect(h.runtime.trust.accept('freshness', statement)).toMatchObject({ kind: 'applied', issuedAt: now });
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ colour: 'green', reason: 'OK' });
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('idle');
     // Offline with fresh data: still green, the ring shows it is offline.
-    h.runtime.seam.reportSync({ ok: false, error: 'NETWORK' });
+    h.runtime.trust.reportSync({ online: false, lastError: 'NETWORK' });
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('offline');
     expect(h.hub.snapshot().alarms).toContain('offline');
@@ -177,7 +173,7 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
   });
 
   it('after the sunset refuses every pass, shows the sunset pattern and wipes the store', async () => {
-    h = await start({ bundle: { sunset: T0 + 60 } });
+    h = await start({ bundle: { sunset: T0_S + 60 } });
     const frame = await scene(h.d.pass().text);
     expect(await h.decideFrame(frame)).toMatchObject({ colour: 'green' });
     expect(h.store.pendingEvents(10)).toHaveLength(1);
@@ -208,8 +204,8 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
 
   it('refuses to decide when the clock was set back below the newest signed data (fault pattern)', async () => {
     h = await start();
-    const expiresSoon = h.d.pass({ expiresAt: T0 + 600 });
-    h.clock.set((T0 - 2 * 86_400) * 1000); // someone set the clock back two days
+    const expiresSoon = h.d.pass({ expiresAt: T0_S + 600 });
+    h.clock.set((T0_S - 2 * 86_400) * 1000); // someone set the clock back two days
     h.advance(1000);
     expect(h.runtime.leds.baseState).toBe('fault');
     expect(h.hub.snapshot().alarms).toContain('clock-fault');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { savePhoneScene } from '../../hardware/camera/scene.js';
+import { savePhoneScene } from '../../hardware/camera/sim/scene.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/gatecode.js');
 let dir: string;

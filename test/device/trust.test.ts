@@ -1,16 +1,15 @@
-// The trust keeper on a real SQLite store: files loaded at start, the seam the sync client calls, the clock floor.
+// The trust keeper on a real SQLite store: files loaded at start, the one writer the sync client calls, the clock floor.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../device/store/index.js';
 import type { DeviceStore } from '../../device/store/index.js';
-import { applyFreshnessBytes } from '../../device/sync/apply.js';
-import { TrustFileError, TrustKeeper } from '../../device/trust.js';
+import { TrustFileError, TrustKeeper } from '../../device/trust/keeper.js';
 import { signFreshness } from '../../protocol/index.js';
-import { Deployment, T0 } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { Deployment, T0_S } from '../support/deployment.js';
+import { silentLog } from '../support/log.js';
+import { ManualClock } from '../support/clock.js';
 
 let dir: string;
 let store: DeviceStore;
@@ -19,7 +18,7 @@ const d = new Deployment();
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
-  clock = new ManualClock(T0 * 1000);
+  clock = new ManualClock(T0_S * 1000);
   store = openStore(path.join(dir, 'device.db'), { now: () => Math.floor(clock.now() / 1000) });
 });
 afterEach(() => {
@@ -39,22 +38,22 @@ describe('trust keeper', () => {
     const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey);
     expect(keeper.state()).toMatchObject({ bundle: null, trustDataAt: null });
     const results = await keeper.loadFiles(
-      write('b.cose', d.bundleBytes({ issuedAt: T0 - 3600 })),
+      write('b.cose', d.bundleBytes({ issuedAt: T0_S - 3600 })),
       write(
         'r.cose',
-        d.revocationSnapshot([{ revocationId: revoked.revocationId, expiresAt: revoked.expiresAt }], 3, T0 - 7200),
+        d.revocationSnapshot([{ revocationId: revoked.revocationId, expiresAt: revoked.expiresAt }], 3, T0_S - 7200),
       ),
     );
     expect(results.map((r) => r.kind)).toEqual(['applied', 'applied']);
     expect(keeper.state().bundle?.version).toBe(1);
-    expect(keeper.state().clockFloor).toBe(T0 - 3600);
-    expect(keeper.state().trustDataAt).toBe(T0 - 7200); // the older of the two
+    expect(keeper.state().clockFloor).toBe(T0_S - 3600);
+    expect(keeper.state().trustDataAt).toBe(T0_S - 7200); // the older of the two
     expect(store.isRevoked(revoked.revocationId)).toBe(true);
   });
 
   it('ignores a file older than what the store holds, and refuses a file not signed by the root', async () => {
     const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey);
-    expect(keeper.putBundle(d.bundleBytes({ version: 5 })).kind).toBe('applied');
+    expect(keeper.accept('bundle', d.bundleBytes({ version: 5 })).kind).toBe('applied');
     const older = await keeper.loadFiles(write('old.cose', d.bundleBytes({ version: 4 })), null);
     expect(older[0]).toMatchObject({ kind: 'rejected', reason: 'VERSION_ROLLBACK' });
     expect(keeper.state().bundle?.version).toBe(5);
@@ -69,36 +68,35 @@ describe('trust keeper', () => {
 
   it('needs a root key to verify anything', () => {
     const keeper = new TrustKeeper(store, clock, silentLog(), null);
-    expect(() => keeper.putBundle(d.bundleBytes())).toThrow(expect.objectContaining({ code: 'NO_ROOT_KEY' }));
+    expect(() => keeper.accept('bundle', d.bundleBytes())).toThrow(expect.objectContaining({ code: 'NO_ROOT_KEY' }));
   });
 
-  it('is the seam for the sync client: new data takes effect, reports mark online/offline, signed data dates it', () => {
+  it('is the one writer for the sync client: new data takes effect, reports mark online/offline, signed data dates it', () => {
     let changes = 0;
     const keeper = new TrustKeeper(store, clock, silentLog(), d.rootPublicKey, () => changes++);
-    keeper.putBundle(d.bundleBytes({ issuedAt: T0 - 86_400 }));
+    keeper.accept('bundle', d.bundleBytes({ issuedAt: T0_S - 86_400 }));
     expect(changes).toBe(1);
-    expect(keeper.state().trustDataAt).toBe(T0 - 86_400);
-    const rejected = keeper.putRevocations(new Deployment().revocationSnapshot([]));
+    expect(keeper.state().trustDataAt).toBe(T0_S - 86_400);
+    const rejected = keeper.accept('revocations', new Deployment().revocationSnapshot([]));
     expect(rejected).toMatchObject({ kind: 'rejected' });
     expect(changes).toBe(1);
-    keeper.reportSync({ ok: false, error: 'NETWORK' });
+    keeper.reportSync({ online: false, lastError: 'NETWORK' });
     expect(keeper.syncState()).toMatchObject({ online: false, lastError: 'NETWORK' });
-    expect(keeper.state().trustDataAt).toBe(T0 - 86_400);
+    expect(keeper.state().trustDataAt).toBe(T0_S - 86_400);
     clock.advance(60_000);
-    keeper.reportSync({ ok: true, clockDriftSeconds: 2 });
+    keeper.reportSync({ online: true, lastError: null, clockDriftSeconds: 2 });
     expect(keeper.syncState()).toMatchObject({ online: true, lastError: null, clockDriftSeconds: 2 });
     // A good answer alone (it may be an unsigned 304) does not make the data fresh; a signed statement does.
-    expect(keeper.state().trustDataAt).toBe(T0 - 86_400);
-    const ctx = { store, rootPublicKey: d.root.publicKey, nowSeconds: T0 + 60, log: silentLog() };
+    expect(keeper.state().trustDataAt).toBe(T0_S - 86_400);
     const fresh = (issuedAt: number, revocationSeq = 0) =>
-      applyFreshnessBytes(ctx, signFreshness({ issuedAt, logId: d.logId, bundleVersion: 1, revocationSeq }, d.root));
-    expect(fresh(T0 + 60)).toMatchObject({ kind: 'applied', issuedAt: T0 + 60 });
-    keeper.refresh();
-    expect(keeper.state()).toMatchObject({ trustDataAt: T0 + 60, clockFloor: T0 + 60 });
-    expect(fresh(T0 + 30)).toMatchObject({ kind: 'unchanged' }); // never moves backwards
-    expect(fresh(T0 + 90, 1)).toMatchObject({ kind: 'unchanged' }); // names data we do not hold
-    keeper.refresh();
-    expect(keeper.state().trustDataAt).toBe(T0 + 60);
+      keeper.accept('freshness', signFreshness({ issuedAt, logId: d.logId, bundleVersion: 1, revocationSeq }, d.root));
+    expect(fresh(T0_S + 60)).toMatchObject({ kind: 'applied', issuedAt: T0_S + 60 });
+    expect(changes).toBe(4); // the bundle, offline, online again, the statement
+    expect(keeper.state()).toMatchObject({ trustDataAt: T0_S + 60, clockFloor: T0_S + 60 });
+    expect(fresh(T0_S + 30)).toMatchObject({ kind: 'unchanged' }); // never moves backwards
+    expect(fresh(T0_S + 90, 1)).toMatchObject({ kind: 'unchanged' }); // names data we do not hold
+    expect(changes).toBe(4);
+    expect(keeper.state().trustDataAt).toBe(T0_S + 60);
   });
 
   it('wipes at the sunset and stays refused after a restart, without loading the files again', async () => {

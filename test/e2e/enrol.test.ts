@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../device/store/index.js';
-import { enrol, readEnrolment } from '../../device/sync/enrolment.js';
+import { enrol } from '../../device/sync/enrolment.js';
+import { readEnrolment } from '../../device/trust/enrolment.js';
 import { parseConfig } from '../../sync-server/config.js';
 import { startServer, type RunningServer } from '../../sync-server/server.js';
 

@@ -15,7 +15,7 @@ import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { parseConfig } from '../../sync-server/config.js';
 import { startServer, type RunningServer } from '../../sync-server/server.js';
-import { deviceVerdict } from '../device/sync/helpers/real-server.js';
+import { deviceVerdict } from '../support/real-server.js';
 
 const BIN = fileURLToPath(new URL('../../bin/gatecode.js', import.meta.url));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-restore-'));

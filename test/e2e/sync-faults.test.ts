@@ -7,10 +7,10 @@ import { openStore } from '../../device/store/index.js';
 import type { DeviceStore } from '../../device/store/index.js';
 import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
-import { deviceVerdict, startRealServer } from '../device/sync/helpers/real-server.js';
-import type { Admin } from '../device/sync/helpers/real-server.js';
-import { startFaultProxy } from '../device/sync/helpers/fault-proxy.js';
-import type { FaultMode, FaultProxy } from '../device/sync/helpers/fault-proxy.js';
+import { deviceVerdict, startRealServer } from '../support/real-server.js';
+import type { Admin } from '../support/real-server.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
+import type { FaultMode, FaultProxy } from '../support/fault-proxy.js';
 import { trustSnapshot } from '../device/sync/helpers/setup.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;

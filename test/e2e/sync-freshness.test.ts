@@ -9,12 +9,12 @@ import { openStore } from '../../device/store/index.js';
 import type { DeviceStore } from '../../device/store/index.js';
 import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
-import { TrustKeeper } from '../../device/trust.js';
-import { silentLog } from '../device/helpers/log.js';
-import { ManualClock } from '../device/helpers/manual-clock.js';
-import { startRealServer } from '../device/sync/helpers/real-server.js';
-import { startFaultProxy } from '../device/sync/helpers/fault-proxy.js';
-import type { FaultProxy } from '../device/sync/helpers/fault-proxy.js';
+import { TrustKeeper } from '../../device/trust/keeper.js';
+import { silentLog } from '../support/log.js';
+import { ManualClock } from '../support/clock.js';
+import { startRealServer } from '../support/real-server.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
+import type { FaultProxy } from '../support/fault-proxy.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;
 let proxy: FaultProxy;

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePublicKey } from '../../protocol/index.js';
 import { STATE_KEYS, openStore } from '../../device/store/index.js';
 import { SyncClient } from '../../device/sync/client.js';
-import { Deployment } from '../device/sync/helpers/deployment.js';
-import { startStaticServer } from '../device/sync/helpers/static-server.js';
-import type { StaticServer } from '../device/sync/helpers/static-server.js';
+import { Deployment } from '../support/deployment.js';
+import { startStaticServer } from '../support/static-server.js';
+import type { StaticServer } from '../support/static-server.js';
 
 const CHILD = fileURLToPath(new URL('../device/sync/helpers/sync-child.ts', import.meta.url));
 const TOKEN = 'dev.00112233aabbccdd.' + 'k'.repeat(43);

@@ -10,8 +10,8 @@ import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { SyncError } from '../../device/sync/errors.js';
 import { parseEnrolUri } from '../../device/sync/enrol-uri.js';
-import { deviceVerdict, startRealServer } from '../device/sync/helpers/real-server.js';
-import type { Admin } from '../device/sync/helpers/real-server.js';
+import { deviceVerdict, startRealServer } from '../support/real-server.js';
+import type { Admin } from '../support/real-server.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;
 let admin: Admin;

@@ -8,7 +8,7 @@ import { createHardware } from '../../hardware/factory.js';
 import type { ExitProcess } from '../../hardware/gpio/safe-exit.js';
 import type { SpiTransport } from '../../hardware/leds/spi-ring.js';
 import { installFakeCamera } from './camera/fake-camera.js';
-import { captureLog } from './log.js';
+import { captureLog } from '../support/log.js';
 
 const dirs: string[] = [];
 afterEach(() => {

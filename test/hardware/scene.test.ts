@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDecoder, type FrameDecoder } from '../../device/decode/index.js';
 import { loadGreyImage } from '../../hardware/camera/image-file.js';
-import { renderPhoneScene, savePhoneScene, SceneError, type SceneOptions } from '../../hardware/camera/scene.js';
+import { renderPhoneScene, savePhoneScene, SceneError, type SceneOptions } from '../../hardware/camera/sim/scene.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 
 // A pass-sized payload: GC1 passes are 150–380 characters of base45.

@@ -11,7 +11,7 @@ import {
 } from '../../protocol/index.js';
 import type { RevocationDelta, TrustBundle } from '../../protocol/index.js';
 import { TEST_LOG_ID, testKey } from '../vectors/fixed-keys.js';
-import { DAY, mainBundle, T0 } from '../vectors/pass-vectors.js';
+import { DAY, mainBundle, T0_S } from '../vectors/pass-vectors.js';
 
 const root = testKey('root');
 
@@ -57,8 +57,8 @@ describe('trust bundle', () => {
           kid: fresh.kid,
           issuer: fresh.issuer,
           publicKey: encodePublicKey(fresh.publicKey),
-          validFrom: T0 - DAY,
-          validUntil: T0 + DAY,
+          validFrom: T0_S - DAY,
+          validUntil: T0_S + DAY,
           status: 'active',
         },
       ],
@@ -66,13 +66,13 @@ describe('trust bundle', () => {
     const bytes = signBundle(next, root);
     const held = verifyBundle(bytes, root.publicKey, { minVersion: 7 });
     const { text } = issuePass(
-      { colour: 'green', notBefore: T0, expiresAt: T0 + DAY, issuedAt: T0, scope: 'all' },
+      { colour: 'green', notBefore: T0_S, expiresAt: T0_S + DAY, issuedAt: T0_S, scope: 'all' },
       fresh,
     );
-    expect(verifyPass(text, { bundle: held, now: T0 }).issuer).toBe('acme-events');
+    expect(verifyPass(text, { bundle: held, now: T0_S }).issuer).toBe('acme-events');
     expect(
       reasonOf(() =>
-        verifyPass(text, { bundle: verifyBundle(signBundle(mainBundle(), root), root.publicKey), now: T0 }),
+        verifyPass(text, { bundle: verifyBundle(signBundle(mainBundle(), root), root.publicKey), now: T0_S }),
       ),
     ).toBe('UNKNOWN_KEY');
     expect(reasonOf(() => verifyBundle(bytes, root.publicKey, { minVersion: 8 }))).toBe('VERSION_ROLLBACK');
@@ -86,8 +86,8 @@ describe('revocation lists', () => {
     logId: TEST_LOG_ID,
     fromSeq: 0,
     toSeq: 1,
-    issuedAt: T0,
-    added: [{ revocationId: 'cd'.repeat(16), expiresAt: T0 + DAY }],
+    issuedAt: T0_S,
+    added: [{ revocationId: 'cd'.repeat(16), expiresAt: T0_S + DAY }],
     removed: [],
   };
 

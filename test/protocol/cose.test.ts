@@ -6,10 +6,10 @@ import { cborDecodeStrict } from '../../protocol/internal/cbor.js';
 import { parseSign1 } from '../../protocol/internal/cose.js';
 import { testKey } from '../vectors/fixed-keys.js';
 
-const T0 = 1_800_000_000;
+import { T0_S } from '../support/clock.js';
 const bytes = base45Decode(
   issuePass(
-    { colour: 'green', notBefore: T0, expiresAt: T0 + 60, issuedAt: T0, scope: 'all' },
+    { colour: 'green', notBefore: T0_S, expiresAt: T0_S + 60, issuedAt: T0_S, scope: 'all' },
     testKey('issuer'),
   ).text.slice(4),
 );

@@ -13,13 +13,13 @@ import type { FreshnessStatement } from '../../protocol/index.js';
 import { cborEncode } from '../../protocol/internal/cbor.js';
 import { CTY_FRESHNESS, CTY_REVOCATIONS, signDocument } from '../../protocol/internal/document.js';
 import { TEST_LOG_ID, testKey } from '../vectors/fixed-keys.js';
-import { mainBundle, T0 } from '../vectors/pass-vectors.js';
+import { mainBundle, T0_S } from '../vectors/pass-vectors.js';
 
 const root = testKey('root');
 const revocationKey = testKey('revocation');
 const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
 const stmt: FreshnessStatement = {
-  issuedAt: T0 + 60,
+  issuedAt: T0_S + 60,
   logId: TEST_LOG_ID,
   bundleVersion: bundle.version,
   revocationSeq: 7,
@@ -68,7 +68,7 @@ describe('freshness statements', () => {
     expect(reasonOf(() => verifyBundle(fresh, root.publicKey))).toBe('MALFORMED');
     expect(reasonOf(() => verifyRevocations(fresh, opts))).toBe('MALFORMED');
     const list = signRevocations(
-      { kind: 'snapshot', logId: TEST_LOG_ID, fromSeq: 0, toSeq: 7, issuedAt: T0, added: [], removed: [] },
+      { kind: 'snapshot', logId: TEST_LOG_ID, fromSeq: 0, toSeq: 7, issuedAt: T0_S, added: [], removed: [] },
       root,
     );
     expect(reasonOf(() => verifyFreshness(list, opts))).toBe('MALFORMED');

@@ -14,17 +14,17 @@ import type { Scope, TrustBundle, VerifyContext } from '../../protocol/index.js'
 import { base45Decode, base45Encode } from '../../protocol/internal/base45.js';
 import { craftPass, claimsMap, encodeMap } from '../vectors/craft.js';
 import { testKey } from '../vectors/fixed-keys.js';
-import { DAY, mainBundle, SITE, T0 } from '../vectors/pass-vectors.js';
+import { DAY, mainBundle, SITE, T0_S } from '../vectors/pass-vectors.js';
 
 const issuer = testKey('issuer');
 const root = testKey('root');
 const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
-const ctx: VerifyContext = { bundle, now: T0, site: SITE };
+const ctx: VerifyContext = { bundle, now: T0_S, site: SITE };
 const base = {
   colour: 'green' as const,
-  notBefore: T0 - 60,
-  expiresAt: T0 + 30 * DAY,
-  issuedAt: T0 - 60,
+  notBefore: T0_S - 60,
+  expiresAt: T0_S + 30 * DAY,
+  issuedAt: T0_S - 60,
   scope: 'all' as Scope,
 };
 
@@ -111,7 +111,7 @@ describe('evaluatePass policy', () => {
   });
 
   it('checks the sunset before staleness, and staleness only after everything else', () => {
-    const { text } = issuePass({ ...base, expiresAt: T0 + 400 * DAY }, issuer);
+    const { text } = issuePass({ ...base, expiresAt: T0_S + 400 * DAY }, issuer);
     expect(evaluatePass(text, { ...ctx, now: bundle.sunset, trustDataAt: 0 }).reason).toBe('SUNSET');
     expect(evaluatePass(text, { ...ctx, trustDataAt: 0, isRevoked: () => true }).reason).toBe('REVOKED');
     expect(reasonOf(() => verifyPass(text, { ...ctx, trustDataAt: 0 }))).toBe('BUNDLE_STALE');

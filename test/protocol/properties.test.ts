@@ -17,13 +17,13 @@ import {
 import type { VerifyContext } from '../../protocol/index.js';
 import { base45Decode, base45Encode } from '../../protocol/internal/base45.js';
 import { TEST_LOG_ID, testKey } from '../vectors/fixed-keys.js';
-import { DAY, mainBundle, SITE, T0 } from '../vectors/pass-vectors.js';
+import { DAY, mainBundle, SITE, T0_S } from '../vectors/pass-vectors.js';
 
 const root = testKey('root');
 const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
-const ctx: VerifyContext = { bundle, now: T0, site: SITE, isRevoked: () => false };
+const ctx: VerifyContext = { bundle, now: T0_S, site: SITE, isRevoked: () => false };
 const valid = issuePass(
-  { colour: 'green', notBefore: T0 - 60, expiresAt: T0 + DAY, issuedAt: T0 - 60, scope: ['north-gate', 'south-gate'] },
+  { colour: 'green', notBefore: T0_S - 60, expiresAt: T0_S + DAY, issuedAt: T0_S - 60, scope: ['north-gate', 'south-gate'] },
   testKey('issuer'),
 ).text;
 const validBytes = base45Decode(valid.slice(4));
@@ -161,8 +161,8 @@ describe('bundles and revocation lists under hostile input', () => {
       logId: TEST_LOG_ID,
       fromSeq: 1,
       toSeq: 2,
-      issuedAt: T0,
-      added: [{ revocationId: 'ab'.repeat(16), expiresAt: T0 + DAY }],
+      issuedAt: T0_S,
+      added: [{ revocationId: 'ab'.repeat(16), expiresAt: T0_S + DAY }],
       removed: [],
     },
     root,

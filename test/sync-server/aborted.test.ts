@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../sync-server/server.js';
-import { cleanup, tempDir, testConfig } from './helpers.js';
+import { cleanup, tempDir, testConfig } from '../support/server.js';
 
 let server: RunningServer | null = null;
 let dir = '';

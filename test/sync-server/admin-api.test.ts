@@ -10,7 +10,7 @@ import {
   type TrustBundle,
 } from '../../protocol/index.js';
 import type { PassRecord } from '../../sync-server/passes.js';
-import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
+import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 afterEach(() => {
@@ -198,7 +198,7 @@ describe('admin API', () => {
     s = openTestServer();
     await issue(s, { colour: 'green', validForSeconds: 60 });
     await issue(s, { colour: 'red', validForSeconds: 7200 });
-    s.clock.advance(120);
+    s.clock.jumpSeconds(120);
     const expired = (await (await s.admin('GET', '/api/admin/passes?status=expired')).json()) as {
       passes: PassRecord[];
     };
@@ -243,7 +243,7 @@ describe('admin API', () => {
     const dev = await enrolDevice(s);
     const pass = await issue(s, { colour: 'green', validForSeconds: 3600 });
     const sunset = ((await (await s.admin('GET', '/api/admin/policy')).json()) as { sunset: number }).sunset;
-    s.clock.advance(366 * 86400); // past the default sunset of 365 days
+    s.clock.jumpSeconds(366 * 86400); // past the default sunset of 365 days
     const kids = async () => (await (await s!.admin('GET', '/api/admin/keys')).json()) as { issuers: unknown[] };
     const before = await kids();
     const version = s.services.core.trust.current().version;
@@ -293,12 +293,12 @@ describe('admin API', () => {
   it('rotates the issuer key: old passes stay valid until they expire, new ones use the new key', async () => {
     s = openTestServer();
     const old = await issue(s, { colour: 'green', validForSeconds: 3600 });
-    s.clock.advance(10);
+    s.clock.jumpSeconds(10);
     const res = await s.admin('POST', '/api/admin/keys/rotate'); // no body: the defaults
     expect(res.status).toBe(201);
     const rot = (await res.json()) as { kid: string; previous: string[] };
     expect(rot.previous).toEqual([old.pass.kid]);
-    s.clock.advance(10);
+    s.clock.jumpSeconds(10);
     const fresh = await issue(s, { colour: 'green', validForSeconds: 3600 });
     expect(fresh.pass.kid).toBe(rot.kid);
     const dev = await enrolDevice(s);
@@ -311,7 +311,7 @@ describe('admin API', () => {
     expect(evaluatePass(old.text, ctx).reason).toBe('OK');
     expect(evaluatePass(fresh.text, ctx).reason).toBe('OK');
     // After the old key's last pass expires, the next bundle drops it.
-    s.clock.advance(3600);
+    s.clock.jumpSeconds(3600);
     await s.admin('PUT', '/api/admin/policy', {});
     t = await trust(s, dev.token);
     expect(t.bundle.issuers.map((k) => k.kid)).toEqual([rot.kid]);
@@ -357,7 +357,7 @@ describe('admin API', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('1');
     expect(await limited.json()).toEqual({ error: 'RATE_LIMITED' });
-    s.clock.advance(1);
+    s.clock.jumpSeconds(1);
     expect((await s.admin('GET', '/api/admin/passes')).status).toBe(200);
   });
 

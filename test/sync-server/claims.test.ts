@@ -3,7 +3,7 @@
 // and reports a revocation; bad input gets its reason.
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePublicKey, generateSigningKey, inspectPass } from '../../protocol/index.js';
-import { cleanup, openTestServer, type TestServer } from './helpers.js';
+import { cleanup, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 afterEach(() => {
@@ -75,7 +75,7 @@ describe('claim links', () => {
       'CLAIM_NOT_FOUND',
     );
     expect((await wallet('/api/wallet/claim', { secret: c.secret.slice(1), holderKey: key })).status).toBe(400);
-    s.clock.advance(61);
+    s.clock.advanceSeconds(61);
     const late = await wallet('/api/wallet/claim', { secret: c.secret, holderKey: key });
     expect([late.status, late.json['error']]).toEqual([410, 'CLAIM_EXPIRED']);
     const passes = (await (await s.admin('GET', '/api/admin/passes')).json()) as { passes: unknown[] };

@@ -10,7 +10,7 @@ import {
 } from '../../protocol/index.js';
 import { FRESHNESS_CACHE_SECONDS, FRESHNESS_PUBLISH_SECONDS } from '../../sync-server/freshness.js';
 import type { DeviceRecord } from '../../sync-server/devices.js';
-import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
+import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 afterEach(() => {
@@ -95,7 +95,7 @@ describe('enrolment', () => {
     expect((await enrol(s, 'AAAA-BBBB-CCCC')).status).toBe(403);
     expect((await enrol(s, 'not a code')).status).toBe(403);
     const e = await newCode(s, 60);
-    s.clock.advance(61);
+    s.clock.jumpSeconds(61);
     const expired = await enrol(s, e.code);
     expect(expired.status).toBe(410);
     expect(await expired.json()).toEqual({ error: 'ENROLMENT_EXPIRED' });
@@ -237,9 +237,9 @@ describe('device sync', () => {
     const logId = s.services.core.revocations.logId();
     const first = await get({ 'If-None-Match': '*' });
     expect(first.stmt).toEqual({ issuedAt: s.clock.seconds, logId, bundleVersion: 1, revocationSeq: 1 });
-    s.clock.advance(FRESHNESS_CACHE_SECONDS - 1);
+    s.clock.jumpSeconds(FRESHNESS_CACHE_SECONDS - 1);
     expect((await get()).bytes).toEqual(first.bytes); // cached: polls stay cheap
-    s.clock.advance(1);
+    s.clock.jumpSeconds(1);
     expect((await get()).stmt.issuedAt).toBe(s.clock.seconds);
     await revokeOne(s);
     expect((await get()).stmt).toEqual({ issuedAt: s.clock.seconds, logId, bundleVersion: 1, revocationSeq: 2 });
@@ -249,9 +249,11 @@ describe('device sync', () => {
     const file = path.join(s.dir, 'publish', 'freshness.cose');
     const published = () => verifyFreshness(new Uint8Array(fs.readFileSync(file)), { rootPublicKey: root, bundle });
     expect(published()).toMatchObject({ revocationSeq: 2 });
-    s.clock.advance(FRESHNESS_PUBLISH_SECONDS);
-    expect(s.services.core.publishFreshness()).toBe(true);
-    expect(published()).toEqual({ issuedAt: s.clock.seconds, logId, bundleVersion: 1, revocationSeq: 2 });
+    const before = published().issuedAt;
+    s.clock.advanceSeconds(FRESHNESS_PUBLISH_SECONDS); // the refresh timer runs on the injected clock
+    expect(published()).toMatchObject({ logId, bundleVersion: 1, revocationSeq: 2 });
+    expect(published().issuedAt).toBeGreaterThan(before);
+    expect(s.clock.seconds - published().issuedAt).toBeLessThan(FRESHNESS_PUBLISH_SECONDS);
   });
 
   it('stores event batches once per idempotency key and refuses anything but the event fields', async () => {
@@ -287,7 +289,7 @@ describe('device sync', () => {
     const summary = (await (await s.admin('GET', '/api/admin/events/summary')).json()) as { summary: unknown[] };
     expect(summary.summary).toHaveLength(2);
     // Events leave the server after the retention window.
-    s.clock.advance(8 * 86400);
+    s.clock.jumpSeconds(8 * 86400);
     expect((await post({ events: [] }, 'batch-000003')).status).toBe(201);
     expect((s.services.core.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).toBe(0);
   });
@@ -305,7 +307,7 @@ describe('device sync', () => {
     const res = await s.device(dev.token, 'POST', '/api/device/heartbeat', hb);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      serverTime: s.clock.ms / 1000,
+      serverTime: s.clock.now() / 1000,
       bundleVersion: 1,
       revocationSeq: 1,
       logId: s.services.core.revocations.logId(),

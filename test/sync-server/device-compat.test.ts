@@ -4,7 +4,7 @@
 // use today's device code or today's schemas, so changing them cannot hide a break.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, openTestServer, type TestServer } from './helpers.js';
+import { cleanup, openTestServer, type TestServer } from '../support/server.js';
 
 interface Exchange {
   title: string;

@@ -1,7 +1,7 @@
 // Bad input gets a typed 4xx, never a 500: random JSON and random text against every route that takes a body.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
+import { cleanup, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 let deviceToken = '';

@@ -6,7 +6,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyBundle, verifyRevocations } from '../../protocol/index.js';
 import { backupDataDir, restoreDataDir } from '../../sync-server/backup.js';
-import { bytesOf, cleanup, enrolDevice, openTestServer, tempDir, TestClock, type TestServer } from './helpers.js';
+import { bytesOf, cleanup, enrolDevice, openTestServer, tempDir, type TestServer } from '../support/server.js';
+import { ManualClock } from '../support/clock.js';
 
 let open: TestServer[] = [];
 let dirs: string[] = [];
@@ -21,7 +22,7 @@ const newDir = (): string => {
   dirs.push(d);
   return d;
 };
-const server = (dir: string, clock = new TestClock()): TestServer => {
+const server = (dir: string, clock = new ManualClock()): TestServer => {
   const s = openTestServer({}, clock, dir);
   open.push(s);
   return s;
@@ -74,7 +75,7 @@ describe('server history', () => {
     await revokeOne(original);
     const before = history(original);
     fs.cpSync(path.join(dir, 'a'), path.join(dir, 'copy'), { recursive: true });
-    const clock = new TestClock(original.clock.ms + 5000);
+    const clock = new ManualClock(original.clock.now() + 5000);
     const copy = server(path.join(dir, 'copy'), clock); // while the original runs
     const after = history(copy);
     expect(after.logId).not.toBe(before.logId);
@@ -134,7 +135,7 @@ describe('server history', () => {
     // A token that keeps claiming to be ahead does not make every gate refetch: within 10 minutes, no new history.
     await s.device(dev.token, 'GET', `/api/device/revocations?since=9&log=${second}`);
     expect(history(s).logId).toBe(second);
-    s.clock.advance(601);
+    s.clock.jumpSeconds(601);
     await s.device(dev.token, 'GET', `/api/device/revocations?since=9&log=${second}`);
     expect(history(s).logId).not.toBe(second);
   });
@@ -182,7 +183,7 @@ describe('backup and restore', () => {
     expect(() => restoreDataDir(file, path.join(dir, 'restored'))).toThrow(
       expect.objectContaining({ code: 'NOT_EMPTY' }),
     );
-    const r = server(path.join(dir, 'restored'), new TestClock(s.clock.ms + 1000));
+    const r = server(path.join(dir, 'restored'), new ManualClock(s.clock.now() + 1000));
     const after = history(r);
     expect(after).toMatchObject({ seq: before.seq, root: before.root });
     expect(after.logId).not.toBe(before.logId);

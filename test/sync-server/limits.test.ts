@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BUNDLE_ISSUERS } from '../../protocol/index.js';
 import { CLEAN_BATCH } from '../../sync-server/devices.js';
-import { cleanup, enrolDevice, openTestServer, type TestServer } from './helpers.js';
+import { cleanup, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer | null = null;
 afterEach(() => {
@@ -104,7 +104,7 @@ describe('event quotas', () => {
       [dev.deviceId, 60],
       [other.deviceId, 0],
     ]);
-    s.clock.advance(20);
+    s.clock.jumpSeconds(20);
     expect((await upload(s, dev.token, 60)).status).toBe(201);
   });
 
@@ -119,7 +119,7 @@ describe('event quotas', () => {
     expect(status['events']).toEqual({ stored: 1000, maxStored: 1000 });
     expect(await revokeOne(s)).toBe(200);
     // Past the retention time the old events go, in batches, and uploads are taken again.
-    s.clock.advance(s.services.core.config.events.retentionSeconds + 1);
+    s.clock.jumpSeconds(s.services.core.config.events.retentionSeconds + 1);
     expect((await upload(s, dev.token, 1)).status).toBe(201);
     expect(s.services.devices.eventStorage().stored).toBe(1);
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirLockedError, LOCK_FILE, lockDataDir } from '../../sync-server/lock.js';
-import { cleanup, openTestServer, tempDir, type TestServer } from './helpers.js';
+import { cleanup, openTestServer, tempDir, type TestServer } from '../support/server.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/lock-child.ts', import.meta.url));
 

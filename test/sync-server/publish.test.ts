@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePublicKey, verifyBundle, verifyRevocations, type RevocationDelta } from '../../protocol/index.js';
 import type { PublishIndex } from '../../sync-server/publish.js';
-import { cleanup, openTestServer, type TestServer } from './helpers.js';
+import { cleanup, openTestServer, type TestServer } from '../support/server.js';
 
 let s: TestServer;
 afterEach(() => {

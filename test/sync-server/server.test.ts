@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../sync-server/server.js';
-import { cleanup, tempDir, testConfig } from './helpers.js';
+import { cleanup, tempDir, testConfig } from '../support/server.js';
 
 let server: RunningServer | null = null;
 let dir = '';

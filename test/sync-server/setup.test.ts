@@ -5,7 +5,7 @@ import { encodePublicKey, generateSigningKey } from '../../protocol/index.js';
 import { writePrivateKeyFile } from '../../sync-server/keyfiles.js';
 import type { PassRecord } from '../../sync-server/passes.js';
 import { openServer } from '../../sync-server/server.js';
-import { cleanup, openTestServer, tempDir, testConfig, type TestServer } from './helpers.js';
+import { cleanup, openTestServer, tempDir, testConfig, type TestServer } from '../support/server.js';
 
 let s: TestServer | null = null;
 let dir = '';
@@ -60,7 +60,7 @@ describe('first start', () => {
     dir = tempDir();
     s = openTestServer({}, undefined, dir);
     const st = (await (await s.admin('GET', '/api/admin/status')).json()) as Record<string, unknown>;
-    expect(st).toMatchObject({ bundleVersion: 1, revocationSeq: 1, revocationFloor: 0, serverTime: s.clock.ms / 1000 });
+    expect(st).toMatchObject({ bundleVersion: 1, revocationSeq: 1, revocationFloor: 0, serverTime: s.clock.now() / 1000 });
     expect(st['rootFingerprint']).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
   });
 });

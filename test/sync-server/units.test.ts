@@ -12,7 +12,7 @@ import {
   parseToken,
   secretMatches,
 } from '../../sync-server/secrets.js';
-import { cleanup, tempDir } from './helpers.js';
+import { cleanup, tempDir } from '../support/server.js';
 
 describe('config', () => {
   it('has loopback defaults', () => {

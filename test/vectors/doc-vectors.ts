@@ -6,7 +6,7 @@ import { CTY_BUNDLE, CTY_REVOCATIONS } from '../../protocol/internal/document.js
 import { craftCose, defaultHeader } from './craft.js';
 import { OTHER_LOG_ID, TEST_LOG_ID, testKey } from './fixed-keys.js';
 import type { TestKeyName } from './fixed-keys.js';
-import { DAY, mainBundle, T0 } from './pass-vectors.js';
+import { DAY, mainBundle, T0_S } from './pass-vectors.js';
 
 export interface BundleVector {
   readonly title: string;
@@ -112,7 +112,7 @@ export function bundleVectors(): BundleVector[] {
 }
 
 function delta(over: Partial<RevocationDelta>): RevocationDelta {
-  return { kind: 'delta', logId: TEST_LOG_ID, fromSeq: 3, toSeq: 4, issuedAt: T0, added: [], removed: [], ...over };
+  return { kind: 'delta', logId: TEST_LOG_ID, fromSeq: 3, toSeq: 4, issuedAt: T0_S, added: [], removed: [], ...over };
 }
 
 const RID_A = 'aa'.repeat(16);
@@ -121,7 +121,7 @@ const RID_B = 'bb'.repeat(16);
 export function revocationVectors(): RevocationVector[] {
   const root = testKey('root');
   const revKey = testKey('revocation');
-  const d = delta({ added: [{ revocationId: RID_A, expiresAt: T0 + 30 * DAY }], removed: [RID_B] });
+  const d = delta({ added: [{ revocationId: RID_A, expiresAt: T0_S + 30 * DAY }], removed: [RID_B] });
   const v: RevocationVector[] = [];
   v.push({
     title: 'delta 3→4 signed by the root',
@@ -148,10 +148,10 @@ export function revocationVectors(): RevocationVector[] {
     logId: TEST_LOG_ID,
     fromSeq: 0,
     toSeq: 20,
-    issuedAt: T0,
+    issuedAt: T0_S,
     added: [
-      { revocationId: RID_A, expiresAt: T0 + DAY },
-      { revocationId: RID_B, expiresAt: T0 + DAY },
+      { revocationId: RID_A, expiresAt: T0_S + DAY },
+      { revocationId: RID_B, expiresAt: T0_S + DAY },
     ],
     removed: [],
   };
@@ -203,8 +203,8 @@ export function revocationVectors(): RevocationVector[] {
       ['logId', Buffer.from(TEST_LOG_ID, 'hex')],
       ['fromSeq', 3],
       ['toSeq', 4],
-      ['issuedAt', T0],
-      ['added', [[Buffer.from(RID_A, 'hex'), T0]]],
+      ['issuedAt', T0_S],
+      ['added', [[Buffer.from(RID_A, 'hex'), T0_S]]],
       ['removed', [Buffer.from(RID_A, 'hex')]],
     ]),
   );
@@ -215,22 +215,22 @@ export function revocationVectors(): RevocationVector[] {
     expected: { reason: 'BAD_CLAIMS' },
   });
   // History identity: sequence numbers compare only within one server history.
-  const restored = { ...snap, logId: OTHER_LOG_ID, toSeq: 3, issuedAt: T0 + 60 };
+  const restored = { ...snap, logId: OTHER_LOG_ID, toSeq: 3, issuedAt: T0_S + 60 };
   v.push({
     title: 'snapshot of another history with a lower sequence (a restored server)',
     bytes: b64(signRevocations(restored, root)),
     currentSeq: 9,
     logId: TEST_LOG_ID,
-    currentIssuedAt: T0,
+    currentIssuedAt: T0_S,
     signer: 'root',
     expected: { reason: 'OK', toSeq: 3, added: 2, removed: 0 },
   });
   v.push({
     title: 'snapshot of another history older than the list held (a replay)',
-    bytes: b64(signRevocations({ ...restored, issuedAt: T0 - 60 }, root)),
+    bytes: b64(signRevocations({ ...restored, issuedAt: T0_S - 60 }, root)),
     currentSeq: 9,
     logId: TEST_LOG_ID,
-    currentIssuedAt: T0,
+    currentIssuedAt: T0_S,
     expected: { reason: 'VERSION_ROLLBACK' },
   });
   v.push({
@@ -246,7 +246,7 @@ export function revocationVectors(): RevocationVector[] {
       ['logId', logId],
       ['fromSeq', 3],
       ['toSeq', 4],
-      ['issuedAt', T0],
+      ['issuedAt', T0_S],
       ['added', []],
       ['removed', []],
     ]);

@@ -6,7 +6,7 @@ import { CTY_FRESHNESS } from '../../protocol/internal/document.js';
 import { craftCose, defaultHeader } from './craft.js';
 import { OTHER_LOG_ID, TEST_LOG_ID, testKey } from './fixed-keys.js';
 import type { TestKeyName } from './fixed-keys.js';
-import { mainBundle, T0 } from './pass-vectors.js';
+import { mainBundle, T0_S } from './pass-vectors.js';
 
 export interface FreshnessVector {
   readonly title: string;
@@ -26,7 +26,7 @@ const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 export function freshnessVectors(): FreshnessVector[] {
   const root = testKey('root');
   const version = mainBundle().version;
-  const stmt: FreshnessStatement = { issuedAt: T0 + 120, logId: TEST_LOG_ID, bundleVersion: version, revocationSeq: 4 };
+  const stmt: FreshnessStatement = { issuedAt: T0_S + 120, logId: TEST_LOG_ID, bundleVersion: version, revocationSeq: 4 };
   const ok = { reason: 'OK', statement: stmt };
   const crafted = (payload: Map<string, unknown>, key = root): string =>
     b64(craftCose({ key, header: defaultHeader(root, CTY_FRESHNESS), payload: encode(payload) }));
@@ -107,7 +107,7 @@ export function freshnessVectors(): FreshnessVector[] {
       title: 'a revocation list in its place',
       bytes: b64(
         signRevocations(
-          { kind: 'snapshot', logId: TEST_LOG_ID, fromSeq: 0, toSeq: 4, issuedAt: T0, added: [], removed: [] },
+          { kind: 'snapshot', logId: TEST_LOG_ID, fromSeq: 0, toSeq: 4, issuedAt: T0_S, added: [], removed: [] },
           root,
         ),
       ),

@@ -12,7 +12,7 @@ import {
 } from '../../protocol/holder/proof.js';
 import { sign as edSign } from 'node:crypto';
 import { testKey } from './fixed-keys.js';
-import { HOUR, DAY, SITE, T0 } from './pass-vectors.js';
+import { HOUR, DAY, SITE, T0_S } from './pass-vectors.js';
 import type { PassVector } from './pass-vectors.js';
 
 export interface HolderVector extends PassVector {
@@ -34,9 +34,9 @@ function claims(n: string, holderKey: string | undefined): PassClaims {
     passId: id(`pass-${n}`),
     revocationId: id(`revocation-${n}`),
     colour: 'green',
-    issuedAt: T0 - HOUR,
-    notBefore: T0 - HOUR,
-    expiresAt: T0 + 30 * DAY,
+    issuedAt: T0_S - HOUR,
+    notBefore: T0_S - HOUR,
+    expiresAt: T0_S + 30 * DAY,
     scope: 'all' as Scope,
     ...(holderKey === undefined ? {} : { holderKey }),
   };
@@ -53,7 +53,7 @@ export function holderVectors(): HolderVector[] {
   const secondPass = issuePass(second, issuer).text;
   const printed = claims('3', undefined);
   const printedPass = issuePass(printed, issuer).text;
-  const now = T0;
+  const now = T0_S;
   const ctx = { now, site: SITE };
   const shown = (at: number, key = holder.privateKey): string => presentHolderPass(pass, bound.passId, at, key);
   const ok = (title: string, text: string, c: PassClaims, context: HolderVector['context'] = ctx): HolderVector => ({

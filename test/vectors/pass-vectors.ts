@@ -8,7 +8,9 @@ import { testKey } from './fixed-keys.js';
 import type { TestKeyName } from './fixed-keys.js';
 
 /** 2027-01-15T08:00:00Z: the fixed "now" around which every vector is built. */
-export const T0 = 1_800_000_000;
+import { T0_S } from '../support/clock.js';
+
+export { T0_S };
 export const HOUR = 3600;
 export const DAY = 86_400;
 export const SITE = 'north-gate';
@@ -38,7 +40,7 @@ export function mainBundle(): TrustBundle {
     name: TestKeyName,
     validFrom: number,
     status: IssuerKeyEntry['status'],
-    validUntil = T0 + 730 * DAY,
+    validUntil = T0_S + 730 * DAY,
   ): IssuerKeyEntry => {
     const k = testKey(name);
     return { kid: k.kid, issuer: k.issuer, publicKey: encodePublicKey(k.publicKey), validFrom, validUntil, status };
@@ -46,14 +48,14 @@ export function mainBundle(): TrustBundle {
   const rev = testKey('revocation');
   return {
     version: 7,
-    issuedAt: T0 - DAY,
-    sunset: T0 + 365 * DAY,
+    issuedAt: T0_S - DAY,
+    sunset: T0_S + 365 * DAY,
     policy: { actions: { green: 'open', yellow: 'attention', red: 'deny' }, maxOfflineAgeSeconds: 48 * HOUR },
     issuers: [
-      entry('issuer', T0 - 30 * DAY, 'active'),
-      entry('revokedIssuer', T0 - 30 * DAY, 'revoked'),
-      entry('lateIssuer', T0 + DAY, 'active'),
-      entry('retiredIssuer', T0 - 300 * DAY, 'retired', T0 - 2 * DAY),
+      entry('issuer', T0_S - 30 * DAY, 'active'),
+      entry('revokedIssuer', T0_S - 30 * DAY, 'revoked'),
+      entry('lateIssuer', T0_S + DAY, 'active'),
+      entry('retiredIssuer', T0_S - 300 * DAY, 'retired', T0_S - 2 * DAY),
     ],
     revocationKeys: [{ kid: rev.kid, publicKey: encodePublicKey(rev.publicKey) }],
   };
@@ -72,15 +74,15 @@ function claims(over: Partial<PassClaims> = {}): PassClaims {
     issuer: 'acme-events',
     ...ids(),
     colour: 'green',
-    issuedAt: T0 - HOUR,
-    notBefore: T0 - HOUR,
-    expiresAt: T0 + 30 * DAY,
+    issuedAt: T0_S - HOUR,
+    notBefore: T0_S - HOUR,
+    expiresAt: T0_S + 30 * DAY,
     scope: 'all' as Scope,
     ...over,
   };
 }
 
-const NOW = T0;
+const NOW = T0_S;
 
 function ok(
   title: string,
@@ -136,7 +138,7 @@ export function passVectors(): PassVector[] {
   v.push(
     ok(
       'valid: signed by a retired key within its validity',
-      claims({ issuedAt: T0 - 3 * DAY }),
+      claims({ issuedAt: T0_S - 3 * DAY }),
       { now: NOW, site: SITE },
       retired,
     ),
@@ -144,7 +146,7 @@ export function passVectors(): PassVector[] {
   v.push(
     fail(
       'issued by a retired key after its validity',
-      issuePass(claims({ issuedAt: T0 - HOUR }), retired).text,
+      issuePass(claims({ issuedAt: T0_S - HOUR }), retired).text,
       'KEY_NOT_VALID',
     ),
   );
@@ -154,7 +156,7 @@ export function passVectors(): PassVector[] {
     issuer: 'acme-events',
     publicKey: encodePublicKey(testKey('stranger').publicKey),
     validFrom: 0,
-    validUntil: T0 + 730 * DAY,
+    validUntil: T0_S + 730 * DAY,
     status: 'active' as const,
   };
   v.push(
@@ -326,14 +328,14 @@ export function passVectors(): PassVector[] {
   v.push(
     fail(
       'expiry before not-before',
-      signedClaims((m) => m.set(CLAIM.exp, T0 - 2 * HOUR)),
+      signedClaims((m) => m.set(CLAIM.exp, T0_S - 2 * HOUR)),
       'BAD_CLAIMS',
     ),
   );
   v.push(
     fail(
       'expiry as a float',
-      signedClaims((m) => m.set(CLAIM.exp, T0 + 0.5)),
+      signedClaims((m) => m.set(CLAIM.exp, T0_S + 0.5)),
       'BAD_CLAIMS',
     ),
   );
@@ -381,8 +383,8 @@ export function passVectors(): PassVector[] {
     }),
   );
   v.push(
-    fail('after the sunset', issuePass(claims({ expiresAt: T0 + 400 * DAY }), issuer).text, 'SUNSET', {
-      now: T0 + 365 * DAY,
+    fail('after the sunset', issuePass(claims({ expiresAt: T0_S + 400 * DAY }), issuer).text, 'SUNSET', {
+      now: T0_S + 365 * DAY,
       site: SITE,
     }),
   );

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SimCamera } from '../../../hardware/camera/sim.js';
+import { SimCamera } from '../../../hardware/camera/sim/camera.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { SimGpio } from '../../../hardware/gpio/sim.js';
 import { SimLedRing } from '../../../hardware/leds/sim.js';
@@ -20,10 +20,10 @@ import type { RuntimeOptions } from '../../../device/runtime.js';
 import { StatusHub } from '../../../device/status/hub.js';
 import { openStore } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/index.js';
-import { Deployment, SITE, T0 } from './deployment.js';
-import type { BundleOptions } from './deployment.js';
-import { silentLog } from './log.js';
-import { ManualClock } from './manual-clock.js';
+import { Deployment, SITE, T0_S } from '../../support/deployment.js';
+import type { BundleOptions } from '../../support/deployment.js';
+import { silentLog } from '../../support/log.js';
+import { ManualClock } from '../../support/clock.js';
 
 export interface HarnessOptions {
   bundle?: BundleOptions;
@@ -77,9 +77,9 @@ export class Harness {
       revocationsFile = path.join(dir, 'revocations.cose');
       fs.writeFileSync(revocationsFile, d.revocationSnapshot(opts.revoked));
     }
-    const clock = new ManualClock(opts.startMs ?? T0 * 1000);
+    const clock = new ManualClock(opts.startMs ?? T0_S * 1000);
     const camera = new SimCamera({ mode: 'all' });
-    const gpio = new SimGpio({ timers: clock.timers() });
+    const gpio = new SimGpio({ clock });
     const ring = new SimLedRing(16, { now: () => clock.now() });
     const hub = new StatusHub({ now: () => Math.floor(clock.now() / 1000) });
     const store = openStore(path.join(dir, 'device.db'), { now: () => Math.floor(clock.now() / 1000) });

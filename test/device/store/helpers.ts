@@ -21,11 +21,6 @@ export function tempDir(): TempDir {
   };
 }
 
-/** A clock for the store's `now` option that tests move by hand. */
-export class TestClock {
-  constructor(public t: number) {}
-  readonly now = (): number => this.t;
-}
 
 export function bundle(version: number, issuedAt = 1_800_000_000 + version): TrustBundle {
   return {

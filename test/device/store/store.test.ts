@@ -4,16 +4,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../protocol/errors.js';
 import { openStore, StoreError } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/index.js';
-import { bundle, tempDir, TestClock } from './helpers.js';
+import { bundle, tempDir } from './helpers.js';
+import { ManualClock, T0_MS } from '../../support/clock.js';
 import type { TempDir } from './helpers.js';
 
 let tmp: TempDir;
 let store: DeviceStore;
-const clock = new TestClock(1_800_000_000);
+const clock = new ManualClock(T0_MS);
 
 beforeEach(() => {
   tmp = tempDir();
-  store = openStore(tmp.file(), { now: clock.now });
+  store = openStore(tmp.file(), { now: () => clock.seconds });
 });
 afterEach(() => {
   store.close();

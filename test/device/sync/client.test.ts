@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluatePass } from '../../../protocol/index.js';
 import { STATE_KEYS } from '../../../device/store/index.js';
-import type { SyncState } from '../../../device/sync/client.js';
+import type { SyncState } from '../../../device/trust/types.js';
 import { makeRig, trustSnapshot } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0 } from './helpers/deployment.js';
+import { T0_S } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());
@@ -25,7 +25,9 @@ describe('sync cycle', () => {
     rig = await makeRig();
     const revoked = rig.deployment.revoke(3);
     const changes: number[] = [];
-    rig.client.subscribe({ trustDataChanged: (c) => changes.push(c.revocationSeq) });
+    rig.client.trust.subscribe((c) => {
+      if (c.cause === 'data' && c.artefact === 'revocations') changes.push(c.figures.revocationSeq ?? -1);
+    });
     const result = await rig.client.syncNow();
     expect(result.ok).toBe(true);
     expect(rig.store.getBundle()?.bundle.version).toBe(1);
@@ -35,14 +37,14 @@ describe('sync cycle', () => {
     const s = rig.client.status();
     expect(s).toMatchObject({
       online: true,
-      lastSyncAt: T0,
+      lastSyncAt: T0_S,
       bundleVersion: 1,
       revocationSeq: 1,
       lastError: null,
       consecutiveFailures: 0,
     });
     expect(rig.client.dataAgeSeconds()).toBe(0);
-    expect(rig.store.getState(STATE_KEYS.lastSyncAt)).toBe(String(T0));
+    expect(rig.store.getState(STATE_KEYS.lastSyncAt)).toBe(String(T0_S));
   });
 
   it('asks conditionally: the next poll sends If-None-Match and applies nothing', async () => {
@@ -57,15 +59,15 @@ describe('sync cycle', () => {
     expect(bundleGets[0]!.headers['if-none-match']).toBeUndefined();
     expect(bundleGets[1]!.headers['if-none-match']).toMatch(/^".+"$/);
     // Nothing applied; only the signed freshness statement moved the data's date (and the clock floor) on.
-    expect(trustSnapshot(rig.store)).toEqual({ ...before, floor: T0 + 30 });
-    expect(second.freshness).toMatchObject({ kind: 'applied', issuedAt: T0 + 30 });
-    expect(rig.client.status()).toMatchObject({ lastSyncAt: T0 + 30, trustDataAt: T0 + 30 });
+    expect(trustSnapshot(rig.store)).toEqual({ ...before, floor: T0_S + 30 });
+    expect(second.freshness).toMatchObject({ kind: 'applied', issuedAt: T0_S + 30 });
+    expect(rig.client.status()).toMatchObject({ lastSyncAt: T0_S + 30, trustDataAt: T0_S + 30 });
   });
 
   it('turns a revoked pass red on the next poll', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     expect(verdictOf(rig, pass.text)).toBe('green/OK');
     rig.deployment.revoke([pass.revocationId]);
     rig.clock.advance(30_000);
@@ -81,17 +83,17 @@ describe('sync cycle', () => {
   it('applies a new bundle version and raises the clock floor from the signed issue time, never lowering it', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    expect(rig.store.clockFloor()).toBe(T0);
+    expect(rig.store.clockFloor()).toBe(T0_S);
     rig.clock.advance(3_600_000);
     rig.deployment.publishBundle();
     rig.deployment.revoke(1);
     await rig.client.syncNow();
     expect(rig.store.getBundle()?.bundle.version).toBe(2);
-    expect(rig.store.clockFloor()).toBe(T0 + 3600);
+    expect(rig.store.clockFloor()).toBe(T0_S + 3600);
     // Someone sets the local clock back: the floor stays where the signed data put it.
-    rig.clock.set((T0 - 86_400) * 1000);
+    rig.clock.set((T0_S - 86_400) * 1000);
     await rig.client.syncNow();
-    expect(rig.store.clockFloor()).toBe(T0 + 3600);
+    expect(rig.store.clockFloor()).toBe(T0_S + 3600);
   });
 
   it('reports the drift between the server clock and ours, and never changes our clock', async () => {
@@ -99,9 +101,9 @@ describe('sync cycle', () => {
     rig.api.serverOffsetSeconds = 125;
     await rig.client.syncNow();
     expect(rig.client.status().clockDriftSeconds).toBeCloseTo(125, 0);
-    expect(rig.clock.now()).toBe(T0 * 1000);
+    expect(rig.clock.now()).toBe(T0_S * 1000);
     const hb = rig.api.heartbeats[0]!;
-    expect(hb).toMatchObject({ versions: { bundle: 1 }, seq: 0, clock: T0, trustDataAt: T0 });
+    expect(hb).toMatchObject({ versions: { bundle: 1 }, seq: 0, clock: T0_S, trustDataAt: T0_S });
     expect(hb['counters']).toEqual(expect.any(Object));
   });
 
@@ -124,7 +126,7 @@ describe('sync cycle', () => {
     const r = await rig.client.syncNow();
     expect(r.error?.code).toBe('UNAUTHORIZED');
     expect(r.error?.status).toBe(401);
-    expect(rig.client.status()).toMatchObject({ online: false, lastError: 'UNAUTHORIZED', lastSyncAt: T0 });
+    expect(rig.client.status()).toMatchObject({ online: false, lastError: 'UNAUTHORIZED', lastSyncAt: T0_S });
     expect(trustSnapshot(rig.store)).toEqual(held);
     expect(rig.client.dataAgeSeconds()).toBe(30);
   });
@@ -137,7 +139,7 @@ describe('sync cycle', () => {
     expect(seen.at(-1)).toMatchObject({
       online: true,
       bundleVersion: 1,
-      sunset: T0 + 365 * 86_400,
+      sunset: T0_S + 365 * 86_400,
       maxOfflineAgeSeconds: 172_800,
     });
   });

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run, STORE_FILE } from '../../../cli/enrol.js';
 import { exitCodeFor } from '../../../cli/usage.js';
 import { openStore } from '../../../device/store/index.js';
-import { readEnrolment } from '../../../device/sync/enrolment.js';
-import { startRealServer } from './helpers/real-server.js';
+import { readEnrolment } from '../../../device/trust/enrolment.js';
+import { startRealServer } from '../../support/real-server.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;
 

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePublicKey, generateSigningKey, rootFingerprint } from '../../../protocol/index.js';
 import { STATE_KEYS } from '../../../device/store/index.js';
-import { enrol, readEnrolment } from '../../../device/sync/enrolment.js';
+import { enrol } from '../../../device/sync/enrolment.js';
+import { readEnrolment } from '../../../device/trust/enrolment.js';
 import { SyncError } from '../../../device/sync/errors.js';
 import { enrolUri, makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0 } from './helpers/deployment.js';
+import { T0_S } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());
@@ -14,7 +14,7 @@ function addEvents(r: Rig, n: number): string[] {
     const passId = `${i.toString(16).padStart(4, '0')}${'c'.repeat(28)}`;
     passIds.push(passId);
     r.store.addEvent({
-      at: T0 + i,
+      at: T0_S + i,
       colour: i % 3 === 0 ? 'red' : 'green',
       reason: i % 3 === 0 ? 'REVOKED' : 'OK',
       passHash: r.store.passHash(passId),
@@ -66,7 +66,7 @@ describe('event upload', () => {
     for (const id of passIds) expect(body).not.toContain(id);
     const sent = (JSON.parse(body) as { events: Record<string, unknown>[] }).events;
     expect(sent[0]).toEqual({
-      at: T0,
+      at: T0_S,
       colour: 'red',
       reason: 'REVOKED',
       passHash: null,
@@ -91,7 +91,7 @@ describe('event upload', () => {
   it('sends an annulled grant again under a new key, so the server stores the change instead of a conflict', async () => {
     rig = await makeRig();
     const eventId = rig.store.addEvent({
-      at: T0,
+      at: T0_S,
       colour: 'green',
       reason: 'OK',
       passHash: null,

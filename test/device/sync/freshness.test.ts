@@ -3,11 +3,11 @@
 // yellow (BUNDLE_STALE), while genuine freshness statements from the server keep it green.
 import { afterEach, describe, expect, it } from 'vitest';
 import { evaluatePass, generateSigningKey } from '../../../protocol/index.js';
-import { TrustKeeper } from '../../../device/trust.js';
-import { silentLog } from '../helpers/log.js';
+import { TrustKeeper } from '../../../device/trust/keeper.js';
+import { silentLog } from '../../support/log.js';
 import { makeRig } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0, tamper } from './helpers/deployment.js';
+import { T0_S, tamper } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());
@@ -41,14 +41,14 @@ describe('signed data freshness', () => {
   it('a path that answers 304 for ever and withholds statements makes the device stale (yellow)', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     const oldStatement = rig.deployment.freshness();
     rig.deployment.revoke([pass.revocationId]); // the revocation the path hides
     await pollFor(rig, MAX_AGE, () => {
       rig.api.fault(/^\/api\/device\/(bundle|revocations)/, { kind: 'status', status: 304 }, 2);
       rig.api.fault(/freshness/, { kind: 'body', bytes: oldStatement }); // an old genuine statement replayed
     });
-    expect(rig.client.status()).toMatchObject({ online: true, trustDataAt: T0 });
+    expect(rig.client.status()).toMatchObject({ online: true, trustDataAt: T0_S });
     expect(verdict(rig, pass.text)).toBe('green/OK'); // 48 h: not yet over the limit
     await pollFor(rig, 6 * HOUR, () => {
       rig.api.fault(/^\/api\/device\/(bundle|revocations)/, { kind: 'status', status: 304 }, 2);
@@ -62,14 +62,14 @@ describe('signed data freshness', () => {
   it('genuine statements for data the device does not hold (revocations withheld) do not refresh it', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     rig.deployment.revoke([pass.revocationId]);
     // The path passes the server's fresh statements through (they name sequence 1) but answers 304 for the list.
     await pollFor(rig, MAX_AGE + 6 * HOUR, () =>
       rig.api.fault(/^\/api\/device\/revocations/, { kind: 'status', status: 304 }),
     );
     expect(rig.store.revocationSeq()).toBe(0);
-    expect(rig.client.status()).toMatchObject({ online: true, lastError: null, trustDataAt: T0 });
+    expect(rig.client.status()).toMatchObject({ online: true, lastError: null, trustDataAt: T0_S });
     expect(verdict(rig, pass.text)).toBe('yellow/BUNDLE_STALE');
     // Once the list gets through, the same statements make the data fresh again and the pass is refused.
     rig.clock.advance(60_000);
@@ -81,7 +81,7 @@ describe('signed data freshness', () => {
   it('with genuine statements (and 304s, nothing having changed) the device stays fresh', async () => {
     rig = await makeRig();
     await rig.client.syncNow();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     await pollFor(rig, MAX_AGE + 24 * HOUR);
     const last = rig.api.requests.filter((r) => r.path.startsWith('/api/device/bundle')).at(-1);
     expect(last?.headers['if-none-match']).toBeDefined(); // the bundle was answered 304 throughout
@@ -94,7 +94,11 @@ describe('signed data freshness', () => {
 
   it('a restored server (another history at the same sequence) is never fresh data: its 304 and statement change nothing', async () => {
     rig = await makeRig();
-    const [a, b, c] = [rig.deployment.pass('green'), rig.deployment.pass('green'), rig.deployment.pass('green')];
+    const [a, b, c] = [
+      rig.deployment.pass({ colour: 'green' }),
+      rig.deployment.pass({ colour: 'green' }),
+      rig.deployment.pass({ colour: 'green' }),
+    ];
     rig.deployment.revoke(1);
     rig.deployment.revoke([a.revocationId]);
     rig.deployment.revoke([b.revocationId]);
@@ -103,7 +107,7 @@ describe('signed data freshness', () => {
     const before = rig.client.status().trustDataAt;
     // The server is restored from a backup taken at sequence 2, starts a new history and revokes C as "3".
     rig.deployment.logId = 'cc'.repeat(16);
-    rig.deployment.steps.splice(2, 1, [{ revocationId: c.revocationId, expiresAt: T0 + 30 * 86_400 }]);
+    rig.deployment.steps.splice(2, 1, [{ revocationId: c.revocationId, expiresAt: T0_S + 30 * 86_400 }]);
     expect(rig.deployment.seq).toBe(3);
     // A path (or an old server) that answers 304 for `since=3`: the new history's statement for "3" is not ours.
     await pollFor(rig, MAX_AGE + 6 * HOUR, () =>

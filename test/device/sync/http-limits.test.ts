@@ -1,7 +1,7 @@
 // The device reads only a bounded amount of any answer: an error body from a hostile or broken server is cut off
 // after a few KiB instead of being buffered whole (a Pi has little memory), and the reason code still comes through.
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../../device/clock.js';
+import { systemClock } from '../../../common/clock.js';
 import { isSyncError } from '../../../device/sync/errors.js';
 import { DeviceApi } from '../../../device/sync/http.js';
 import type { FetchLike } from '../../../device/sync/types.js';

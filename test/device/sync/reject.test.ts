@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, signRevocations } from '../../../protocol/index.js';
 import { makeRig, trustSnapshot } from './helpers/setup.js';
 import type { Rig } from './helpers/setup.js';
-import { T0, tamper } from './helpers/deployment.js';
-import type { Deployment } from './helpers/deployment.js';
+import { T0_S, tamper } from '../../support/deployment.js';
+import type { Deployment } from '../../support/deployment.js';
 
 let rig: Rig;
 afterEach(() => rig.close());
@@ -39,7 +39,7 @@ const cases: Case[] = [
   [
     'another bundle with the held version',
     /bundle/,
-    (d) => d.bundleOfVersion(2, d.root, { issuedAt: T0 + 7 }),
+    (d) => d.bundleOfVersion(2, d.root, { issuedAt: T0_S + 7 }),
     'VERSION_ROLLBACK',
   ],
   ['a truncated bundle', /bundle/, (d) => d.publishBundle().subarray(0, 40), 'MALFORMED'],
@@ -59,7 +59,7 @@ const cases: Case[] = [
     (d) => (
       d.revoke(1),
       signRevocations(
-        { kind: 'delta', logId: d.logId, fromSeq: 2, toSeq: 3, issuedAt: T0, added: [], removed: [] },
+        { kind: 'delta', logId: d.logId, fromSeq: 2, toSeq: 3, issuedAt: T0_S, added: [], removed: [] },
         generateSigningKey('x'),
       )
     ),
@@ -71,7 +71,7 @@ const cases: Case[] = [
 describe('rejected artefacts leave the store unchanged', () => {
   it.each(cases)('%s → %s', async (_title, path, make, reason) => {
     rig = await primed();
-    const pass = rig.deployment.pass('green');
+    const pass = rig.deployment.pass({ colour: 'green' });
     const before = trustSnapshot(rig.store);
     const lastSyncAt = rig.client.status().lastSyncAt;
     rig.api.fault(path, { kind: 'body', bytes: make(rig.deployment) });
@@ -100,7 +100,7 @@ describe('rejected artefacts leave the store unchanged', () => {
 
   it('treats the held bundle sent again in full as unchanged', async () => {
     rig = await primed();
-    rig.api.fault(/bundle/, { kind: 'body', bytes: rig.deployment.bundleBytes });
+    rig.api.fault(/bundle/, { kind: 'body', bytes: rig.deployment.currentBytes });
     const result = await rig.client.syncNow();
     expect(result.bundle).toEqual({ kind: 'unchanged', artefact: 'bundle' });
     expect(result.ok).toBe(true);
@@ -109,7 +109,7 @@ describe('rejected artefacts leave the store unchanged', () => {
   it('still applies good revocations in the cycle whose bundle was refused', async () => {
     rig = await primed();
     const ids = rig.deployment.revoke(2);
-    rig.api.fault(/bundle/, { kind: 'body', bytes: tamper(rig.deployment.bundleBytes) });
+    rig.api.fault(/bundle/, { kind: 'body', bytes: tamper(rig.deployment.currentBytes) });
     await rig.client.syncNow();
     expect(rig.store.revocationSeq()).toBe(3);
     for (const id of ids) expect(rig.store.isRevoked(id)).toBe(true);

@@ -9,9 +9,9 @@ import { parseConfig } from '../../../device/config.js';
 import type { Decision } from '../../../device/decide.js';
 import { TimeTrust, systemTimeProbes } from '../../../device/time/trusted.js';
 import type { TimeProbes } from '../../../device/time/trusted.js';
-import { renderPhoneScene } from '../../../hardware/camera/scene.js';
-import { Deployment, SITE } from '../helpers/deployment.js';
-import { silentLog } from '../helpers/log.js';
+import { renderPhoneScene } from '../../../hardware/camera/sim/scene.js';
+import { Deployment, SITE } from '../../support/deployment.js';
+import { silentLog } from '../../support/log.js';
 
 function fakeProbes(o: { ntp?: boolean | null; rtc?: boolean } = {}) {
   const state = { ntp: o.ntp ?? null, rtc: o.rtc ?? false, mono: 1000, ntpAsked: 0 };

@@ -8,7 +8,7 @@ import { greyLayout } from '../../../hardware/camera/yuv-layout.js';
 import { createRpicamCamera, resolveRpicamBinary } from '../../../hardware/camera/rpicam.js';
 import { createUsbCamera } from '../../../hardware/camera/usb.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
-import { captureLog } from '../log.js';
+import { captureLog } from '../../support/log.js';
 import { identify, installFakeCamera } from './fake-camera.js';
 import type { FakeCamera } from './fake-camera.js';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReplayCamera, listImages } from '../../../hardware/camera/replay.js';
-import { SimCamera } from '../../../hardware/camera/sim.js';
+import { SimCamera } from '../../../hardware/camera/sim/camera.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
 
 let dir = '';

@@ -5,7 +5,7 @@ import { BurstCheck, strideForFrame } from '../../../hardware/camera/process-cam
 import { createRpicamCamera, rpicamStride } from '../../../hardware/camera/rpicam.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { yuv420Layout } from '../../../hardware/camera/yuv-layout.js';
-import { captureLog } from '../log.js';
+import { captureLog } from '../../support/log.js';
 import { identify, installFakeCamera } from './fake-camera.js';
 import type { FakeCamera } from './fake-camera.js';
 

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { SimGpio } from '../../../hardware/gpio/sim.js';
 import type { InputEvent } from '../../../hardware/gpio/types.js';
-import { ManualTimers } from '../manual-timers.js';
+import { ManualClock } from '../../support/clock.js';
 
 describe('SimGpio', () => {
   it('records relay pulses and state changes with times', async () => {
-    const timers = new ManualTimers();
-    const gpio = new SimGpio({ timers });
-    timers.advance(1000);
+    const clock = new ManualClock(0);
+    const gpio = new SimGpio({ clock });
+    clock.advance(1000);
     const p = gpio.relay.pulse(800);
     expect(gpio.relay.active).toBe(true);
     expect(gpio.relayPinLevel).toBe(1);
-    timers.advance(800);
+    clock.advance(800);
     await p;
     expect(gpio.pulses).toEqual([{ at: 1000, ms: 800 }]);
     expect(gpio.relayChanges).toEqual([
@@ -43,22 +43,22 @@ describe('SimGpio', () => {
   });
 
   it('holds a press past the debounce time, so a debounced turnstile or exit button sees it', () => {
-    const timers = new ManualTimers();
+    const clock = new ManualClock(0);
     const gpio = new SimGpio({
-      timers,
+      clock,
       pins: {
         relay: { pin: 17, polarity: 'active-high' },
         inputs: { rotation: { pin: 23, polarity: 'active-high', debounceMs: 40 } },
       },
     });
     const events: [boolean, number][] = [];
-    gpio.inputs.rotation?.onChange((e) => events.push([e.active, timers.now()]));
+    gpio.inputs.rotation?.onChange((e) => events.push([e.active, clock.now()]));
     gpio.rotate();
-    timers.advance(39);
+    clock.advance(39);
     expect(events).toEqual([]);
-    timers.advance(1);
+    clock.advance(1);
     expect(events).toEqual([[true, 40]]);
-    timers.advance(200);
+    clock.advance(200);
     expect(events).toEqual([
       [true, 40],
       [false, 140],

@@ -4,7 +4,7 @@ import { SpiLedRing, openSpiDevice } from '../../../hardware/leds/spi-ring.js';
 import type { SpiTransport } from '../../../hardware/leds/spi-ring.js';
 import { createWs2812Encoder } from '../../../hardware/leds/ws2812.js';
 import type { Rgb } from '../../../hardware/leds/types.js';
-import { captureLog } from '../log.js';
+import { captureLog } from '../../support/log.js';
 
 /** A transport that records what would go to /dev/spidev0.0; transfers finish when the test says so. */
 function recordingTransport() {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { encodePublicKey } from '../../../../protocol/index.js';
 import type { FetchLike } from '../../../../device/sync/types.js';
-import type { Deployment } from './deployment.js';
+import type { Deployment } from '../../../support/deployment.js';
 
 export const SERVER = 'http://gatecode.test:8470';
 export const TOKEN = 'dev.0011223344556677.' + 'A'.repeat(43);
@@ -106,7 +106,7 @@ export class FakeApi {
       return this.answer(401, '{"error":"TOKEN_INVALID"}', 'application/json');
     if (this.revoked) return this.answer(401, '{"error":"DEVICE_REVOKED"}', 'application/json');
     if (method === 'GET' && u.pathname === '/api/device/bundle') {
-      return this.signed(this.deployment.bundleBytes, headers);
+      return this.signed(this.deployment.currentBytes, headers);
     }
     if (method === 'GET' && u.pathname === '/api/device/revocations') {
       // Like the server: sequence numbers count within one history; another (or none) gets the whole list.

@@ -8,8 +8,8 @@ import type { DeviceStore } from '../../../../device/store/index.js';
 import { SyncClient } from '../../../../device/sync/client.js';
 import type { SyncOptionsInput } from '../../../../device/sync/options.js';
 import { enrol } from '../../../../device/sync/enrolment.js';
-import { ManualClock } from '../../helpers/manual-clock.js';
-import { Deployment, T0 } from './deployment.js';
+import { ManualClock } from '../../../support/clock.js';
+import { Deployment, T0_S } from '../../../support/deployment.js';
 import { FakeApi, SERVER } from './fake-api.js';
 import type { SyncLogger } from '../../../../device/sync/types.js';
 
@@ -34,7 +34,7 @@ export async function makeRig(
 ): Promise<Rig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-sync-'));
   const file = path.join(dir, 'device.db');
-  const clock = new ManualClock(T0 * 1000);
+  const clock = new ManualClock(T0_S * 1000);
   const store = openStore(file, { now: () => Math.floor(clock.now() / 1000) });
   const deployment = new Deployment(() => Math.floor(clock.now() / 1000));
   const api = new FakeApi(deployment, () => clock.now());

@@ -24,7 +24,7 @@ export async function startStaticServer(
       if (req.headers.authorization !== `Bearer ${token}`)
         return void res.writeHead(401).end('{"error":"TOKEN_INVALID"}');
       if (u.pathname === '/api/device/bundle')
-        return void res.writeHead(200, { 'content-type': 'application/cose' }).end(d.bundleBytes);
+        return void res.writeHead(200, { 'content-type': 'application/cose' }).end(d.currentBytes);
       if (u.pathname === '/api/device/revocations') {
         const since = Number(u.searchParams.get('since'));
         if (since >= servedSeq) return void res.writeHead(304).end();

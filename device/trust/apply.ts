@@ -1,11 +1,11 @@
-// Verify a downloaded trust bundle, revocation file or freshness statement against the pinned root and what the
-// store holds, and only then apply it. A rejected artefact leaves the trust data untouched; the reason is logged and counted as
-// `sync_reject:REASON`.
+// Verify a trust bundle, revocation file or freshness statement against the pinned root and what the store holds,
+// and only then apply it. Called only by the TrustKeeper (keeper.ts), inside one store transaction. A rejected
+// artefact leaves the trust data untouched; the reason is logged and counted as `sync_reject:REASON`.
 import { ProtocolError, isProtocolError } from '../../protocol/errors.js';
 import { verifyBundle, verifyFreshness, verifyRevocations } from '../../protocol/index.js';
 import type { FreshnessStatement, RevocationDelta, TrustBundle } from '../../protocol/types.js';
 import { STATE_KEYS } from '../store/types.js';
-import type { SyncLogger, SyncStore } from './types.js';
+import type { TrustLogger, TrustStore } from './types.js';
 
 export type Artefact = 'bundle' | 'revocations' | 'freshness';
 
@@ -16,12 +16,12 @@ export type ApplyResult =
 
 export const REJECT_COUNTER_PREFIX = 'sync_reject:';
 
-interface ApplyContext {
-  readonly store: SyncStore;
+export interface ApplyContext {
+  readonly store: TrustStore;
   readonly rootPublicKey: Uint8Array;
   /** Local wall clock, epoch seconds: recorded as the time the data was received. */
   readonly nowSeconds: number;
-  readonly log: SyncLogger;
+  readonly log: TrustLogger;
 }
 
 /** Verify (pinned root, version above the held one) then store a bundle. */
@@ -137,7 +137,7 @@ export function applyFreshnessBytes(ctx: ApplyContext, bytes: Uint8Array): Apply
 }
 
 /** The recorded signed freshness time (epoch s), null when none was recorded. */
-export function readFreshAt(store: Pick<SyncStore, 'getState'>): number | null {
+export function readFreshAt(store: Pick<TrustStore, 'getState'>): number | null {
   const t = Number(store.getState(STATE_KEYS.freshAt) ?? Number.NaN);
   return Number.isFinite(t) && t > 0 ? t : null;
 }
@@ -147,7 +147,7 @@ export function readFreshAt(store: Pick<SyncStore, 'getState'>): number | null {
  * statement, else the older of the held bundle's and revocation list's signed issue times (each vouches only for
  * itself). Null without a bundle. Nothing unsigned (a 304, a heartbeat) moves it.
  */
-export function signedDataAt(store: Pick<SyncStore, 'getState' | 'getBundle' | 'revocationInfo'>): number | null {
+export function signedDataAt(store: Pick<TrustStore, 'getState' | 'getBundle' | 'revocationInfo'>): number | null {
   const held = store.getBundle();
   if (!held) return null;
   const revIssuedAt = store.revocationInfo().issuedAt;

@@ -5,8 +5,8 @@
 // the seed, so a seed and options always give the same frame.
 import QRCode from 'qrcode';
 import sharp from 'sharp';
-import { saveGreyPng } from './image-file.js';
-import type { GreyFrame } from './types.js';
+import { saveGreyPng } from '../image-file.js';
+import type { GreyFrame } from '../types.js';
 
 export interface SceneOptions {
   /** Seed of every random choice (pose, background, noise). Default 1. */

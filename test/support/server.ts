@@ -1,26 +1,11 @@
-// Test helpers: a server opened in a temp data dir with a hand-driven clock, called in process.
+// The sync server for tests in process: opened in a temp data dir on the kit's ManualClock, called through Hono.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig, type ServerConfig, type ServerConfigInput } from '../../sync-server/config.js';
 import { createApp } from '../../sync-server/http/app.js';
 import { openServer, type OpenedServer } from '../../sync-server/server.js';
-
-export const T0 = 1_800_000_000_000; // ms
-
-export class TestClock {
-  ms: number;
-  constructor(ms = T0) {
-    this.ms = ms;
-  }
-  now = (): number => this.ms;
-  advance(seconds: number): void {
-    this.ms += seconds * 1000;
-  }
-  get seconds(): number {
-    return Math.floor(this.ms / 1000);
-  }
-}
+import { ManualClock } from './clock.js';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
@@ -43,7 +28,7 @@ export function testConfig(dataDir: string, overrides: ServerConfigInput = {}): 
 
 export interface TestServer extends OpenedServer {
   readonly app: ReturnType<typeof createApp>;
-  readonly clock: TestClock;
+  readonly clock: ManualClock;
   readonly dir: string;
   readonly token: string;
   /** Request with the admin token. */
@@ -61,11 +46,11 @@ export interface TestServer extends OpenedServer {
 
 export function openTestServer(
   overrides: ServerConfigInput = {},
-  clock = new TestClock(),
+  clock = new ManualClock(),
   dir = tempDir(),
 ): TestServer {
   const config = testConfig(dir, overrides);
-  const opened = openServer(config, { clock: clock.now });
+  const opened = openServer(config, { clock });
   const app = createApp(opened.services);
   const token = fs.readFileSync(opened.tokenFile, 'utf8').trim();
   const call = async (

@@ -2,9 +2,9 @@
 // a real camera. By default it behaves like one (only the newest unread frame is kept, the rest are dropped);
 // `mode: 'all'` queues every frame for tests that want each one decoded.
 
-import { CameraError } from './errors.js';
-import { FrameChannel } from './frame-channel.js';
-import type { CameraSource, CameraStats, GreyFrame } from './types.js';
+import { CameraError } from '../errors.js';
+import { FrameChannel } from '../frame-channel.js';
+import type { CameraSource, CameraStats, GreyFrame } from '../types.js';
 
 export interface SimCameraOptions {
   readonly mode?: 'newest' | 'all';

@@ -3,11 +3,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../../../../sync-server/config.js';
-import { startServer } from '../../../../sync-server/server.js';
-import type { RunningServer } from '../../../../sync-server/server.js';
-import { evaluatePass } from '../../../../protocol/index.js';
-import type { DeviceStore } from '../../../../device/store/index.js';
+import { parseConfig } from '../../sync-server/config.js';
+import { startServer } from '../../sync-server/server.js';
+import type { RunningServer } from '../../sync-server/server.js';
+import { evaluatePass } from '../../protocol/index.js';
+import type { DeviceStore } from '../../device/store/index.js';
 
 export interface Admin {
   call<T = Record<string, unknown>>(method: string, p: string, body?: object): Promise<{ status: number; body: T }>;
