@@ -145,6 +145,9 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX event_batches_received ON event_batches(received_at);
   ALTER TABLE devices ADD COLUMN events_refused INTEGER NOT NULL DEFAULT 0;
+  -- A device is listed once it has used its token (enrolment is whole or nothing); those enrolled before count.
+  ALTER TABLE devices ADD COLUMN confirmed_at INTEGER;
+  UPDATE devices SET confirmed_at = enrolled_at;
   `,
 ];
 

@@ -107,14 +107,14 @@ export class DeviceService {
    * Token hash and revocation per device, read once from SQLite. This service is the only writer of both
    * columns and drops the entry whenever it changes them (roll, revoke).
    */
-  private readonly authCache = new Map<string, { hash: Buffer; revoked: boolean }>();
+  private readonly authCache = new Map<string, { hash: Buffer; revoked: boolean; confirmed: boolean }>();
   /** Events each device may upload (a bucket counted in events), and how many are held in total. */
   private readonly eventQuota: RateLimiter;
   private storedEvents: number;
 
   constructor(core: ServerCore) {
     this.core = core;
-    this.tokenLookup = core.db.prepare('SELECT token_hash, revoked_at FROM devices WHERE id = ?');
+    this.tokenLookup = core.db.prepare('SELECT token_hash, revoked_at, confirmed_at FROM devices WHERE id = ?');
     this.touchStmt = core.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');
     this.eventQuota = new RateLimiter(core.config.events.perDevice, core.clock);
     this.storedEvents = (core.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number) ?? 0;
@@ -211,14 +211,24 @@ export class DeviceService {
     if (!parsed) throw new DomainError('TOKEN_INVALID');
     let entry = this.authCache.get(parsed.id);
     if (!entry) {
-      const row = this.tokenLookup.get(parsed.id) as { token_hash: Buffer; revoked_at: number | null } | undefined;
+      const row = this.tokenLookup.get(parsed.id) as
+        { token_hash: Buffer; revoked_at: number | null; confirmed_at: number | null } | undefined;
       if (!row) throw new DomainError('TOKEN_INVALID');
-      entry = { hash: row.token_hash, revoked: row.revoked_at !== null };
+      entry = { hash: row.token_hash, revoked: row.revoked_at !== null, confirmed: row.confirmed_at !== null };
       if (this.authCache.size >= 10_000) this.authCache.clear();
       this.authCache.set(parsed.id, entry);
     }
     if (!secretMatches(parsed.secret, entry.hash)) throw new DomainError('TOKEN_INVALID');
     if (entry.revoked) throw new DomainError('DEVICE_REVOKED');
+    if (!entry.confirmed) {
+      // The first request with its token confirms the enrolment: the device has the token, so it is listed now.
+      this.core.change({}, (now) =>
+        this.core.db
+          .prepare('UPDATE devices SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL')
+          .run(now, parsed.id),
+      );
+      entry.confirmed = true;
+    }
     return parsed.id;
   }
 
@@ -231,9 +241,12 @@ export class DeviceService {
 
   list(): DeviceRecord[] {
     const sunset = this.core.sunsetPassed();
-    return (this.core.db.prepare('SELECT * FROM devices ORDER BY enrolled_at, rowid').all() as DeviceRow[]).map((r) =>
-      toDevice(r, sunset),
-    );
+    // Only devices that have confirmed their enrolment (used their token): a code whose answer never reached
+    // its device leaves no device in the list.
+    const rows = this.core.db
+      .prepare('SELECT * FROM devices WHERE confirmed_at IS NOT NULL ORDER BY enrolled_at, rowid')
+      .all() as DeviceRow[];
+    return rows.map((r) => toDevice(r, sunset));
   }
 
   get(deviceId: string): DeviceRecord {

@@ -120,6 +120,12 @@ describe('gatecode server + gatecode admin', () => {
       body: JSON.stringify({ code, name: 'west' }),
     });
     expect(res.status).toBe(201);
+    // The device is listed once it has used its token.
+    const { token } = (await res.json()) as { token: string };
+    expect((await admin(['devices', 'list'], env)).stdout).not.toMatch(/ west /);
+    expect((await fetch(`${url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
 
     const policy = await admin(
       ['policy', '--yellow', 'deny', '--max-offline', '12h', '--sunset', '2030-01-01T00:00:00Z'],
