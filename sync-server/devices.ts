@@ -182,7 +182,12 @@ export class DeviceService {
    * Redeem a one-time code. Unknown code → ENROLMENT_INVALID; already used → ENROLMENT_USED;
    * expired → ENROLMENT_EXPIRED; revoked by an admin → ENROLMENT_REVOKED.
    */
-  enrol(codeText: string, name: string | null): EnrolAnswer {
+  /**
+   * Redeem a one-time code for a new device id and token. `replaces`: the device the caller proved to be (its
+   * current token came with the request): a re-enrolled gate's old record is revoked in the same transaction, so
+   * it never stays behind as a second active device.
+   */
+  enrol(codeText: string, name: string | null, replaces: string | null = null): EnrolAnswer {
     const code = normaliseEnrolmentCode(codeText);
     if (code === null) throw new DomainError('ENROLMENT_INVALID');
     return this.core.change({}, (now) => {
@@ -200,6 +205,13 @@ export class DeviceService {
         .run(deviceId, name, hash, now);
       this.core.db.prepare('UPDATE enrolments SET used_at = ?, device_id = ? WHERE id = ?').run(now, deviceId, row.id);
       this.core.audit.record(now, `enrolment:${row.id}`, 'device.enrol', deviceId, name === null ? null : { name });
+      if (replaces !== null) {
+        this.core.db
+          .prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+          .run(now, replaces);
+        this.authCache.delete(replaces);
+        this.core.audit.record(now, `enrolment:${row.id}`, 'device.replace', replaces, { by: deviceId });
+      }
       const root = this.core.keys.root().publicKey;
       return { deviceId, token, rootPublicKey: encodePublicKey(root), rootFingerprint: rootFingerprint(root) };
     });

@@ -65,7 +65,8 @@ export async function enrol(opts: EnrolOptions): Promise<Enrolment> {
   const clock = opts.clock ?? systemClock;
   const api = new DeviceApi({
     serverUrl: code.serverUrl,
-    token: null,
+    // Re-enrolling with the same server: the current token goes with the code, so the old record is replaced.
+    token: held && held.serverUrl === code.serverUrl ? held.token : null,
     fetch: opts.fetch ?? globalThis.fetch,
     clock,
     timeoutMs: opts.timeoutMs ?? 20_000,

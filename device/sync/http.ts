@@ -78,9 +78,10 @@ export class DeviceApi {
     });
   }
 
+  /** Redeem a code; with a token (a re-enrolment), the server replaces that device's record. */
   async enrol(code: string, name: string | undefined): Promise<EnrolAnswer> {
     const json: EnrolRequest = name === undefined ? { code } : { code, name };
-    return this.exchange('POST', path('enrol'), { json, auth: false }, async (res) => {
+    return this.exchange('POST', path('enrol'), { json, auth: this.opts.token !== null }, async (res) => {
       if (res.status !== 200 && res.status !== 201) {
         const reason = await serverReason(res);
         if (res.status === 429 || res.status >= 500)

@@ -48,7 +48,17 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     const wait = s.limits.enrolPerAddress.take(clientAddress(c, s.core.config.trustProxy));
     if (wait > 0) throw new HttpError('RATE_LIMITED', { retryAfter: wait });
     const body = await readJson(c, enrolRequestSchema);
-    const answer: EnrolAnswer = s.devices.enrol(body.code, body.name ?? null);
+    // A gate re-enrolling sends its current token: that device record is replaced, not left active beside the new.
+    const bearer = /^Bearer (\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    let replaces: string | null = null;
+    if (bearer !== undefined) {
+      try {
+        replaces = s.devices.authenticate(bearer);
+      } catch {
+        replaces = null; // a rolled or revoked token: nothing to replace
+      }
+    }
+    const answer: EnrolAnswer = s.devices.enrol(body.code, body.name ?? null, replaces);
     return c.json(answer, 201);
   });
 

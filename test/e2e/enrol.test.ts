@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../device/store/index.js';
+import { SyncClient } from '../../device/sync/client.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { readEnrolment } from '../../device/trust/enrolment.js';
 import { parseConfig } from '../../sync-server/config.js';
@@ -28,7 +29,7 @@ async function admin<T>(method: string, p: string, body?: object): Promise<T> {
 }
 
 describe('enrolment on loopback', () => {
-  it('checks the root fingerprint before spending the code; the code then still works', async () => {
+  it('checks the root fingerprint before spending the code; the code then works; re-enrolment replaces the record', async () => {
     server = await startServer(parseConfig({ dataDir: path.join(dir, 'server'), port: 0, logLevel: 'silent' }));
     const { enrolmentUri, id } = await admin<{ enrolmentUri: string; id: string }>('POST', '/api/admin/enrolments', {});
     expect(new URL(enrolmentUri).searchParams.get('u')).toBe(server.url);
@@ -42,6 +43,21 @@ describe('enrolment on loopback', () => {
       expect((await admin<{ devices: unknown[] }>('GET', '/api/admin/devices')).devices).toEqual([]);
       const e = await enrol({ store, uri: enrolmentUri });
       expect(readEnrolment(store)?.deviceId).toBe(e.deviceId);
+      const devices = async () =>
+        (await admin<{ devices: { deviceId: string; status: string }[] }>('GET', '/api/admin/devices')).devices;
+      const client = new SyncClient({ store });
+      expect((await client.syncNow()).ok).toBe(true);
+      expect(await devices()).toEqual([expect.objectContaining({ deviceId: e.deviceId, status: 'active' })]);
+      // Re-enrolment (a new code, the same gate) replaces the old record instead of leaving two active devices.
+      const second = await admin<{ enrolmentUri: string }>('POST', '/api/admin/enrolments', {});
+      const again = await enrol({ store, uri: second.enrolmentUri, reenrol: true });
+      expect(again.deviceId).not.toBe(e.deviceId);
+      expect((await client.syncNow()).ok).toBe(true);
+      expect((await devices()).map((d) => [d.deviceId, d.status])).toEqual([
+        [e.deviceId, 'revoked'],
+        [again.deviceId, 'active'],
+      ]);
+      await client.stop();
     } finally {
       store.close();
     }
