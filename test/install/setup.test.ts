@@ -89,6 +89,24 @@ describe('gatecode setup --root', { timeout: 60_000 }, () => {
     expect(lastFilter).toBeGreaterThan(lines.indexOf('[cm4]'));
   });
 
+  it('refuses a config whose paths would point elsewhere once copied to /etc/gatecode, writing nothing', () => {
+    const root = path.join(dir, 'relative');
+    const cases: [string, RegExp][] = [
+      ['dataDir: ./data\n', /dataDir is relative \(\/etc\/gatecode\/data once installed/],
+      ['trust: { bundleFile: bundle.cose }\n', /trust\.bundleFile is relative/],
+      ['dataDir: /home/pi/gate\n', /dataDir \/home\/pi\/gate is not writable by the service/],
+    ];
+    for (const [n, [extra, message]] of cases.entries()) {
+      const file = path.join(dir, `relative-${n}.yaml`);
+      fs.writeFileSync(file, `site: hq\ngate: g1\n${extra}`);
+      const r = gatecode(['setup', '--root', root, '--config', file]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('write absolute paths');
+      expect(fs.existsSync(root)).toBe(false);
+    }
+  });
+
   it('--dry-run writes nothing and prints the unit', () => {
     const root = path.join(dir, 'dry');
     const r = gatecode(['setup', '--root', root, '--dry-run', '--config', config('low.yaml', 'active-low')]);
