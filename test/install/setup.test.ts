@@ -94,7 +94,7 @@ describe('gatecode setup --root', { timeout: 60_000 }, () => {
     const cases: [string, RegExp][] = [
       ['dataDir: ./data\n', /dataDir is relative \(\/etc\/gatecode\/data once installed/],
       ['trust: { bundleFile: bundle.cose }\n', /trust\.bundleFile is relative/],
-      ['dataDir: /home/pi/gate\n', /dataDir \/home\/pi\/gate is not writable by the service/],
+      ['dataDir: /opt/gate-data\n', /dataDir \/opt\/gate-data is not writable by the service/],
     ];
     for (const [n, [extra, message]] of cases.entries()) {
       const file = path.join(dir, `relative-${n}.yaml`);
