@@ -53,8 +53,22 @@ export function usage(): string {
   return ['usage:', ...lines, '', 'Run `gatecode COMMAND --help` for the options of one command.'].join('\n');
 }
 
+/**
+ * A reader that went away (`gatecode check | head -1`) is not an error: the rest of the output is dropped and the
+ * command finishes its work (setup still writes and enrols) and exits with its own status, without a stack trace.
+ */
+let quietInstalled = false;
+function quietOnClosedStdout(): void {
+  if (quietInstalled) return;
+  quietInstalled = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 /** `early`: the signals bin/gatecode.js caught before this module loaded; only `device` keeps them. */
 export async function main(argv: string[], early?: EarlySignals): Promise<number> {
+  quietOnClosedStdout();
   const [name, ...rest] = argv;
   if (name === 'device' && rest[0] !== 'blank' && rest[0] !== 'enrol') adoptEarlySignals(early);
   else early?.release();

@@ -47,6 +47,22 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  const configText = fs.readFileSync(values.config, 'utf8');
+  // setup copies the text to /etc/gatecode: a relative path there points elsewhere, and under the unit's
+  // ProtectSystem=strict only its StateDirectory is writable. Refuse before anything is written.
+  const { parse: parseYaml } = await import('yaml');
+  const { DATA_DIR, installedPathProblems } = await import('../device/install/setup.js');
+  const { DEFAULT_PATHS: defaults } = await import('../device/install/derive.js');
+  const { parseConfig } = await import('../device/config.js');
+  const asInstalled = parseConfig(values.config.endsWith('.json') ? JSON.parse(configText) : parseYaml(configText), {
+    baseDir: path.dirname(defaults.configFile),
+  });
+  const problems = installedPathProblems(config, asInstalled);
+  if (problems.length > 0) {
+    throw new UsageError(
+      `${problems.join('; ')} in ${values.config}: write absolute paths (dataDir ${DATA_DIR}), then run setup again`,
+    );
+  }
   const root = path.resolve(values.root);
   if (root === '/' && !values['dry-run'] && process.getuid?.() !== 0) {
     throw new UsageError('run as root (sudo), or give --root DIR or --dry-run');
@@ -56,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   const appDir = values.app ?? packageRoot();
   const steps = runSetup({
     config,
-    configText: fs.readFileSync(values.config, 'utf8'),
+    configText,
     root,
     dryRun: values['dry-run'],
     paths: { ...DEFAULT_PATHS, node: values.node ?? process.execPath, appDir },

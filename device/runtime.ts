@@ -112,6 +112,8 @@ export class DeviceRuntime {
     this.trust =
       parts.trust ?? new TrustKeeper(store, this.clock, areaLogger(deps.log, 'sync'), opts.trust.rootPublicKey);
     this.cancels.push(this.trust.subscribe(() => this.onTrustChanged()));
+    // A signed time kept from an earlier boot cannot confirm today's clock; only one received from now on can.
+    if (this.trust.heldAtStart !== null) this.timeTrust?.ignoreHeld(this.trust.heldAtStart);
     this.pipeline = new Pipeline(
       {
         decoder: parts.decoder,

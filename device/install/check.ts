@@ -130,6 +130,17 @@ function gpioItem(config: DeviceConfig, p: CheckProbes): CheckItem {
   return { id: 'gpio', level: 'red', detail: 'no Raspberry Pi GPIO chip under /sys/class/gpio' };
 }
 
+/** Whether a config.txt line is a `gpio=` setting whose pin list (`17`, `4,17`, `16-18`) includes `pin`. */
+export function gpioLineCovers(line: string, pin: number): boolean {
+  const m = /^\s*gpio=([\d,\s-]+)=/.exec(line);
+  if (!m) return false;
+  return (m[1] as string).split(',').some((part) => {
+    const [lo, hi] = part.split('-').map((x) => Number(x.trim()));
+    if (lo === undefined || !Number.isInteger(lo)) return false;
+    return hi === undefined ? lo === pin : Number.isInteger(hi) && lo <= pin && pin <= hi;
+  });
+}
+
 /** The relay's safe level as the config derives it, against the boot block and the unit installed. */
 function relayItems(config: DeviceConfig, p: CheckProbes, paths: InstallPaths): CheckItem[] {
   const d = derive(config, { board: p.board(), paths });
@@ -141,16 +152,25 @@ function relayItems(config: DeviceConfig, p: CheckProbes, paths: InstallPaths): 
   const b = lines.indexOf(BOOT_BLOCK_BEGIN);
   const e = lines.indexOf(BOOT_BLOCK_END, b + 1);
   const block = b >= 0 && e > b ? lines.slice(b + 1, e) : null;
+  // The firmware applies config.txt in order and a later gpio= line for the same pin wins: a line outside the block
+  // (e.g. one written by hand from an older guide) can drive the relay energised from power-on.
+  const stray = lines.find((l, i) => (block === null || i < b || i > e) && gpioLineCovers(l, config.relay.pin));
   const boot: CheckItem =
     block === null
       ? { id: 'boot lines', level: 'red', detail: 'no gatecode block in config.txt: run gatecode setup' }
-      : block.join('\n') === d.bootBlock.join('\n')
-        ? { id: 'boot lines', level: 'green', detail: want }
-        : {
+      : stray !== undefined
+        ? {
             id: 'boot lines',
             level: 'red',
-            detail: `config.txt block differs from the config (${want}${block.find((l) => /^gpio=\d+=op,/.test(l)) ? `, block says ${block.find((l) => /^gpio=\d+=op,/.test(l))}` : ''}): run gatecode setup, reboot`,
-          };
+            detail: `config.txt line '${stray.trim()}' outside the gatecode block also sets the relay pin ${config.relay.pin} (${want}): remove it, reboot`,
+          }
+        : block.join('\n') === d.bootBlock.join('\n')
+          ? { id: 'boot lines', level: 'green', detail: want }
+          : {
+              id: 'boot lines',
+              level: 'red',
+              detail: `config.txt block differs from the config (${want}${block.find((l) => /^gpio=\d+=op,/.test(l)) ? `, block says ${block.find((l) => /^gpio=\d+=op,/.test(l))}` : ''}): run gatecode setup, reboot`,
+            };
   const unitText = read(path.join(p.root, 'etc/systemd/system/gatecode-device.service'));
   const stopLine = `ExecStopPost=+${paths.pinctrl} set ${config.relay.pin} op ${level}`;
   const unit: CheckItem =

@@ -59,7 +59,9 @@ export const BOOT_BLOCK_END = '# END gatecode';
 
 /** The config.txt lines for this config on this board (without the marks). */
 export function bootBlock(config: DeviceConfig, board: Board = 'unknown'): string[] {
-  const lines = ['# SPI0 for the LED ring', 'dtparam=spi=on'];
+  // A config.txt may end in a section for some boards only ([cm4], [pi5], ...); the block applies to every board.
+  const lines = ['# Every board, whatever section the lines above ended in', '[all]'];
+  lines.push('# SPI0 for the LED ring', 'dtparam=spi=on');
   lines.push(
     '# Relay released from power-on until gatecode runs',
     `gpio=${config.relay.pin}=op,${relaySafeLevel(config.relay.polarity)}`,

@@ -107,6 +107,33 @@ export function withAccounts(
   return { passwd: pw.join('\n') + '\n', group: gr.map((r) => r.join(':')).join('\n') + '\n' };
 }
 
+/** The data directory the unit makes writable (StateDirectory=gatecode): the only one the service can write. */
+export const DATA_DIR = '/var/lib/gatecode';
+
+/**
+ * What goes wrong when the config is copied to /etc/gatecode: `config` as read where it is, `installed` the same
+ * text read as the installed copy (relative paths resolved against /etc/gatecode). Empty when the copy is sound.
+ */
+export function installedPathProblems(config: DeviceConfig, installed: DeviceConfig): string[] {
+  const problems: string[] = [];
+  const pairs: [string, string | undefined, string | undefined][] = [
+    ['dataDir', config.dataDir, installed.dataDir],
+    ['statusPage.tokenFile', config.statusPage.tokenFile, installed.statusPage.tokenFile],
+    ['trust.bundleFile', config.trust.bundleFile, installed.trust.bundleFile],
+    ['trust.revocationsFile', config.trust.revocationsFile, installed.trust.revocationsFile],
+  ];
+  (config.camera.replay.files ?? []).forEach((f, i) =>
+    pairs.push([`camera.replay.files[${i}]`, f, installed.camera.replay.files?.[i]]),
+  );
+  for (const [key, here, there] of pairs) {
+    if (here !== there) problems.push(`${key} is relative (${there ?? '?'} once installed, not ${here ?? '?'})`);
+  }
+  if (installed.dataDir !== DATA_DIR) {
+    problems.push(`dataDir ${installed.dataDir} is not writable by the service (only ${DATA_DIR} is)`);
+  }
+  return problems;
+}
+
 export function runSetup(o: SetupOptions): SetupStep[] {
   const paths = o.paths ?? DEFAULT_PATHS;
   const under = (p: string) => path.join(o.root, p);

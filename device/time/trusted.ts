@@ -3,7 +3,7 @@
 // the gate was off would read as valid. The clock is trusted when one of these holds:
 //   ntp     the kernel clock is NTP-synchronised (systemd-timesyncd, chrony: `timedatectl show -p NTPSynchronized`)
 //   rtc     a battery-backed RTC is configured (hardware.rtc) and present (/sys/class/rtc/rtc0)
-//   signed  a signed server time (a freshness statement) was seen in this boot with the wall clock agreeing, and
+//   signed  a signed server time (a freshness statement) was received in this boot (not one held from before it) with the wall clock agreeing, and
 //           the wall clock still agrees with it carried forward on the monotonic clock (no step since)
 // Otherwise a green decision becomes yellow with the reason CLOCK_UNTRUSTED (see decide.ts). Probes are injected.
 import { spawnSync } from 'node:child_process';
@@ -82,6 +82,15 @@ export class TimeTrust {
     if (Math.abs(wallMs - signedMs) <= this.opts.skewSeconds * 1000) {
       this.anchor = { signedMs, monoMs: this.probes.monotonicMs() };
     }
+  }
+
+  /**
+   * A signed time the device already held when it started (from the store of an earlier boot). It says nothing
+   * about the clock now: the gate may have been off for days and fake-hwclock restores the time of the shutdown,
+   * which agrees with it. Only signed times newer than this one can confirm the clock.
+   */
+  ignoreHeld(signedAtSeconds: number): void {
+    if (signedAtSeconds > this.lastSigned) this.lastSigned = signedAtSeconds;
   }
 
   /** The verdict for the wall clock reading `wallMs`. */

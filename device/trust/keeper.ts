@@ -49,6 +49,8 @@ export class TrustKeeper implements TrustSink {
   private seq = 0;
   private activity: SyncActivity;
   private readonly listeners: TrustListener[] = [];
+  /** The newest signed time in the store when this keeper opened it (from before this boot), or null. */
+  readonly heldAtStart: number | null;
 
   constructor(
     private readonly store: TrustStore,
@@ -73,6 +75,7 @@ export class TrustKeeper implements TrustSink {
       nextPollAt: null,
     };
     this.refresh();
+    this.heldAtStart = this.cached.trustDataAt;
   }
 
   state(): TrustState {

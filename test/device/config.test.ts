@@ -258,6 +258,7 @@ describe('toHardwareConfig and bootConfigLines', () => {
 
   it('gives the config.txt lines: SPI, the relay held safe from power-on, the input pulls', () => {
     expect(bootConfigLines(loadConfig(FULL))).toEqual([
+      '[all]',
       'dtparam=spi=on',
       'gpio=17=op,dh',
       'gpio=27=ip,pu',
@@ -265,6 +266,7 @@ describe('toHardwareConfig and bootConfigLines', () => {
       'gpio=23=ip,pd',
     ]);
     expect(bootConfigLines(parseConfig({ site: 'hq', gate: 'g1' }))).toEqual([
+      '[all]',
       'dtparam=spi=on',
       'gpio=17=op,dl',
       'camera_auto_detect=1',

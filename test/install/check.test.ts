@@ -121,6 +121,22 @@ describe('gatecode check items', () => {
     expect(worst(items)).toBe('red');
   });
 
+  it('is red when a config.txt line outside the block also sets the relay pin (the later line wins at boot)', async () => {
+    for (const [n, line] of ['gpio=17=op,dl', 'gpio=16-18=op,dl', 'gpio=4,17=op,dl'].entries()) {
+      const root = piRoot(`stray-${n}`);
+      const boot = path.join(root, 'boot/firmware/config.txt');
+      fs.appendFileSync(boot, `\n# relay held safe (old guide)\n${line}\n`);
+      const items = await runChecks(config, probes(root));
+      const item = items.find((i) => i.id === 'boot lines');
+      expect(item?.level).toBe('red');
+      expect(item?.detail).toContain(line);
+    }
+    // a line for another pin, and a commented-out one, are not the relay's
+    const root = piRoot('stray-other');
+    fs.appendFileSync(path.join(root, 'boot/firmware/config.txt'), '\ngpio=5=op,dl\n#gpio=17=op,dl\n');
+    expect((await runChecks(config, probes(root))).find((i) => i.id === 'boot lines')?.level).toBe('green');
+  });
+
   it('flags an unset time source yellow and a small spidev buffer red', async () => {
     const root = piRoot('time');
     fs.rmSync(path.join(root, 'sys/class/rtc'), { recursive: true });

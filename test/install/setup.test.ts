@@ -75,6 +75,38 @@ describe('gatecode setup --root', { timeout: 60_000 }, () => {
     );
   });
 
+  it('puts the block under [all] when config.txt ends in a section for another board', () => {
+    // A Pi 4 B whose config.txt ends in a [cm4] section: without [all] the firmware would skip the whole block
+    // (no SPI, and no relay level from power-on).
+    const root = path.join(dir, 'section');
+    fs.mkdirSync(path.join(root, 'boot/firmware'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'boot/firmware/config.txt'), 'arm_64bit=1\n[cm4]\notg_mode=1\n');
+    expect(gatecode(['setup', '--root', root, '--config', config('section.yaml', 'active-low')]).status).toBe(0);
+    const lines = fs.readFileSync(path.join(root, 'boot/firmware/config.txt'), 'utf8').split('\n');
+    const relay = lines.indexOf('gpio=18=op,dh');
+    const lastFilter = lines.slice(0, relay).findLastIndex((l) => l.startsWith('['));
+    expect(lines[lastFilter]).toBe('[all]');
+    expect(lastFilter).toBeGreaterThan(lines.indexOf('[cm4]'));
+  });
+
+  it('refuses a config whose paths would point elsewhere once copied to /etc/gatecode, writing nothing', () => {
+    const root = path.join(dir, 'relative');
+    const cases: [string, RegExp][] = [
+      ['dataDir: ./data\n', /dataDir is relative \(\/etc\/gatecode\/data once installed/],
+      ['trust: { bundleFile: bundle.cose }\n', /trust\.bundleFile is relative/],
+      ['dataDir: /opt/gate-data\n', /dataDir \/opt\/gate-data is not writable by the service/],
+    ];
+    for (const [n, [extra, message]] of cases.entries()) {
+      const file = path.join(dir, `relative-${n}.yaml`);
+      fs.writeFileSync(file, `site: hq\ngate: g1\n${extra}`);
+      const r = gatecode(['setup', '--root', root, '--config', file]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('write absolute paths');
+      expect(fs.existsSync(root)).toBe(false);
+    }
+  });
+
   it('--dry-run writes nothing and prints the unit', () => {
     const root = path.join(dir, 'dry');
     const r = gatecode(['setup', '--root', root, '--dry-run', '--config', config('low.yaml', 'active-low')]);
@@ -94,7 +126,7 @@ describe('gatecode setup --root', { timeout: 60_000 }, () => {
     expect(fs.existsSync(root)).toBe(false);
   });
 
-  it('device blank (the unit\'s ExecStopPost) has nothing to do without a ring and says why when SPI is not there', () => {
+  it("device blank (the unit's ExecStopPost) has nothing to do without a ring and says why when SPI is not there", () => {
     const sim = path.join(dir, 'sim.yaml');
     fs.writeFileSync(sim, 'site: hq\ngate: g\nhardware: { leds: sim }\n');
     const none = gatecode(['device', 'blank', '--config', sim]);

@@ -145,3 +145,53 @@ describe('a device whose clock is not trusted', () => {
     },
   );
 });
+
+describe('a signed time held from before a reboot', () => {
+  it(
+    'does not confirm the clock after the reboot (fake-hwclock restores the time of the shutdown)',
+    { timeout: 60_000 },
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
+      const d = new Deployment();
+      const now = Math.floor(Date.now() / 1000);
+      // trust data signed 20 s ago: in the boot that loads it, it confirms the clock
+      fs.writeFileSync(path.join(dir, 'bundle.cose'), d.bundleBytes({ issuedAt: now - 20, sunset: now + 86_400 * 30 }));
+      const config = parseConfig(
+        {
+          site: SITE,
+          gate: 'n1',
+          dataDir: 'data',
+          camera: { source: 'sim' },
+          hardware: { gpio: 'sim', leds: 'sim' },
+          decoder: { worker: false },
+          trust: { rootPublicKey: d.rootPublicKey, bundleFile: 'bundle.cose' },
+        },
+        { baseDir: dir },
+      );
+      const boot = async () => {
+        const probes = fakeProbes({ ntp: false }).probes;
+        const timeTrust = new TimeTrust(probes, { rtcConfigured: false, skewSeconds: 300 });
+        return { device: await startDevice(config, { log: silentLog(), timeTrust }), timeTrust };
+      };
+      try {
+        const first = await boot();
+        await first.device.stop();
+        // The reboot: same store, a clock that reads the time of the shutdown, no NTP, no RTC, nothing new signed.
+        const second = await boot();
+        try {
+          const decided = new Promise<Decision | null>((resolve) => {
+            const off = second.device.runtime.pipeline.onDecision((o) => (off(), resolve(o.decision)));
+          });
+          const pass = d.pass({ issuedAt: now - 60, notBefore: now - 60, expiresAt: now + 3600 });
+          await second.device.hardware.sim?.camera?.push(await renderPhoneScene(pass.text, { seed: 7 }));
+          expect(await decided).toMatchObject({ colour: 'yellow', reason: 'CLOCK_UNTRUSTED' });
+          expect(second.timeTrust.status(Date.now()).source).toBe('none');
+        } finally {
+          await second.device.stop();
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
