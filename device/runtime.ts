@@ -141,6 +141,7 @@ export class DeviceRuntime {
         door: gpio.inputs.door?.active ?? null,
         exit: gpio.inputs.exit?.active ?? null,
         rotation: gpio.inputs.rotation?.active ?? null,
+        fire: gpio.inputs.fire?.active ?? null,
       },
     });
   }
@@ -209,7 +210,9 @@ export class DeviceRuntime {
   /** Drive the relay safe now, synchronously (for last-chance exit paths). */
   safeNow(): void {
     try {
-      this.parts.gpio.relay.safe();
+      // A release gate during a fire alarm stays released (its stop state); see device/gate.ts.
+      if (this.gate.fireRelease) this.parts.gpio.relay.set(true);
+      else this.parts.gpio.relay.safe();
     } catch {
       // Nothing more can be done here; the systemd unit resets the pin after the process ends.
     }
@@ -317,7 +320,8 @@ export class DeviceRuntime {
       case 'alarm':
         if (e.active) this.alarms.add(e.alarm);
         else this.alarms.delete(e.alarm);
-        this.leds.setDoorAlarm(this.alarms.size > 0);
+        if (e.alarm === 'fire-release') this.leds.setFireRelease(e.active);
+        this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release'));
         this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
         return;
       case 'passed':

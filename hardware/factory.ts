@@ -84,6 +84,7 @@ function gpioPins(cfg: HardwareConfig['gpio'] = {}): GpioPinsConfig {
   pick('door', cfg.door, null);
   pick('exit', cfg.exit, d.exit);
   pick('rotation', cfg.rotation, null);
+  pick('fire', cfg.fire, null);
   return { relay: { pin: cfg.relay?.pin ?? d.relay.pin, polarity: cfg.relay?.polarity ?? d.relay.polarity }, inputs };
 }
 

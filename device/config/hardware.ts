@@ -50,6 +50,7 @@ export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
       door: inputFor(config.inputs.door),
       exit: inputFor(config.inputs.exit),
       rotation: inputFor(config.inputs.rotation),
+      fire: inputFor(config.inputs.fire),
     },
     leds: {
       mode: config.hardware.leds,

@@ -58,6 +58,12 @@ const inputs = z.strictObject({
   exit: input('active-low', 'up').optional(),
   /** Turnstile rotation sensor. Absent: not wired (no passage check). */
   rotation: input('active-low', 'up').optional(),
+  /**
+   * Fire-alarm release: a normally-closed loop from the alarm panel's relay to ground, pulled up, so a closed loop
+   * reads low and an alarm or a cut wire reads high (active). While active the gate stays in free passage.
+   * Absent: not wired.
+   */
+  fire: input('active-high', 'up').optional(),
 });
 
 const door = z.strictObject({
@@ -260,7 +266,7 @@ export const deviceConfigSchema = z
       });
     }
     const pins = new Map<number, string>([[c.relay.pin, 'relay.pin']]);
-    for (const key of ['door', 'exit', 'rotation'] as const) {
+    for (const key of ['door', 'exit', 'rotation', 'fire'] as const) {
       const pin = c.inputs[key]?.pin;
       if (pin === undefined) continue;
       const other = pins.get(pin);

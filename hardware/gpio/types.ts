@@ -14,7 +14,8 @@ export interface RelayOutput {
   close(): void;
 }
 
-export type InputName = 'door' | 'exit' | 'rotation';
+/** fire: the fire-alarm release loop (normally closed; active = loop open: alarm or a cut wire). */
+export type InputName = 'door' | 'exit' | 'rotation' | 'fire';
 
 export interface InputEvent {
   readonly input: InputName;

@@ -80,3 +80,19 @@ describe('derived settings', () => {
     expect(parseConfig({ ...base, inputs: { exit: { pin: 12 } } }).inputs.exit?.pin).toBe(12);
   });
 });
+
+describe('a release gate (fire loop wired)', () => {
+  it('adds a stop step that re-energises the relay while the fire loop reads open, after the safe step', () => {
+    const fire = parseConfig({ ...base, relay: { pin: 17 }, inputs: { fire: { pin: 24 } } });
+    const d = derive(fire);
+    expect(d.bootBlock).toContain('gpio=24=ip,pu');
+    expect(d.fireStop).toBe(`/bin/sh -c '[ "$$(/usr/bin/pinctrl lev 24)" = 1 ] && /usr/bin/pinctrl set 17 op dh || true'`);
+    const stops = d.unit.split('\n').filter((l) => l.startsWith('ExecStopPost=+'));
+    expect(stops[0]).toBe('ExecStopPost=+/usr/bin/pinctrl set 17 op dl');
+    expect(stops[1]).toBe(`ExecStopPost=+${d.fireStop}`);
+    const low = derive(parseConfig({ ...base, relay: { pin: 18, polarity: 'active-low' }, inputs: { fire: { pin: 24 } } }));
+    expect(low.fireStop).toContain('pinctrl set 18 op dl');
+    expect(derive(activeHigh).fireStop).toBeNull();
+    expect(derive(activeHigh).unit).not.toContain('lev');
+  });
+});
