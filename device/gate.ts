@@ -173,6 +173,18 @@ export class GateController {
     this.safeRelay();
   }
 
+  /**
+   * A lockdown began: end any hold or grant window now and drive the relay safe (the fire release, if on, keeps
+   * it released all the same).
+   */
+  lock(): void {
+    if (this.closed) return;
+    this.holdTimer?.();
+    this.holdTimer = null;
+    if (!this.fire) this.authorisedUntil = Number.NEGATIVE_INFINITY;
+    this.safeRelay();
+  }
+
   private setFire(open: boolean): void {
     if (open === this.fire) return;
     this.fire = open;
@@ -225,6 +237,9 @@ export class GateController {
       case 'fire':
         this.setFire(e.active);
         return;
+      case 'lockdown':
+        return; // the runtime holds the lockdown state (input or command) and calls lock()
+
       default: {
         const unreachable: never = e.input;
         return unreachable;

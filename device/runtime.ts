@@ -41,6 +41,8 @@ export interface RuntimeOptions {
   };
   /** The watchdog is pinged only while a frame arrived within this time. */
   readonly frameTimeoutMs: number;
+  /** Scope entries that still open during a lockdown (config `lockdown.scope`); default none. */
+  readonly lockdown?: { readonly scope: readonly string[] };
 }
 
 /** The parts the runtime drives; made by device/boot.ts, or by a test. */
@@ -89,6 +91,8 @@ export class DeviceRuntime {
   private cameraFailure: unknown = null;
   private stopping: Promise<void> | null = null;
   private alarms = new Set<string>();
+  private lockdownCommand = false;
+  private lockdownOn = false;
   private readonly onSunset: () => void;
 
   private constructor(
@@ -126,6 +130,7 @@ export class DeviceRuntime {
           place: opts.place,
           options: opts.decide,
           clockTrusted: this.clockTrusted(),
+          lockdown: this.lockdownOn ? (opts.lockdown?.scope ?? []) : null,
         }),
       },
       opts.presence,
@@ -142,6 +147,7 @@ export class DeviceRuntime {
         exit: gpio.inputs.exit?.active ?? null,
         rotation: gpio.inputs.rotation?.active ?? null,
         fire: gpio.inputs.fire?.active ?? null,
+        lockdown: gpio.inputs.lockdown?.active ?? null,
       },
     });
   }
@@ -162,6 +168,7 @@ export class DeviceRuntime {
       rt.leds.start();
       await rt.trust.loadFiles(opts.trust.bundleFile, opts.trust.revocationsFile);
       rt.gate.start();
+      rt.updateLockdown();
       rt.purge();
       rt.tick();
       rt.cancels.push(every(rt.clock, TICK_MS, () => rt.tick()));
@@ -186,6 +193,35 @@ export class DeviceRuntime {
       await rt.stop();
       throw err;
     }
+  }
+
+  /**
+   * The lockdown command (from an administrator): on or off. The lockdown is on while the command or the lockdown
+   * input says so; only passes of the configured scope open then.
+   */
+  setLockdown(on: boolean, by: string): void {
+    this.log.warn({ on, by }, 'lockdown command');
+    this.lockdownCommand = on;
+    this.updateLockdown();
+  }
+
+  get lockdown(): boolean {
+    return this.lockdownOn;
+  }
+
+  private updateLockdown(): void {
+    const on = this.lockdownCommand || (this.parts.gpio.inputs.lockdown?.active ?? false);
+    if (on === this.lockdownOn) return;
+    this.lockdownOn = on;
+    if (on) {
+      this.log.warn('lockdown: only the lockdown scope opens');
+      this.alarms.add('lockdown');
+      this.gate.lock();
+    } else {
+      this.log.info('lockdown ended');
+      this.alarms.delete('lockdown');
+    }
+    this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
   }
 
   /** The error that ended the camera stream (a missing binary, a bad replay file), or null. */
@@ -316,12 +352,13 @@ export class DeviceRuntime {
         return;
       case 'input':
         hub?.update({ inputs: { [e.input]: e.active } });
+        if (e.input === 'lockdown') this.updateLockdown();
         return;
       case 'alarm':
         if (e.active) this.alarms.add(e.alarm);
         else this.alarms.delete(e.alarm);
         if (e.alarm === 'fire-release') this.leds.setFireRelease(e.active);
-        this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release'));
+        this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release' && a !== 'lockdown'));
         this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
         return;
       case 'passed':

@@ -56,6 +56,8 @@ export interface HardwareConfig {
     readonly rotation?: InputConfig | null;
     /** Fire-alarm release loop (normally closed); off unless configured (recommended BCM 24). */
     readonly fire?: InputConfig | null;
+    /** Lockdown switch or output; off unless configured (recommended BCM 25). */
+    readonly lockdown?: InputConfig | null;
     readonly debounceMs?: number; // 40
     /** Put the relay in its safe state on every process exit path (installSafeExit). Default true. */
     readonly safeExit?: boolean;
@@ -81,7 +83,7 @@ export const HARDWARE_DEFAULTS = {
     relay: { pin: 17, polarity: 'active-high' },
     exit: { pin: 22, polarity: 'active-low' },
     debounceMs: 40,
-    inputPolarity: { door: 'active-high', exit: 'active-low', rotation: 'active-low', fire: 'active-high' },
+    inputPolarity: { door: 'active-high', exit: 'active-low', rotation: 'active-low', fire: 'active-high', lockdown: 'active-low' },
   },
   leds: {
     mode: 'auto',

@@ -85,6 +85,7 @@ function gpioPins(cfg: HardwareConfig['gpio'] = {}): GpioPinsConfig {
   pick('exit', cfg.exit, d.exit);
   pick('rotation', cfg.rotation, null);
   pick('fire', cfg.fire, null);
+  pick('lockdown', cfg.lockdown, null);
   return { relay: { pin: cfg.relay?.pin ?? d.relay.pin, polarity: cfg.relay?.polarity ?? d.relay.polarity }, inputs };
 }
 

@@ -51,6 +51,7 @@ export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
       exit: inputFor(config.inputs.exit),
       rotation: inputFor(config.inputs.rotation),
       fire: inputFor(config.inputs.fire),
+      lockdown: inputFor(config.inputs.lockdown),
     },
     leds: {
       mode: config.hardware.leds,

@@ -64,6 +64,13 @@ const inputs = z.strictObject({
    * Absent: not wired.
    */
   fire: input('active-high', 'up').optional(),
+  /** Lockdown key switch or the building's lockdown output, closing to ground while locked down. Absent: not wired. */
+  lockdown: input('active-low', 'up').optional(),
+});
+
+const lockdown = z.strictObject({
+  /** Scope entries (in a pass's scope list) that still open during a lockdown; empty: nothing opens. */
+  scope: z.array(name).default([]),
 });
 
 const door = z.strictObject({
@@ -228,6 +235,7 @@ export const deviceConfigSchema = z
     relay: relay.prefault({}),
     inputs: inputs.prefault({}),
     door: door.prefault({}),
+    lockdown: lockdown.prefault({}),
     turnstile: turnstile.prefault({}),
     antiPassback: antiPassback.prefault({}),
     leds: leds.prefault({}),
@@ -266,7 +274,7 @@ export const deviceConfigSchema = z
       });
     }
     const pins = new Map<number, string>([[c.relay.pin, 'relay.pin']]);
-    for (const key of ['door', 'exit', 'rotation', 'fire'] as const) {
+    for (const key of ['door', 'exit', 'rotation', 'fire', 'lockdown'] as const) {
       const pin = c.inputs[key]?.pin;
       if (pin === undefined) continue;
       const other = pins.get(pin);

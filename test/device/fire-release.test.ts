@@ -110,3 +110,19 @@ describe('fire release', { timeout: 60_000 }, () => {
     expect(h.gpio.relayChanges.map((c) => c.active)).toEqual([true, false]);
   });
 });
+
+describe('fire release against a lockdown command', { timeout: 60_000 }, () => {
+  it('a remote lockdown command, before or during the alarm, cannot lock the gate', async () => {
+    h = await Harness.start({ decoder, pins: PINS });
+    h.runtime.setLockdown(true, 'test');
+    expect(h.gpio.relay.active).toBe(false);
+    fireAlarm(h);
+    expect(h.gpio.relay.active).toBe(true);
+    h.runtime.setLockdown(false, 'test');
+    h.runtime.setLockdown(true, 'test'); // a fresh lockdown in the middle of the alarm
+    expect(h.gpio.relay.active).toBe(true);
+    h.advance(10_000);
+    expect(h.gpio.relay.active).toBe(true);
+    expect(h.hub.snapshot().alarms).toEqual(expect.arrayContaining(['fire-release', 'lockdown']));
+  });
+});
