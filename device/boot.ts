@@ -193,6 +193,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
         token: readToken(config.statusPage.tokenFile),
         hub,
         log: areaLogger(log, 'status'),
+        ...(deps.clock ? { clock: deps.clock } : {}),
       });
       log.info({ url: status.url }, 'status page listening');
     }

@@ -1,6 +1,8 @@
-// Hardware settings as plain TypeScript (the device engineer maps the device config file onto it).
-// Every field is optional; the factory (hardware/factory.ts) fills in HARDWARE_DEFAULTS below. The device passes
-// values resolved from its config schema (device/config/hardware.ts toHardwareConfig), the one source of defaults.
+// Hardware settings as plain TypeScript, fully resolved: the factory (hardware/factory.ts) has no defaults of its
+// own. The device passes toHardwareConfig(config) (device/config/hardware.ts), so every default comes from the
+// device config schema (device/config/schema.ts). Code without a device config (tests, bench, demo) passes
+// explicit values. The few optional fields are driver tunables the device config does not expose; absent, the
+// driver behaves as its own documentation says (e.g. rpicam.ts for strideAlign).
 import type { BackoffOptions } from './camera/process-camera.js';
 import type { ReplayOptions } from './camera/replay.js';
 import type { Focus } from './camera/rpicam.js';
@@ -13,24 +15,22 @@ export type PartMode = 'real' | 'sim' | 'auto';
 export interface InputConfig {
   /** BCM pin number. */
   readonly pin: number;
-  /** Default per input: door 'active-high', exit and rotation 'active-low'. */
-  readonly polarity?: Polarity;
-  /** Default gpio.debounceMs. */
-  readonly debounceMs?: number;
+  readonly polarity: Polarity;
+  readonly debounceMs: number;
 }
 
 export interface HardwareConfig {
-  readonly camera?: {
-    /** Default 'auto'. 'replay' plays image files (see replay). */
-    readonly mode?: PartMode | 'replay';
-    /** Which real camera: Pi camera via rpicam-vid or USB via ffmpeg. Default: csi when rpicam-vid is found. */
+  readonly camera: {
+    /** 'replay' plays image files (see replay). */
+    readonly mode: PartMode | 'replay';
+    /** Which real camera: Pi camera via rpicam-vid or USB via ffmpeg. Absent: csi when rpicam-vid is found. */
     readonly source?: 'csi' | 'usb';
-    readonly width?: number; // 640
-    readonly height?: number; // 480
-    readonly framerate?: number; // 15
-    readonly focus?: Focus; // manual, lens position 3 dioptres (DEFAULT_FOCUS)
-    readonly ev?: number; // -1
-    readonly metering?: 'centre' | 'spot' | 'average'; // centre
+    readonly width: number;
+    readonly height: number;
+    readonly framerate: number;
+    readonly focus?: Focus; // absent: the driver's DEFAULT_FOCUS
+    readonly ev?: number;
+    readonly metering?: 'centre' | 'spot' | 'average';
     readonly shutterUs?: number; // none (auto exposure)
     readonly rotate180?: boolean; // false
     readonly cameraIndex?: number; // 0
@@ -45,55 +45,32 @@ export interface HardwareConfig {
     /** Replay: a folder, image files or frames in memory; fps default 15 (0 = paced by the reader); loop default false. */
     readonly replay?: { readonly source: ReplayOptions['source']; readonly fps?: number; readonly loop?: boolean };
   };
-  readonly gpio?: {
-    readonly mode?: PartMode; // auto
-    readonly relay?: { readonly pin?: number; readonly polarity?: Polarity }; // BCM 17, active-high
-    /** Door contact; off unless configured (recommended BCM 27). null turns an input off. */
-    readonly door?: InputConfig | null;
-    /** Exit (request-to-exit) button. Default BCM 22, active-low. */
-    readonly exit?: InputConfig | null;
-    /** Turnstile rotation sensor; off unless configured (recommended BCM 23). */
-    readonly rotation?: InputConfig | null;
-    /** Fire-alarm release loop (normally closed); off unless configured (recommended BCM 24). */
-    readonly fire?: InputConfig | null;
-    /** Lockdown switch or output; off unless configured (recommended BCM 25). */
-    readonly lockdown?: InputConfig | null;
-    readonly debounceMs?: number; // 40
-    /** Put the relay in its safe state on every process exit path (installSafeExit). Default true. */
+  readonly gpio: {
+    readonly mode: PartMode;
+    readonly relay: { readonly pin: number; readonly polarity: Polarity };
+    /** Door contact; null when not wired. */
+    readonly door: InputConfig | null;
+    /** Exit (request-to-exit) button; null when not wired. */
+    readonly exit: InputConfig | null;
+    /** Turnstile rotation sensor; null when not wired. */
+    readonly rotation: InputConfig | null;
+    /** Fire-alarm release loop (normally closed); null when not wired. */
+    readonly fire: InputConfig | null;
+    /** Lockdown switch or output; null when not wired. */
+    readonly lockdown: InputConfig | null;
+    /** Put the relay in its safe state on every process exit path (installSafeExit). Only false opts out. */
     readonly safeExit?: boolean;
   };
-  readonly leds?: {
-    readonly mode?: PartMode; // auto
-    readonly count?: number; // 12
-    readonly spiBus?: number; // 0
-    readonly spiDevice?: number; // 0
-    readonly bitsPerBit?: 3 | 4; // 3 (2.4 MHz)
-    readonly spiHz?: number; // 2.4 MHz for 3 bits, 3.2 MHz for 4
-    readonly order?: ColourOrder; // GRB
-    readonly brightness?: number; // 0.3
-    readonly gamma?: number; // 2.2
-    readonly maxCurrentMa?: number; // 500
+  readonly leds: {
+    readonly mode: PartMode;
+    readonly count: number;
+    readonly spiBus: number;
+    readonly spiDevice: number;
+    readonly bitsPerBit: 3 | 4;
+    readonly spiHz: number;
+    readonly order: ColourOrder;
+    readonly brightness: number;
+    readonly gamma: number;
+    readonly maxCurrentMa: number;
   };
 }
-
-export const HARDWARE_DEFAULTS = {
-  camera: { mode: 'auto', width: 640, height: 480, framerate: 15 },
-  gpio: {
-    mode: 'auto',
-    relay: { pin: 17, polarity: 'active-high' },
-    exit: { pin: 22, polarity: 'active-low' },
-    debounceMs: 40,
-    inputPolarity: { door: 'active-high', exit: 'active-low', rotation: 'active-low', fire: 'active-high', lockdown: 'active-low' },
-  },
-  leds: {
-    mode: 'auto',
-    count: 12,
-    spiBus: 0,
-    spiDevice: 0,
-    bitsPerBit: 3,
-    order: 'GRB',
-    brightness: 0.3,
-    gamma: 2.2,
-    maxCurrentMa: 500,
-  },
-} as const;

@@ -4,7 +4,6 @@ export type { CameraSource, CameraStats, GreyFrame } from './camera/types.js';
 export type { DigitalInput, GpioPorts, InputEvent, InputName, Polarity, RelayOutput } from './gpio/types.js';
 export type { LedRing, Rgb } from './leds/types.js';
 export type { HardwareConfig, InputConfig, PartMode } from './config.js';
-export { HARDWARE_DEFAULTS } from './config.js';
 export { createHardware } from './factory.js';
 export type { Hardware, HardwareDeps, SimControls } from './factory.js';
 export type { CancelTimer, Clock } from '../common/clock.js';

@@ -10,7 +10,7 @@ function inputFor(i: Inputs[keyof Inputs]): InputConfig | null {
   return i === undefined ? null : { pin: i.pin, polarity: i.polarity, debounceMs: i.debounceMs };
 }
 
-function cameraFor(c: DeviceConfig['camera']): NonNullable<HardwareConfig['camera']> {
+function cameraFor(c: DeviceConfig['camera']): HardwareConfig['camera'] {
   const common = {
     width: c.width,
     height: c.height,
@@ -39,7 +39,10 @@ function cameraFor(c: DeviceConfig['camera']): NonNullable<HardwareConfig['camer
   }
 }
 
-/** The hardware factory's config for this device config. Inputs that are not configured are off (null). */
+/**
+ * The hardware factory's config for this device config, every value resolved (the schema holds the defaults; the
+ * factory has none). Inputs that are not configured are off (null).
+ */
 export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
   const spi = /^\/dev\/spidev(\d+)\.(\d+)$/.exec(config.leds.spiDevice);
   return {
@@ -62,6 +65,8 @@ export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
       spiHz: config.leds.speedHz,
       order: config.leds.order,
       brightness: config.leds.brightness,
+      gamma: config.leds.gamma,
+      maxCurrentMa: config.leds.maxCurrentMa,
     },
   };
 }

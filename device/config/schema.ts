@@ -96,6 +96,10 @@ const leds = z.strictObject({
   /** Cap on every channel, 0..1 (a WS2812 draws up to 60 mA at full white). */
   brightness: z.number().min(0).max(1).default(0.3),
   order: z.enum(['GRB', 'RGB', 'BRG', 'BGR', 'RBG', 'GBR']).default('GRB'),
+  /** Gamma applied before brightness, 1–4 (2.2 looks even to the eye). */
+  gamma: z.number().min(1).max(4).default(2.2),
+  /** Current budget of the whole ring, mA: frames that would draw more are scaled down (size it to the supply). */
+  maxCurrentMa: z.number().int().min(50).max(20_000).default(500),
   spiDevice: z
     .string()
     .regex(/^\/dev\/spidev\d+\.\d+$/, 'expected /dev/spidevB.D')

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.js';
+import { every, monotonicClock } from '../../common/clock.js';
 import { DEVICE_REASONS, describeReason } from '../reasons.js';
 import { createFrameEncoder } from './frame-png.js';
 import type { StatusHub } from './hub.js';
@@ -28,6 +30,11 @@ export interface StatusServerOptions {
   refreshMs?: number;
   /** At most this many concurrent event streams (default 16); more get 429. */
   maxStreams?: number;
+  /**
+   * Drives the periodic status refresh and the pulse rate limit (default monotonicClock), so tests need not wait.
+   * The sub-second coalescing of change events stays on real timers: it only batches writes to the sockets.
+   */
+  clock?: Clock;
 }
 
 export interface StatusServer {
@@ -65,6 +72,7 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
   const pulseIntervalMs = opts.pulseIntervalMs ?? 2000;
   const maxStreams = opts.maxStreams ?? 16;
   const refreshMs = opts.refreshMs ?? 5000;
+  const clock = opts.clock ?? monotonicClock;
   const assets = new Map(
     Object.entries(ASSETS).map(([p, a]) => [p, { body: readFileSync(new URL(a.file, PAGE_DIR)), type: a.type }]),
   );
@@ -106,10 +114,9 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
       frameTimer = setTimeout(sendFrameNotice, wait);
     }
   });
-  const refresh = setInterval(() => {
+  const stopRefresh = every(clock, refreshMs, () => {
     if (streams.size > 0) broadcast('status', snapshot());
-  }, refreshMs);
-  refresh.unref();
+  });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -133,7 +140,7 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
       req.resume();
       if (!tokenDigest) return sendJson(res, 403, { error: 'PULSE_DISABLED' });
       if (!bearerMatches(req.headers.authorization, tokenDigest)) return sendJson(res, 401, { error: 'UNAUTHORIZED' });
-      const now = performance.now();
+      const now = clock.now();
       if (now - lastPulseAt < pulseIntervalMs) return sendJson(res, 429, { error: 'RATE_LIMITED' });
       const previous = lastPulseAt;
       lastPulseAt = now;
@@ -210,7 +217,7 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
     port,
     async close() {
       unsubscribe();
-      clearInterval(refresh);
+      stopRefresh();
       if (statusTimer) clearTimeout(statusTimer);
       if (frameTimer) clearTimeout(frameTimer);
       for (const res of streams) res.end();

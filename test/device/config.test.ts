@@ -255,7 +255,7 @@ describe('toHardwareConfig and bootConfigLines', () => {
     expect(minimal.gpio?.door).toBeNull();
     expect(minimal.gpio?.exit).toBeNull();
     expect(minimal.camera).toMatchObject({ mode: 'real', source: 'usb' });
-    expect(minimal.leds).toMatchObject({ bitsPerBit: 3, spiBus: 0, spiDevice: 0 });
+    expect(minimal.leds).toMatchObject({ bitsPerBit: 3, spiBus: 0, spiDevice: 0, gamma: 2.2, maxCurrentMa: 500 });
   });
 
   it('gives the config.txt lines: SPI, the relay held safe from power-on, the input pulls', () => {

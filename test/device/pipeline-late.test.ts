@@ -10,9 +10,9 @@ import { LATE_FRAMES } from '../../device/presence.js';
 import { loadGreyImage } from '../../hardware/camera/image-file.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import { corpusEntries } from './decode/corpus-sample.js';
-import { Deployment, SITE, T0 } from './helpers/deployment.js';
-import { silentLog } from './helpers/log.js';
-import { ManualClock } from './helpers/manual-clock.js';
+import { ManualClock, T0_MS } from '../support/clock.js';
+import { Deployment, SITE, T0_S } from '../support/deployment.js';
+import { silentLog } from '../support/log.js';
 
 const d = new Deployment();
 const blank: GreyFrame = { width: 4, height: 4, data: new Uint8Array(16), timestamp: 0, seq: 0 };
@@ -54,10 +54,10 @@ function rig(decoder: PipelineDecoder, leaveFrames = 2) {
       gate: { open: () => undefined, expectPassage: () => undefined },
       leds: { showDecision: () => undefined },
       reporter: null,
-      clock: new ManualClock(T0 * 1000),
+      clock: new ManualClock(T0_MS),
       log: silentLog(),
       inputs: () => ({
-        trust: { bundle, trustDataAt: T0 - 60, clockFloor: T0 - 3600, sunsetReached: false },
+        trust: { bundle, trustDataAt: T0_S - 60, clockFloor: T0_S - 3600, sunsetReached: false },
         place: { site: SITE, zone: 'main', direction: 'in' },
         options: { skewSeconds: 300, localActions: {}, localMaxOfflineAgeSeconds: null, passbackWindowSeconds: 0 },
       }),

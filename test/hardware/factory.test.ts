@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BinaryValue, Direction } from 'onoff';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig, toHardwareConfig } from '../../device/config.js';
+import type { HardwareConfig } from '../../hardware/config.js';
 import { createHardware } from '../../hardware/factory.js';
 import type { ExitProcess } from '../../hardware/gpio/safe-exit.js';
 import type { SpiTransport } from '../../hardware/leds/spi-ring.js';
@@ -37,6 +39,22 @@ function machine(pi: boolean) {
   return { sysfsRoot: sys, devRoot: dev };
 }
 
+/** The factory takes resolved values: the device config schema's defaults, with an exit button on BCM 22. */
+const BASE = toHardwareConfig(parseConfig({ site: 'hq', gate: 'g1', inputs: { exit: { pin: 22 } } }));
+function hwConfig(
+  over: {
+    camera?: Partial<HardwareConfig['camera']>;
+    gpio?: Partial<HardwareConfig['gpio']>;
+    leds?: Partial<HardwareConfig['leds']>;
+  } = {},
+): HardwareConfig {
+  return {
+    camera: { ...BASE.camera, ...over.camera },
+    gpio: { ...BASE.gpio, ...over.gpio },
+    leds: { ...BASE.leds, ...over.leds },
+  };
+}
+
 const opened: string[] = [];
 class RecordingGpio {
   private v: BinaryValue;
@@ -62,7 +80,7 @@ describe('createHardware', () => {
   it("gives the simulated twins in 'sim' mode", async () => {
     const { log } = captureLog();
     const hw = await createHardware(
-      { camera: { mode: 'sim' }, gpio: { mode: 'sim' }, leds: { mode: 'sim', count: 16 } },
+      hwConfig({ camera: { mode: 'sim' }, gpio: { mode: 'sim' }, leds: { mode: 'sim', count: 16 } }),
       log,
     );
     expect(hw.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim' });
@@ -76,7 +94,7 @@ describe('createHardware', () => {
   it("'auto' falls back to the twins where the devices are absent", async () => {
     const m = machine(false);
     const { log, records } = captureLog();
-    const hw = await createHardware({}, log, { ...m, env: { PATH: tmp() } });
+    const hw = await createHardware(hwConfig(), log, { ...m, env: { PATH: tmp() } });
     expect(hw.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim' });
     expect(records().filter((r) => r.level === 40)).toHaveLength(3);
     await hw.close();
@@ -95,7 +113,13 @@ describe('createHardware', () => {
     const fakeProcess = Object.assign(new EventEmitter(), { pid: 1, kill: () => true }) as unknown as ExitProcess;
     opened.length = 0;
     const hw = await createHardware(
-      { gpio: { relay: { pin: 17, polarity: 'active-low' }, door: { pin: 27 } }, leds: { count: 8 } },
+      hwConfig({
+        gpio: {
+          relay: { pin: 17, polarity: 'active-low' },
+          door: { pin: 27, polarity: 'active-high', debounceMs: 40 },
+        },
+        leds: { count: 8 },
+      }),
       captureLog().log,
       { ...m, env: cam.env, onoffGpio: RecordingGpio, openSpi: async () => transport, process: fakeProcess },
     );
@@ -113,20 +137,24 @@ describe('createHardware', () => {
 
   it("'real' fails with a typed error where the part is missing", async () => {
     const m = machine(false);
-    await expect(createHardware({ gpio: { mode: 'real' } }, captureLog().log, m)).rejects.toMatchObject({
+    await expect(createHardware(hwConfig({ gpio: { mode: 'real' } }), captureLog().log, m)).rejects.toMatchObject({
       code: 'NO_GPIO_CHIP',
     });
     await expect(
-      createHardware({ gpio: { mode: 'sim' }, leds: { mode: 'sim' }, camera: { mode: 'real' } }, captureLog().log, {
-        ...m,
-        env: { PATH: '' },
-      }),
+      createHardware(
+        hwConfig({ gpio: { mode: 'sim' }, leds: { mode: 'sim' }, camera: { mode: 'real' } }),
+        captureLog().log,
+        {
+          ...m,
+          env: { PATH: '' },
+        },
+      ),
     ).rejects.toMatchObject({ code: 'BINARY_MISSING' });
   });
 
   it("builds a replay camera in 'replay' mode", async () => {
     const hw = await createHardware(
-      {
+      hwConfig({
         camera: {
           mode: 'replay',
           width: 4,
@@ -135,14 +163,17 @@ describe('createHardware', () => {
         },
         gpio: { mode: 'sim' },
         leds: { mode: 'sim' },
-      },
+      }),
       captureLog().log,
     );
     expect(hw.kinds.camera).toBe('replay');
     for await (const f of hw.camera.frames()) expect(f.data[0]).toBe(7);
     await hw.close();
     await expect(
-      createHardware({ camera: { mode: 'replay' }, gpio: { mode: 'sim' }, leds: { mode: 'sim' } }, captureLog().log),
+      createHardware(
+        hwConfig({ camera: { mode: 'replay', replay: undefined }, gpio: { mode: 'sim' }, leds: { mode: 'sim' } }),
+        captureLog().log,
+      ),
     ).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 });

@@ -4,6 +4,7 @@ import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { createFrameEncoder } from '../../../device/status/frame-png.js';
 import { StatusHub } from '../../../device/status/hub.js';
 import { startStatusServer, type StatusServer } from '../../../device/status/server.js';
+import { ManualClock } from '../../support/clock.js';
 import { openSse, type SseClient } from './sse.js';
 
 function greyFrame(seq: number, value = 128): GreyFrame {
@@ -15,7 +16,9 @@ afterEach(async () => {
   for (const o of open.splice(0)) await o.close();
 });
 
-async function start(opts: { token?: string | null; frameIntervalMs?: number; maxStreams?: number } = {}) {
+async function start(
+  opts: { token?: string | null; frameIntervalMs?: number; maxStreams?: number; clock?: ManualClock } = {},
+) {
   const hub = new StatusHub({ now: () => 1_800_000_000 });
   const server = await startStatusServer({
     port: 0,
@@ -23,6 +26,7 @@ async function start(opts: { token?: string | null; frameIntervalMs?: number; ma
     hub,
     frameIntervalMs: opts.frameIntervalMs ?? 0,
     maxStreams: opts.maxStreams,
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   open.push(server);
   return { hub, server, url: (p: string) => new URL(p, server.url).toString() };
@@ -153,6 +157,25 @@ describe('status server', () => {
       body: 'x'.repeat(4096),
     });
     expect(big.status).toBe(413);
+  });
+
+  it('refreshes the stream and releases the pulse rate limit on the injected clock', async () => {
+    const clock = new ManualClock(0);
+    const { hub, url } = await start({ clock });
+    const sse = await openSse(url('/events'));
+    open.push(sse);
+    await sse.next('status');
+    clock.advance(5000); // the 5 s refresh, although nothing changed
+    expect(JSON.parse((await sse.next('status')).data)).toHaveProperty('now');
+    const pulse = vi.fn();
+    hub.onPulseRequest(pulse);
+    const post = () => fetch(url('/api/pulse'), { method: 'POST', headers: { authorization: 'Bearer local-secret' } });
+    expect((await post()).status).toBe(200);
+    clock.advance(1999);
+    expect((await post()).status).toBe(429);
+    clock.advance(1);
+    expect((await post()).status).toBe(200);
+    expect(pulse).toHaveBeenCalledTimes(2);
   });
 
   it('refuses every pulse when no local token is configured', async () => {
