@@ -22,6 +22,8 @@ import type { PresenceOptions } from './presence.js';
 import type { StatusHub } from './status/hub.js';
 import type { DeviceStore } from './store/types.js';
 import { TrustKeeper } from './trust/keeper.js';
+import { RemoteOpenGuard } from './remote/open-guard.js';
+import type { RemoteOpenCheck } from './remote/open-guard.js';
 import type { TimeTrust } from './time/trusted.js';
 
 /** Everything the runtime needs, resolved from the config file (runtimeOptions in device/boot.ts). */
@@ -92,6 +94,7 @@ export class DeviceRuntime {
   private stopping: Promise<void> | null = null;
   private alarms = new Set<string>();
   private lockdownCommand = false;
+  private remoteGuard: { key: string; guard: RemoteOpenGuard } | null = null;
   private lockdownOn = false;
   private readonly onSunset: () => void;
 
@@ -203,6 +206,30 @@ export class DeviceRuntime {
     this.log.warn({ on, by }, 'lockdown command');
     this.lockdownCommand = on;
     this.updateLockdown();
+  }
+
+  /**
+   * A remote open command from the server (signed by the pinned root, for this gate, fresh, nonce unseen): the
+   * gate opens once. Every command, opened or refused, is logged and counted (the device's audit trail).
+   */
+  remoteOpen(bytes: Uint8Array): RemoteOpenCheck {
+    const root = this.trust.rootPublicKey();
+    if (root === null) {
+      this.log.warn('remote open refused: no pinned root key');
+      return { ok: false, reason: 'BAD_COMMAND', detail: 'NO_ROOT_KEY' };
+    }
+    const key = Buffer.from(root).toString('base64url');
+    if (this.remoteGuard?.key !== key) this.remoteGuard = { key, guard: new RemoteOpenGuard(root, this.opts.place) };
+    const result = this.remoteGuard.guard.check(bytes, nowSeconds(this.clock));
+    if (result.ok) {
+      this.log.warn({ nonce: result.command.nonce, issuedAt: result.command.issuedAt }, 'remote open');
+      this.parts.store.bump('remote-open');
+      this.gate.open();
+    } else {
+      this.log.warn({ reason: result.reason, detail: result.detail }, 'remote open refused');
+      this.parts.store.bump(`remote-open-refused:${result.reason}`);
+    }
+    return result;
   }
 
   get lockdown(): boolean {

@@ -88,3 +88,28 @@ describe('withLockdown', () => {
     expect(describeReason('LOCKDOWN')).toBe('lockdown: no entry');
   });
 });
+
+describe('remote open through the runtime', { timeout: 60_000 }, () => {
+  it('pulses the relay once for a signed command; the replay and an expired one are refused and counted', async () => {
+    const { randomBytes } = await import('node:crypto');
+    const { signRemoteOpen } = await import('../../protocol/remote-open.js');
+    h = await Harness.start({ decoder });
+    const now = Math.floor(h.clock.now() / 1000);
+    const cmd = (issuedAt: number) =>
+      signRemoteOpen(
+        { site: SITE, gate: 'north-1', issuedAt, expiresAt: issuedAt + 5, nonce: randomBytes(16).toString('hex') },
+        h!.d.root,
+      );
+    const bytes = cmd(now);
+    expect(h.runtime.remoteOpen(bytes)).toMatchObject({ ok: true });
+    expect(h.gpio.pulses).toHaveLength(1);
+    expect(h.runtime.remoteOpen(bytes)).toEqual({ ok: false, reason: 'REPLAYED' });
+    expect(h.runtime.remoteOpen(cmd(now - 60))).toEqual({ ok: false, reason: 'EXPIRED' });
+    expect(h.gpio.pulses).toHaveLength(1);
+    expect(h.store.counters()).toMatchObject({
+      'remote-open': 1,
+      'remote-open-refused:REPLAYED': 1,
+      'remote-open-refused:EXPIRED': 1,
+    });
+  });
+});
