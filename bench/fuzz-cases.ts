@@ -15,6 +15,8 @@ import { base45Decode, base45Encode } from '../protocol/internal/base45.js';
 import { cborDecodeStrict } from '../protocol/internal/cbor.js';
 import { parseSign1 } from '../protocol/internal/cose.js';
 import { generateSigningKey } from '../protocol/keys.js';
+/** Any fixed history id: the cases are about bytes, not histories. */
+const LOG_ID = '00112233445566778899aabbccddeeff';
 
 export interface FuzzResult {
   payloads: number;
@@ -182,6 +184,7 @@ export function runFuzz(count: number, seed: number): FuzzResult {
   const revBytes = signRevocations(
     {
       kind: 'delta',
+      logId: LOG_ID,
       fromSeq: 1,
       toSeq: 2,
       issuedAt: now,

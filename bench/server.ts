@@ -92,7 +92,7 @@ function buildBigDelta(dataDir: string, since: number): { ms: number; signMs: nu
   ).map((r) => ({ revocationId: r.revocation_id, expiresAt: r.expires_at }));
   const t1 = performance.now();
   signRevocations(
-    { kind: 'delta', fromSeq: since, toSeq: art.toSeq, issuedAt: core.now(), added, removed: [] },
+    { kind: 'delta', logId: art.logId, fromSeq: since, toSeq: art.toSeq, issuedAt: core.now(), added, removed: [] },
     core.keys.root(),
   );
   const signMs = performance.now() - t1;

@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openStore } from '../device/store/index.js';
 import type { RevocationDelta, RevokedEntry } from '../protocol/types.js';
+/** The store keeps the history id; one fixed id for the whole run. */
+const LOG_ID = '00112233445566778899aabbccddeeff';
 
 const { values } = parseArgs({
   options: {
@@ -98,6 +100,7 @@ function fill(file: string): void {
     store.applyRevocations(
       {
         kind: seq === 0 ? 'snapshot' : 'delta',
+        logId: LOG_ID,
         fromSeq: seq,
         toSeq: seq + 1,
         issuedAt: ISSUED + seq,
@@ -163,6 +166,7 @@ try {
   // The timed delta: the last 100,000 ids onto the 900,000 held.
   const deltaT = timedApply(() => ({
     kind: 'delta',
+    logId: LOG_ID,
     fromSeq: seq,
     toSeq: seq + 1,
     issuedAt: ISSUED + 100,
@@ -172,6 +176,7 @@ try {
   // A churn delta on the full list: 50,000 removed and 50,000 added, the list stays at its size.
   const churnT = timedApply(() => ({
     kind: 'delta',
+    logId: LOG_ID,
     fromSeq: seq + 1,
     toSeq: seq + 2,
     issuedAt: ISSUED + 200,
@@ -181,6 +186,7 @@ try {
   // Undo it, so that every HELD id is revoked again for the lookups.
   timedApply(() => ({
     kind: 'delta',
+    logId: LOG_ID,
     fromSeq: seq + 2,
     toSeq: seq + 3,
     issuedAt: ISSUED + 300,

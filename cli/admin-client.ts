@@ -21,6 +21,26 @@ export function parse<const O extends Options>(argv: string[], options: O) {
   return parseOptions(argv, { ...COMMON, ...options }, { positionals: true });
 }
 
+/** What a refusal means for the operator, and the way out, where the reason code alone does not say it. */
+function explain(reason: string, detail: string | undefined): string {
+  switch (reason) {
+    case 'BEYOND_SUNSET':
+      return `: the pass would outlive the deployment's sunset (${detail ?? '?'}); issue it for a shorter time, or move the sunset later with \`gatecode admin policy --sunset ISO\``;
+    case 'DEPLOYMENT_ENDED':
+      return `: the deployment's sunset (${detail ?? '?'}) has passed; every gate has wiped its data and nothing more is signed. A new deployment needs a new server data directory (a new root key) and new enrolments`;
+    case 'CONFIRMATION_REQUIRED':
+      return detail === 'allowRedOpen'
+        ? ': red set to open lets revoked and denied passes through the gate; repeat with --allow-red-open if that is meant'
+        : ` (${detail ?? ''})`;
+    case 'TOO_MANY_KEYS':
+      return ` (${detail ?? ''}): the bundle lists as many issuer keys as it can; revoke passes of old keys or wait until they expire`;
+    case 'PUBLIC_URL_REQUIRED':
+      return ': the server does not listen on loopback, so enrolment codes need its public URL: start it with --public-url URL (or publicUrl in its config)';
+    default:
+      return detail === undefined ? '' : ` (${detail})`;
+  }
+}
+
 /** A refusal by the server: its status, reason code and, when it gave one, the finer detail. */
 export class AdminApiError extends Error {
   override readonly name = 'AdminApiError';
@@ -29,7 +49,7 @@ export class AdminApiError extends Error {
     readonly reason: string,
     readonly detail: string | undefined,
   ) {
-    super(`server answered ${status} ${reason}${detail === undefined ? '' : ` (${detail})`}`);
+    super(`server answered ${status} ${reason}${explain(reason, detail)}`);
   }
 }
 

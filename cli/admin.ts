@@ -14,9 +14,11 @@ const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --tok
   pass colour PASS_ID COLOUR          revoke the pass and issue it again in another colour; prints the new text
 ${CLAIM_USAGE}
   enrol [--ttl 1h] [--svg FILE]       one-time enrolment code; prints the code and the enrolment URI
+  enrol list                          the enrolment codes: id, open|used|expired|revoked, expiry
   devices [list | roll DEVICE_ID | revoke DEVICE_ID]
-  policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO]
-                                      without options prints the policy; A is open|attention|deny
+  policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO] [--allow-red-open]
+                                      without options prints the policy; A is open|attention|deny;
+                                      --red open needs --allow-red-open (recorded in the audit log)
   keys rotate [--revoke-old]          new issuer key (the old one stays valid for its passes unless revoked)
   audit [--limit N]
 
@@ -112,8 +114,18 @@ async function passCommand(argv: string[]): Promise<number> {
 }
 
 async function enrolCommand(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { ttl: { type: 'string' }, svg: { type: 'string' } });
+  const { values, positionals } = parse(argv, { ttl: { type: 'string' }, svg: { type: 'string' } });
   if (values.help) return help();
+  // `admin enrol list` once made a live code out of a typo'd subcommand: only `list` and nothing else are known.
+  if (positionals[0] === 'list' && positionals.length === 1) {
+    const { enrolments } = await (await ok(client(values).enrolments.$get())).json();
+    for (const e of enrolments) say([e.id, e.status.padEnd(7), iso(e.expiresAt)].join('  '));
+    return 0;
+  }
+  if (positionals.length > 0)
+    throw new UsageError(
+      `admin enrol: unexpected "${positionals.join(' ')}" (admin enrol [--ttl 1h] | admin enrol list)`,
+    );
   const json = values.ttl ? { ttlSeconds: parseDuration(values.ttl, '--ttl') } : {};
   const out = await (await ok(client(values).enrolments.$post({ json }))).json();
   if (values.svg) writeOut(values.svg, out.qrSvg);
@@ -164,7 +176,14 @@ const isAction = (a: string): a is Action => (ACTIONS as readonly string[]).incl
 
 async function policyCommand(argv: string[]): Promise<number> {
   const opt = { type: 'string' } as const;
-  const { values } = parse(argv, { green: opt, yellow: opt, red: opt, 'max-offline': opt, sunset: opt });
+  const { values } = parse(argv, {
+    green: opt,
+    yellow: opt,
+    red: opt,
+    'max-offline': opt,
+    sunset: opt,
+    'allow-red-open': { type: 'boolean' },
+  });
   if (values.help) return help();
   const actions: { green?: Action; yellow?: Action; red?: Action } = {};
   for (const c of ['green', 'yellow', 'red'] as const) {
@@ -177,7 +196,9 @@ async function policyCommand(argv: string[]): Promise<number> {
     ...(Object.keys(actions).length ? { actions } : {}),
     ...(values['max-offline'] ? { maxOfflineAgeSeconds: parseDuration(values['max-offline'], '--max-offline') } : {}),
     ...(values.sunset ? { sunset: parseIsoSeconds(values.sunset, '--sunset') } : {}),
+    ...(values['allow-red-open'] ? { allowRedOpen: true } : {}),
   };
+  if (values['allow-red-open'] && actions.red !== 'open') throw new UsageError('--allow-red-open goes with --red open');
   const api = client(values);
   const res = await ok(Object.keys(body).length ? api.policy.$put({ json: body }) : api.policy.$get());
   const out = await res.json();

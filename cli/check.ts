@@ -37,7 +37,7 @@ function freeBytes(dir: string): number | null {
 async function grabFrame(config: DeviceConfig): Promise<FrameGrab> {
   const { toHardwareConfig } = await import('../device/config.js');
   const { createLogger } = await import('../device/log.js');
-  const cc = toHardwareConfig(config).camera ?? {};
+  const cc = toHardwareConfig(config).camera;
   const log = createLogger({ level: 'silent' });
   const opts = { log, width: config.camera.width, height: config.camera.height, framerate: config.camera.framerate };
   let cam;

@@ -20,9 +20,9 @@ export async function run(argv: string[]): Promise<number> {
   const { loadConfig, toHardwareConfig } = await import('../device/config.js');
   // A ConfigError goes on to main and exits 2 (exitCodeFor).
   const config = loadConfig(values.config);
-  const leds = toHardwareConfig(config).leds ?? {};
-  const bus = leds.spiBus ?? 0;
-  const dev = leds.spiDevice ?? 0;
+  const leds = toHardwareConfig(config).leds;
+  const bus = leds.spiBus;
+  const dev = leds.spiDevice;
   const node = `${values.dev ?? '/dev'}/spidev${bus}.${dev}`;
   if (config.hardware.leds === 'sim' || (config.hardware.leds === 'auto' && !fs.existsSync(node))) {
     process.stderr.write(`gatecode device blank: no LED ring to blank (${node} absent or simulated)\n`);
@@ -30,11 +30,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { openSpiDevice, SpiLedRing } = await import('../hardware/leds/spi-ring.js');
   const { createLogger } = await import('../device/log.js');
-  const speedHz = leds.spiHz ?? 2_400_000;
+  const speedHz = leds.spiHz;
   const transport = await openSpiDevice(bus, dev, speedHz);
   const ring = new SpiLedRing(transport, {
     count: config.leds.count,
-    bitsPerBit: leds.bitsPerBit ?? 3,
+    bitsPerBit: leds.bitsPerBit,
     spiHz: speedHz,
     order: config.leds.order,
     log: createLogger({ level: 'warn' }),

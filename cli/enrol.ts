@@ -6,6 +6,7 @@ import { loadConfig } from '../device/config/load.js';
 import { openStore } from '../device/store/index.js';
 import { parseEnrolUri } from '../device/sync/enrol-uri.js';
 import { enrol } from '../device/sync/enrolment.js';
+import { SyncClient } from '../device/sync/client.js';
 import { SyncError } from '../device/sync/errors.js';
 import { parseOptions, UsageError } from './usage.js';
 
@@ -80,7 +81,22 @@ export async function run(argv: string[]): Promise<number> {
       reenrol: args.reenrol,
       ...(args.name !== undefined ? { name: args.name } : {}),
     });
-    process.stdout.write(`enrolled as device ${e.deviceId} with ${e.serverUrl}; root key ${e.fingerprint} pinned\n`);
+    // Enrolment ends with trust data on the device: one sync now, so the gate does not start red NO_TRUST_DATA
+    // (and the server lists the device, which has now used its token).
+    const client = new SyncClient({ store });
+    const first = await client.syncNow();
+    await client.stop();
+    const line = `enrolled as device ${e.deviceId} with ${e.serverUrl}; root key ${e.fingerprint} pinned`;
+    if (!first.ok || client.status().bundleVersion === null) {
+      process.stdout.write(`${line}\n`);
+      process.stderr.write(
+        `gatecode device enrol: no trust data yet (${first.error?.code ?? client.status().lastError ?? 'none'}): ` +
+          'the gate decides red NO_TRUST_DATA until its first sync succeeds; check the server and run the device\n',
+      );
+      return 1;
+    }
+    const st = client.status();
+    process.stdout.write(`${line}; trust data: bundle ${st.bundleVersion}, revocations ${st.revocationSeq}\n`);
     return 0;
   } catch (err) {
     if (err instanceof SyncError) {

@@ -1,7 +1,9 @@
 // gatecode revocations create|show: signed revocation lists as files (what the server publishes, made by hand).
 import {
   inspectPass,
+  isLogId,
   isProtocolError,
+  newLogId,
   readRevocationsUnverified,
   signRevocations,
   verifyRevocations,
@@ -20,11 +22,13 @@ import {
 import { dispatchSubcommand, parseIsoSeconds, parseOptions, UsageError } from './usage.js';
 
 const USAGE = `usage:
-  gatecode revocations create --key FILE --out FILE (--from N --to N | --snapshot --to N)
-        [--revoke RID[@ISO]...] [--revoke-pass TEXT|-...] [--unrevoke RID...] [--expires ISO]
-        [--bundle FILE] [--now ISO]
+  gatecode revocations create --key FILE --out FILE (--from N --to N --log-id HEX | --snapshot --to N)
+        [--log-id HEX] [--revoke RID[@ISO]...] [--revoke-pass TEXT|-...] [--unrevoke RID...]
+        [--expires ISO] [--bundle FILE] [--now ISO]
       Signs a revocation list with the root key or a revocation key named in the bundle.
-      A delta moves devices from sequence --from to --to; a --snapshot replaces the whole list at --to.
+      A delta moves devices from sequence --from to --to of the history --log-id (32 hex characters, printed
+      when its first snapshot was made); a --snapshot replaces the whole list at --to and, without --log-id,
+      starts a new history.
       --revoke takes a revocation id (hex, from \`pass inspect\`) with its pass's expiry after @, or --expires
       for all; --revoke-pass takes the pass itself and reads both. --unrevoke (delta only) lifts a revocation.
       With --bundle the key is checked to be the bundle's root or one of its revocation keys.
@@ -37,6 +41,7 @@ function parse(argv: string[]) {
     out: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
+    'log-id': { type: 'string' },
     snapshot: { type: 'boolean' },
     revoke: { type: 'string', multiple: true },
     'revoke-pass': { type: 'string', multiple: true },
@@ -103,8 +108,13 @@ function create(v: Values): number {
       );
     }
   }
+  const logId = v['log-id'] ?? (v.snapshot ? newLogId() : undefined);
+  if (logId === undefined)
+    throw new UsageError('revocations create: a delta continues a history; give its --log-id (32 hex characters)');
+  if (!isLogId(logId)) throw new UsageError(`--log-id: "${logId}" is not 32 lower-case hex characters`);
   const delta: RevocationDelta = {
     kind: v.snapshot ? 'snapshot' : 'delta',
+    logId,
     fromSeq: from ?? 0,
     toSeq: to,
     issuedAt: v.now !== undefined ? parseIsoSeconds(v.now, '--now') : Math.floor(Date.now() / 1000),
@@ -120,7 +130,7 @@ function create(v: Values): number {
   }
   writeOutput(v.out, bytes, '--out');
   process.stdout.write(
-    `revocations ${v.out}: ${delta.kind} ${delta.fromSeq}→${delta.toSeq}, ${delta.added.length} revoked, ${delta.removed.length} lifted\n`,
+    `revocations ${v.out}: ${delta.kind} ${delta.fromSeq}→${delta.toSeq} of history ${logId}, ${delta.added.length} revoked, ${delta.removed.length} lifted\n`,
   );
   return 0;
 }

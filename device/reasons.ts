@@ -52,6 +52,7 @@ export function describeReason(reason: DeviceReason): string {
       return 'this deployment has ended';
     case 'VERSION_ROLLBACK':
     case 'SEQUENCE_GAP':
+    case 'HISTORY_CHANGED':
       return 'trust data refused';
     case 'PROOF_MISSING':
       return 'show the pass in its wallet, not a copy';

@@ -19,6 +19,7 @@ export const PROTOCOL_REASONS = [
   'SUNSET', // the deployment's signed sunset has passed
   'VERSION_ROLLBACK', // bundle version or delta sequence not newer than what is held
   'SEQUENCE_GAP', // delta does not start at the sequence held
+  'HISTORY_CHANGED', // revocation delta from another server history (restore, copy): only a snapshot can follow
   // Holder-bound passes (protocol/holder/): the pass verified, the holder's rotating proof did not.
   'PROOF_MISSING', // the pass carries a holder key but was shown without a proof (a printout or copied pass text)
   'PROOF_WRONG_PASS', // the proof was made for another pass

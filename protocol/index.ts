@@ -19,9 +19,10 @@ export { verifyPass, DEFAULT_SKEW_SECONDS, MAX_PASS_CHARS, PASS_PREFIX } from '.
 export { evaluatePass } from './pass/evaluate.js';
 export { inspectPass } from './pass/inspect.js';
 export type { PassInspection } from './pass/inspect.js';
-export { signBundle, verifyBundle, readBundleUnverified, MAX_BUNDLE_BYTES } from './bundle.js';
+export { signBundle, verifyBundle, readBundleUnverified, MAX_BUNDLE_BYTES, MAX_BUNDLE_ISSUERS } from './bundle.js';
 export { signRevocations, verifyRevocations, readRevocationsUnverified, MAX_REVOCATIONS_BYTES } from './revocations.js';
 export type { VerifyRevocationsOptions } from './revocations.js';
+export { newLogId, isLogId, LOG_ID_BYTES } from './log-id.js';
 export { signFreshness, verifyFreshness, MAX_FRESHNESS_BYTES } from './freshness.js';
 export type { VerifyFreshnessOptions } from './freshness.js';
 export { isName as isValidName, MAX_SCOPE_SITES } from './internal/names.js';

@@ -69,6 +69,12 @@ export interface RevokedEntry {
 export interface RevocationDelta {
   /** `snapshot` replaces the whole list; `delta` applies added/removed on top of sequence `fromSeq`. */
   readonly kind: 'delta' | 'snapshot';
+  /**
+   * The server history the sequence numbers belong to: 16 random bytes (hex), fixed when a server's history starts
+   * and new whenever it may have been rewound (a restore, a copy started elsewhere, a detected gap). A sequence
+   * number means nothing without it.
+   */
+  readonly logId: string;
   readonly fromSeq: number;
   readonly toSeq: number;
   readonly issuedAt: number;
@@ -79,6 +85,8 @@ export interface RevocationDelta {
 /** The server's signed word that at `issuedAt` its current trust data was this bundle version and sequence. */
 export interface FreshnessStatement {
   readonly issuedAt: number;
+  /** The server history `revocationSeq` belongs to (see RevocationDelta.logId). */
+  readonly logId: string;
   readonly bundleVersion: number;
   readonly revocationSeq: number;
 }

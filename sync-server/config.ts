@@ -86,6 +86,18 @@ export const serverConfigSchema = z.strictObject({
         .min(60)
         .default(7 * 86400),
       maxBatch: z.number().int().min(1).max(10_000).default(1000),
+      /**
+       * Events one device may upload: a token bucket counted in events (a gate's busiest hours stay far below;
+       * a week's backlog after an outage drains in a few hours). Beyond it: 429 EVENT_QUOTA with Retry-After.
+       */
+      perDevice: z
+        .strictObject({
+          ratePerSecond: z.number().positive().default(5),
+          burst: z.number().int().min(1).default(50_000),
+        })
+        .prefault({}),
+      /** Events held in total (about 200 bytes each); beyond it uploads get 507 EVENT_STORAGE_FULL. */
+      maxStored: z.number().int().min(1000).default(2_000_000),
     })
     .prefault({}),
   /** Policy written into the first bundle; later changes go through the admin API. */

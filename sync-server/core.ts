@@ -7,9 +7,11 @@ import type { Logger } from 'pino';
 import { every, systemClock } from '../common/clock.js';
 import type { CancelTimer, Clock } from '../common/clock.js';
 import { AuditLog } from './audit.js';
+import { DomainError } from './errors.js';
 import { FRESHNESS_PUBLISH_SECONDS, FreshnessSigner } from './freshness.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
+import { claimHome, historyCheck, startHistory, type HistoryReason } from './history.js';
 import { KeyStore } from './keystore.js';
 import { lockDataDir } from './lock.js';
 import { Publisher } from './publish.js';
@@ -17,6 +19,8 @@ import { RevocationLog } from './revocation-log.js';
 import { TrustState } from './trust.js';
 
 const PUBLISH_RETRY_MS = 5000;
+/** A device-reported gap starts a new history at most this often (seconds). */
+const GAP_RESTART_SECONDS = 600;
 
 export type { Clock } from '../common/clock.js';
 
@@ -32,6 +36,13 @@ export interface ChangeEffects {
   readonly bundle?: boolean;
   /** The change added a revocation step: apply the compaction rule. */
   readonly revocations?: boolean;
+  /**
+   * Default true: the commit is on disk before `change` returns (the connection runs synchronous = FULL: the WAL
+   * is fsynced at every commit), so a 2xx for an issue, revoke, rotation or policy change survives a power cut.
+   * Only bulk device data (event uploads, which the device re-sends until answered) passes false and commits with
+   * synchronous = NORMAL (durable at the next checkpoint or FULL commit).
+   */
+  readonly durable?: boolean;
 }
 
 export class ServerCore {
@@ -48,10 +59,14 @@ export class ServerCore {
   /** Epoch milliseconds from the injected clock (the route modules call it). */
   readonly clock: () => number;
   readonly publishDir: string;
+  readonly dbFile: string;
+  /** The URL the server listens on, once it does (startServer); enrolment codes of a loopback server use it. */
+  listenUrl: string | null = null;
   private readonly publisher: Publisher;
   private publishTimer: CancelTimer | null = null;
   private freshnessTimer: CancelTimer | null = null;
   private readonly unlock: () => void;
+  private lastRestartAt: number | null = null;
 
   constructor(opts: CoreOptions) {
     this.config = opts.config;
@@ -61,13 +76,14 @@ export class ServerCore {
     this.clock = () => time.now();
     fs.mkdirSync(this.config.dataDir, { recursive: true, mode: 0o700 });
     this.unlock = lockDataDir(this.config.dataDir);
+    this.dbFile = path.join(this.config.dataDir, 'gatecode.db');
     try {
-      this.db = openDatabase(path.join(this.config.dataDir, 'gatecode.db'));
+      this.db = openDatabase(this.dbFile);
     } catch (err) {
       this.unlock();
       throw err;
     }
-    this.keys = new KeyStore(this.db, path.join(this.config.dataDir, 'keys'));
+    this.keys = new KeyStore(this.db, this.config.dataDir);
     this.trust = new TrustState(this.db, this.keys);
     this.revocations = new RevocationLog(this.db, this.keys);
     this.audit = new AuditLog(this.db);
@@ -101,6 +117,9 @@ export class ServerCore {
       if (!this.trust.hasBundle()) this.trust.rebuild(now);
       if (this.revocations.seq() === 0) this.revocations.addStep([], now);
       if (wrote) this.audit.record(now, 'server', 'server.init', null, { rootKid: this.keys.root().kid });
+      const reason = historyCheck(this.db, this.dbFile, this.publishDir, this.revocations.seq());
+      if (reason !== null) this.beginHistory(reason, now);
+      claimHome(this.db, this.dbFile);
       return created;
     })();
     this.publish();
@@ -109,12 +128,54 @@ export class ServerCore {
     return { createdKeys };
   }
 
+  /**
+   * Start a new history (history.ts) inside the caller's transaction: a new log id and, unless this is the very
+   * first start, a bundle version lifted to at least now, so devices take the new bundle whatever they hold.
+   */
+  private beginHistory(reason: HistoryReason, now: number): void {
+    const info = startHistory(this.db, reason, now);
+    if (reason !== 'start') this.trust.rebuild(now, now);
+    this.audit.record(now, 'server', 'history.start', info.logId, { reason, revocationSeq: this.revocations.seq() });
+    this.log.warn({ logId: info.logId, reason }, 'a new server history starts: devices fetch a full snapshot');
+  }
+
+  /**
+   * A device showed that this history was rewound (`since` above the current sequence): start a new one. A device
+   * token could claim this falsely to make every gate fetch a snapshot, so it is honoured at most once per
+   * GAP_RESTART_SECONDS; returns whether a new history started.
+   */
+  restartHistory(reason: HistoryReason): boolean {
+    const now = this.now();
+    if (this.lastRestartAt !== null && now - this.lastRestartAt < GAP_RESTART_SECONDS) return false;
+    this.lastRestartAt = now;
+    this.db.transaction(() => this.beginHistory(reason, now))();
+    this.schedulePublish();
+    return true;
+  }
+
+  /** True once the deployment's signed sunset has passed: the deployment is over. */
+  sunsetPassed(now = this.now()): boolean {
+    return this.trust.policy().sunset <= now;
+  }
+
+  /**
+   * After the sunset the deployment is over: every device has refused every pass and wiped its data, and the
+   * server signs nothing more (no pass, bundle, revocation list or enrolment). A new deployment needs a new root.
+   */
+  assertLive(now: number): void {
+    if (this.sunsetPassed(now))
+      throw new DomainError('DEPLOYMENT_ENDED', { detail: new Date(this.trust.policy().sunset * 1000).toISOString() });
+  }
+
   /** Run `fn` and its effects in one transaction, then rewrite the publish dir. */
   change<T>(effects: ChangeEffects, fn: (now: number) => T): T {
     const now = this.now();
+    const durable = effects.durable !== false;
     let result: T;
+    if (!durable) this.db.pragma('synchronous = NORMAL');
     try {
       result = this.db.transaction(() => {
+        if (effects.bundle || effects.revocations) this.assertLive(now);
         const r = fn(now);
         if (effects.revocations) {
           this.revocations.compact(now, this.config.revocations);
@@ -122,9 +183,13 @@ export class ServerCore {
         if (effects.bundle) this.trust.rebuild(now);
         return r;
       })();
+      this.keys.keepPending();
     } catch (err) {
       this.trust.invalidate();
+      this.keys.discardPending();
       throw err;
+    } finally {
+      if (!durable) this.db.pragma('synchronous = FULL');
     }
     if (effects.bundle || effects.revocations) this.schedulePublish();
     return result;
@@ -168,7 +233,7 @@ export class ServerCore {
 
   /** Rewrite only freshness.cose (the periodic refresh); a failure is logged and retried at the next period. */
   publishFreshness(): boolean {
-    if (!this.db.open) return false;
+    if (!this.db.open || this.sunsetPassed()) return false;
     try {
       this.publisher.publishFreshness(this.freshness.current(this.now()).bytes);
       return true;

@@ -1,4 +1,6 @@
 // The server's SQLite database: WAL, foreign keys, versioned migrations tracked in `PRAGMA user_version`.
+// synchronous = FULL: every commit fsyncs the WAL, so whatever the API answered 2xx for is on disk (a power cut
+// cannot lose an answered revocation and reuse its sequence number); bulk event uploads opt out (core.ts).
 // Each migration runs in one transaction; a database newer than this code is refused rather than guessed at.
 import Database from 'better-sqlite3';
 
@@ -139,6 +141,14 @@ const MIGRATIONS: readonly string[] = [
     refreshed_at INTEGER
   );
   `,
+  // 3: clean-up of old idempotency keys by index (it was a full scan per upload), event quotas per device.
+  `
+  CREATE INDEX event_batches_received ON event_batches(received_at);
+  ALTER TABLE devices ADD COLUMN events_refused INTEGER NOT NULL DEFAULT 0;
+  -- A device is listed once it has used its token (enrolment is whole or nothing); those enrolled before count.
+  ALTER TABLE devices ADD COLUMN confirmed_at INTEGER;
+  UPDATE devices SET confirmed_at = enrolled_at;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -152,7 +162,7 @@ export function openDatabase(file: string): Db {
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);

@@ -4,6 +4,7 @@ import type { EnrolAnswer, EventBatch, EventBatchAnswer, HeartbeatRequest } from
 import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
 import type { ServerCore } from './core.js';
 import { DomainError } from './errors.js';
+import { RateLimiter } from './rate-limit.js';
 import {
   enrolmentCodeHash,
   newEnrolmentCode,
@@ -20,7 +21,8 @@ export type Heartbeat = HeartbeatRequest;
 export interface DeviceRecord {
   readonly deviceId: string;
   readonly name: string | null;
-  readonly status: 'active' | 'revoked';
+  /** `sunset`: the deployment's sunset has passed, so the device has refused every pass and wiped its data. */
+  readonly status: 'active' | 'revoked' | 'sunset';
   readonly enrolledAt: number;
   readonly tokenRolledAt: number | null;
   readonly revokedAt: number | null;
@@ -32,6 +34,8 @@ export interface DeviceRecord {
   /** Age of the device's trust data at the last heartbeat, seconds. */
   readonly dataAgeSeconds: number | null;
   readonly counters: Record<string, number> | null;
+  /** Events this device uploaded that the server refused (quota or storage full). */
+  readonly eventsRefused: number;
 }
 
 export interface EnrolmentRecord {
@@ -46,6 +50,8 @@ export interface EnrolmentRecord {
 }
 
 const TOUCH_SECONDS = 10;
+/** Rows of expired events and idempotency keys deleted per upload: the clean-up never stalls an upload. */
+export const CLEAN_BATCH = 2000;
 
 interface DeviceRow {
   id: string;
@@ -58,18 +64,19 @@ interface DeviceRow {
   heartbeat: string | null;
   heartbeat_at: number | null;
   counters: string | null;
+  events_refused: number;
 }
 
 interface StoredHeartbeat extends Heartbeat {
   readonly serverTime: number;
 }
 
-function toDevice(r: DeviceRow): DeviceRecord {
+function toDevice(r: DeviceRow, sunsetPassed: boolean): DeviceRecord {
   const hb = r.heartbeat === null ? null : (JSON.parse(r.heartbeat) as StoredHeartbeat);
   return {
     deviceId: r.id,
     name: r.name,
-    status: r.revoked_at === null ? 'active' : 'revoked',
+    status: r.revoked_at !== null ? 'revoked' : sunsetPassed ? 'sunset' : 'active',
     enrolledAt: r.enrolled_at,
     tokenRolledAt: r.token_rolled_at,
     revokedAt: r.revoked_at,
@@ -86,6 +93,7 @@ function toDevice(r: DeviceRow): DeviceRecord {
     dataAgeSeconds:
       hb && typeof hb.trustDataAt === 'number' ? Math.max(0, Math.round(hb.clock - hb.trustDataAt)) : null,
     counters: r.counters === null ? null : (JSON.parse(r.counters) as Record<string, number>),
+    eventsRefused: r.events_refused,
   };
 }
 
@@ -99,16 +107,27 @@ export class DeviceService {
    * Token hash and revocation per device, read once from SQLite. This service is the only writer of both
    * columns and drops the entry whenever it changes them (roll, revoke).
    */
-  private readonly authCache = new Map<string, { hash: Buffer; revoked: boolean }>();
+  private readonly authCache = new Map<string, { hash: Buffer; revoked: boolean; confirmed: boolean }>();
+  /** Events each device may upload (a bucket counted in events), and how many are held in total. */
+  private readonly eventQuota: RateLimiter;
+  private storedEvents: number;
 
   constructor(core: ServerCore) {
     this.core = core;
-    this.tokenLookup = core.db.prepare('SELECT token_hash, revoked_at FROM devices WHERE id = ?');
+    this.tokenLookup = core.db.prepare('SELECT token_hash, revoked_at, confirmed_at FROM devices WHERE id = ?');
     this.touchStmt = core.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');
+    this.eventQuota = new RateLimiter(core.config.events.perDevice, core.clock);
+    this.storedEvents = (core.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number) ?? 0;
+  }
+
+  /** Events held and the limit, for the admin status. */
+  eventStorage(): { stored: number; maxStored: number } {
+    return { stored: this.storedEvents, maxStored: this.core.config.events.maxStored };
   }
 
   createEnrolment(ttlSeconds: number, actor: string): { id: string; code: string; expiresAt: number } {
     return this.core.change({}, (now) => {
+      this.core.assertLive(now);
       const id = randomId(6);
       const code = newEnrolmentCode();
       const expiresAt = now + ttlSeconds;
@@ -163,13 +182,16 @@ export class DeviceService {
    * Redeem a one-time code. Unknown code → ENROLMENT_INVALID; already used → ENROLMENT_USED;
    * expired → ENROLMENT_EXPIRED; revoked by an admin → ENROLMENT_REVOKED.
    */
-  enrol(
-    codeText: string,
-    name: string | null,
-  ): EnrolAnswer {
+  /**
+   * Redeem a one-time code for a new device id and token. `replaces`: the device the caller proved to be (its
+   * current token came with the request): a re-enrolled gate's old record is revoked in the same transaction, so
+   * it never stays behind as a second active device.
+   */
+  enrol(codeText: string, name: string | null, replaces: string | null = null): EnrolAnswer {
     const code = normaliseEnrolmentCode(codeText);
     if (code === null) throw new DomainError('ENROLMENT_INVALID');
     return this.core.change({}, (now) => {
+      this.core.assertLive(now);
       const row = this.core.db.prepare('SELECT * FROM enrolments WHERE code_hash = ?').get(enrolmentCodeHash(code)) as
         { id: string; expires_at: number; used_at: number | null; revoked_at: number | null } | undefined;
       if (!row) throw new DomainError('ENROLMENT_INVALID');
@@ -183,6 +205,13 @@ export class DeviceService {
         .run(deviceId, name, hash, now);
       this.core.db.prepare('UPDATE enrolments SET used_at = ?, device_id = ? WHERE id = ?').run(now, deviceId, row.id);
       this.core.audit.record(now, `enrolment:${row.id}`, 'device.enrol', deviceId, name === null ? null : { name });
+      if (replaces !== null) {
+        this.core.db
+          .prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+          .run(now, replaces);
+        this.authCache.delete(replaces);
+        this.core.audit.record(now, `enrolment:${row.id}`, 'device.replace', replaces, { by: deviceId });
+      }
       const root = this.core.keys.root().publicKey;
       return { deviceId, token, rootPublicKey: encodePublicKey(root), rootFingerprint: rootFingerprint(root) };
     });
@@ -194,14 +223,24 @@ export class DeviceService {
     if (!parsed) throw new DomainError('TOKEN_INVALID');
     let entry = this.authCache.get(parsed.id);
     if (!entry) {
-      const row = this.tokenLookup.get(parsed.id) as { token_hash: Buffer; revoked_at: number | null } | undefined;
+      const row = this.tokenLookup.get(parsed.id) as
+        { token_hash: Buffer; revoked_at: number | null; confirmed_at: number | null } | undefined;
       if (!row) throw new DomainError('TOKEN_INVALID');
-      entry = { hash: row.token_hash, revoked: row.revoked_at !== null };
+      entry = { hash: row.token_hash, revoked: row.revoked_at !== null, confirmed: row.confirmed_at !== null };
       if (this.authCache.size >= 10_000) this.authCache.clear();
       this.authCache.set(parsed.id, entry);
     }
     if (!secretMatches(parsed.secret, entry.hash)) throw new DomainError('TOKEN_INVALID');
     if (entry.revoked) throw new DomainError('DEVICE_REVOKED');
+    if (!entry.confirmed) {
+      // The first request with its token confirms the enrolment: the device has the token, so it is listed now.
+      this.core.change({}, (now) =>
+        this.core.db
+          .prepare('UPDATE devices SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL')
+          .run(now, parsed.id),
+      );
+      entry.confirmed = true;
+    }
     return parsed.id;
   }
 
@@ -213,15 +252,19 @@ export class DeviceService {
   }
 
   list(): DeviceRecord[] {
-    return (this.core.db.prepare('SELECT * FROM devices ORDER BY enrolled_at, rowid').all() as DeviceRow[]).map(
-      toDevice,
-    );
+    const sunset = this.core.sunsetPassed();
+    // Only devices that have confirmed their enrolment (used their token): a code whose answer never reached
+    // its device leaves no device in the list.
+    const rows = this.core.db
+      .prepare('SELECT * FROM devices WHERE confirmed_at IS NOT NULL ORDER BY enrolled_at, rowid')
+      .all() as DeviceRow[];
+    return rows.map((r) => toDevice(r, sunset));
   }
 
   get(deviceId: string): DeviceRecord {
     const row = this.core.db.prepare('SELECT * FROM devices WHERE id = ?').get(deviceId) as DeviceRow | undefined;
     if (!row) throw new DomainError('DEVICE_NOT_FOUND');
-    return toDevice(row);
+    return toDevice(row, this.core.sunsetPassed());
   }
 
   /** New token for a device; the old one stops working at once. */
@@ -242,7 +285,7 @@ export class DeviceService {
   revoke(deviceId: string, actor: string): DeviceRecord {
     return this.core.change({}, (now) => {
       const dev = this.get(deviceId);
-      if (dev.status !== 'active') throw new DomainError('DEVICE_NOT_ACTIVE');
+      if (dev.status === 'revoked') throw new DomainError('DEVICE_NOT_ACTIVE');
       this.core.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(now, deviceId);
       this.authCache.delete(deviceId);
       this.core.audit.record(now, actor, 'device.revoke', deviceId);
@@ -254,15 +297,18 @@ export class DeviceService {
     const ms = this.core.clock();
     const serverTime = ms / 1000;
     const stored: StoredHeartbeat = { ...hb, serverTime };
-    this.core.db
-      .prepare('UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?')
-      .run(
-        JSON.stringify(stored),
-        Math.floor(serverTime),
-        Math.floor(serverTime),
-        JSON.stringify(hb.counters),
-        deviceId,
-      );
+    // Sent again every poll: not worth an fsync each (durable: false).
+    this.core.change({ durable: false }, () =>
+      this.core.db
+        .prepare('UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?')
+        .run(
+          JSON.stringify(stored),
+          Math.floor(serverTime),
+          Math.floor(serverTime),
+          JSON.stringify(hb.counters),
+          deviceId,
+        ),
+    );
     return { serverTime };
   }
 
@@ -270,21 +316,18 @@ export class DeviceService {
    * Store a batch of events once per idempotency key. A replay with the same body is a no-op answered like the
    * first time; the same key with a different body is IDEMPOTENCY_CONFLICT.
    */
-  events(
-    deviceId: string,
-    key: string,
-    body: EventBatch,
-    rawBody: string,
-  ): EventBatchAnswer {
+  events(deviceId: string, key: string, body: EventBatch, rawBody: string): EventBatchAnswer {
     const bodyHash = createHash('sha256').update(rawBody).digest();
-    return this.core.change({}, (now) => {
-      const prior = this.core.db
-        .prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?')
-        .get(deviceId, key) as { body_hash: Buffer; count: number } | undefined;
-      if (prior) {
-        if (!prior.body_hash.equals(bodyHash)) throw new DomainError('IDEMPOTENCY_CONFLICT');
-        return { accepted: prior.count, duplicate: true };
-      }
+    const prior = this.core.db
+      .prepare('SELECT body_hash, count FROM event_batches WHERE device_id = ? AND key = ?')
+      .get(deviceId, key) as { body_hash: Buffer; count: number } | undefined;
+    if (prior) {
+      if (!prior.body_hash.equals(bodyHash)) throw new DomainError('IDEMPOTENCY_CONFLICT');
+      return { accepted: prior.count, duplicate: true };
+    }
+    this.checkQuota(deviceId, body.events.length);
+    return this.core.change({ durable: false }, (now) => {
+      this.clean(now);
       const ins = this.core.db.prepare(
         'INSERT INTO events (device_id, at, colour, reason, pass_hash, direction, opened, not_passed, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
@@ -308,11 +351,48 @@ export class DeviceService {
         this.core.db
           .prepare('UPDATE devices SET counters = ? WHERE id = ?')
           .run(JSON.stringify(body.counters), deviceId);
-      const cutoff = now - this.core.config.events.retentionSeconds;
-      this.core.db.prepare('DELETE FROM events WHERE received_at < ?').run(cutoff);
-      this.core.db.prepare('DELETE FROM event_batches WHERE received_at < ?').run(cutoff);
+      this.storedEvents += body.events.length;
       return { accepted: body.events.length, duplicate: false };
     });
+  }
+
+  /** Delete expired events and idempotency keys, at most CLEAN_BATCH of each, oldest first, by index. */
+  private clean(now: number): void {
+    const cutoff = now - this.core.config.events.retentionSeconds;
+    const db = this.core.db;
+    this.storedEvents -= db
+      .prepare(
+        'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?)',
+      )
+      .run(cutoff, CLEAN_BATCH).changes;
+    db.prepare(
+      `DELETE FROM event_batches WHERE (device_id, key) IN
+       (SELECT device_id, key FROM event_batches WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
+    ).run(cutoff, CLEAN_BATCH);
+  }
+
+  /**
+   * A stolen device token must not fill the disk (then every issue and revoke would fail): each device has a
+   * bucket counted in events (429 EVENT_QUOTA with Retry-After), and the total held is capped (507). A refused
+   * batch is counted on the device's record; the device keeps it and sends it again later.
+   */
+  private checkQuota(deviceId: string, count: number): void {
+    const { maxStored } = this.core.config.events;
+    const refuse = (err: DomainError): never => {
+      this.core.change({ durable: false }, () =>
+        this.core.db
+          .prepare('UPDATE devices SET events_refused = events_refused + ? WHERE id = ?')
+          .run(count, deviceId),
+      );
+      throw err;
+    };
+    // At the limit, expired events may make room: clean first (in its own small transaction), then decide.
+    if (this.storedEvents + count > maxStored) this.core.change({ durable: false }, (now) => this.clean(now));
+    if (this.storedEvents + count > maxStored)
+      refuse(new DomainError('EVENT_STORAGE_FULL', { detail: `maxStored:${maxStored}` }));
+    if (count === 0) return;
+    const wait = this.eventQuota.take(deviceId, Math.min(count, this.core.config.events.perDevice.burst));
+    if (wait > 0) refuse(new DomainError('EVENT_QUOTA', { retryAfter: wait }));
   }
 
   /** Event counts per device and verdict reason within the retention window (no pass data). */

@@ -22,6 +22,20 @@ export const DOMAIN_CODES = [
   'ENROLMENT_REVOKED',
   /** The issuer key that signed a pass is gone, so its text cannot be rendered again. */
   'KEY_UNAVAILABLE',
+  /** A change that needs an explicit yes (detail: the flag, `allowRedOpen`). */
+  'CONFIRMATION_REQUIRED',
+  /** A pass that would outlive the deployment's sunset (detail: the sunset, ISO). */
+  'BEYOND_SUNSET',
+  /** The sunset has passed: nothing more is signed (detail: the sunset, ISO). */
+  'DEPLOYMENT_ENDED',
+  /** A key rotation the bundle could not list (detail: `issuers:<max>`). */
+  'TOO_MANY_KEYS',
+  /** Enrolment codes of a server not on loopback need `publicUrl` (detail: `publicUrl`). */
+  'PUBLIC_URL_REQUIRED',
+  /** A device's event quota is used up (with retryAfter). */
+  'EVENT_QUOTA',
+  /** The server holds as many events as it may (detail: `maxStored:<n>`). */
+  'EVENT_STORAGE_FULL',
   /** Claim links (sync-server/claims.ts): unknown or tampered secret, already redeemed, not yet redeemed, expired. */
   'CLAIM_NOT_FOUND',
   'CLAIM_USED',
@@ -35,11 +49,14 @@ export class DomainError extends Error {
   override readonly name = 'DomainError';
   readonly code: DomainCode;
   readonly detail: string | undefined;
+  /** Seconds a client should wait (EVENT_QUOTA). */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: DomainCode, opts: { detail?: string } = {}) {
+  constructor(code: DomainCode, opts: { detail?: string; retryAfter?: number } = {}) {
     super(code);
     this.code = code;
     this.detail = opts.detail;
+    this.retryAfter = opts.retryAfter;
   }
 }
 

@@ -1,5 +1,5 @@
 // Freshness statements: the root key's signed word that, now, the current trust data is this bundle version and
-// this revocation sequence. Devices count their data age from the newest statement that names exactly the data
+// this revocation sequence of this history (log id). Devices count their data age from the newest statement that names exactly the data
 // they hold, so a network that answers 304 for ever (hiding new revocations) cannot keep a device fresh.
 // A statement is signed afresh at most every FRESHNESS_CACHE_SECONDS (polls stay cheap) and at once when the
 // bundle version or the revocation sequence changed.
@@ -31,9 +31,11 @@ export class FreshnessSigner {
   current(now: number): SignedFreshness {
     const bundleVersion = this.trust.current().version;
     const revocationSeq = this.revocations.seq();
+    const logId = this.revocations.logId();
     const c = this.cached;
     if (
       c &&
+      c.statement.logId === logId &&
       c.statement.bundleVersion === bundleVersion &&
       c.statement.revocationSeq === revocationSeq &&
       now >= c.statement.issuedAt &&
@@ -41,7 +43,7 @@ export class FreshnessSigner {
     ) {
       return c;
     }
-    const statement: FreshnessStatement = Object.freeze({ issuedAt: now, bundleVersion, revocationSeq });
+    const statement: FreshnessStatement = Object.freeze({ issuedAt: now, logId, bundleVersion, revocationSeq });
     this.cached = { statement, bytes: signFreshness(statement, this.keys.root()) };
     return this.cached;
   }

@@ -1,6 +1,9 @@
 // The server's signing keys: the deployment root (signs bundles and revocation lists) and the issuer keys
 // (sign passes). Private keys live in files (0600) in `<dataDir>/keys/` or where the config points; the
 // database holds which keys exist, their role and their life (created, retired, revoked).
+// Key files inside the data directory are recorded relative to it (`keys/root.key`), so a moved or copied
+// directory signs with its own files; only a key file the config names outside the directory keeps its absolute
+// path. Absolute paths written by older versions are rewritten on start (`relocate`).
 import fs from 'node:fs';
 import path from 'node:path';
 import { encodePublicKey, generateSigningKey, type SigningKey } from '../protocol/index.js';
@@ -37,15 +40,69 @@ const toRow = (r: KeyRowDb): IssuerKeyRow => ({
   revokedAt: r.revoked_at,
 });
 
+/** True when `file` is a readable private key file whose public key is `publicKey` (base64url). */
+function holdsKey(file: string, publicKey: string): boolean {
+  if (!fs.existsSync(file)) return false;
+  try {
+    return encodePublicKey(readPrivateKeyFile(file).publicKey) === publicKey;
+  } catch {
+    return false;
+  }
+}
+
 export class KeyStore {
   private readonly db: Db;
+  private readonly dataDir: string;
   private readonly keysDir: string;
   private readonly loaded = new Map<string, SigningKey>();
   private rootKey: SigningKey | null = null;
+  /** Key files written in the transaction under way: removed if it rolls back (core.ts). */
+  private pending: string[] = [];
 
-  constructor(db: Db, keysDir: string) {
+  constructor(db: Db, dataDir: string) {
     this.db = db;
-    this.keysDir = keysDir;
+    this.dataDir = path.resolve(dataDir);
+    this.keysDir = path.join(this.dataDir, 'keys');
+  }
+
+  /** Where a recorded key file is: relative paths are inside the data directory. */
+  resolve(file: string): string {
+    return path.resolve(this.dataDir, file);
+  }
+
+  /** How a key file is recorded: relative to the data directory when inside it, else absolute. */
+  private record(file: string): string {
+    const abs = path.resolve(file);
+    const rel = path.relative(this.dataDir, abs);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+  }
+
+  /**
+   * Rewrite absolute key paths of older versions: a path inside this data directory becomes relative; a path
+   * into another directory's `keys/` folder (this directory was copied or moved) becomes this directory's own
+   * `keys/<name>` when that file exists here, so a copy never signs with the original's key files.
+   */
+  relocate(): number {
+    const rows = this.db.prepare('SELECT kid, file, public_key FROM signing_keys').all() as {
+      kid: string;
+      file: string;
+      public_key: string;
+    }[];
+    const update = this.db.prepare('UPDATE signing_keys SET file = ? WHERE kid = ?');
+    let changed = 0;
+    for (const r of rows) {
+      if (!path.isAbsolute(r.file)) continue;
+      let next = this.record(r.file);
+      const own = path.join(this.keysDir, path.basename(r.file));
+      if (path.isAbsolute(next) && path.basename(path.dirname(r.file)) === 'keys' && holdsKey(own, r.public_key)) {
+        next = this.record(own);
+      }
+      if (next !== r.file) {
+        update.run(next, r.kid);
+        changed++;
+      }
+    }
+    return changed;
   }
 
   /**
@@ -70,8 +127,10 @@ export class KeyStore {
       this.insert(key, 'issuer', file, opts.now);
       created ||= opts.issuerFile === null;
     }
+    this.keepPending(); // first-start keys belong to the caller's transaction, not to a later change
+    this.relocate();
     const rootRow = this.db.prepare("SELECT file FROM signing_keys WHERE role = 'root'").get() as { file: string };
-    this.rootKey = readPrivateKeyFile(rootRow.file);
+    this.rootKey = readPrivateKeyFile(this.resolve(rootRow.file));
     return created;
   }
 
@@ -98,7 +157,7 @@ export class KeyStore {
     const row = this.db.prepare("SELECT file FROM signing_keys WHERE role = 'issuer' AND kid = ?").get(kid) as
       { file: string } | undefined;
     if (!row) throw new Error(`unknown issuer key ${kid}`);
-    const key = readPrivateKeyFile(row.file);
+    const key = readPrivateKeyFile(this.resolve(row.file));
     this.loaded.set(kid, key);
     return key;
   }
@@ -131,9 +190,24 @@ export class KeyStore {
   private generate(role: 'root' | 'issuer', issuer: string): SigningKey {
     const key = generateSigningKey(issuer);
     const file = this.fileFor(role, key);
+    const pub = file.replace(/\.key$/, '.pub');
+    this.pending.push(file, pub);
     writePrivateKeyFile(file, key);
-    writePublicKeyFile(file.replace(/\.key$/, '.pub'), key.publicKey);
+    writePublicKeyFile(pub, key.publicKey);
     return key;
+  }
+
+  /** The transaction that wrote new key files committed: keep them. */
+  keepPending(): void {
+    this.pending = [];
+  }
+
+  /** The transaction rolled back: remove the key files it wrote, and forget their keys. */
+  discardPending(): void {
+    for (const f of this.pending) fs.rmSync(f, { force: true });
+    this.pending = [];
+    const known = new Set((this.db.prepare('SELECT kid FROM signing_keys').pluck().all() as string[]) ?? []);
+    for (const kid of [...this.loaded.keys()]) if (!known.has(kid)) this.loaded.delete(kid);
   }
 
   private fileFor(role: 'root' | 'issuer', key: SigningKey): string {
@@ -143,7 +217,7 @@ export class KeyStore {
   private insert(key: SigningKey, role: 'root' | 'issuer', file: string, now: number): void {
     this.db
       .prepare('INSERT INTO signing_keys (kid, role, issuer, public_key, file, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(key.kid, role, key.issuer, encodePublicKey(key.publicKey), path.resolve(file), now);
+      .run(key.kid, role, key.issuer, encodePublicKey(key.publicKey), this.record(file), now);
     if (role === 'issuer') this.loaded.set(key.kid, key);
   }
 }

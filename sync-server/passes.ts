@@ -78,7 +78,11 @@ export class PassService {
       // A pass that would outlive the deployment's sunset is refused rather than issued: no device accepts any
       // pass after the sunset, and the admin should see that now, not at the gate. (An already-expired pass
       // stays issuable on purpose: it is how a site tests that its gates refuse one.)
-      if (input.expiresAt > this.core.trust.policy().sunset) throw new DomainError('VALIDATION_FAILED', { detail: 'sunset' });
+      this.core.assertLive(now);
+      const sunset = this.core.trust.policy().sunset;
+      // detail: the sunset (ISO); the CLI and the page name the two ways out (a shorter pass, a later sunset).
+      if (input.expiresAt > sunset)
+        throw new DomainError('BEYOND_SUNSET', { detail: new Date(sunset * 1000).toISOString() });
       const { text, claims } = this.sign(input, now);
       this.insert(claims, this.core.keys.activeIssuer().kid);
       this.core.audit.record(now, actor, 'pass.issue', claims.passId, {

@@ -6,7 +6,9 @@
 //   revocations/delta-<from>-<to>.cose one file per retained step (to = from + 1)
 //   freshness.cose                     a signed freshness statement for the current data (also rewritten every
 //                                      FRESHNESS_PUBLISH_SECONDS by the server)
-//   index.json                         { bundleVersion, revocationSeq, floor, snapshot, deltas[], freshness, updatedAt }
+//   index.json                         { logId, bundleVersion, revocationSeq, floor, snapshot, deltas[], freshness,
+//                                        updatedAt }
+// Step files are named by sequence within the history `logId`; a new history rewrites them all.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RevocationLog } from './revocation-log.js';
@@ -15,6 +17,8 @@ import type { TrustState } from './trust.js';
 export interface PublishIndex {
   readonly format: 1;
   readonly updatedAt: number;
+  /** The server history the sequence numbers belong to. */
+  readonly logId: string;
   readonly bundleVersion: number;
   readonly bundle: string;
   readonly revocationSeq: number;
@@ -38,8 +42,9 @@ export function writeFileAtomic(file: string, data: Uint8Array | string, mode = 
 
 export class Publisher {
   private readonly dir: string;
-  /** Step files written by this process; files left by an earlier run are rewritten once, not trusted. */
+  /** Step files written by this process in history `writtenLog`; others are rewritten once, not trusted. */
   private readonly written = new Set<string>();
+  private writtenLog: string | null = null;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -58,6 +63,8 @@ export class Publisher {
     writeFileAtomic(path.join(this.dir, 'bundle.cose'), bundle.bytes);
 
     const snapshot = revocations.artefact(null, now);
+    if (this.writtenLog !== snapshot.logId) this.written.clear();
+    this.writtenLog = snapshot.logId;
     writeFileAtomic(path.join(revDir, 'snapshot.cose'), snapshot.bytes);
 
     const deltas: { from: number; to: number; file: string }[] = [];
@@ -82,6 +89,7 @@ export class Publisher {
     const index: PublishIndex = {
       format: 1,
       updatedAt: now,
+      logId: snapshot.logId,
       bundleVersion: bundle.version,
       bundle: 'bundle.cose',
       revocationSeq: snapshot.toSeq,

@@ -24,8 +24,11 @@ export class RateLimiter {
     this.maxKeys = maxKeys;
   }
 
-  /** Take one token for `key`. Returns 0 when allowed, else the seconds until a token is available. */
-  take(key: string): number {
+  /**
+   * Take `cost` tokens (default one) for `key`. Returns 0 when allowed, else the seconds until that many are
+   * available (a cost above the burst can never be taken: the caller splits it).
+   */
+  take(key: string, cost = 1): number {
     const now = this.now();
     let b = this.buckets.get(key);
     if (b) {
@@ -41,11 +44,11 @@ export class RateLimiter {
       }
     }
     this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
       return 0;
     }
-    return Math.max(1, Math.ceil((1 - b.tokens) / this.spec.ratePerSecond));
+    return Math.max(1, Math.ceil((cost - b.tokens) / this.spec.ratePerSecond));
   }
 
   get size(): number {

@@ -7,6 +7,7 @@
 // Entries leave the current list one day after the pass they name expires (devices purge them at expiry).
 import { signRevocations, type RevocationDelta, type RevokedEntry } from '../protocol/index.js';
 import { getMeta, setMeta, type Db } from './db.js';
+import { currentHistory } from './history.js';
 import type { KeyStore } from './keystore.js';
 import { etagFor } from './trust.js';
 
@@ -15,6 +16,7 @@ export const EXPIRED_GRACE_SECONDS = 86_400;
 
 export interface SignedRevocations {
   readonly kind: 'delta' | 'snapshot';
+  readonly logId: string;
   readonly fromSeq: number;
   readonly toSeq: number;
   readonly count: number;
@@ -38,6 +40,13 @@ export class RevocationLog {
   constructor(db: Db, keys: KeyStore) {
     this.db = db;
     this.keys = keys;
+  }
+
+  /** The history the sequence numbers belong to (history.ts). */
+  logId(): string {
+    const h = currentHistory(this.db);
+    if (h === null) throw new Error('no history started');
+    return h.logId;
   }
 
   seq(): number {
@@ -101,7 +110,7 @@ export class RevocationLog {
     const toSeq = this.seq();
     const snapshot = since === null || since < this.floor();
     const fromSeq = snapshot ? 0 : since;
-    const key = `${snapshot ? 's' : 'd'}:${fromSeq}:${toSeq}`;
+    const key = `${this.logId()}:${snapshot ? 's' : 'd'}:${fromSeq}:${toSeq}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const added = snapshot
@@ -116,7 +125,7 @@ export class RevocationLog {
 
   /** The one-step delta `seq - 1 → seq` (for the publish dir). */
   stepDelta(seq: number, now: number): SignedRevocations {
-    const key = `d:${seq - 1}:${seq}`;
+    const key = `${this.logId()}:d:${seq - 1}:${seq}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const added = this.db
@@ -132,8 +141,10 @@ export class RevocationLog {
     rows: Row[],
     now: number,
   ): SignedRevocations {
+    const logId = this.logId();
     const delta: RevocationDelta = {
       kind,
+      logId,
       fromSeq,
       toSeq,
       issuedAt: now,
@@ -141,7 +152,7 @@ export class RevocationLog {
       removed: [],
     };
     const bytes = signRevocations(delta, this.keys.root());
-    return { kind, fromSeq, toSeq, count: rows.length, bytes, etag: etagFor(bytes) };
+    return { kind, logId, fromSeq, toSeq, count: rows.length, bytes, etag: etagFor(bytes) };
   }
 
   private remember(key: string, value: SignedRevocations): SignedRevocations {

@@ -99,6 +99,7 @@ export async function startServer(
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
+  core.listenUrl = url;
   ready = true;
 
   let closing: Promise<void> | null = null;

@@ -64,10 +64,13 @@ export class TrustState {
     return this.db.prepare('SELECT 1 FROM bundles LIMIT 1').get() !== undefined;
   }
 
-  /** Build, sign and store the next version. Call inside the transaction that made the change. */
-  rebuild(now: number): SignedBundle {
+  /**
+   * Build, sign and store the next version (at least `atLeast`: a new history lifts it above anything the
+   * abandoned history may have published). Call inside the transaction that made the change.
+   */
+  rebuild(now: number, atLeast = 0): SignedBundle {
     const last = this.db.prepare('SELECT MAX(version) AS v FROM bundles').get() as { v: number | null };
-    const version = (last.v ?? 0) + 1;
+    const version = Math.max((last.v ?? 0) + 1, atLeast);
     const policy = this.policy();
     const bundle: TrustBundle = {
       version,
@@ -85,6 +88,11 @@ export class TrustState {
     setMeta(this.db, 'bundle', JSON.stringify(bundle));
     this.cached = null;
     return { version, bytes, etag: etagFor(bytes), bundle };
+  }
+
+  /** How many issuer keys the next bundle would list (the format allows MAX_BUNDLE_ISSUERS). */
+  issuerCount(now: number): number {
+    return this.issuerEntries(now, this.policy().sunset).length;
   }
 
   /** Forget the in-memory copy (after a rolled-back transaction). */

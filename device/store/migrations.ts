@@ -83,6 +83,14 @@ export const MIGRATIONS: readonly Migration[] = [
       db.pragma(`application_id = ${APPLICATION_ID}`);
     },
   },
+  {
+    version: 2,
+    description: 'the server history (log id) the revocation sequence belongs to',
+    up(db) {
+      // NULL for a list held from before log ids: only a snapshot can follow it.
+      db.exec('ALTER TABLE revocation_state ADD COLUMN log_id TEXT');
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

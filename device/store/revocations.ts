@@ -3,6 +3,7 @@
 // or the new sequence — also when the process is killed or the power fails in the middle.
 import type Database from 'better-sqlite3';
 import { ProtocolError } from '../../protocol/errors.js';
+import { isLogId } from '../../protocol/log-id.js';
 import type { RevocationDelta } from '../../protocol/types.js';
 import type { RevocationInfo } from './types.js';
 import { revocationIdArg, seconds, wholeNumber } from './validate.js';
@@ -10,6 +11,7 @@ import { StoreError } from './errors.js';
 
 interface StateRow {
   seq: number;
+  log_id: string | null;
   issued_at: number | null;
   received_at: number | null;
   needs_snapshot: 0 | 1;
@@ -33,7 +35,8 @@ function inKeyOrder(ids: string[]): Uint32Array {
 export class RevocationList {
   private readonly lookup: Database.Statement<[string], number>;
   private readonly readState: Database.Statement<[], StateRow>;
-  private readonly writeState: Database.Statement<[number, number, number]>;
+  private readonly writeState: Database.Statement<[number, string, number, number]>;
+  private readonly newHistoryState: Database.Statement<[number, string, number, number]>;
   private readonly insert: Database.Statement<[string, number]>;
   private readonly remove: Database.Statement<[string]>;
   private readonly clearAll: Database.Statement<[]>;
@@ -45,11 +48,16 @@ export class RevocationList {
   constructor(private readonly db: Database.Database) {
     this.lookup = db.prepare<[string], number>('SELECT 1 FROM revocations WHERE rid = unhex(?)').pluck();
     this.readState = db.prepare<[], StateRow>(
-      'SELECT seq, issued_at, received_at, needs_snapshot FROM revocation_state WHERE id = 1',
+      'SELECT seq, log_id, issued_at, received_at, needs_snapshot FROM revocation_state WHERE id = 1',
     );
-    this.writeState = db.prepare<[number, number, number]>(
-      `UPDATE revocation_state SET seq = ?, issued_at = max(coalesce(issued_at, 0), ?), received_at = ?,
+    this.writeState = db.prepare<[number, string, number, number]>(
+      `UPDATE revocation_state SET seq = ?, log_id = ?, issued_at = max(coalesce(issued_at, 0), ?), received_at = ?,
        needs_snapshot = 0 WHERE id = 1`,
+    );
+    // A snapshot of another history: its sequence replaces the held one (it may be lower; it is another count).
+    this.newHistoryState = db.prepare<[number, string, number, number]>(
+      `UPDATE revocation_state SET seq = ?, log_id = ?, issued_at = ?, received_at = ?, needs_snapshot = 0
+       WHERE id = 1`,
     );
     // A re-added id keeps the later expiry: keeping a revocation too long is safe, too short is not.
     this.insert = db.prepare<[string, number]>(
@@ -82,6 +90,7 @@ export class RevocationList {
     const s = this.state();
     return {
       seq: s.needs_snapshot === 1 ? 0 : s.seq,
+      logId: s.log_id,
       issuedAt: s.issued_at,
       receivedAt: s.received_at,
       count: this.count.get() ?? 0,
@@ -109,14 +118,31 @@ export class RevocationList {
     if (!Array.isArray(delta.added) || !Array.isArray(delta.removed)) {
       throw new StoreError('INVALID_ARGUMENT', 'delta.added and delta.removed: expected arrays');
     }
+    const logId = delta.logId;
+    if (!isLogId(logId)) throw new StoreError('INVALID_ARGUMENT', 'delta.logId: expected 32 lower-case hex characters');
     const s = this.state();
     const listSeq = s.needs_snapshot === 1 ? 0 : s.seq;
-    // The floor survives a wipe: nothing at or below the highest sequence ever held is accepted again.
-    if (toSeq <= s.seq) {
-      throw new ProtocolError('VERSION_ROLLBACK', `revocation list ${toSeq} is not newer than the one held (${s.seq})`);
-    }
-    if (kind === 'delta' && fromSeq !== listSeq) {
-      throw new ProtocolError('SEQUENCE_GAP', `delta starts at ${fromSeq}, the list held is at ${listSeq}`);
+    // Sequence numbers compare only within one history. A store that never held a list starts on any history.
+    const sameHistory = s.log_id === logId || (s.log_id === null && s.seq === 0);
+    if (sameHistory) {
+      // The floor survives a wipe: nothing at or below the highest sequence ever held is accepted again.
+      if (toSeq <= s.seq) {
+        throw new ProtocolError(
+          'VERSION_ROLLBACK',
+          `revocation list ${toSeq} is not newer than the one held (${s.seq})`,
+        );
+      }
+      if (kind === 'delta' && fromSeq !== listSeq) {
+        throw new ProtocolError('SEQUENCE_GAP', `delta starts at ${fromSeq}, the list held is at ${listSeq}`);
+      }
+    } else {
+      // Another history (the server was restored or copied): only a whole list, and not one older than held.
+      if (kind === 'delta') {
+        throw new ProtocolError('HISTORY_CHANGED', 'a delta of another server history: a snapshot is needed');
+      }
+      if (s.issued_at !== null && issuedAt < s.issued_at) {
+        throw new ProtocolError('VERSION_ROLLBACK', 'a snapshot of another history older than the list held');
+      }
     }
     // A snapshot replaces the whole list (any `removed` it carries is moot).
     if (kind === 'snapshot') this.clearAll.run();
@@ -133,7 +159,8 @@ export class RevocationList {
       expiries[k] = wholeNumber(entry.expiresAt, 'delta.added[].expiresAt');
     });
     for (const k of inKeyOrder(added)) this.insert.run(added[k] as string, expiries[k] as number);
-    this.writeState.run(toSeq, issuedAt, receivedAt);
+    if (sameHistory) this.writeState.run(toSeq, logId, issuedAt, receivedAt);
+    else this.newHistoryState.run(toSeq, logId, issuedAt, receivedAt);
   }
 
   /**

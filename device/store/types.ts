@@ -41,6 +41,8 @@ export interface StoredBundle {
 export interface RevocationInfo {
   /** Sequence of the list held (0 before the first delta or snapshot). */
   readonly seq: number;
+  /** The server history `seq` belongs to (protocol log id); null before the first list that named one. */
+  readonly logId: string | null;
   /** Signed issue time of the last delta or snapshot applied, null before the first. */
   readonly issuedAt: number | null;
   /** When the last delta or snapshot was applied (the caller's clock), null before the first. */

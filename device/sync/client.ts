@@ -61,7 +61,7 @@ export class SyncClient {
   private readonly listeners: SyncListener[] = [];
   private readonly etags = {
     bundle: null as string | null,
-    revocations: null as { since: number; etag: string } | null,
+    revocations: null as { since: number; logId: string | null; etag: string } | null,
   };
   /** Where downloaded trust data goes, and where the sync state is kept. */
   readonly trust: TrustKeeper;
@@ -207,15 +207,22 @@ export class SyncClient {
         this.etags.bundle = bundle.kind === 'rejected' ? null : b.etag;
       }
       // One answer brings the device to the server's current sequence (a delta since ours, or a snapshot).
+      // Sequence numbers count within one server history: the log id held goes with them, and a server on another
+      // history (restored, copied) answers with a snapshot of its own.
       const since = this.store.revocationSeq();
+      const logId = this.store.revocationInfo().logId;
       const held = this.etags.revocations;
-      const r = await api.getRevocations(since, held && held.since === since ? held.etag : null);
+      const r = await api.getRevocations(
+        since,
+        logId,
+        held && held.since === since && held.logId === logId ? held.etag : null,
+      );
       if (r.kind === 'not-modified') revocations.push('not-modified');
       else {
         const result = this.trust.accept('revocations', r.bytes);
         revocations.push(result);
         // An ETag belongs to the URL it came with (`since` as asked).
-        this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, etag: r.etag } : null;
+        this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, logId, etag: r.etag } : null;
       }
       // The data's age counts only from a signed statement that the server's current data is what we now hold.
       if (this.trust.state().bundle !== null) freshness = this.trust.accept('freshness', await api.getFreshness());

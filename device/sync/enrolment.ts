@@ -26,6 +26,25 @@ export interface EnrolOptions {
   readonly log?: SyncLogger;
 }
 
+/** Decode a root key and check it against the code's fingerprint; returns its fingerprint. */
+function checkRoot(encoded: string, expected: string, log: SyncLogger): string {
+  let key: Uint8Array;
+  try {
+    key = decodePublicKey(encoded);
+  } catch {
+    throw new SyncError('BAD_RESPONSE', 'the root public key the server sent cannot be decoded');
+  }
+  const fingerprint = rootFingerprint(key);
+  if (!sameFingerprint(fingerprint, expected)) {
+    log.error({ expected, actual: fingerprint }, 'enrolment refused: root key does not match the fingerprint');
+    throw new SyncError(
+      'FINGERPRINT_MISMATCH',
+      `the server's root key has fingerprint ${fingerprint}, the enrolment code says ${expected}: not pinned`,
+    );
+  }
+  return fingerprint;
+}
+
 /** Enrol this device. Throws SyncError: BAD_ENROL_URI, ALREADY_ENROLLED, ENROL_REFUSED, FINGERPRINT_MISMATCH, … */
 export async function enrol(opts: EnrolOptions): Promise<Enrolment> {
   const code = parseEnrolUri(opts.uri);
@@ -46,30 +65,21 @@ export async function enrol(opts: EnrolOptions): Promise<Enrolment> {
   const clock = opts.clock ?? systemClock;
   const api = new DeviceApi({
     serverUrl: code.serverUrl,
-    token: null,
+    // Re-enrolling with the same server: the current token goes with the code, so the old record is replaced.
+    token: held && held.serverUrl === code.serverUrl ? held.token : null,
     fetch: opts.fetch ?? globalThis.fetch,
     clock,
     timeoutMs: opts.timeoutMs ?? 20_000,
     maxBodyBytes: 1 << 20,
   });
+  // The root key first, unauthenticated: a server whose root does not match the code's fingerprint (a wrong URL,
+  // a man in the middle, a code of another deployment) is refused before the one-time code is spent.
+  const offered = await api.getRoot();
+  const fingerprint = checkRoot(offered, code.fingerprint, log);
   const answer = await api.enrol(code.code, opts.name);
-  let rootPublicKey: Uint8Array;
-  try {
-    rootPublicKey = decodePublicKey(answer.rootPublicKey);
-  } catch {
-    throw new SyncError('BAD_RESPONSE', 'the root public key in the enrolment answer cannot be decoded');
-  }
-  const fingerprint = rootFingerprint(rootPublicKey);
-  if (!sameFingerprint(fingerprint, code.fingerprint)) {
-    log.error(
-      { expected: code.fingerprint, actual: fingerprint },
-      'enrolment refused: root key does not match the fingerprint',
-    );
-    throw new SyncError(
-      'FINGERPRINT_MISMATCH',
-      `the server's root key has fingerprint ${fingerprint}, the enrolment code says ${code.fingerprint}: not pinned`,
-    );
-  }
+  // The enrolment answer must name the same root (it is what the server signs with).
+  if (answer.rootPublicKey !== offered) checkRoot(answer.rootPublicKey, code.fingerprint, log);
+  const rootPublicKey = decodePublicKey(answer.rootPublicKey);
   writeEnrolment(opts.store, {
     serverUrl: code.serverUrl,
     deviceId: answer.deviceId,

@@ -7,6 +7,7 @@ import {
   DEVICE_PATHS,
   enrolAnswerReader,
   heartbeatAnswerReader,
+  rootAnswerSchema,
   type EnrolRequest,
   type EventBatch,
   type HeartbeatRequest,
@@ -61,9 +62,26 @@ export class DeviceApi {
 
   constructor(private readonly opts: DeviceApiOptions) {}
 
+  /** The deployment's root public key (encoded), unauthenticated: checked before an enrolment code is spent. */
+  async getRoot(): Promise<string> {
+    return this.exchange('GET', path('root'), { auth: false }, async (res) => {
+      if (res.status !== 200) {
+        throw new SyncError(
+          'HTTP_STATUS',
+          `root key: server answered ${res.status}${await serverReason(res)}`,
+          res.status,
+        );
+      }
+      const answer = rootAnswerSchema.safeParse(await this.json(res));
+      if (!answer.success) throw new SyncError('BAD_RESPONSE', 'root key answer lacks rootPublicKey');
+      return answer.data.rootPublicKey;
+    });
+  }
+
+  /** Redeem a code; with a token (a re-enrolment), the server replaces that device's record. */
   async enrol(code: string, name: string | undefined): Promise<EnrolAnswer> {
     const json: EnrolRequest = name === undefined ? { code } : { code, name };
-    return this.exchange('POST', path('enrol'), { json, auth: false }, async (res) => {
+    return this.exchange('POST', path('enrol'), { json, auth: this.opts.token !== null }, async (res) => {
       if (res.status !== 200 && res.status !== 201) {
         const reason = await serverReason(res);
         if (res.status === 429 || res.status >= 500)
@@ -82,8 +100,10 @@ export class DeviceApi {
     return this.getSigned(path('bundle'), etag, Math.min(this.opts.maxBodyBytes, MAX_BUNDLE_BYTES));
   }
 
-  getRevocations(since: number, etag: string | null): Promise<Fetched> {
-    return this.getSigned(`${path('revocations')}?since=${since}`, etag, this.opts.maxBodyBytes);
+  /** Revocations since `since` of history `logId`; without a log id (none held) the server sends a snapshot. */
+  getRevocations(since: number, logId: string | null, etag: string | null): Promise<Fetched> {
+    const log = logId === null ? '' : `&log=${logId}`;
+    return this.getSigned(`${path('revocations')}?since=${since}${log}`, etag, this.opts.maxBodyBytes);
   }
 
   /** The server's signed freshness statement; never conditional, so a 304 or 204 is a bad answer. */

@@ -53,11 +53,24 @@ export function applyRevocationBytes(ctx: ApplyContext, bytes: Uint8Array): Appl
   const held = ctx.store.getBundle();
   if (!held) return reject(ctx, 'revocations', new ProtocolError('UNKNOWN_KEY', 'no trust bundle held yet'));
   const currentSeq = ctx.store.revocationSeq();
+  const info = ctx.store.revocationInfo();
+  // A store that never held a list may start on any history; one that did takes another history only whole.
+  const logId = info.logId === null && currentSeq === 0 ? undefined : info.logId;
   let delta: RevocationDelta;
   try {
-    delta = verifyRevocations(bytes, { rootPublicKey: ctx.rootPublicKey, bundle: held.bundle, currentSeq });
+    delta = verifyRevocations(bytes, {
+      rootPublicKey: ctx.rootPublicKey,
+      bundle: held.bundle,
+      currentSeq,
+      logId,
+      currentIssuedAt: info.issuedAt,
+    });
   } catch (err) {
-    if (isProtocolError(err) && err.code === 'VERSION_ROLLBACK' && repeatsHeld(ctx, bytes, held.bundle, currentSeq)) {
+    if (
+      isProtocolError(err) &&
+      err.code === 'VERSION_ROLLBACK' &&
+      repeatsHeld(ctx, bytes, held.bundle, currentSeq, info.logId)
+    ) {
       return { kind: 'unchanged', artefact: 'revocations' };
     }
     return reject(ctx, 'revocations', err);
@@ -67,11 +80,14 @@ export function applyRevocationBytes(ctx: ApplyContext, bytes: Uint8Array): Appl
   } catch (err) {
     return reject(ctx, 'revocations', err);
   }
+  // A freshness time recorded for another history's data says nothing about this list.
+  if (info.logId !== null && delta.logId !== info.logId) ctx.store.setState(STATE_KEYS.freshAt, '0');
   ctx.store.raiseClockFloor(delta.issuedAt);
   ctx.log.info(
     {
       artefact: 'revocations',
       kind: delta.kind,
+      logId: delta.logId,
       fromSeq: delta.fromSeq,
       toSeq: delta.toSeq,
       added: delta.added.length,
@@ -93,16 +109,22 @@ export function applyFreshnessBytes(ctx: ApplyContext, bytes: Uint8Array): Apply
   const held = ctx.store.getBundle();
   if (!held) return reject(ctx, 'freshness', new ProtocolError('UNKNOWN_KEY', 'no trust bundle held yet'));
   const currentSeq = ctx.store.revocationSeq();
+  const logId = ctx.store.revocationInfo().logId;
   let stmt: FreshnessStatement;
   try {
-    stmt = verifyFreshness(bytes, { rootPublicKey: ctx.rootPublicKey, bundle: held.bundle, currentSeq });
+    stmt = verifyFreshness(bytes, { rootPublicKey: ctx.rootPublicKey, bundle: held.bundle, currentSeq, logId });
   } catch (err) {
     return reject(ctx, 'freshness', err);
   }
-  if (stmt.bundleVersion !== held.bundle.version || stmt.revocationSeq !== currentSeq) {
+  // Exactly the data held, history included: the same sequence number of another history is other data (no list
+  // held at all is sequence 0 of every history).
+  const sameHistory = stmt.logId === logId || (logId === null && currentSeq === 0);
+  if (!sameHistory || stmt.bundleVersion !== held.bundle.version || stmt.revocationSeq !== currentSeq) {
     ctx.log.info(
       { artefact: 'freshness', bundleVersion: stmt.bundleVersion, revocationSeq: stmt.revocationSeq },
-      'freshness statement names newer data than held: not recorded',
+      !sameHistory
+        ? 'freshness statement of another server history: not recorded'
+        : 'freshness statement names newer data than held: not recorded',
     );
     return { kind: 'unchanged', artefact: 'freshness' };
   }
@@ -133,11 +155,17 @@ export function signedDataAt(store: Pick<TrustStore, 'getState' | 'getBundle' | 
   return Math.max(signedAt, readFreshAt(store) ?? 0);
 }
 
-/** True when the bytes are authentic and end exactly at the held sequence (nothing new, nothing older). */
-function repeatsHeld(ctx: ApplyContext, bytes: Uint8Array, bundle: TrustBundle, currentSeq: number): boolean {
+/** True when the bytes are authentic and end exactly at the held sequence of the held history. */
+function repeatsHeld(
+  ctx: ApplyContext,
+  bytes: Uint8Array,
+  bundle: TrustBundle,
+  currentSeq: number,
+  logId: string | null,
+): boolean {
   try {
     const d = verifyRevocations(bytes, { rootPublicKey: ctx.rootPublicKey, bundle });
-    return d.toSeq === currentSeq;
+    return d.toSeq === currentSeq && d.logId === logId;
   } catch {
     return false;
   }

@@ -9,7 +9,7 @@ export interface TrustStore {
   putBundle(bytes: Uint8Array, bundle: TrustBundle, receivedAt: number): void;
   revocationSeq(): number;
   /** The held list's signed issue time (null before the first list); used for the signed data age. */
-  revocationInfo(): { readonly issuedAt: number | null };
+  revocationInfo(): { readonly issuedAt: number | null; readonly logId: string | null };
   applyRevocations(delta: RevocationDelta, receivedAt: number): void;
   getState(key: string): string | null;
   setState(key: string, value: string | null): void;

@@ -12,6 +12,7 @@ import { COLOURS } from '../types.js';
 /** Where the device API is mounted; each path below is relative to it. */
 export const DEVICE_API_BASE = '/api/device';
 export const DEVICE_PATHS = {
+  root: '/root',
   enrol: '/enrol',
   bundle: '/bundle',
   revocations: '/revocations',
@@ -26,13 +27,25 @@ export const DEVICE_HEADERS = {
   revocationSeq: 'Gatecode-Revocation-Seq',
   /** `snapshot` or `delta` (revocations only). */
   revocationKind: 'Gatecode-Revocation-Kind',
+  /** The server history (log id) the revocation sequence belongs to (revocations and freshness). */
+  logId: 'Gatecode-Log-Id',
   /** Required on POST /events: the same key with the same body is a replay, answered 200 without storing. */
   idempotencyKey: 'Idempotency-Key',
 } as const;
 
 export const COSE_CONTENT_TYPE = 'application/cose';
 
-// --- enrol (no token) -------------------------------------------------------------------------------------------
+// --- root and enrol (no token) ----------------------------------------------------------------------------------
+
+/**
+ * GET /root: the deployment's root public key, unauthenticated, so that a device checks it against the fingerprint
+ * in its enrolment code before it spends the code (a wrong server or a wrong code costs nothing).
+ */
+export const rootAnswerSchema = z.object({
+  rootPublicKey: z.string(),
+  rootFingerprint: z.string(),
+});
+export type RootAnswer = z.infer<typeof rootAnswerSchema>;
 
 export const enrolRequestSchema = z.strictObject({
   code: z.string().min(1).max(64),
@@ -54,18 +67,33 @@ export const enrolAnswerReader = enrolAnswerSchema.pick({ deviceId: true, token:
 
 // --- bundle, revocations, freshness (signed COSE bodies) --------------------------------------------------------
 
-/** GET /revocations?since=SEQ: the device's sequence; absent for a full snapshot. */
+/**
+ * GET /revocations?since=SEQ&log=LOG_ID: the device's sequence and the server history it belongs to. Without
+ * `since`, or with another history's (or no) log id, the answer is a full snapshot.
+ */
 export const revocationsQuerySchema = z.strictObject({
   since: z
     .string()
     .regex(/^\d{1,15}$/)
     .transform(Number)
     .optional(),
+  log: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
 });
 
 export const revocationKindSchema = z.enum(['snapshot', 'delta']);
 
 // --- events -----------------------------------------------------------------------------------------------------
+
+/** A count or sequence number: whole, not negative, exact in a double (1e308 is refused). */
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** A device clock reading, epoch seconds with a fraction, below 2^32. */
+const clockReading = z
+  .number()
+  .min(0)
+  .max(2 ** 32);
 
 const counterName = z.string().min(1).max(64);
 const counterValue = z
@@ -85,9 +113,9 @@ export const PASS_HASH = /^[0-9a-f]{16,128}$/;
 /** One uploaded event: a keyed hash (or null), the verdict and what the gate did. */
 export const uploadedEventSchema = z.strictObject({
   /** Accepted and ignored (a device's local row id; today's client does not send it). */
-  id: z.number().int().optional(),
+  id: count.optional(),
   /** Device clock, epoch seconds. */
-  at: z.number().min(0),
+  at: clockReading,
   colour: z.enum(COLOURS),
   reason: z.string().regex(EVENT_REASON),
   passHash: z.string().regex(PASS_HASH).nullable(),
@@ -119,15 +147,15 @@ export type EventBatchAnswer = z.infer<typeof eventBatchAnswerSchema>;
 
 export const heartbeatRequestSchema = z.strictObject({
   versions: z
-    .record(z.string().min(1).max(32), z.union([z.string().max(64), z.number()]))
+    .record(z.string().min(1).max(32), z.union([z.string().max(64), count]))
     .refine((r) => Object.keys(r).length <= 20),
   /** The device's revocation sequence. */
-  seq: z.number().int().min(0),
+  seq: count,
   /** The device's clock at sending, epoch seconds. */
-  clock: z.number().min(0),
+  clock: clockReading,
   counters: countersSchema,
   /** Epoch seconds (device clock) of the signed data the device holds, when it knows one. */
-  trustDataAt: z.number().min(0).nullable().optional(),
+  trustDataAt: clockReading.nullable().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 
@@ -136,6 +164,8 @@ export const heartbeatAnswerSchema = z.object({
   serverTime: z.number().positive(),
   bundleVersion: z.number().int().min(0),
   revocationSeq: z.number().int().min(0),
+  /** The server history `revocationSeq` belongs to (absent from servers before log ids). */
+  logId: z.string().optional(),
 });
 export type HeartbeatAnswer = z.infer<typeof heartbeatAnswerSchema>;
 /** What the device reads of the heartbeat answer: the server's time, when given (else it uses the Date header). */

@@ -49,6 +49,7 @@ function deviceRow(d) {
     el('td', {}, formatDuration(d.dataAgeSeconds ?? null)),
     el('td', { className: Math.abs(drift ?? 0) > 60 ? 'warn' : '' }, driftText),
     el('td', {}, d.heartbeat ? String(d.heartbeat.seq) : '—'),
+    el('td', { className: d.eventsRefused > 0 ? 'warn' : '' }, String(d.eventsRefused ?? 0)),
     el('td', {}, actions),
   );
 }

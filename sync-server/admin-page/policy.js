@@ -8,8 +8,12 @@ const ACTIONS = [
   ['deny', 'deny (see staff)'],
 ];
 
+/** The red action the server holds: setting it to open needs an explicit confirmation. */
+let currentRed = null;
+
 export async function loadPolicy() {
   const policy = await admin.policy();
+  currentRed = policy.actions.red;
   for (const c of ['green', 'yellow', 'red']) $(`policy-${c}`).value = policy.actions[c];
   $('policy-offline').value = String(Math.round(policy.maxOfflineAgeSeconds / 3600));
   $('policy-sunset').value = toLocalInput(policy.sunset);
@@ -87,6 +91,15 @@ export function setupPolicy() {
       maxOfflineAgeSeconds: Math.round(hours * 3600),
       sunset,
     };
+    if (body.actions.red === 'open' && currentRed !== 'open') {
+      if (
+        !confirm(
+          'Open the gate on red? Revoked and denied passes will then open it. This is recorded in the audit log.',
+        )
+      )
+        return;
+      body.allowRedOpen = true;
+    }
     try {
       await busy(form.querySelector('button'), () => admin.setPolicy(body));
       notify(`Policy saved; sunset ${formatTime(sunset)}. Devices pick it up at their next sync.`);

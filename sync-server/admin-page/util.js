@@ -145,13 +145,25 @@ const ERROR_TEXT = {
   DEVICE_NOT_ACTIVE: 'That device is already revoked.',
   RATE_LIMITED: 'Too many requests: wait a moment and try again.',
   KEY_UNAVAILABLE: 'The key that signed this pass is no longer available.',
+  TOO_MANY_KEYS: 'The bundle lists as many issuer keys as it can: revoke passes of old keys or let them expire.',
+  EVENT_STORAGE_FULL: 'The server holds as many device events as it may.',
   CLAIM_NOT_FOUND: 'That claim link does not exist.',
   CLAIM_USED: 'That claim link was already used.',
   CLAIM_EXPIRED: 'That claim link has expired.',
 };
 
+/** Messages that name the server's detail (a date) and the way out. */
+const DETAIL_TEXT = {
+  BEYOND_SUNSET: (d) =>
+    `The pass would outlive the deployment's sunset (${d}). Issue it for a shorter time, or move the sunset later under Policy.`,
+  DEPLOYMENT_ENDED: (d) =>
+    `The deployment's sunset (${d}) has passed: every gate has wiped its data and nothing more is signed. A new deployment needs a new server (a new root key) and new enrolments.`,
+};
+
 export function describeError(err) {
   if (err instanceof ApiError) {
+    const withDetail = DETAIL_TEXT[err.reason];
+    if (withDetail && err.detail) return `${withDetail(err.detail)} (${err.reason})`;
     const code = err.detail === undefined ? err.reason : `${err.reason}: ${err.detail}`;
     return `${ERROR_TEXT[err.reason] ?? 'The request failed.'} (${code})`;
   }

@@ -63,7 +63,7 @@ export function adminClaimRoutes(s: Services) {
       },
       c.get('actor'),
     );
-    const url = claimLink(serverUrl(c, s), out.secret, body.holderBound);
+    const url = claimLink(serverUrl(s), out.secret, body.holderBound);
     c.header('Cache-Control', 'no-store');
     return c.json({ claim: out.claim, url, qrSvg: await qrSvg(url), pass: out.pass, text: out.text }, 201);
   });

@@ -1,11 +1,12 @@
 // /api/admin/{keys,policy,enrolments,devices,audit,status}: the rest of the admin area.
 // Routes are chained so that their input and answer types reach the typed client (AdminApp, cli/admin.ts).
 import { Hono } from 'hono';
-import { rootFingerprint } from '../../protocol/index.js';
+import { MAX_BUNDLE_ISSUERS, rootFingerprint } from '../../protocol/index.js';
+import { DomainError } from '../errors.js';
 import { HttpError } from './errors.js';
 import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
-import { jsonBody, param, queryOf, type AppContext, type AppEnv, type Services } from './env.js';
+import { jsonBody, param, queryOf, type AppEnv, type Services } from './env.js';
 import { auditQuery, enrolmentSchema, idSchema, policySchema, rotateSchema } from './schemas.js';
 
 /** The enrolment URI a device (or its QR scanner) reads: server URL, one-time code, root key fingerprint. */
@@ -14,8 +15,18 @@ export function enrolmentUri(serverUrl: string, code: string, fingerprint: strin
   return `gatecode-enrol:?${q.toString()}`;
 }
 
-export function serverUrl(c: AppContext, s: Services): string {
-  return s.core.config.publicUrl?.replace(/\/+$/, '') ?? new URL(c.req.url).origin;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
+
+/**
+ * The server URL put into enrolment codes: `publicUrl` when configured. Without it, only a server listening on
+ * loopback may make codes (for a gate on the same machine): its own listening address. The request's Host header
+ * is never used: whoever reaches the admin API could otherwise point gates at a server of their choosing.
+ */
+export function serverUrl(s: Services): string {
+  const configured = s.core.config.publicUrl;
+  if (configured !== null) return configured.replace(/\/+$/, '');
+  if (!LOOPBACK.test(s.core.config.host)) throw new DomainError('PUBLIC_URL_REQUIRED', { detail: 'publicUrl' });
+  return s.core.listenUrl ?? `http://${s.core.config.host}:${s.core.config.port}`;
 }
 
 export function adminOpsRoutes(s: Services) {
@@ -32,14 +43,18 @@ export function adminOpsRoutes(s: Services) {
         rootFingerprint: rootFingerprint(root.publicKey),
         activeIssuerKid: s.core.keys.activeIssuer().kid,
         sunset: bundle.bundle.sunset,
+        logId: s.core.revocations.logId(),
+        events: s.devices.eventStorage(),
       });
     })
     .get('/keys', (c) => c.json({ root: s.core.keys.root().kid, issuers: s.core.trust.current().bundle.issuers }))
     .post('/keys/rotate', jsonBody(rotateSchema, { optional: true }), (c) => {
       const { revokeOld } = c.req.valid('json');
       const out = s.core.change({ bundle: true }, (now) => {
-        // After the sunset no bundle can be signed (sunset > issuedAt): a later sunset has to be set first.
-        if (s.core.trust.policy().sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
+        // The bundle lists every issuer key with unexpired passes; the format holds MAX_BUNDLE_ISSUERS of them.
+        // (change() has already refused any change once the sunset has passed: DEPLOYMENT_ENDED.)
+        if (s.core.trust.issuerCount(now) >= MAX_BUNDLE_ISSUERS)
+          throw new DomainError('TOO_MANY_KEYS', { detail: `issuers:${MAX_BUNDLE_ISSUERS}` });
         const r = s.core.keys.rotate({ issuer: s.core.config.issuer, now, revokeOld });
         s.core.audit.record(now, c.get('actor'), 'key.rotate', r.kid, { previous: r.previous, revokeOld });
         return r;
@@ -56,10 +71,16 @@ export function adminOpsRoutes(s: Services) {
           maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
           sunset: body.sunset ?? cur.sunset,
         };
-        // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500.
+        // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500. (change()
+        // has already refused any change once the current sunset has passed: DEPLOYMENT_ENDED.)
         if (next.sunset <= now) throw new HttpError('VALIDATION_FAILED', { detail: 'sunset' });
+        // Opening the gate on red lets in revoked and denied passes: only on an explicit, audited request.
+        const redOpen = next.actions.red === 'open' && cur.actions.red !== 'open';
+        if (redOpen && body.allowRedOpen !== true)
+          throw new DomainError('CONFIRMATION_REQUIRED', { detail: 'allowRedOpen' });
         s.core.trust.setPolicy(next);
         s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
+        if (redOpen) s.core.audit.record(now, c.get('actor'), 'policy.red-open', null, { allowRedOpen: true });
       });
       return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
     })
@@ -68,8 +89,9 @@ export function adminOpsRoutes(s: Services) {
       const { defaultTtlSeconds, maxTtlSeconds } = s.core.config.enrolment;
       const ttl = body.ttlSeconds ?? defaultTtlSeconds;
       if (ttl > maxTtlSeconds) throw new HttpError('VALIDATION_FAILED', { detail: 'ttlSeconds' });
+      const url = serverUrl(s); // before the code exists: no code is made that could not name its server
       const { id, code, expiresAt } = s.devices.createEnrolment(ttl, c.get('actor'));
-      const uri = enrolmentUri(serverUrl(c, s), code, rootFingerprint(s.core.keys.root().publicKey));
+      const uri = enrolmentUri(url, code, rootFingerprint(s.core.keys.root().publicKey));
       return c.json({ id, code, expiresAt, enrolmentUri: uri, qrSvg: await qrSvg(uri) }, 201);
     })
     .get('/enrolments', (c) => c.json({ enrolments: s.devices.listEnrolments() }))

@@ -1,5 +1,6 @@
 // The HTTP app: every route area mounted here, one error mapping, rate limits and the body limit in front.
-import { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import { Hono, type Context } from 'hono';
 import { DEVICE_API_BASE } from '../../protocol/api/device.js';
 import { bodyLimit } from 'hono/body-limit';
 import { ERROR_STATUS, errorAnswer, HttpError } from './errors.js';
@@ -33,6 +34,12 @@ export function adminRoutes(s: Services) {
 
 export type AdminApp = ReturnType<typeof adminRoutes>;
 
+/** True when the request's client aborted or its connection is gone (node-server passes the IncomingMessage). */
+function clientGone(c: Context): boolean {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return c.req.raw.signal.aborted || incoming?.destroyed === true || incoming?.readableAborted === true;
+}
+
 export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const ready = opts.ready ?? (() => true);
@@ -42,6 +49,11 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
     if (answer) {
       if (answer.retryAfter !== undefined) c.header('Retry-After', String(answer.retryAfter));
       return c.json(answer.body, answer.status);
+    }
+    // A client that went away mid-request (an aborted upload) is not a server fault: one debug line, no error.
+    if (clientGone(c)) {
+      s.core.log.debug({ path: c.req.path }, 'request aborted by the client');
+      return c.body(null, 400);
     }
     s.core.log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: 'INTERNAL' }, 500);

@@ -14,9 +14,11 @@ import {
   idempotencyKeySchema,
   revocationsQuerySchema,
   type EnrolAnswer,
+  type RootAnswer,
   type EventBatchAnswer,
   type HeartbeatAnswer,
 } from '../../protocol/api/device.js';
+import { encodePublicKey, rootFingerprint } from '../../protocol/index.js';
 import { deviceAuth } from './auth.js';
 import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
 
@@ -33,11 +35,30 @@ function notModified(c: Context, etag: string): boolean {
 export function deviceRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  app.get(P.root, (c) => {
+    const root = s.core.keys.root();
+    const answer: RootAnswer = {
+      rootPublicKey: encodePublicKey(root.publicKey),
+      rootFingerprint: rootFingerprint(root.publicKey),
+    };
+    return c.json(answer);
+  });
+
   app.post(P.enrol, async (c) => {
     const wait = s.limits.enrolPerAddress.take(clientAddress(c, s.core.config.trustProxy));
     if (wait > 0) throw new HttpError('RATE_LIMITED', { retryAfter: wait });
     const body = await readJson(c, enrolRequestSchema);
-    const answer: EnrolAnswer = s.devices.enrol(body.code, body.name ?? null);
+    // A gate re-enrolling sends its current token: that device record is replaced, not left active beside the new.
+    const bearer = /^Bearer (\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    let replaces: string | null = null;
+    if (bearer !== undefined) {
+      try {
+        replaces = s.devices.authenticate(bearer);
+      } catch {
+        replaces = null; // a rolled or revoked token: nothing to replace
+      }
+    }
+    const answer: EnrolAnswer = s.devices.enrol(body.code, body.name ?? null, replaces);
     return c.json(answer, 201);
   });
 
@@ -52,17 +73,31 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     return c.body(b.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
 
+  // Sequence numbers mean something only within one history (`log`, the log id the device holds). Same history:
   // 304 when `since` is the current sequence or If-None-Match names this exact artefact; a delta since → current
-  // when since ≥ the compaction floor; a snapshot when since is missing or below it; 409 when since is ahead.
+  // when since ≥ the compaction floor; a snapshot below it. Another history, or none named: a snapshot. `since`
+  // above the current sequence of this very history proves the history was rewound (lost steps): a new history
+  // starts here and the device gets its snapshot.
   app.get(P.revocations, auth, (c) => {
-    const { since } = param(c.req.query(), revocationsQuerySchema);
+    const q = param(c.req.query(), revocationsQuerySchema);
+    s.core.assertLive(s.core.now()); // after the sunset nothing more is signed
+    let log = s.core.revocations.logId();
+    if (q.log === log && q.since !== undefined && q.since > s.core.revocations.seq()) {
+      s.core.restartHistory('gap');
+      log = s.core.revocations.logId();
+    }
     const seq = s.core.revocations.seq();
+    // A client from before log ids (0.1.0) names no history: its `since` at the current sequence still gets the
+    // 304 it knows. (It cannot read today's lists, which carry a log id; it goes stale until upgraded.) A current
+    // device names its history whenever it holds a list, so this never answers one of them.
+    if (q.log === undefined && q.since === seq) return c.body(null, 304);
+    const since = q.log === log ? q.since : undefined;
     c.header('Cache-Control', 'no-cache');
     c.header(H.revocationSeq, String(seq));
-    if (since !== undefined && since > seq) throw new HttpError('SEQUENCE_AHEAD');
+    c.header(H.logId, log);
     if (since === seq) return c.body(null, 304);
     const art = s.core.revocations.artefact(since ?? null, s.core.now());
-    const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.fromSeq}-${art.toSeq}"`;
+    const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.logId.slice(0, 16)}-${art.fromSeq}-${art.toSeq}"`;
     c.header('ETag', etag);
     c.header(H.revocationKind, art.kind);
     if (notModified(c, etag)) return c.body(null, 304);
@@ -72,10 +107,12 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
   // A signed statement that the current data is this bundle version and sequence, now. Never 304: the device's
   // data age counts only from signed statements, so every poll gets one (re-signed at most every 30 s).
   app.get(P.freshness, auth, (c) => {
+    s.core.assertLive(s.core.now());
     const f = s.core.freshness.current(s.core.now());
     c.header('Cache-Control', 'no-store');
     c.header(H.bundleVersion, String(f.statement.bundleVersion));
     c.header(H.revocationSeq, String(f.statement.revocationSeq));
+    c.header(H.logId, f.statement.logId);
     return c.body(f.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
 
@@ -95,6 +132,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
       serverTime,
       bundleVersion: s.core.trust.current().version,
       revocationSeq: s.core.revocations.seq(),
+      logId: s.core.revocations.logId(),
     };
     return c.json(answer);
   });

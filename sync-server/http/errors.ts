@@ -11,17 +11,18 @@ export type EdgeCode =
   | 'IDEMPOTENCY_KEY_REQUIRED'
   | 'UNAUTHORIZED'
   | 'NOT_FOUND'
-  | 'SEQUENCE_AHEAD'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
   | 'INTERNAL'
   | 'NOT_READY';
 
-/** Status per code: 400 malformed, 401 auth, 403 refused, 404, 409 conflict, 410 gone, 413, 415, 429, 5xx. */
+/** Status per code: 400 malformed, 401 auth, 403 refused, 404, 409 conflict, 410 gone, 413, 415, 429, 5xx
+ *  (507: the server's event storage is full). */
 export const ERROR_STATUS = {
   BAD_JSON: 400,
   VALIDATION_FAILED: 400,
+  CONFIRMATION_REQUIRED: 400,
   IDEMPOTENCY_KEY_REQUIRED: 400,
   PASS_INVALID: 400,
   UNAUTHORIZED: 401,
@@ -39,16 +40,21 @@ export const ERROR_STATUS = {
   CLAIM_USED: 409,
   CLAIM_NOT_CLAIMED: 409,
   IDEMPOTENCY_CONFLICT: 409,
-  SEQUENCE_AHEAD: 409,
+  BEYOND_SUNSET: 409,
+  PUBLIC_URL_REQUIRED: 409,
+  TOO_MANY_KEYS: 409,
   ENROLMENT_EXPIRED: 410,
   ENROLMENT_REVOKED: 410,
   CLAIM_EXPIRED: 410,
   KEY_UNAVAILABLE: 410,
+  DEPLOYMENT_ENDED: 410,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  EVENT_QUOTA: 429,
   INTERNAL: 500,
   NOT_READY: 503,
+  EVENT_STORAGE_FULL: 507,
 } as const satisfies Record<DomainCode | EdgeCode, number> & Record<ApiErrorCode, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -81,5 +87,5 @@ export interface ErrorAnswer {
 export function errorAnswer(err: unknown): ErrorAnswer | null {
   if (!(err instanceof HttpError) && !isDomainError(err)) return null;
   const body = err.detail === undefined ? { error: err.code } : { error: err.code, detail: err.detail };
-  return { status: ERROR_STATUS[err.code], body, retryAfter: err instanceof HttpError ? err.retryAfter : undefined };
+  return { status: ERROR_STATUS[err.code], body, retryAfter: err.retryAfter };
 }

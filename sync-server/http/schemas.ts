@@ -39,11 +39,13 @@ export const policySchema = z.strictObject({
   actions: z.strictObject({ green: action, yellow: action, red: action }).partial().optional(),
   maxOfflineAgeSeconds: z.number().int().min(60).max(TEN_YEARS).optional(),
   sunset: epoch.optional(),
+  /** Needed to set red to open (the gate would open for revoked passes); recorded in the audit log. */
+  allowRedOpen: z.boolean().optional(),
 });
 
 export const rotateSchema = z.strictObject({ revokeOld: z.boolean().default(false) });
 
-export const enrolmentSchema = z.strictObject({ ttlSeconds: z.number().int().min(60).optional() });
+export const enrolmentSchema = z.strictObject({ ttlSeconds: z.number().int().min(60).max(TEN_YEARS).optional() });
 
 export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),

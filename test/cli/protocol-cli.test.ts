@@ -153,8 +153,7 @@ describe('gatecode keys / bundle / pass / revocations', { timeout: 180_000 }, ()
       f('keys/root.key'),
       '--bundle',
       f('bundle.cose'),
-      '--from',
-      '0',
+      '--snapshot',
       '--to',
       '1',
       '--revoke-pass',
@@ -163,6 +162,14 @@ describe('gatecode keys / bundle / pass / revocations', { timeout: 180_000 }, ()
       f('rev-1.cose'),
     ]);
     expect(made.code, made.err).toBe(0);
+    // A snapshot starts a history; a delta must name the history it continues.
+    const logId = /of history ([0-9a-f]{32})/.exec(made.out)?.[1];
+    expect(logId).toMatch(/^[0-9a-f]{32}$/);
+    const args = ['revocations', 'create', '--key', f('keys/root.key'), '--from', '1', '--to', '2'];
+    const orphan = gatecode([...args, '--out', f('rev-2.cose')]);
+    expect(orphan.code).toBe(2);
+    expect(orphan.err).toContain('--log-id');
+    expect(gatecode([...args, '--log-id', logId as string, '--out', f('rev-2.cose')]).code).toBe(0);
     const r = gatecode(
       [
         'pass',
@@ -184,7 +191,7 @@ describe('gatecode keys / bundle / pass / revocations', { timeout: 180_000 }, ()
     expect(JSON.parse(r.out)).toMatchObject({
       colour: 'red',
       reason: 'REVOKED',
-      revocations: { kind: 'delta', toSeq: 1, revoked: 1, signature: 'verified' },
+      revocations: { kind: 'snapshot', toSeq: 1, revoked: 1, signature: 'verified' },
     });
     // An issuer key is not allowed to sign revocation lists for this bundle.
     const refused = gatecode([

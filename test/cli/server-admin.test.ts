@@ -120,6 +120,12 @@ describe('gatecode server + gatecode admin', () => {
       body: JSON.stringify({ code, name: 'west' }),
     });
     expect(res.status).toBe(201);
+    // The device is listed once it has used its token.
+    const { token } = (await res.json()) as { token: string };
+    expect((await admin(['devices', 'list'], env)).stdout).not.toMatch(/ west /);
+    expect((await fetch(`${url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      200,
+    );
 
     const policy = await admin(
       ['policy', '--yellow', 'deny', '--max-offline', '12h', '--sunset', '2030-01-01T00:00:00Z'],
@@ -135,6 +141,60 @@ describe('gatecode server + gatecode admin', () => {
 
     const devices = await admin(['devices', 'list'], env);
     expect(devices.stdout).toMatch(/ active +west /);
+  }, 60_000);
+
+  it("shows the server's detail and the way out for refusals; red open needs --allow-red-open", async () => {
+    const issue = await admin(['pass', 'issue', '--colour', 'green', '--valid-for', '3650d', ...auth()]);
+    expect(issue.code).toBe(1);
+    expect(issue.stderr).toMatch(
+      /409 BEYOND_SUNSET: the pass would outlive the deployment's sunset \(\d{4}-\d\d-\d\dT/,
+    );
+    expect(issue.stderr).toContain('gatecode admin policy --sunset ISO');
+    const red = await admin(['policy', '--red', 'open', ...auth()]);
+    expect(red.code).toBe(1);
+    expect(red.stderr).toContain('400 CONFIRMATION_REQUIRED');
+    expect(red.stderr).toContain('--allow-red-open');
+    expect((await admin(['policy', '--allow-red-open', ...auth()])).code).toBe(2);
+    const open = await admin(['policy', '--red', 'open', '--allow-red-open', ...auth()]);
+    expect(open.code, open.stderr).toBe(0);
+    expect(JSON.parse(open.stdout)).toMatchObject({ actions: { red: 'open' } });
+    const audit = await admin(['audit', '--limit', '2', ...auth()]);
+    expect(audit.stdout).toContain('policy.red-open');
+    expect((await admin(['policy', '--red', 'deny', ...auth()])).code).toBe(0);
+  }, 60_000);
+
+  it('backs up the running server with `gatecode server backup`; unknown server subcommands exit 2', async () => {
+    const out = path.join(dir, 'backup.tar');
+    const r = await run(process.execPath, [
+      BIN,
+      'server',
+      'backup',
+      '--data',
+      path.join(dir, 'data'),
+      '--out',
+      out,
+      '--json',
+    ]);
+    const manifest = JSON.parse(r.stdout) as { logId: string; files: Record<string, unknown> };
+    expect(manifest.logId).toMatch(/^[0-9a-f]{32}$/);
+    expect(Object.keys(manifest.files)).toContain('keys/root.key');
+    expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+    const bad = await run(process.execPath, [BIN, 'server', 'nope']).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toContain('unknown subcommand');
+  }, 60_000);
+
+  it('lists enrolment codes with `admin enrol list`; any other word is a usage error, not a new code', async () => {
+    const before = await admin(['enrol', 'list', ...auth()]);
+    expect(before.code, before.stderr).toBe(0);
+    const typo = await admin(['enrol', 'lsit', ...auth()]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('admin enrol list');
+    const after = await admin(['enrol', 'list', ...auth()]);
+    expect(after.stdout).toBe(before.stdout); // nothing was created
+    const open = (text: string) => text.split('\n').filter((l) => /^[0-9a-f]{12} {2}open {4}/.test(l)).length;
+    expect((await admin(['enrol', ...auth()])).code).toBe(0);
+    expect(open((await admin(['enrol', 'list', ...auth()])).stdout)).toBe(open(before.stdout) + 1);
   }, 60_000);
 
   it('reports usage errors with exit 2 and a bad token with exit 1', async () => {

@@ -100,7 +100,7 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ reason: 'BUNDLE_STALE' });
     // ... a verified freshness statement naming the data held does.
     const now = Math.floor(h.clock.now() / 1000);
-    const statement = signFreshness({ issuedAt: now, bundleVersion: 1, revocationSeq: 0 }, h.d.root);
+    const statement = signFreshness({ issuedAt: now, logId: h.d.logId, bundleVersion: 1, revocationSeq: 0 }, h.d.root);
     expect(h.runtime.trust.accept('freshness', statement)).toMatchObject({ kind: 'applied', issuedAt: now });
     expect(await h.decideFrame(await scene(h.d.pass().text))).toMatchObject({ colour: 'green', reason: 'OK' });
     h.advance(1000);

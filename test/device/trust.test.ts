@@ -89,7 +89,7 @@ describe('trust keeper', () => {
     // A good answer alone (it may be an unsigned 304) does not make the data fresh; a signed statement does.
     expect(keeper.state().trustDataAt).toBe(T0_S - 86_400);
     const fresh = (issuedAt: number, revocationSeq = 0) =>
-      keeper.accept('freshness', signFreshness({ issuedAt, bundleVersion: 1, revocationSeq }, d.root));
+      keeper.accept('freshness', signFreshness({ issuedAt, logId: d.logId, bundleVersion: 1, revocationSeq }, d.root));
     expect(fresh(T0_S + 60)).toMatchObject({ kind: 'applied', issuedAt: T0_S + 60 });
     expect(changes).toBe(4); // the bundle, offline, online again, the statement
     expect(keeper.state()).toMatchObject({ trustDataAt: T0_S + 60, clockFloor: T0_S + 60 });

@@ -10,7 +10,7 @@ import {
   verifyRevocations,
 } from '../../protocol/index.js';
 import type { RevocationDelta, TrustBundle } from '../../protocol/index.js';
-import { testKey } from '../vectors/fixed-keys.js';
+import { TEST_LOG_ID, testKey } from '../vectors/fixed-keys.js';
 import { DAY, mainBundle, T0_S } from '../vectors/pass-vectors.js';
 
 const root = testKey('root');
@@ -83,6 +83,7 @@ describe('revocation lists', () => {
   const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
   const d: RevocationDelta = {
     kind: 'delta',
+    logId: TEST_LOG_ID,
     fromSeq: 0,
     toSeq: 1,
     issuedAt: T0_S,

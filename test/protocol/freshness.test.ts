@@ -12,13 +12,18 @@ import {
 import type { FreshnessStatement } from '../../protocol/index.js';
 import { cborEncode } from '../../protocol/internal/cbor.js';
 import { CTY_FRESHNESS, CTY_REVOCATIONS, signDocument } from '../../protocol/internal/document.js';
-import { testKey } from '../vectors/fixed-keys.js';
+import { TEST_LOG_ID, testKey } from '../vectors/fixed-keys.js';
 import { mainBundle, T0_S } from '../vectors/pass-vectors.js';
 
 const root = testKey('root');
 const revocationKey = testKey('revocation');
 const bundle = verifyBundle(signBundle(mainBundle(), root), root.publicKey);
-const stmt: FreshnessStatement = { issuedAt: T0_S + 60, bundleVersion: bundle.version, revocationSeq: 7 };
+const stmt: FreshnessStatement = {
+  issuedAt: T0_S + 60,
+  logId: TEST_LOG_ID,
+  bundleVersion: bundle.version,
+  revocationSeq: 7,
+};
 const opts = { rootPublicKey: root.publicKey, bundle };
 
 function reasonOf(f: () => unknown): string {
@@ -63,7 +68,7 @@ describe('freshness statements', () => {
     expect(reasonOf(() => verifyBundle(fresh, root.publicKey))).toBe('MALFORMED');
     expect(reasonOf(() => verifyRevocations(fresh, opts))).toBe('MALFORMED');
     const list = signRevocations(
-      { kind: 'snapshot', fromSeq: 0, toSeq: 7, issuedAt: T0_S, added: [], removed: [] },
+      { kind: 'snapshot', logId: TEST_LOG_ID, fromSeq: 0, toSeq: 7, issuedAt: T0_S, added: [], removed: [] },
       root,
     );
     expect(reasonOf(() => verifyFreshness(list, opts))).toBe('MALFORMED');
@@ -78,6 +83,7 @@ describe('freshness statements', () => {
     const base = (): Map<string, unknown> =>
       new Map<string, unknown>([
         ['issuedAt', stmt.issuedAt],
+        ['logId', Buffer.from(stmt.logId, 'hex')],
         ['bundleVersion', stmt.bundleVersion],
         ['revocationSeq', stmt.revocationSeq],
       ]);

@@ -16,7 +16,7 @@ import {
 } from '../../protocol/index.js';
 import type { VerifyContext } from '../../protocol/index.js';
 import { base45Decode, base45Encode } from '../../protocol/internal/base45.js';
-import { testKey } from '../vectors/fixed-keys.js';
+import { TEST_LOG_ID, testKey } from '../vectors/fixed-keys.js';
 import { DAY, mainBundle, SITE, T0_S } from '../vectors/pass-vectors.js';
 
 const root = testKey('root');
@@ -158,6 +158,7 @@ describe('bundles and revocation lists under hostile input', () => {
   const revBytes = signRevocations(
     {
       kind: 'delta',
+      logId: TEST_LOG_ID,
       fromSeq: 1,
       toSeq: 2,
       issuedAt: T0_S,

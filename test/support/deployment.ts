@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import {
   encodePublicKey,
   generateSigningKey,
+  newLogId,
   issuePass,
   signBundle,
   signFreshness,
@@ -58,6 +59,8 @@ export class Deployment {
   current!: TrustBundle;
   /** steps[i] holds the ids added to go from sequence i to i+1. */
   readonly steps: RevokedEntry[][] = [];
+  /** The server history the sequence numbers belong to (a test may start a new one, as a restore does). */
+  logId: string = newLogId();
 
   /** `issuedAt` dates what is published (default T0_S); the published bundle's maximum offline age. */
   constructor(
@@ -112,7 +115,10 @@ export class Deployment {
   }
 
   revocationSnapshot(revoked: RevokedEntry[], toSeq = 1, issuedAt = T0_S - 1800): Uint8Array {
-    return signRevocations({ kind: 'snapshot', fromSeq: 0, toSeq, issuedAt, added: revoked, removed: [] }, this.root);
+    return signRevocations(
+      { kind: 'snapshot', logId: this.logId, fromSeq: 0, toSeq, issuedAt, added: revoked, removed: [] },
+      this.root,
+    );
   }
 
   // --- what a server publishes over time
@@ -165,6 +171,7 @@ export class Deployment {
     const added = this.steps.slice(since, to).flat();
     const d: RevocationDelta = {
       kind: 'delta',
+      logId: this.logId,
       fromSeq: since,
       toSeq: to,
       issuedAt: this.issuedAt(),
@@ -177,7 +184,7 @@ export class Deployment {
   snapshot(to = this.seq): Uint8Array {
     const added = this.steps.slice(0, to).flat();
     return signRevocations(
-      { kind: 'snapshot', fromSeq: 0, toSeq: to, issuedAt: this.issuedAt(), added, removed: [] },
+      { kind: 'snapshot', logId: this.logId, fromSeq: 0, toSeq: to, issuedAt: this.issuedAt(), added, removed: [] },
       this.root,
     );
   }
@@ -185,7 +192,13 @@ export class Deployment {
   /** A freshness statement for the current bundle version and sequence, issued now (or as overridden). */
   freshness(over: Partial<FreshnessStatement> = {}, key: SigningKey = this.root): Uint8Array {
     return signFreshness(
-      { issuedAt: this.issuedAt(), bundleVersion: this.version, revocationSeq: this.seq, ...over },
+      {
+        issuedAt: this.issuedAt(),
+        logId: this.logId,
+        bundleVersion: this.version,
+        revocationSeq: this.seq,
+        ...over,
+      },
       key,
     );
   }

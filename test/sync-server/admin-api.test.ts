@@ -129,8 +129,11 @@ describe('admin API', () => {
     expect(past.status).toBe(400);
     const sunset = ((await (await s.admin('GET', '/api/admin/policy')).json()) as { sunset: number }).sunset;
     const pastSunset = await s.admin('POST', '/api/admin/passes', { colour: 'green', expiresAt: sunset + 1 });
-    expect(pastSunset.status).toBe(400);
-    expect(await pastSunset.json()).toMatchObject({ error: 'VALIDATION_FAILED' });
+    expect(pastSunset.status).toBe(409);
+    expect(await pastSunset.json()).toEqual({
+      error: 'BEYOND_SUNSET',
+      detail: new Date(sunset * 1000).toISOString(),
+    });
     expect((await s.admin('POST', '/api/admin/passes', { colour: 'green', expiresAt: sunset })).status).toBe(201);
     const missing = await s.admin('POST', `/api/admin/passes/${'ab'.repeat(16)}/revoke`);
     expect(missing.status).toBe(404);
@@ -235,22 +238,56 @@ describe('admin API', () => {
     expect((await s.admin('GET', '/api/admin/policy')).status).toBe(200);
   });
 
-  it('after the sunset refuses a rotation or a policy without a later sunset (400, not 500), then takes one', async () => {
+  it('after the sunset the deployment is over: 410 DEPLOYMENT_ENDED for every signing change, devices shown as sunset', async () => {
     s = openTestServer();
+    const dev = await enrolDevice(s);
+    const pass = await issue(s, { colour: 'green', validForSeconds: 3600 });
+    const sunset = ((await (await s.admin('GET', '/api/admin/policy')).json()) as { sunset: number }).sunset;
     s.clock.jumpSeconds(366 * 86400); // past the default sunset of 365 days
     const kids = async () => (await (await s!.admin('GET', '/api/admin/keys')).json()) as { issuers: unknown[] };
     const before = await kids();
+    const version = s.services.core.trust.current().version;
     for (const [method, url, body] of [
       ['POST', '/api/admin/keys/rotate', undefined],
       ['PUT', '/api/admin/policy', { maxOfflineAgeSeconds: 600 }],
+      ['PUT', '/api/admin/policy', { sunset: s.clock.seconds + 86400 }], // a later sunset does not revive it
+      ['POST', '/api/admin/passes', { colour: 'green', validForSeconds: 60 }],
+      ['POST', `/api/admin/passes/${pass.pass.passId}/revoke`, undefined],
+      ['POST', '/api/admin/enrolments', {}],
     ] as const) {
       const res = await s.admin(method, url, body);
-      expect(res.status).toBe(400);
-      expect(await res.json()).toEqual({ error: 'VALIDATION_FAILED', detail: 'sunset' });
+      expect(res.status, url).toBe(410);
+      expect(await res.json()).toEqual({ error: 'DEPLOYMENT_ENDED', detail: new Date(sunset * 1000).toISOString() });
     }
     expect(await kids()).toEqual(before);
-    expect((await s.admin('PUT', '/api/admin/policy', { sunset: s.clock.seconds + 86400 })).status).toBe(200);
-    expect((await s.admin('POST', '/api/admin/keys/rotate')).status).toBe(201);
+    expect(s.services.core.trust.current().version).toBe(version);
+    for (const url of ['/api/device/revocations?since=0', '/api/device/freshness'])
+      expect((await s.device(dev.token, 'GET', url)).status, url).toBe(410);
+    const devices = (await (await s.admin('GET', '/api/admin/devices')).json()) as { devices: { status: string }[] };
+    expect(devices.devices.map((d) => d.status)).toEqual(['sunset']);
+    expect(s.services.core.publishFreshness()).toBe(false);
+  });
+
+  it('moves the sunset earlier or later before it passes; opening on red needs allowRedOpen and is audited', async () => {
+    s = openTestServer();
+    const policy = async () => (await (await s!.admin('GET', '/api/admin/policy')).json()) as Record<string, unknown>;
+    const first = await policy();
+    for (const sunset of [s.clock.seconds + 86400, s.clock.seconds + 800 * 86400]) {
+      const res = await s.admin('PUT', '/api/admin/policy', { sunset });
+      expect(res.status).toBe(200);
+      expect(s.services.core.trust.current().bundle.sunset).toBe(sunset);
+    }
+    expect((await policy())['bundleVersion']).toBe((first['bundleVersion'] as number) + 2);
+    const refused = await s.admin('PUT', '/api/admin/policy', { actions: { red: 'open' } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'CONFIRMATION_REQUIRED', detail: 'allowRedOpen' });
+    expect(((await policy())['actions'] as Record<string, string>)['red']).toBe('deny');
+    const ok = await s.admin('PUT', '/api/admin/policy', { actions: { red: 'open' }, allowRedOpen: true });
+    expect(ok.status).toBe(200);
+    expect(s.services.core.trust.current().bundle.policy.actions.red).toBe('open');
+    expect(s.services.core.audit.list({ limit: 2 }).map((e) => e.action)).toEqual(['policy.red-open', 'policy.update']);
+    // Already open: other changes need no confirmation again.
+    expect((await s.admin('PUT', '/api/admin/policy', { maxOfflineAgeSeconds: 600 })).status).toBe(200);
   });
 
   it('rotates the issuer key: old passes stay valid until they expire, new ones use the new key', async () => {

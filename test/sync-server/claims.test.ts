@@ -47,8 +47,10 @@ async function wallet(path: string, body: unknown): Promise<{ status: number; js
 describe('claim links', () => {
   it('an unbound claim gives its pass once; the secret is stored only as a hash', async () => {
     s = openTestServer();
+    s.services.core.listenUrl = 'http://127.0.0.1:8470'; // as startServer sets it once listening
     const c = await create({});
-    expect(c.url).toMatch(/^http:\/\/localhost\/wallet\/#claim=/);
+    // The server's own address (publicUrl, else its loopback listening address), never the request's Host header.
+    expect(c.url).toMatch(/^http:\/\/127\.0\.0\.1:8470\/wallet\/#claim=/);
     expect(c.qrSvg).toContain('<svg');
     expect(c.pass?.passId).toBe(c.claim.passId);
     const first = await wallet('/api/wallet/claim', { secret: c.secret });

@@ -41,14 +41,34 @@ async function revokeOne(srv: TestServer): Promise<string> {
 }
 
 describe('enrolment', () => {
+  it('puts publicUrl into codes, never the Host header; a server off loopback needs publicUrl for codes', async () => {
+    const u = async (srv: TestServer, headers: Record<string, string> = {}) => {
+      const res = await srv.admin('POST', '/api/admin/enrolments', {}, headers);
+      return { status: res.status, body: (await res.json()) as { enrolmentUri?: string; error?: string } };
+    };
+    s = openTestServer();
+    s.services.core.listenUrl = 'http://127.0.0.1:8470';
+    const spoofed = await u(s, { Host: 'evil.example', 'X-Forwarded-Host': 'evil.example' });
+    expect(new URL(spoofed.body.enrolmentUri!).searchParams.get('u')).toBe('http://127.0.0.1:8470');
+    s.close();
+    s = openTestServer({ host: '0.0.0.0' });
+    expect(await u(s)).toEqual({ status: 409, body: { error: 'PUBLIC_URL_REQUIRED', detail: 'publicUrl' } });
+    expect(s.services.devices.listEnrolments()).toEqual([]); // no code was made
+    s.close();
+    s = openTestServer({ host: '0.0.0.0', publicUrl: 'https://gates.example.org/' });
+    const ok = await u(s, { Host: 'evil.example' });
+    expect(new URL(ok.body.enrolmentUri!).searchParams.get('u')).toBe('https://gates.example.org');
+  });
+
   it('gives a one-time code whose URI carries the server URL, the code and the root fingerprint', async () => {
     s = openTestServer();
+    s.services.core.listenUrl = 'http://127.0.0.1:8470'; // as startServer sets it once listening
     const e = await newCode(s, 600);
     expect(e.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
     expect(e.expiresAt).toBe(s.clock.seconds + 600);
     const uri = new URL(e.enrolmentUri);
     expect(uri.protocol).toBe('gatecode-enrol:');
-    expect(uri.searchParams.get('u')).toBe('http://localhost');
+    expect(uri.searchParams.get('u')).toBe('http://127.0.0.1:8470');
     expect(uri.searchParams.get('c')).toBe(e.code);
     expect(uri.searchParams.get('fp')).toBe(rootFingerprint(rootOf(s)));
     expect(e.qrSvg).toContain('<svg');
@@ -126,38 +146,45 @@ describe('device sync', () => {
     expect(next.version).toBe(bundle.version + 1);
   });
 
-  it('serves revocation deltas since a sequence, 304 when current, 409 when ahead', async () => {
+  it('serves revocation deltas since a sequence of its history, 304 when current, a snapshot for another history', async () => {
     s = openTestServer();
     const dev = await enrolDevice(s);
     const root = rootOf(s);
     const bundle = verifyBundle(await bytesOf(await s.device(dev.token, 'GET', '/api/device/bundle')), root);
-    // The first artefact: step 1, the empty list.
-    const first = verifyRevocations(
-      await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=0')),
-      {
-        rootPublicKey: root,
-        bundle,
-        currentSeq: 0,
-      },
-    );
-    expect(first).toMatchObject({ kind: 'delta', fromSeq: 0, toSeq: 1, added: [] });
-    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=1')).status).toBe(304);
+    // A device that names no history gets the whole list: here step 1, the empty list.
+    const firstRes = await s.device(dev.token, 'GET', '/api/device/revocations?since=0');
+    const log = firstRes.headers.get('gatecode-log-id') as string;
+    const first = verifyRevocations(await bytesOf(firstRes), { rootPublicKey: root, bundle, currentSeq: 0 });
+    expect(first).toMatchObject({ kind: 'snapshot', logId: log, fromSeq: 0, toSeq: 1, added: [] });
+    expect(log).toBe(s.services.core.revocations.logId());
+    expect((await s.device(dev.token, 'GET', `/api/device/revocations?since=1&log=${log}`)).status).toBe(304);
     const a = await revokeOne(s);
     const b = await revokeOne(s);
-    const res = await s.device(dev.token, 'GET', '/api/device/revocations?since=1');
+    const res = await s.device(dev.token, 'GET', `/api/device/revocations?since=1&log=${log}`);
     expect(res.status).toBe(200);
     const etag = res.headers.get('etag') as string;
     const deltaBytes = await bytesOf(res);
-    const delta = verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: 1 });
-    expect(delta).toMatchObject({ kind: 'delta', fromSeq: 1, toSeq: 3 });
+    const delta = verifyRevocations(deltaBytes, { rootPublicKey: root, bundle, currentSeq: 1, logId: log });
+    expect(delta).toMatchObject({ kind: 'delta', logId: log, fromSeq: 1, toSeq: 3 });
     expect(delta.added.map((e) => e.revocationId).sort()).toEqual([a, b].sort());
     expect(
-      (await s.device(dev.token, 'GET', '/api/device/revocations?since=1', undefined, { 'If-None-Match': etag }))
-        .status,
+      (
+        await s.device(dev.token, 'GET', `/api/device/revocations?since=1&log=${log}`, undefined, {
+          'If-None-Match': etag,
+        })
+      ).status,
     ).toBe(304);
-    const ahead = await s.device(dev.token, 'GET', '/api/device/revocations?since=9');
-    expect(ahead.status).toBe(409);
-    expect(await ahead.json()).toEqual({ error: 'SEQUENCE_AHEAD' });
+    // The same sequence number of another history is other data: never a 304 or a delta, always a snapshot.
+    const other = 'ab'.repeat(16);
+    const foreign = await s.device(dev.token, 'GET', `/api/device/revocations?since=3&log=${other}`);
+    expect(foreign.status).toBe(200);
+    expect(foreign.headers.get('gatecode-revocation-kind')).toBe('snapshot');
+    expect(verifyRevocations(await bytesOf(foreign), { rootPublicKey: root, bundle })).toMatchObject({
+      kind: 'snapshot',
+      logId: log,
+      toSeq: 3,
+    });
+    expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=1&log=AB')).status).toBe(400);
     expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=-1')).status).toBe(400);
     expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=x')).status).toBe(400);
     expect((await s.device(dev.token, 'GET', '/api/device/revocations?since=')).status).toBe(400);
@@ -176,13 +203,14 @@ describe('device sync', () => {
     const ids = [await revokeOne(s), await revokeOne(s), await revokeOne(s), await revokeOne(s)];
     expect(s.services.core.revocations.seq()).toBe(5);
     expect(s.services.core.revocations.floor()).toBe(3);
-    const res = await s.device(dev.token, 'GET', '/api/device/revocations?since=1');
+    const log = s.services.core.revocations.logId();
+    const res = await s.device(dev.token, 'GET', `/api/device/revocations?since=1&log=${log}`);
     expect(res.headers.get('gatecode-revocation-kind')).toBe('snapshot');
     const snap = verifyRevocations(await bytesOf(res), { rootPublicKey: root, bundle, currentSeq: 1 });
     expect(snap).toMatchObject({ kind: 'snapshot', fromSeq: 0, toSeq: 5 });
     expect(snap.added.map((e) => e.revocationId).sort()).toEqual([...ids].sort());
     const delta = verifyRevocations(
-      await bytesOf(await s.device(dev.token, 'GET', '/api/device/revocations?since=3')),
+      await bytesOf(await s.device(dev.token, 'GET', `/api/device/revocations?since=3&log=${log}`)),
       {
         rootPublicKey: root,
         bundle,
@@ -206,14 +234,15 @@ describe('device sync', () => {
       const bytes = await bytesOf(res);
       return { bytes, stmt: verifyFreshness(bytes, { rootPublicKey: root, bundle }) };
     };
+    const logId = s.services.core.revocations.logId();
     const first = await get({ 'If-None-Match': '*' });
-    expect(first.stmt).toEqual({ issuedAt: s.clock.seconds, bundleVersion: 1, revocationSeq: 1 });
+    expect(first.stmt).toEqual({ issuedAt: s.clock.seconds, logId, bundleVersion: 1, revocationSeq: 1 });
     s.clock.jumpSeconds(FRESHNESS_CACHE_SECONDS - 1);
     expect((await get()).bytes).toEqual(first.bytes); // cached: polls stay cheap
     s.clock.jumpSeconds(1);
     expect((await get()).stmt.issuedAt).toBe(s.clock.seconds);
     await revokeOne(s);
-    expect((await get()).stmt).toEqual({ issuedAt: s.clock.seconds, bundleVersion: 1, revocationSeq: 2 });
+    expect((await get()).stmt).toEqual({ issuedAt: s.clock.seconds, logId, bundleVersion: 1, revocationSeq: 2 });
     expect((await s.app.request('/api/device/freshness')).status).toBe(401);
 
     // The publish dir holds one too, rewritten by the periodic refresh.
@@ -222,7 +251,7 @@ describe('device sync', () => {
     expect(published()).toMatchObject({ revocationSeq: 2 });
     const before = published().issuedAt;
     s.clock.advanceSeconds(FRESHNESS_PUBLISH_SECONDS); // the refresh timer runs on the injected clock
-    expect(published()).toMatchObject({ bundleVersion: 1, revocationSeq: 2 });
+    expect(published()).toMatchObject({ logId, bundleVersion: 1, revocationSeq: 2 });
     expect(published().issuedAt).toBeGreaterThan(before);
     expect(s.clock.seconds - published().issuedAt).toBeLessThan(FRESHNESS_PUBLISH_SECONDS);
   });
@@ -277,7 +306,12 @@ describe('device sync', () => {
     };
     const res = await s.device(dev.token, 'POST', '/api/device/heartbeat', hb);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ serverTime: s.clock.now() / 1000, bundleVersion: 1, revocationSeq: 1 });
+    expect(await res.json()).toEqual({
+      serverTime: s.clock.now() / 1000,
+      bundleVersion: 1,
+      revocationSeq: 1,
+      logId: s.services.core.revocations.logId(),
+    });
     const { devices } = (await (await s.admin('GET', '/api/admin/devices')).json()) as { devices: DeviceRecord[] };
     expect(devices).toHaveLength(1);
     expect(devices[0]).toMatchObject({

@@ -65,26 +65,6 @@ describe('first start', () => {
   });
 });
 
-describe('data directory lock', () => {
-  it('refuses a second server on the same data dir and takes over a lock whose process is gone', () => {
-    dir = tempDir();
-    s = openTestServer({}, undefined, dir);
-    expect(() => openTestServer({}, undefined, dir)).toThrow(/already open/);
-    s.close();
-    s = null;
-    // A lock left by a process that no longer runs (pid 2^22 + 1 is above Linux's pid_max default).
-    fs.writeFileSync(path.join(dir, 'server.lock'), `${2 ** 22 + 1}\n`);
-    s = openTestServer({}, undefined, dir);
-    expect(fs.readFileSync(path.join(dir, 'server.lock'), 'utf8').trim()).toBe(String(process.pid));
-    s.close();
-    s = null;
-    expect(fs.existsSync(path.join(dir, 'server.lock'))).toBe(false);
-    // A live process holding it (this test's parent) keeps it.
-    fs.writeFileSync(path.join(dir, 'server.lock'), `${process.ppid}\n`);
-    expect(() => openTestServer({}, undefined, dir)).toThrow(/in use by another gatecode server/);
-  });
-});
-
 describe('admin token reset', () => {
   it('revokes every admin token and writes a new one when asked', () => {
     dir = tempDir();

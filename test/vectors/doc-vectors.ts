@@ -4,7 +4,7 @@ import type { RevocationDelta } from '../../protocol/index.js';
 import { signBundle, signRevocations } from '../../protocol/index.js';
 import { CTY_BUNDLE, CTY_REVOCATIONS } from '../../protocol/internal/document.js';
 import { craftCose, defaultHeader } from './craft.js';
-import { testKey } from './fixed-keys.js';
+import { OTHER_LOG_ID, TEST_LOG_ID, testKey } from './fixed-keys.js';
 import type { TestKeyName } from './fixed-keys.js';
 import { DAY, mainBundle, T0_S } from './pass-vectors.js';
 
@@ -22,6 +22,9 @@ export interface RevocationVector {
   readonly title: string;
   readonly bytes: string;
   readonly currentSeq?: number;
+  /** The history the held sequence belongs to (verifyRevocations `logId`) and the held list's signed issue time. */
+  readonly logId?: string;
+  readonly currentIssuedAt?: number;
   /** The key whose signature should verify (for the tweetnacl cross-check of accepted vectors). */
   readonly signer?: TestKeyName;
   readonly expected: {
@@ -109,7 +112,7 @@ export function bundleVectors(): BundleVector[] {
 }
 
 function delta(over: Partial<RevocationDelta>): RevocationDelta {
-  return { kind: 'delta', fromSeq: 3, toSeq: 4, issuedAt: T0_S, added: [], removed: [], ...over };
+  return { kind: 'delta', logId: TEST_LOG_ID, fromSeq: 3, toSeq: 4, issuedAt: T0_S, added: [], removed: [], ...over };
 }
 
 const RID_A = 'aa'.repeat(16);
@@ -142,6 +145,7 @@ export function revocationVectors(): RevocationVector[] {
   });
   const snap = {
     kind: 'snapshot' as const,
+    logId: TEST_LOG_ID,
     fromSeq: 0,
     toSeq: 20,
     issuedAt: T0_S,
@@ -196,6 +200,7 @@ export function revocationVectors(): RevocationVector[] {
   const both = encode(
     new Map<string, unknown>([
       ['kind', 'delta'],
+      ['logId', Buffer.from(TEST_LOG_ID, 'hex')],
       ['fromSeq', 3],
       ['toSeq', 4],
       ['issuedAt', T0_S],
@@ -206,6 +211,52 @@ export function revocationVectors(): RevocationVector[] {
   v.push({
     title: 'an id both added and removed',
     bytes: b64(craftCose({ key: root, header: defaultHeader(root, CTY_REVOCATIONS), payload: both })),
+    currentSeq: 3,
+    expected: { reason: 'BAD_CLAIMS' },
+  });
+  // History identity: sequence numbers compare only within one server history.
+  const restored = { ...snap, logId: OTHER_LOG_ID, toSeq: 3, issuedAt: T0_S + 60 };
+  v.push({
+    title: 'snapshot of another history with a lower sequence (a restored server)',
+    bytes: b64(signRevocations(restored, root)),
+    currentSeq: 9,
+    logId: TEST_LOG_ID,
+    currentIssuedAt: T0_S,
+    signer: 'root',
+    expected: { reason: 'OK', toSeq: 3, added: 2, removed: 0 },
+  });
+  v.push({
+    title: 'snapshot of another history older than the list held (a replay)',
+    bytes: b64(signRevocations({ ...restored, issuedAt: T0_S - 60 }, root)),
+    currentSeq: 9,
+    logId: TEST_LOG_ID,
+    currentIssuedAt: T0_S,
+    expected: { reason: 'VERSION_ROLLBACK' },
+  });
+  v.push({
+    title: 'delta of another history, continuing the held sequence number',
+    bytes: b64(signRevocations(delta({ logId: OTHER_LOG_ID }), root)),
+    currentSeq: 3,
+    logId: TEST_LOG_ID,
+    expected: { reason: 'HISTORY_CHANGED' },
+  });
+  const withLog = (logId: Uint8Array | null): Uint8Array => {
+    const m = new Map<string, unknown>([
+      ['kind', 'delta'],
+      ['logId', logId],
+      ['fromSeq', 3],
+      ['toSeq', 4],
+      ['issuedAt', T0_S],
+      ['added', []],
+      ['removed', []],
+    ]);
+    if (logId === null) m.delete('logId');
+    return craftCose({ key: root, header: defaultHeader(root, CTY_REVOCATIONS), payload: encode(m) });
+  };
+  v.push({ title: 'no log id', bytes: b64(withLog(null)), currentSeq: 3, expected: { reason: 'BAD_CLAIMS' } });
+  v.push({
+    title: 'a log id of 15 bytes',
+    bytes: b64(withLog(Buffer.alloc(15, 7))),
     currentSeq: 3,
     expected: { reason: 'BAD_CLAIMS' },
   });

@@ -43,3 +43,7 @@ export function testKey(name: TestKeyName): SigningKey {
   const k = TEST_KEYS[name];
   return signingKeyFromSeed(seedFor(k.seed), k.issuer);
 }
+
+/** The server history the revocation and freshness vectors belong to, and another one (a restored server's). */
+export const TEST_LOG_ID = '67617465636f64652d6c6f672d696421';
+export const OTHER_LOG_ID = '6f746865722d686973746f72792d2121';

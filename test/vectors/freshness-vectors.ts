@@ -4,7 +4,7 @@ import { signFreshness, signRevocations } from '../../protocol/index.js';
 import type { FreshnessStatement } from '../../protocol/index.js';
 import { CTY_FRESHNESS } from '../../protocol/internal/document.js';
 import { craftCose, defaultHeader } from './craft.js';
-import { testKey } from './fixed-keys.js';
+import { OTHER_LOG_ID, TEST_LOG_ID, testKey } from './fixed-keys.js';
 import type { TestKeyName } from './fixed-keys.js';
 import { mainBundle, T0_S } from './pass-vectors.js';
 
@@ -14,6 +14,8 @@ export interface FreshnessVector {
   readonly bytes: string;
   /** The revocation sequence held (the held bundle is the vector file's bundle). */
   readonly currentSeq?: number;
+  /** The history the held sequence belongs to. */
+  readonly logId?: string;
   /** The key whose signature should verify (for the tweetnacl cross-check of accepted vectors). */
   readonly signer?: TestKeyName;
   readonly expected: { readonly reason: string; readonly statement?: FreshnessStatement };
@@ -24,13 +26,14 @@ const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
 export function freshnessVectors(): FreshnessVector[] {
   const root = testKey('root');
   const version = mainBundle().version;
-  const stmt: FreshnessStatement = { issuedAt: T0_S + 120, bundleVersion: version, revocationSeq: 4 };
+  const stmt: FreshnessStatement = { issuedAt: T0_S + 120, logId: TEST_LOG_ID, bundleVersion: version, revocationSeq: 4 };
   const ok = { reason: 'OK', statement: stmt };
   const crafted = (payload: Map<string, unknown>, key = root): string =>
     b64(craftCose({ key, header: defaultHeader(root, CTY_FRESHNESS), payload: encode(payload) }));
   const payload = (): Map<string, unknown> =>
     new Map<string, unknown>([
       ['issuedAt', stmt.issuedAt],
+      ['logId', Buffer.from(stmt.logId, 'hex')],
       ['bundleVersion', stmt.bundleVersion],
       ['revocationSeq', stmt.revocationSeq],
     ]);
@@ -69,6 +72,26 @@ export function freshnessVectors(): FreshnessVector[] {
       expected: { reason: 'VERSION_ROLLBACK' },
     },
     {
+      title: 'for an older sequence of another history (verifies; not recorded by a device)',
+      bytes: b64(signFreshness({ ...stmt, logId: OTHER_LOG_ID, revocationSeq: 2 }, root)),
+      currentSeq: 4,
+      logId: TEST_LOG_ID,
+      signer: 'root',
+      expected: { ...ok, statement: { ...stmt, logId: OTHER_LOG_ID, revocationSeq: 2 } },
+    },
+    {
+      title: 'no log id',
+      bytes: crafted(
+        (() => {
+          const m = payload();
+          m.delete('logId');
+          return m;
+        })(),
+      ),
+      currentSeq: 4,
+      expected: { reason: 'BAD_CLAIMS' },
+    },
+    {
       title: 'signed by another root',
       bytes: b64(signFreshness(stmt, testKey('otherRoot'))),
       currentSeq: 4,
@@ -83,7 +106,10 @@ export function freshnessVectors(): FreshnessVector[] {
     {
       title: 'a revocation list in its place',
       bytes: b64(
-        signRevocations({ kind: 'snapshot', fromSeq: 0, toSeq: 4, issuedAt: T0_S, added: [], removed: [] }, root),
+        signRevocations(
+          { kind: 'snapshot', logId: TEST_LOG_ID, fromSeq: 0, toSeq: 4, issuedAt: T0_S, added: [], removed: [] },
+          root,
+        ),
       ),
       currentSeq: 4,
       expected: { reason: 'MALFORMED' },

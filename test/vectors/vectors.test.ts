@@ -83,6 +83,7 @@ describe('committed vectors', () => {
       'SUNSET',
       'VERSION_ROLLBACK',
       'SEQUENCE_GAP',
+      'HISTORY_CHANGED',
     ]) {
       expect(reasons, r).toContain(r);
     }
@@ -167,7 +168,13 @@ describe.each(file.bundles.map((v) => [v.title, v] as const))('bundle vector: %s
 });
 
 describe.each(file.revocations.map((v) => [v.title, v] as const))('revocation vector: %s', (_title, v) => {
-  const opts = { rootPublicKey, bundle, ...(v.currentSeq !== undefined ? { currentSeq: v.currentSeq } : {}) };
+  const opts = {
+    rootPublicKey,
+    bundle,
+    ...(v.currentSeq !== undefined ? { currentSeq: v.currentSeq } : {}),
+    ...(v.logId !== undefined ? { logId: v.logId } : {}),
+    ...(v.currentIssuedAt !== undefined ? { currentIssuedAt: v.currentIssuedAt } : {}),
+  };
   it('verifyRevocations gives the stated result', () => {
     expect(reasonOf(() => verifyRevocations(bytes(v.bytes), opts))).toBe(v.expected.reason);
     if (v.expected.reason === 'OK') {
@@ -190,7 +197,12 @@ describe.each(file.revocations.map((v) => [v.title, v] as const))('revocation ve
 });
 
 describe.each(file.freshness.map((v) => [v.title, v] as const))('freshness vector: %s', (_title, v) => {
-  const opts = { rootPublicKey, bundle, ...(v.currentSeq !== undefined ? { currentSeq: v.currentSeq } : {}) };
+  const opts = {
+    rootPublicKey,
+    bundle,
+    ...(v.currentSeq !== undefined ? { currentSeq: v.currentSeq } : {}),
+    ...(v.logId !== undefined ? { logId: v.logId } : {}),
+  };
   it('verifyFreshness gives the stated result', () => {
     expect(reasonOf(() => verifyFreshness(bytes(v.bytes), opts))).toBe(v.expected.reason);
     if (v.expected.reason === 'OK') expect(verifyFreshness(bytes(v.bytes), opts)).toEqual(v.expected.statement);

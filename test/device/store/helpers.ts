@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RevocationDelta, TrustBundle } from '../../../protocol/types.js';
+/** The server history the store's lists belong to, unless a test says otherwise. */
+export const LOG_ID = '00112233445566778899aabbccddeeff';
 
 export interface TempDir {
   readonly dir: string;
@@ -50,10 +52,11 @@ export function delta(
   toSeq: number,
   added: readonly (string | { id: string; expiresAt: number })[],
   removed: readonly string[] = [],
-  opts: { kind?: 'delta' | 'snapshot'; issuedAt?: number } = {},
+  opts: { kind?: 'delta' | 'snapshot'; issuedAt?: number; logId?: string } = {},
 ): RevocationDelta {
   return {
     kind: opts.kind ?? 'delta',
+    logId: opts.logId ?? LOG_ID,
     fromSeq,
     toSeq,
     issuedAt: opts.issuedAt ?? 1_800_000_000 + toSeq,

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../protocol/errors.js';
 import { openStore, StoreError } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/index.js';
-import { delta, rid, tempDir } from './helpers.js';
+import { delta, LOG_ID, rid, tempDir } from './helpers.js';
 import type { TempDir } from './helpers.js';
 
 let tmp: TempDir;
@@ -33,6 +33,36 @@ function snapshotOf(s: DeviceStore, ids: readonly string[]): unknown {
   return { info: s.revocationInfo(), revoked: ids.map((id) => s.isRevoked(id)) };
 }
 
+describe('server histories (log ids)', () => {
+  const OTHER = 'ee'.repeat(16);
+
+  it('takes a snapshot of another history whole, even at a lower sequence, and follows that history on', () => {
+    store.applyRevocations(delta(0, 5, [rid(1), rid(2)]), 1_800_000_010);
+    const restored = delta(0, 3, [rid(1), rid(3)], [], { kind: 'snapshot', logId: OTHER, issuedAt: 1_800_000_100 });
+    store.applyRevocations(restored, 1_800_000_110);
+    expect(store.revocationInfo()).toMatchObject({ seq: 3, logId: OTHER, issuedAt: 1_800_000_100, count: 2 });
+    expect([1, 2, 3].map((n) => store.isRevoked(rid(n)))).toEqual([true, false, true]);
+    store.applyRevocations(delta(3, 4, [rid(4)], [], { logId: OTHER, issuedAt: 1_800_000_200 }), 1_800_000_210);
+    expect(store.revocationInfo()).toMatchObject({ seq: 4, logId: OTHER });
+    // The abandoned history's lists are other data now: its delta continuing "4" is not taken.
+    expect(codeOf(() => store.applyRevocations(delta(4, 5, [rid(5)]), 1_800_000_220))).toBe('HISTORY_CHANGED');
+  });
+
+  it('refuses a delta of another history and a snapshot of another history older than the list held', () => {
+    store.applyRevocations(delta(0, 3, [rid(1)]), 1_800_000_010);
+    const before = snapshotOf(store, [rid(1), rid(2)]);
+    expect(codeOf(() => store.applyRevocations(delta(3, 4, [rid(2)], [], { logId: OTHER }), 1_800_000_020))).toBe(
+      'HISTORY_CHANGED',
+    );
+    const old = delta(0, 9, [rid(2)], [], { kind: 'snapshot', logId: OTHER, issuedAt: 1_700_000_000 });
+    expect(codeOf(() => store.applyRevocations(old, 1_800_000_020))).toBe('VERSION_ROLLBACK');
+    expect(codeOf(() => store.applyRevocations({ ...delta(3, 4, []), logId: 'x' }, 1_800_000_020))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(snapshotOf(store, [rid(1), rid(2)])).toEqual(before);
+  });
+});
+
 describe('applyRevocations', () => {
   it('applies deltas in sequence: added ids are revoked, removed ones no longer', () => {
     expect(store.revocationSeq()).toBe(0);
@@ -42,7 +72,13 @@ describe('applyRevocations', () => {
     expect(store.isRevoked(rid(3))).toBe(false);
     store.applyRevocations(delta(1, 3, [rid(3)], [rid(1)]), 1_800_000_020);
     expect([1, 2, 3].map((n) => store.isRevoked(rid(n)))).toEqual([false, true, true]);
-    expect(store.revocationInfo()).toEqual({ seq: 3, issuedAt: 1_800_000_003, receivedAt: 1_800_000_020, count: 2 });
+    expect(store.revocationInfo()).toEqual({
+      seq: 3,
+      logId: LOG_ID,
+      issuedAt: 1_800_000_003,
+      receivedAt: 1_800_000_020,
+      count: 2,
+    });
   });
 
   it('matches ids whatever the case of their hex digits', () => {

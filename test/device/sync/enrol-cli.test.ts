@@ -40,7 +40,7 @@ describe('gatecode device enrol', () => {
     }
     expect(code).toBe(0);
     expect(io.out()).toMatch(
-      /^enrolled as device [0-9a-f]+ with http:\/\/127\.0\.0\.1:\d+; root key [0-9A-Z-]+ pinned\n$/,
+      /^enrolled as device [0-9a-f]+ with http:\/\/127\.0\.0\.1:\d+; root key [0-9A-Z-]+ pinned; trust data: bundle \d+, revocations \d+\n$/,
     );
     const store = openStore(path.join(dataDir, STORE_FILE));
     expect(readEnrolment(store)?.serverUrl).toBe(env.server.url);

@@ -35,7 +35,8 @@ describe('enrolment', () => {
     expect(held?.deviceId).toBe('0011223344556677');
     expect(Buffer.from(held!.rootPublicKey).equals(Buffer.from(rig.deployment.root.publicKey))).toBe(true);
     expect(held?.serverUrl).toBe('http://gatecode.test:8470');
-    expect(JSON.parse(rig.api.requests[0]!.body!)).toEqual({ code: 'ABCD-EFGH-JKMN', name: 'north gate' });
+    expect(rig.api.requests.map((r) => r.path)).toEqual(['/api/device/root', '/api/device/enrol']);
+    expect(JSON.parse(rig.api.requests[1]!.body!)).toEqual({ code: 'ABCD-EFGH-JKMN', name: 'north gate' });
   });
 
   it('refuses a root key that does not match the fingerprint and stores nothing', async () => {
@@ -46,6 +47,8 @@ describe('enrolment', () => {
     ).toBe('FINGERPRINT_MISMATCH');
     expect(readEnrolment(rig.store)).toBeNull();
     expect(rig.store.getState(STATE_KEYS.deviceToken)).toBeNull();
+    // Checked before the code was sent: the one-time code is not spent on the wrong server.
+    expect(rig.api.requests.map((r) => r.path)).toEqual(['/api/device/root']);
   });
 
   it('refuses an answer whose root key does not decode', async () => {

@@ -92,6 +92,39 @@ describe('signed data freshness', () => {
     expect(verdict(rig, pass.text)).toBe('green/OK');
   });
 
+  it('a restored server (another history at the same sequence) is never fresh data: its 304 and statement change nothing', async () => {
+    rig = await makeRig();
+    const [a, b, c] = [
+      rig.deployment.pass({ colour: 'green' }),
+      rig.deployment.pass({ colour: 'green' }),
+      rig.deployment.pass({ colour: 'green' }),
+    ];
+    rig.deployment.revoke(1);
+    rig.deployment.revoke([a.revocationId]);
+    rig.deployment.revoke([b.revocationId]);
+    await rig.client.syncNow();
+    expect(rig.store.revocationSeq()).toBe(3);
+    const before = rig.client.status().trustDataAt;
+    // The server is restored from a backup taken at sequence 2, starts a new history and revokes C as "3".
+    rig.deployment.logId = 'cc'.repeat(16);
+    rig.deployment.steps.splice(2, 1, [{ revocationId: c.revocationId, expiresAt: T0_S + 30 * 86_400 }]);
+    expect(rig.deployment.seq).toBe(3);
+    // A path (or an old server) that answers 304 for `since=3`: the new history's statement for "3" is not ours.
+    await pollFor(rig, MAX_AGE + 6 * HOUR, () =>
+      rig.api.fault(/^\/api\/device\/revocations/, { kind: 'status', status: 304 }),
+    );
+    expect(rig.client.status().trustDataAt).toBe(before);
+    expect(verdict(rig, c.text)).toBe('yellow/BUNDLE_STALE');
+    // The honest answer to `since=3&log=<old>` is the new history's snapshot: taken whole, then fresh.
+    rig.clock.advance(60_000);
+    const r = await rig.client.syncNow();
+    expect(r.revocations).toEqual([expect.objectContaining({ kind: 'applied', version: 3 })]);
+    expect(rig.store.revocationInfo().logId).toBe('cc'.repeat(16));
+    expect(rig.client.status().trustDataAt).toBe(Math.floor(rig.clock.now() / 1000));
+    expect(verdict(rig, c.text)).toBe('red/REVOKED');
+    expect(verdict(rig, a.text)).toBe('red/REVOKED');
+  });
+
   type Bad = [title: string, make: (r: Rig) => Uint8Array, reason: string];
   const bad: Bad[] = [
     [

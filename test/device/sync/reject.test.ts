@@ -59,7 +59,7 @@ const cases: Case[] = [
     (d) => (
       d.revoke(1),
       signRevocations(
-        { kind: 'delta', fromSeq: 2, toSeq: 3, issuedAt: T0_S, added: [], removed: [] },
+        { kind: 'delta', logId: d.logId, fromSeq: 2, toSeq: 3, issuedAt: T0_S, added: [], removed: [] },
         generateSigningKey('x'),
       )
     ),

@@ -85,6 +85,11 @@ export class FakeApi {
   };
 
   private route(method: string, u: URL, headers: Record<string, string>, body: string | null): Response {
+    if (method === 'GET' && u.pathname === '/api/device/root') {
+      // Like the server: the root it signs with (an override stands for a server of another deployment).
+      const rootPublicKey = this.rootPublicKeyOverride ?? encodePublicKey(this.deployment.root.publicKey);
+      return this.answer(200, JSON.stringify({ rootPublicKey, rootFingerprint: '-' }), 'application/json');
+    }
     if (method === 'POST' && u.pathname === '/api/device/enrol') {
       const code = (JSON.parse(body ?? '{}') as { code?: string }).code ?? '';
       if (!this.enrolCodes.has(code))
@@ -104,7 +109,10 @@ export class FakeApi {
       return this.signed(this.deployment.currentBytes, headers);
     }
     if (method === 'GET' && u.pathname === '/api/device/revocations') {
-      const bytes = this.deployment.revocationsSince(Number(u.searchParams.get('since')));
+      // Like the server: sequence numbers count within one history; another (or none) gets the whole list.
+      const d = this.deployment;
+      const sameHistory = u.searchParams.get('log') === d.logId;
+      const bytes = sameHistory || d.seq === 0 ? d.revocationsSince(Number(u.searchParams.get('since'))) : d.snapshot();
       return bytes === null ? this.answer(204, null, 'application/cose') : this.signed(bytes, headers);
     }
     if (method === 'GET' && u.pathname === '/api/device/freshness') {
