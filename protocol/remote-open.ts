@@ -64,7 +64,8 @@ export function signRemoteOpen(cmd: RemoteOpenCommand, key: SigningKey): Uint8Ar
 /** size → COSE shape → content type → alg → kid (the root key only) → signature → payload. Time is the caller's. */
 export function verifyRemoteOpen(bytes: Uint8Array, rootPublicKey: Uint8Array): RemoteOpenCommand {
   const doc = openDocument(bytes, CTY_REMOTE_OPEN, MAX_REMOTE_OPEN_BYTES);
-  if (doc.kid !== kidFor(rootPublicKey)) throw new ProtocolError('UNKNOWN_KEY', 'remote open not signed by the root key');
+  if (doc.kid !== kidFor(rootPublicKey))
+    throw new ProtocolError('UNKNOWN_KEY', 'remote open not signed by the root key');
   if (!doc.verifiedBy(publicKeyObject(rootPublicKey))) {
     throw new ProtocolError('BAD_SIGNATURE', 'remote open signature does not verify');
   }

@@ -35,7 +35,8 @@ export class RemoteOpenGuard {
       if (isProtocolError(err)) return { ok: false, reason: 'BAD_COMMAND', detail: err.code };
       throw err;
     }
-    if (command.site !== this.place.site || command.gate !== this.place.gate) return { ok: false, reason: 'WRONG_GATE' };
+    if (command.site !== this.place.site || command.gate !== this.place.gate)
+      return { ok: false, reason: 'WRONG_GATE' };
     if (nowSeconds + this.skewSeconds < command.issuedAt) return { ok: false, reason: 'NOT_YET_VALID' };
     if (nowSeconds >= command.expiresAt + this.skewSeconds) return { ok: false, reason: 'EXPIRED' };
     for (const [nonce, until] of this.seen) if (until + this.skewSeconds <= nowSeconds) this.seen.delete(nonce);

@@ -89,11 +89,15 @@ describe('a release gate (fire loop wired)', () => {
     const fire = parseConfig({ ...base, relay: { pin: 17 }, inputs: { fire: { pin: 24 } } });
     const d = derive(fire);
     expect(d.bootBlock).toContain('gpio=24=ip,pu');
-    expect(d.fireStop).toBe(`/bin/sh -c '[ "$$(/usr/bin/pinctrl lev 24)" = 1 ] && /usr/bin/pinctrl set 17 op dh || true'`);
+    expect(d.fireStop).toBe(
+      `/bin/sh -c '[ "$$(/usr/bin/pinctrl lev 24)" = 1 ] && /usr/bin/pinctrl set 17 op dh || true'`,
+    );
     const stops = d.unit.split('\n').filter((l) => l.startsWith('ExecStopPost=+'));
     expect(stops[0]).toBe('ExecStopPost=+/usr/bin/pinctrl set 17 op dl');
     expect(stops[1]).toBe(`ExecStopPost=+${d.fireStop}`);
-    const low = derive(parseConfig({ ...base, relay: { pin: 18, polarity: 'active-low' }, inputs: { fire: { pin: 24 } } }));
+    const low = derive(
+      parseConfig({ ...base, relay: { pin: 18, polarity: 'active-low' }, inputs: { fire: { pin: 24 } } }),
+    );
     expect(low.fireStop).toContain('pinctrl set 18 op dl');
     expect(derive(activeHigh).fireStop).toBeNull();
     expect(derive(activeHigh).unit).not.toContain('pinctrl lev');
@@ -108,7 +112,13 @@ describe('the release gate unit under systemd-analyze', () => {
     const appDir = path.resolve(import.meta.dirname, '../..');
     // pinctrl exists only on a Pi: point it at a binary that exists here
     const d = derive(fire, {
-      paths: { appDir, node: process.execPath, configFile: '/etc/gatecode/device.yaml', pinctrl: '/bin/true', user: 'gatecode' },
+      paths: {
+        appDir,
+        node: process.execPath,
+        configFile: '/etc/gatecode/device.yaml',
+        pinctrl: '/bin/true',
+        user: 'gatecode',
+      },
     });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-unit-'));
     const file = path.join(dir, 'gatecode-device.service');

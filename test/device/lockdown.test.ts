@@ -52,7 +52,9 @@ describe('lockdown', { timeout: 60_000 }, () => {
       pins: PINS,
       options: { ...options, gate: { ...BASE_OPTIONS.gate, relayMode: 'hold' } },
     });
-    expect(await h.decideFrame(await renderPhoneScene(h.d.pass().text, { seed: seed++ }))).toMatchObject({ opens: true });
+    expect(await h.decideFrame(await renderPhoneScene(h.d.pass().text, { seed: seed++ }))).toMatchObject({
+      opens: true,
+    });
     expect(h.gpio.relay.active).toBe(true); // strike held
     h.gpio.setInput('lockdown', true);
     expect(h.runtime.lockdown).toBe(true);

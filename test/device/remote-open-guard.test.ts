@@ -10,7 +10,14 @@ const other = generateSigningKey('acme');
 const NOW = 1_800_000_000;
 const command = (over: Partial<Parameters<typeof signRemoteOpen>[0]> = {}, key = root) =>
   signRemoteOpen(
-    { site: 'hq', gate: 'north-1', issuedAt: NOW, expiresAt: NOW + 10, nonce: randomBytes(16).toString('hex'), ...over },
+    {
+      site: 'hq',
+      gate: 'north-1',
+      issuedAt: NOW,
+      expiresAt: NOW + 10,
+      nonce: randomBytes(16).toString('hex'),
+      ...over,
+    },
     key,
   );
 
@@ -31,7 +38,11 @@ describe('RemoteOpenGuard', () => {
       reason: 'NOT_YET_VALID',
     });
     expect(guard.check(command({ gate: 'south-2' }), NOW)).toEqual({ ok: false, reason: 'WRONG_GATE' });
-    expect(guard.check(command({}, other), NOW)).toMatchObject({ ok: false, reason: 'BAD_COMMAND', detail: 'UNKNOWN_KEY' });
+    expect(guard.check(command({}, other), NOW)).toMatchObject({
+      ok: false,
+      reason: 'BAD_COMMAND',
+      detail: 'UNKNOWN_KEY',
+    });
     const tampered = command();
     tampered[tampered.length - 1] = (tampered.at(-1) ?? 0) ^ 1;
     expect(guard.check(tampered, NOW)).toMatchObject({ ok: false, reason: 'BAD_COMMAND', detail: 'BAD_SIGNATURE' });
