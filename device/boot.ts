@@ -70,6 +70,7 @@ export function runtimeOptions(config: DeviceConfig, ringCapsBrightness: boolean
       heldOpenSeconds: config.door.heldOpenSeconds,
       rotationTimeoutSeconds: config.turnstile.passageTimeoutSeconds,
     },
+    lockdown: { scope: config.lockdown.scope },
     leds: {
       brightness: ringCapsBrightness ? 1 : config.leds.brightness,
       showMs: config.leds.showMs,

@@ -196,6 +196,18 @@ export interface DecideInputs {
   readonly clockTrusted?: boolean;
   /** The gate's memory of accepted holder proofs (the pipeline keeps one); without it no proof counts as replayed. */
   readonly proofGuard?: ProofReplayGuard;
+  /**
+   * Lockdown: null (or absent) when there is none; else the scope entries that may still pass. Only a pass whose
+   * scope lists one of them opens; everything else is red with LOCKDOWN.
+   */
+  readonly lockdown?: readonly string[] | null;
+}
+
+/** Under a lockdown, a pass that would open but names none of the lockdown scope entries is red, LOCKDOWN. */
+export function withLockdown(d: Decision, scope: PassClaims['scope'], allowed: readonly string[]): Decision {
+  if (!d.opens) return d;
+  if (scope !== 'all' && scope.some((s) => allowed.includes(s))) return d;
+  return { ...d, colour: 'red', reason: 'LOCKDOWN', action: 'deny', opens: false, pattern: 'red' };
 }
 
 /**
@@ -239,7 +251,9 @@ export function decideText(text: string, now: number, inputs: DecideInputs): Tim
   );
   const t1 = performance.now();
   const decided = decide(outcome, inputs.trust, now, inputs.place, inputs.options, inputs.store);
-  const decision = inputs.clockTrusted === false ? withUntrustedClock(decided, bundle, inputs.options) : decided;
+  const timed = inputs.clockTrusted === false ? withUntrustedClock(decided, bundle, inputs.options) : decided;
+  const lockdown = inputs.lockdown ?? null;
+  const decision = lockdown !== null && outcome.ok ? withLockdown(timed, outcome.claims.scope, lockdown) : timed;
   const t2 = performance.now();
   return { decision, verifyMs: t1 - t0, decideMs: t2 - t1 };
 }

@@ -3,6 +3,9 @@
 // held-open alarm after N seconds and a forced-open alarm when the door opens without a grant; with a turnstile
 // rotation sensor, a grant with no passage within N seconds is annulled (anti-passback entry removed, event
 // marked not passed). Every timeout runs on the injected clock.
+// Fire release: while the fire loop is open (alarm or cut wire) the relay is held energised (free passage) and
+// nothing here drives it safe: not a pulse ending, a hold timing out, a lockdown, nor close() (the stop state of a
+// release gate during an alarm is released; the systemd unit's stop step does the same from the pin).
 import type { GpioPorts, InputEvent } from '../hardware/gpio/types.js';
 import type { CancelTimer, Clock } from '../common/clock.js';
 import type { Direction } from './decide.js';
@@ -43,7 +46,7 @@ export interface GateStore {
   bump(counter: string, by?: number): void;
 }
 
-export type GateAlarm = 'door-held-open' | 'door-forced';
+export type GateAlarm = 'door-held-open' | 'door-forced' | 'fire-release';
 
 export type GateEvent =
   | { readonly kind: 'relay'; readonly active: boolean }
@@ -73,6 +76,7 @@ export class GateController {
   private heldTimer: CancelTimer | null = null;
   private holdTimer: CancelTimer | null = null;
   private doorOpenedSinceHold = false;
+  private fire = false;
   private closed = false;
 
   constructor(
@@ -90,8 +94,14 @@ export class GateController {
     for (const input of Object.values(this.gpio.inputs)) {
       if (input) this.unsubscribe.push(input.onChange((e) => this.onInput(e)));
     }
+    if (this.gpio.inputs.fire?.active) this.setFire(true);
     const door = this.gpio.inputs.door;
     if (door?.active) this.onDoor(true);
+  }
+
+  /** True while the fire loop is open and the gate is held in free passage. */
+  get fireRelease(): boolean {
+    return this.fire;
   }
 
   get hasRotationSensor(): boolean {
@@ -106,11 +116,12 @@ export class GateController {
   open(): void {
     if (this.closed) return;
     this.authorisedUntil = this.clock.now() + this.opts.grantWindowMs;
+    if (this.fire) return; // already released, for as long as the alarm lasts
     const relay = this.gpio.relay;
     if (this.opts.relayMode === 'pulse') {
       this.onEvent({ kind: 'relay', active: true });
       relay.pulse(this.opts.pulseMs).then(
-        () => this.onEvent({ kind: 'relay', active: false }),
+        () => this.onEvent({ kind: 'relay', active: relay.active }),
         (err: unknown) => {
           this.log.error({ err: (err as Error).message }, 'relay pulse failed');
           this.safeRelay();
@@ -162,6 +173,49 @@ export class GateController {
     this.safeRelay();
   }
 
+  /**
+   * A lockdown began: end any hold or grant window now and drive the relay safe (the fire release, if on, keeps
+   * it released all the same).
+   */
+  lock(): void {
+    if (this.closed) return;
+    this.holdTimer?.();
+    this.holdTimer = null;
+    if (!this.fire) this.authorisedUntil = Number.NEGATIVE_INFINITY;
+    this.safeRelay();
+  }
+
+  private setFire(open: boolean): void {
+    if (open === this.fire) return;
+    this.fire = open;
+    if (open) {
+      this.holdTimer?.();
+      this.holdTimer = null;
+      this.authorisedUntil = Number.POSITIVE_INFINITY;
+      this.holdReleased();
+      this.log.warn('fire release: gate held in free passage while the fire loop is open');
+      this.raise('fire-release');
+      return;
+    }
+    this.log.info('fire loop closed: gate back to normal');
+    this.authorisedUntil = this.clock.now() + this.opts.grantWindowMs;
+    this.clear('fire-release');
+    this.safeRelay();
+  }
+
+  /** Energise and latch the relay; on a write error, try again on the next tick until the alarm ends. */
+  private holdReleased(): void {
+    if (!this.fire) return;
+    try {
+      this.gpio.relay.set(true);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'fire release: relay set failed; retrying');
+      this.clock.setTimer(50, () => this.holdReleased());
+      return;
+    }
+    this.onEvent({ kind: 'relay', active: true });
+  }
+
   private onInput(e: InputEvent): void {
     if (this.closed) return;
     this.onEvent({ kind: 'input', input: e.input, active: e.active });
@@ -180,6 +234,12 @@ export class GateController {
       case 'rotation':
         if (e.active) this.onRotation();
         return;
+      case 'fire':
+        this.setFire(e.active);
+        return;
+      case 'lockdown':
+        return; // the runtime holds the lockdown state (input or command) and calls lock()
+
       default: {
         const unreachable: never = e.input;
         return unreachable;
@@ -195,7 +255,7 @@ export class GateController {
       this.heldTimer?.();
       this.heldTimer = this.clock.setTimer(this.opts.heldOpenSeconds * 1000, () => {
         this.heldTimer = null;
-        this.raise('door-held-open');
+        if (!this.fire) this.raise('door-held-open'); // open doors are the point of an evacuation
       });
       return;
     }
@@ -262,6 +322,10 @@ export class GateController {
   }
 
   private safeRelay(): void {
+    if (this.fire) {
+      this.holdReleased();
+      return;
+    }
     try {
       this.gpio.relay.safe();
     } catch (err) {

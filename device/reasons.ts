@@ -8,6 +8,7 @@ export const DEVICE_ONLY_REASONS = [
   'CLOCK_ROLLBACK', // the clock is below the floor set by the newest signed data: refuse to decide
   'NO_TRUST_DATA', // no trust bundle loaded: nothing can be verified
   'CLOCK_UNTRUSTED', // no NTP, RTC or recent signed time: expiry cannot be judged, green becomes yellow
+  'LOCKDOWN', // the gate is locked down and this pass's scope is not one that may pass during a lockdown
 ] as const;
 
 export type DeviceOnlyReason = (typeof DEVICE_ONLY_REASONS)[number];
@@ -72,6 +73,8 @@ export function describeReason(reason: DeviceReason): string {
       return 'device has no trust data: see staff';
     case 'CLOCK_UNTRUSTED':
       return 'device clock not confirmed: see staff';
+    case 'LOCKDOWN':
+      return 'lockdown: no entry';
     default: {
       const unreachable: never = reason;
       return unreachable;

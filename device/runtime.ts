@@ -22,6 +22,8 @@ import type { PresenceOptions } from './presence.js';
 import type { StatusHub } from './status/hub.js';
 import type { DeviceStore } from './store/types.js';
 import { TrustKeeper } from './trust/keeper.js';
+import { RemoteOpenGuard } from './remote/open-guard.js';
+import type { RemoteOpenCheck } from './remote/open-guard.js';
 import type { TimeTrust } from './time/trusted.js';
 
 /** Everything the runtime needs, resolved from the config file (runtimeOptions in device/boot.ts). */
@@ -41,6 +43,8 @@ export interface RuntimeOptions {
   };
   /** The watchdog is pinged only while a frame arrived within this time. */
   readonly frameTimeoutMs: number;
+  /** Scope entries that still open during a lockdown (config `lockdown.scope`); default none. */
+  readonly lockdown?: { readonly scope: readonly string[] };
 }
 
 /** The parts the runtime drives; made by device/boot.ts, or by a test. */
@@ -89,6 +93,9 @@ export class DeviceRuntime {
   private cameraFailure: unknown = null;
   private stopping: Promise<void> | null = null;
   private alarms = new Set<string>();
+  private lockdownCommand = false;
+  private remoteGuard: { key: string; guard: RemoteOpenGuard } | null = null;
+  private lockdownOn = false;
   private readonly onSunset: () => void;
 
   private constructor(
@@ -128,6 +135,7 @@ export class DeviceRuntime {
           place: opts.place,
           options: opts.decide,
           clockTrusted: this.clockTrusted(),
+          lockdown: this.lockdownOn ? (opts.lockdown?.scope ?? []) : null,
         }),
       },
       opts.presence,
@@ -143,6 +151,8 @@ export class DeviceRuntime {
         door: gpio.inputs.door?.active ?? null,
         exit: gpio.inputs.exit?.active ?? null,
         rotation: gpio.inputs.rotation?.active ?? null,
+        fire: gpio.inputs.fire?.active ?? null,
+        lockdown: gpio.inputs.lockdown?.active ?? null,
       },
     });
   }
@@ -163,6 +173,7 @@ export class DeviceRuntime {
       rt.leds.start();
       await rt.trust.loadFiles(opts.trust.bundleFile, opts.trust.revocationsFile);
       rt.gate.start();
+      rt.updateLockdown();
       rt.purge();
       rt.tick();
       rt.cancels.push(every(rt.clock, TICK_MS, () => rt.tick()));
@@ -189,6 +200,59 @@ export class DeviceRuntime {
     }
   }
 
+  /**
+   * The lockdown command (from an administrator): on or off. The lockdown is on while the command or the lockdown
+   * input says so; only passes of the configured scope open then.
+   */
+  setLockdown(on: boolean, by: string): void {
+    this.log.warn({ on, by }, 'lockdown command');
+    this.lockdownCommand = on;
+    this.updateLockdown();
+  }
+
+  /**
+   * A remote open command from the server (signed by the pinned root, for this gate, fresh, nonce unseen): the
+   * gate opens once. Every command, opened or refused, is logged and counted (the device's audit trail).
+   */
+  remoteOpen(bytes: Uint8Array): RemoteOpenCheck {
+    const root = this.trust.rootPublicKey();
+    if (root === null) {
+      this.log.warn('remote open refused: no pinned root key');
+      return { ok: false, reason: 'BAD_COMMAND', detail: 'NO_ROOT_KEY' };
+    }
+    const key = Buffer.from(root).toString('base64url');
+    if (this.remoteGuard?.key !== key) this.remoteGuard = { key, guard: new RemoteOpenGuard(root, this.opts.place) };
+    const result = this.remoteGuard.guard.check(bytes, nowSeconds(this.clock));
+    if (result.ok) {
+      this.log.warn({ nonce: result.command.nonce, issuedAt: result.command.issuedAt }, 'remote open');
+      this.parts.store.bump('remote-open');
+      this.gate.open();
+    } else {
+      this.log.warn({ reason: result.reason, detail: result.detail }, 'remote open refused');
+      this.parts.store.bump(`remote-open-refused:${result.reason}`);
+    }
+    return result;
+  }
+
+  get lockdown(): boolean {
+    return this.lockdownOn;
+  }
+
+  private updateLockdown(): void {
+    const on = this.lockdownCommand || (this.parts.gpio.inputs.lockdown?.active ?? false);
+    if (on === this.lockdownOn) return;
+    this.lockdownOn = on;
+    if (on) {
+      this.log.warn('lockdown: only the lockdown scope opens');
+      this.alarms.add('lockdown');
+      this.gate.lock();
+    } else {
+      this.log.info('lockdown ended');
+      this.alarms.delete('lockdown');
+    }
+    this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
+  }
+
   /** The error that ended the camera stream (a missing binary, a bad replay file), or null. */
   get failure(): unknown {
     return this.cameraFailure;
@@ -211,7 +275,9 @@ export class DeviceRuntime {
   /** Drive the relay safe now, synchronously (for last-chance exit paths). */
   safeNow(): void {
     try {
-      this.parts.gpio.relay.safe();
+      // A release gate during a fire alarm stays released (its stop state); see device/gate.ts.
+      if (this.gate.fireRelease) this.parts.gpio.relay.set(true);
+      else this.parts.gpio.relay.safe();
     } catch {
       // Nothing more can be done here; the systemd unit resets the pin after the process ends.
     }
@@ -315,11 +381,13 @@ export class DeviceRuntime {
         return;
       case 'input':
         hub?.update({ inputs: { [e.input]: e.active } });
+        if (e.input === 'lockdown') this.updateLockdown();
         return;
       case 'alarm':
         if (e.active) this.alarms.add(e.alarm);
         else this.alarms.delete(e.alarm);
-        this.leds.setDoorAlarm(this.alarms.size > 0);
+        if (e.alarm === 'fire-release') this.leds.setFireRelease(e.active);
+        this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release' && a !== 'lockdown'));
         this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
         return;
       case 'passed':

@@ -54,6 +54,10 @@ export interface HardwareConfig {
     readonly exit: InputConfig | null;
     /** Turnstile rotation sensor; null when not wired. */
     readonly rotation: InputConfig | null;
+    /** Fire-alarm release loop (normally closed); null when not wired. */
+    readonly fire: InputConfig | null;
+    /** Lockdown switch or output; null when not wired. */
+    readonly lockdown: InputConfig | null;
     /** Put the relay in its safe state on every process exit path (installSafeExit). Only false opts out. */
     readonly safeExit?: boolean;
   };

@@ -53,6 +53,8 @@ export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
       door: inputFor(config.inputs.door),
       exit: inputFor(config.inputs.exit),
       rotation: inputFor(config.inputs.rotation),
+      fire: inputFor(config.inputs.fire),
+      lockdown: inputFor(config.inputs.lockdown),
     },
     leds: {
       mode: config.hardware.leds,

@@ -58,6 +58,19 @@ const inputs = z.strictObject({
   exit: input('active-low', 'up').optional(),
   /** Turnstile rotation sensor. Absent: not wired (no passage check). */
   rotation: input('active-low', 'up').optional(),
+  /**
+   * Fire-alarm release: a normally-closed loop from the alarm panel's relay to ground, pulled up, so a closed loop
+   * reads low and an alarm or a cut wire reads high (active). While active the gate stays in free passage.
+   * Absent: not wired.
+   */
+  fire: input('active-high', 'up').optional(),
+  /** Lockdown key switch or the building's lockdown output, closing to ground while locked down. Absent: not wired. */
+  lockdown: input('active-low', 'up').optional(),
+});
+
+const lockdown = z.strictObject({
+  /** Scope entries (in a pass's scope list) that still open during a lockdown; empty: nothing opens. */
+  scope: z.array(name).default([]),
 });
 
 const door = z.strictObject({
@@ -226,6 +239,7 @@ export const deviceConfigSchema = z
     relay: relay.prefault({}),
     inputs: inputs.prefault({}),
     door: door.prefault({}),
+    lockdown: lockdown.prefault({}),
     turnstile: turnstile.prefault({}),
     antiPassback: antiPassback.prefault({}),
     leds: leds.prefault({}),
@@ -264,7 +278,7 @@ export const deviceConfigSchema = z
       });
     }
     const pins = new Map<number, string>([[c.relay.pin, 'relay.pin']]);
-    for (const key of ['door', 'exit', 'rotation'] as const) {
+    for (const key of ['door', 'exit', 'rotation', 'fire', 'lockdown'] as const) {
       const pin = c.inputs[key]?.pin;
       if (pin === undefined) continue;
       const other = pins.get(pin);

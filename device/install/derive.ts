@@ -63,11 +63,13 @@ export function bootBlock(config: DeviceConfig, board: Board = 'unknown'): strin
   const lines = ['# Every board, whatever section the lines above ended in', '[all]'];
   lines.push('# SPI0 for the LED ring', 'dtparam=spi=on');
   lines.push(
-    '# Relay released from power-on until gatecode runs',
+    config.inputs.fire === undefined
+      ? '# Relay released from power-on until gatecode runs'
+      : '# Relay released from power-on until gatecode runs and reads the fire loop (wire the loop into the lock supply too)',
     `gpio=${config.relay.pin}=op,${relaySafeLevel(config.relay.polarity)}`,
   );
   const pulls = { up: 'pu', down: 'pd', none: 'pn' } as const;
-  for (const key of ['door', 'exit', 'rotation'] as const) {
+  for (const key of ['door', 'exit', 'rotation', 'fire', 'lockdown'] as const) {
     const i = config.inputs[key];
     if (i !== undefined) lines.push(`# inputs.${key}`, `gpio=${i.pin}=ip,${pulls[i.pull]}`);
   }
@@ -87,12 +89,33 @@ export function bootBlock(config: DeviceConfig, board: Board = 'unknown'): strin
   return lines;
 }
 
+/**
+ * The stop step of a release gate (inputs.fire wired): after the relay was driven safe, read the fire loop's pin
+ * and, if it is in alarm (or cut), drive the relay to its energised level again, so a gate that stops or crashes
+ * during a fire alarm stays in free passage until it runs again. Null when no fire loop is wired.
+ */
+export function fireStopStep(config: DeviceConfig, pinctrl: string): string | null {
+  const fire = config.inputs.fire;
+  if (fire === undefined) return null;
+  const alarmLevel = fire.polarity === 'active-high' ? 1 : 0;
+  const released = relaySafeLevel(config.relay.polarity) === 'dl' ? 'dh' : 'dl';
+  // $$ is systemd's escape for a literal $.
+  return `/bin/sh -c '[ "$$(${pinctrl} lev ${fire.pin})" = ${alarmLevel} ] && ${pinctrl} set ${config.relay.pin} op ${released} || true'`;
+}
+
 /** The groups the service user needs: GPIO (sysfs), SPI (LED ring), video (camera), i2c only for reading an RTC. */
 export const SERVICE_GROUPS = ['gpio', 'spi', 'video'] as const;
 
 /** The systemd unit for this config. */
 export function renderUnit(config: DeviceConfig, paths: InstallPaths = DEFAULT_PATHS): string {
   const safe = relaySafeLevel(config.relay.polarity);
+  const fireStep = fireStopStep(config, paths.pinctrl);
+  const fireLines =
+    fireStep === null
+      ? ''
+      : `# Release gate: if the fire loop (BCM ${config.inputs.fire?.pin}) is open at stop, energise the relay again: free passage.
+ExecStopPost=+${fireStep}
+`;
   const bin = `${paths.appDir}/bin/gatecode.js`;
   const spi = config.leds.spiDevice;
   return `# gatecode device: the checkpoint scanner on a Raspberry Pi.
@@ -139,7 +162,7 @@ ExecStart=${paths.node} --max-semi-space-size=1 ${bin} device --config ${paths.c
 # Whatever way the process ended (even SIGKILL or a watchdog kill), force the relay pin ${config.relay.pin} to its released
 # level (${config.relay.polarity}: ${safe}) and blank the LED ring. '+' runs these with full privileges.
 ExecStopPost=+${paths.pinctrl} set ${config.relay.pin} op ${safe}
-ExecStopPost=-+${paths.node} ${bin} device blank --config ${paths.configFile}
+${fireLines}ExecStopPost=-+${paths.node} ${bin} device blank --config ${paths.configFile}
 
 # Hardening (systemd-analyze security: about 2.2) that keeps GPIO (sysfs), SPI (${spi}), the camera
 # (/dev/media*, /dev/video*, /dev/v4l-subdev*, /dev/dma_heap) and V8's JIT working. Not used on purpose:
@@ -186,6 +209,8 @@ WantedBy=multi-user.target
 /** Everything derived from one config, for setup and check. */
 export interface Derived {
   readonly relay: { readonly pin: number; readonly safe: DriveLevel };
+  /** The stop step that keeps a release gate open during a fire alarm; null without a fire loop. */
+  readonly fireStop: string | null;
   readonly bootBlock: readonly string[];
   readonly unit: string;
   readonly groups: readonly string[];
@@ -194,6 +219,7 @@ export interface Derived {
 export function derive(config: DeviceConfig, opts: { board?: Board; paths?: InstallPaths } = {}): Derived {
   return {
     relay: { pin: config.relay.pin, safe: relaySafeLevel(config.relay.polarity) },
+    fireStop: fireStopStep(config, (opts.paths ?? DEFAULT_PATHS).pinctrl),
     bootBlock: bootBlock(config, opts.board ?? 'unknown'),
     unit: renderUnit(config, opts.paths ?? DEFAULT_PATHS),
     groups: [...SERVICE_GROUPS],

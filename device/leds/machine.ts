@@ -34,6 +34,7 @@ export interface LedState {
 export class LedController {
   private base: LedBase = 'boot';
   private alarm = false;
+  private fire = false;
   private transient: { pattern: DecisionPattern; until: number } | null = null;
   private shown: LedPattern | null = null;
   private startedAt = 0;
@@ -73,6 +74,13 @@ export class LedController {
     this.kick();
   }
 
+  /** Fire release: drawn over everything else, verdicts included, for as long as it lasts. */
+  setFireRelease(on: boolean): void {
+    if (this.fire === on) return;
+    this.fire = on;
+    this.kick();
+  }
+
   /** Show a verdict for its configured time, then fall back to the alarm or the base state. */
   showDecision(pattern: DecisionPattern): void {
     this.transient = { pattern, until: this.clock.now() + this.opts.showMs[pattern] };
@@ -82,6 +90,7 @@ export class LedController {
 
   /** The pattern that should be on now. */
   pattern(): LedPattern {
+    if (this.fire) return 'fire-release';
     if (this.transient !== null && this.clock.now() < this.transient.until) return this.transient.pattern;
     if (this.alarm) return 'door-alarm';
     return this.base;

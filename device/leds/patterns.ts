@@ -14,6 +14,7 @@ export const LED_PATTERNS = [
   'offline',
   'stale',
   'door-alarm',
+  'fire-release',
   'fault',
   'sunset',
 ] as const;
@@ -73,6 +74,7 @@ export function isAnimated(pattern: LedPattern): boolean {
     case 'offline':
     case 'stale':
     case 'door-alarm':
+    case 'fire-release':
     case 'fault':
     case 'sunset':
       return true;
@@ -110,6 +112,15 @@ export function renderPattern(pattern: LedPattern, t: number, count: number): Rg
       return spinner(count, t, AMBER, 2000, scale(AMBER, 0.08));
     case 'door-alarm':
       return blink(count, t, RED, 500);
+    case 'fire-release':
+      // Free passage during a fire alarm: two bright green arcs racing round on white, twice a second. No verdict
+      // moves like this, so it reads without telling the colours apart.
+      return Array.from({ length: count }, (_, i) => {
+        const head = Math.floor(((t % 500) / 500) * count);
+        const d = (head - i + count) % count;
+        const d2 = (head + Math.floor(count / 2) - i + count) % count;
+        return d < 2 || d2 < 2 ? GREEN : scale(WHITE, 0.25);
+      });
     case 'fault':
       // Half magenta, half blue, swapping once a second: not a verdict colour, so nobody reads it as one.
       return Array.from({ length: count }, (_, i) => {

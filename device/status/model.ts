@@ -32,6 +32,10 @@ export interface InputsStatus {
   readonly door: boolean | null;
   readonly exit: boolean | null;
   readonly rotation: boolean | null;
+  /** Fire-alarm release loop open (alarm or cut wire). */
+  readonly fire: boolean | null;
+  /** Lockdown switch on. */
+  readonly lockdown: boolean | null;
 }
 
 export interface SyncStatus {
@@ -129,7 +133,7 @@ export function initialStatus(): DeviceStatus {
     identity: { site: null, gate: null, direction: null, version: null },
     leds: { pattern: 'boot', pixels: [] },
     relay: { active: false, lastActiveAt: null },
-    inputs: { door: null, exit: null, rotation: null },
+    inputs: { door: null, exit: null, rotation: null, fire: null, lockdown: null },
     alarms: [],
     sync: {
       lastSyncAt: null,

@@ -14,7 +14,11 @@ export interface RelayOutput {
   close(): void;
 }
 
-export type InputName = 'door' | 'exit' | 'rotation';
+/**
+ * fire: the fire-alarm release loop (normally closed; active = loop open: alarm or a cut wire). lockdown: a key
+ * switch or the building's lockdown output (active = lockdown).
+ */
+export type InputName = 'door' | 'exit' | 'rotation' | 'fire' | 'lockdown';
 
 export interface InputEvent {
   readonly input: InputName;

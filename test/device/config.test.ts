@@ -233,6 +233,8 @@ describe('toHardwareConfig and bootConfigLines', () => {
       door: { pin: 27, polarity: 'active-high', debounceMs: 30 },
       exit: { pin: 22, polarity: 'active-low', debounceMs: 50 },
       rotation: { pin: 23, polarity: 'active-low', debounceMs: 40 },
+      fire: null,
+      lockdown: null,
     });
     expect(hw.leds).toMatchObject({
       mode: 'real',

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SimCamera } from '../../../hardware/camera/sim/camera.js';
 import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { SimGpio } from '../../../hardware/gpio/sim.js';
+import type { GpioPinsConfig } from '../../../hardware/gpio/ports.js';
 import { SimLedRing } from '../../../hardware/leds/sim.js';
 import { createDecoder } from '../../../device/decode/index.js';
 import type { FrameDecoder } from '../../../device/decode/index.js';
@@ -34,6 +35,8 @@ export interface HarnessOptions {
   deployment?: Deployment;
   /** A decoder shared by the tests of a file (its close() is left to the file): saves the engine start per test. */
   decoder?: FrameDecoder;
+  /** Simulated pins (default DEFAULT_SIM_PINS: no debounce, no fire loop). */
+  pins?: GpioPinsConfig;
 }
 
 export const BASE_OPTIONS: Omit<RuntimeOptions, 'trust'> = {
@@ -79,7 +82,7 @@ export class Harness {
     }
     const clock = new ManualClock(opts.startMs ?? T0_S * 1000);
     const camera = new SimCamera({ mode: 'all' });
-    const gpio = new SimGpio({ clock });
+    const gpio = new SimGpio({ clock, ...(opts.pins ? { pins: opts.pins } : {}) });
     const ring = new SimLedRing(16, { now: () => clock.now() });
     const hub = new StatusHub({ now: () => Math.floor(clock.now() / 1000) });
     const store = openStore(path.join(dir, 'device.db'), { now: () => Math.floor(clock.now() / 1000) });
