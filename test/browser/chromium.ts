@@ -125,6 +125,7 @@ export function skipReason(choice: ChromiumChoice, env: Readonly<Record<string, 
 /** `describe` for a browser suite: skipped (with the reason in its name) when this machine has no browser. */
 export function describeBrowser(name: string, body: () => void): void {
   const why = skipReason(CHROMIUM, process.env);
+  // Skipped only where no browser can be had; the reason is in the suite name, and CI=true never gets here.
   if (why) describe.skip(`${name} — ${why}`, body);
   else describe(name, body);
 }
