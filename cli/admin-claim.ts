@@ -1,7 +1,7 @@
 // `gatecode admin claim …`: a one-time claim link for the wallet page, for a pass issued now or for a holder-bound
 // pass issued when a phone claims it. The link goes to stdout (data); what it is, to stderr.
-import { client, ok, parse, writeOut } from './admin-client.js';
-import { parseDuration, UsageError } from './usage.js';
+import { client, ok, parse, passTerms, writeOut } from './admin-client.js';
+import { parseDuration } from './usage.js';
 
 export const CLAIM_USAGE = `  claim --colour green|yellow|red --valid-for 30d [--scope S1,S2] [--holder] [--link-ttl 7d] [--svg FILE] [--json]
                                       one-time claim link for the wallet page (--holder: pass tied to the phone)`;
@@ -19,19 +19,8 @@ export async function claimCommand(argv: string[], help: () => number): Promise<
     json: { type: 'boolean' },
   });
   if (values.help) return help();
-  const colour = values.colour;
-  if (colour !== 'green' && colour !== 'yellow' && colour !== 'red')
-    throw new UsageError('--colour must be green, yellow or red');
-  const validFor = parseDuration(values['valid-for'] ?? '', '--valid-for');
+  const { colour, validForSeconds: validFor, scope } = passTerms(values);
   const ttl = values['link-ttl'];
-  const scopeText = values.scope;
-  const scope =
-    scopeText === undefined || scopeText === 'all'
-      ? 'all'
-      : scopeText
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean);
   const res = await ok(
     client(values).claims.$post({
       json: {

@@ -6,7 +6,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { hc } from 'hono/client';
 import { errorBodySchema } from '../protocol/api/errors.js';
 import type { AdminApp } from '../sync-server/http/app.js';
-import { parseOptions, UsageError } from './usage.js';
+import { parseDuration, parseOptions, UsageError } from './usage.js';
 
 const COMMON = {
   server: { type: 'string' },
@@ -124,3 +124,28 @@ export function writeOut(file: string, data: string | Uint8Array): void {
   }
 }
 
+/** The terms of a pass to issue, as `pass issue` and `claim` take them: --colour, --valid-for, --scope. */
+export function passTerms(values: {
+  colour?: string | undefined;
+  'valid-for'?: string | undefined;
+  scope?: string | undefined;
+}): {
+  colour: 'green' | 'yellow' | 'red';
+  validForSeconds: number;
+  scope: 'all' | string[];
+} {
+  const colour = values.colour;
+  if (colour === undefined) throw new UsageError('--colour is required (green, yellow or red)');
+  if (colour !== 'green' && colour !== 'yellow' && colour !== 'red')
+    throw new UsageError('--colour must be green, yellow or red');
+  const validForSeconds = parseDuration(values['valid-for'] ?? '', '--valid-for');
+  const text = values.scope;
+  const scope =
+    text === undefined || text === 'all'
+      ? 'all'
+      : text
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
+  return { colour, validForSeconds, scope };
+}

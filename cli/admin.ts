@@ -2,7 +2,7 @@
 // Requests and answers are typed end to end by the server's AdminApp (sync-server/http/app.ts): a changed field
 // there fails to compile here.
 import { claimCommand, CLAIM_USAGE } from './admin-claim.js';
-import { client, ok, parse, writeOut } from './admin-client.js';
+import { client, ok, parse, passTerms, writeOut } from './admin-client.js';
 import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
 
 const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --token-file FILE)
@@ -46,18 +46,7 @@ async function passCommand(argv: string[]): Promise<number> {
       svg: { type: 'string' },
     });
     if (values.help) return help();
-    const colour = values.colour;
-    if (colour !== 'green' && colour !== 'yellow' && colour !== 'red')
-      throw new UsageError('--colour must be green, yellow or red');
-    const validFor = parseDuration(values['valid-for'] ?? '', '--valid-for');
-    const scopeText = values.scope;
-    const scope =
-      scopeText === undefined || scopeText === 'all'
-        ? 'all'
-        : scopeText
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean);
+    const { colour, validForSeconds: validFor, scope } = passTerms(values);
     const api = client(values);
     const out = await (await ok(api.passes.$post({ json: { colour, validForSeconds: validFor, scope } }))).json();
     if (values.svg) writeOut(values.svg, out.qrSvg);
