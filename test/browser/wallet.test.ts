@@ -92,7 +92,11 @@ describe('wallet page (Chromium, real server, real device pipeline)', () => {
     await page.locator('article.pass.green .qr svg').waitFor();
     await page.getByText(/Green pass added/).waitFor();
     expect(page.url()).not.toContain('claim='); // the secret left the address bar
-    await page.waitForFunction('navigator.serviceWorker.controller !== null', undefined, { timeout: 15_000 });
+    // Polled through page.evaluate: waitForFunction with a string evaluates it inside the page, which the
+    // wallet's CSP (no 'unsafe-eval') refuses whenever the first check is false.
+    await expect
+      .poll(() => page.evaluate('navigator.serviceWorker.controller !== null'), { timeout: 15_000 })
+      .toBe(true);
     recording = true;
 
     // Offline: the page itself comes from the service worker, the pass from IndexedDB.
@@ -206,7 +210,7 @@ describe('admin page → claim link → wallet (Chromium)', () => {
     await admin.locator('#claim-result:not([hidden])').waitFor();
     const link = await admin.getByLabel(/Claim link \(works once/).inputValue();
     expect(link).toMatch(/\/wallet\/#claim=[A-Za-z0-9_-]{43}&holder=1$/);
-    await admin.waitForFunction("document.getElementById('claim-qr').naturalWidth > 0");
+    await expect.poll(() => admin.evaluate("document.getElementById('claim-qr').naturalWidth > 0")).toBe(true);
     await expect(admin.locator('#claim-facts').textContent()).resolves.toMatch(/Green, tied to the phone/);
     await shot(admin, 'admin-claim-link.png');
     await admin.close();
