@@ -187,7 +187,45 @@ function relayItems(config: DeviceConfig, p: CheckProbes, paths: InstallPaths): 
             level: 'red',
             detail: `unit does not release the relay at ${level} (${want}): run gatecode setup`,
           };
-  return [boot, unit];
+  return [boot, unitWithDropIns(unit, p.root)];
+}
+
+/** Keys a drop-in may not touch: they carry the relay's stop state, the fire step and the restart rules. */
+const GUARDED_KEYS = /^\s*(ExecStopPost|ExecStart|ExecStartPre|User|Restart|RestartPreventExitStatus|KillMode)\s*=/;
+
+/**
+ * systemd merges `gatecode-device.service.d/*.conf` over the unit, and an empty `ExecStopPost=` there clears the
+ * stop steps setup wrote: a unit file that reads right can still stop with the relay left energised.
+ */
+function unitWithDropIns(unit: CheckItem, root: string): CheckItem {
+  const dirs = ['etc/systemd/system/gatecode-device.service.d', 'run/systemd/system/gatecode-device.service.d'];
+  const found: { file: string; guarded: string | undefined }[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(root, dir)).filter((n) => n.endsWith('.conf'));
+    } catch {
+      continue;
+    }
+    for (const n of names.sort()) {
+      const text = read(path.join(root, dir, n)) ?? '';
+      found.push({ file: `/${dir}/${n}`, guarded: text.split('\n').find((l) => GUARDED_KEYS.test(l))?.trim() });
+    }
+  }
+  if (found.length === 0 || unit.level === 'red') return unit;
+  const bad = found.find((f) => f.guarded !== undefined);
+  if (bad !== undefined) {
+    return {
+      id: 'unit',
+      level: 'red',
+      detail: `drop-in ${bad.file} sets '${bad.guarded}', which overrides the stop and restart steps setup derived: remove it, systemctl daemon-reload`,
+    };
+  }
+  return {
+    id: 'unit',
+    level: unit.level === 'green' ? 'yellow' : unit.level,
+    detail: `${unit.detail}; drop-ins also apply: ${found.map((f) => f.file).join(', ')}`,
+  };
 }
 
 function timeItem(config: DeviceConfig, p: CheckProbes, store: StoreReport | null): CheckItem {

@@ -219,7 +219,8 @@ export function runSetup(o: SetupOptions): SetupStep[] {
     `config.txt block (board ${board})`,
     '/' + bootFile,
     withBootBlock(readOr(under(bootFile), ''), d.bootBlock),
-    0o755,
+    // A plain text file, not a program (on the Pi's FAT boot partition the mode is not kept anyway).
+    0o644,
   );
 
   // 3. The clock: with an RTC, fake-hwclock would set the clock back to its last save at boot.

@@ -121,6 +121,23 @@ describe('gatecode check items', () => {
     expect(worst(items)).toBe('red');
   });
 
+  it('reads the unit drop-ins: one that clears or replaces the stop steps is red, any other is yellow', async () => {
+    const cases = [
+      ['ExecStopPost=', 'red', /drop-in .*override\.conf sets 'ExecStopPost='/],
+      ['[Service]\nRestart=no', 'red', /sets 'Restart=no'/],
+      ['[Service]\nEnvironment=TZ=UTC', 'yellow', /drop-ins also apply: .*override\.conf/],
+    ] as const;
+    for (const [n, [text, level, detail]] of cases.entries()) {
+      const root = piRoot(`dropin-${n}`);
+      const dir = path.join(root, 'etc/systemd/system/gatecode-device.service.d');
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'override.conf'), text + '\n');
+      const item = (await runChecks(config, probes(root))).find((i) => i.id === 'unit');
+      expect(item?.level).toBe(level);
+      expect(item?.detail).toMatch(detail);
+    }
+  });
+
   it('is red when a config.txt line outside the block also sets the relay pin (the later line wins at boot)', async () => {
     for (const [n, line] of ['gpio=17=op,dl', 'gpio=16-18=op,dl', 'gpio=4,17=op,dl'].entries()) {
       const root = piRoot(`stray-${n}`);
