@@ -46,6 +46,7 @@ export { parseHoursJson, hoursToJson } from './hours/json.js';
 export type { HoursParse, OpeningHoursJson, ScheduleJson } from './hours/json.js';
 export {
   checkHours,
+  hoursHint,
   isTimeZone,
   HOURS_PROBLEMS,
   MAX_HOURS_HOLIDAYS,

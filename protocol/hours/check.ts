@@ -33,7 +33,7 @@ export interface HoursProblem {
 }
 
 const HINTS: Readonly<Record<HoursProblemCode, string>> = {
-  SHAPE: 'see docs/protocol.md (opening hours) for the fields',
+  SHAPE: 'an unknown, missing or mistyped field: see docs/protocol.md (opening hours) for the fields',
   TIME_ZONE: 'use an IANA name such as Europe/Berlin or UTC',
   TIME: 'write ranges as HH:MM-HH:MM, e.g. 08:00-18:00 or 22:00-06:00 overnight; 24:00 only as an end',
   EMPTY_RANGE: 'a range needs a start and a different end; 00:00-24:00 is the whole day',
@@ -44,6 +44,10 @@ const HINTS: Readonly<Record<HoursProblemCode, string>> = {
   NAME: '1-32 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit',
   TOO_MANY: `at most ${MAX_HOURS_RANGES_PER_DAY} ranges a day, ${MAX_HOURS_HOLIDAYS} holidays and ${MAX_HOURS_OVERRIDES} sites or scopes`,
 };
+
+export function hoursHint(code: HoursProblemCode): string {
+  return HINTS[code];
+}
 
 export function problem(code: HoursProblemCode, path: string): HoursProblem {
   return { code, path, hint: HINTS[code] };

@@ -37,8 +37,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** An unknown field is named by where it is, not by its name (problems never echo input). */
 function onlyKeys(v: Record<string, unknown>, keys: readonly string[], path: string, out: HoursProblem[]): void {
-  for (const k of Object.keys(v)) if (!keys.includes(k)) out.push(problem('SHAPE', path ? `${path}.${k}` : k));
+  if (Object.keys(v).some((k) => !keys.includes(k))) out.push(problem('SHAPE', path || 'hours'));
 }
 
 function readRange(v: unknown, path: string, out: HoursProblem[]): TimeRange | null {
@@ -55,6 +56,10 @@ function readRange(v: unknown, path: string, out: HoursProblem[]): TimeRange | n
   }
   // An end of 00:00 is midnight (22:00-00:00 runs to the end of the day); 00:00-00:00 stays empty.
   if (to === 0 && from > 0) to = MINUTES_PER_DAY;
+  if (from === to) {
+    out.push(problem('EMPTY_RANGE', path)); // reported here, so that the path counts as the input was written
+    return null;
+  }
   return { from, to };
 }
 
