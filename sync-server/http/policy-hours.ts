@@ -34,7 +34,7 @@ export function policyView(s: Services): PolicyView {
 export function readHours(v: unknown): OpeningHours | null {
   if (v === null) return null;
   const r = parseHoursJson(v);
-  if (r.ok) return r.hours;
+  if (!('problems' in r)) return r.hours;
   const named = r.problems.slice(0, MAX_NAMED_PROBLEMS).map((p) => `${p.code}@${p.path}`);
   throw new HttpError('VALIDATION_FAILED', { detail: `hours:${named.join(',')}` });
 }
