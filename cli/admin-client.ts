@@ -7,6 +7,7 @@ import { hc } from 'hono/client';
 import { errorBodySchema } from '../protocol/api/errors.js';
 import type { AdminApp } from '../sync-server/http/app.js';
 import { parseDuration, parseOptions, UsageError } from './usage.js';
+import { explainHoursDetail } from './admin-hours.js';
 
 const COMMON = {
   server: { type: 'string' },
@@ -34,6 +35,8 @@ function explain(reason: string, detail: string | undefined): string {
         : ` (${detail ?? ''})`;
     case 'TOO_MANY_KEYS':
       return ` (${detail ?? ''}): the bundle lists as many issuer keys as it can; revoke passes of old keys or wait until they expire`;
+    case 'VALIDATION_FAILED':
+      return detail?.startsWith('hours:') ? explainHoursDetail(detail) : detail === undefined ? '' : ` (${detail})`;
     case 'PUBLIC_URL_REQUIRED':
       return ': the server does not listen on loopback, so enrolment codes need its public URL: start it with --public-url URL (or publicUrl in its config)';
     default:

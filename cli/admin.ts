@@ -4,6 +4,7 @@
 import { claimCommand, CLAIM_USAGE } from './admin-claim.js';
 import { client, ok, parse, passTerms, writeOut } from './admin-client.js';
 import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
+import { readHoursFile } from './admin-hours.js';
 
 const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --token-file FILE)
 
@@ -17,8 +18,10 @@ ${CLAIM_USAGE}
   enrol list                          the enrolment codes: id, open|used|expired|revoked, expiry
   devices [list | roll DEVICE_ID | revoke DEVICE_ID]
   policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO] [--allow-red-open]
+         [--hours FILE.json | --no-hours]
                                       without options prints the policy; A is open|attention|deny;
-                                      --red open needs --allow-red-open (recorded in the audit log)
+                                      --red open needs --allow-red-open (recorded in the audit log);
+                                      --hours sets the opening hours (docs/protocol.md), --no-hours removes them
   keys rotate [--revoke-old]          new issuer key (the old one stays valid for its passes unless revoked)
   audit [--limit N]
 
@@ -172,7 +175,10 @@ async function policyCommand(argv: string[]): Promise<number> {
     'max-offline': opt,
     sunset: opt,
     'allow-red-open': { type: 'boolean' },
+    hours: opt,
+    'no-hours': { type: 'boolean' },
   });
+  if (values.hours !== undefined && values['no-hours']) throw new UsageError('give --hours FILE or --no-hours, not both');
   if (values.help) return help();
   const actions: { green?: Action; yellow?: Action; red?: Action } = {};
   for (const c of ['green', 'yellow', 'red'] as const) {
@@ -186,6 +192,8 @@ async function policyCommand(argv: string[]): Promise<number> {
     ...(values['max-offline'] ? { maxOfflineAgeSeconds: parseDuration(values['max-offline'], '--max-offline') } : {}),
     ...(values.sunset ? { sunset: parseIsoSeconds(values.sunset, '--sunset') } : {}),
     ...(values['allow-red-open'] ? { allowRedOpen: true } : {}),
+    ...(values.hours !== undefined ? { hours: readHoursFile(values.hours) } : {}),
+    ...(values['no-hours'] ? { hours: null } : {}),
   };
   if (values['allow-red-open'] && actions.red !== 'open') throw new UsageError('--allow-red-open goes with --red open');
   const api = client(values);

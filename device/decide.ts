@@ -3,7 +3,7 @@
 // anti-passback), and returns what the gate should do and why. Driving LEDs and relay is another step.
 import { isProtocolError } from '../protocol/errors.js';
 import type { ProtocolReason } from '../protocol/errors.js';
-import { verifyPass } from '../protocol/index.js';
+import { hoursOpenAt, verifyPass } from '../protocol/index.js';
 import type { Colour, ColourAction, PassClaims, TrustBundle } from '../protocol/types.js';
 import { DEFAULT_PROOF_WINDOW_SECONDS } from '../protocol/holder/proof.js';
 import type { ProofReplayGuard } from './holder-replay.js';
@@ -211,6 +211,18 @@ export function withLockdown(d: Decision, scope: PassClaims['scope'], allowed: r
 }
 
 /**
+ * Opening hours (the bundle policy's `hours`): a pass that would open while the hours that apply to it are closed
+ * is red, OUTSIDE_HOURS. Judged on the same clock as expiry. An exit gate (direction 'out') is never closed by the
+ * hours: nobody is kept inside. No hours in the bundle: always open.
+ */
+export function withHours(d: Decision, bundle: TrustBundle, place: GatePlace, scope: PassClaims['scope']): Decision {
+  const hours = bundle.policy.hours;
+  if (!d.opens || hours === undefined || place.direction === 'out') return d;
+  if (hoursOpenAt(hours, d.at, place.site, scope)) return d;
+  return { ...d, colour: 'red', reason: 'OUTSIDE_HOURS', action: 'deny', opens: false, pattern: 'red' };
+}
+
+/**
  * An untrusted clock (no NTP, no RTC, no recent signed time) cannot tell an expired pass from a valid one: a
  * green becomes yellow with the reason CLOCK_UNTRUSTED and the yellow action. Red and yellow stay as they are.
  */
@@ -253,7 +265,9 @@ export function decideText(text: string, now: number, inputs: DecideInputs): Tim
   const decided = decide(outcome, inputs.trust, now, inputs.place, inputs.options, inputs.store);
   const timed = inputs.clockTrusted === false ? withUntrustedClock(decided, bundle, inputs.options) : decided;
   const lockdown = inputs.lockdown ?? null;
-  const decision = lockdown !== null && outcome.ok ? withLockdown(timed, outcome.claims.scope, lockdown) : timed;
+  // A lockdown names itself before the hours do: a closed gate under lockdown shows LOCKDOWN.
+  const locked = lockdown !== null && outcome.ok ? withLockdown(timed, outcome.claims.scope, lockdown) : timed;
+  const decision = outcome.ok ? withHours(locked, bundle, inputs.place, outcome.claims.scope) : locked;
   const t2 = performance.now();
   return { decision, verifyMs: t1 - t0, decideMs: t2 - t1 };
 }

@@ -9,6 +9,7 @@ export const DEVICE_ONLY_REASONS = [
   'NO_TRUST_DATA', // no trust bundle loaded: nothing can be verified
   'CLOCK_UNTRUSTED', // no NTP, RTC or recent signed time: expiry cannot be judged, green becomes yellow
   'LOCKDOWN', // the gate is locked down and this pass's scope is not one that may pass during a lockdown
+  'OUTSIDE_HOURS', // the bundle's opening hours are closed for this pass at this gate now
 ] as const;
 
 export type DeviceOnlyReason = (typeof DEVICE_ONLY_REASONS)[number];
@@ -75,6 +76,8 @@ export function describeReason(reason: DeviceReason): string {
       return 'device clock not confirmed: see staff';
     case 'LOCKDOWN':
       return 'lockdown: no entry';
+    case 'OUTSIDE_HOURS':
+      return 'closed now: outside opening hours';
     default: {
       const unreachable: never = reason;
       return unreachable;

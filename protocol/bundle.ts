@@ -3,7 +3,8 @@
 import { ProtocolError } from './errors.js';
 import { COLOURS } from './types.js';
 import type { ColourAction, IssuerKeyEntry, IssuerKeyStatus, Policy, TrustBundle } from './types.js';
-import { cborDecodeStrict, cborEncode, isBytes } from './internal/cbor.js';
+import { cborDecodeStrict, cborEncode, isBytes, isMap } from './internal/cbor.js';
+import { decodeHours, encodeHours } from './hours/cbor.js';
 import type { Cbor } from './internal/cbor.js';
 import { bad, CTY_BUNDLE, expectMap, list, openDocument, signDocument, uint } from './internal/document.js';
 import { isName } from './internal/names.js';
@@ -22,19 +23,23 @@ function rawKey(text: string, what: string): Uint8Array {
   return raw;
 }
 
+/** The policy map; `hours` only when set, so a bundle without hours has the same bytes as before the field. */
+function encodePolicy(p: Policy): Map<string, unknown> {
+  const map = new Map<string, unknown>([
+    ['actions', new Map(COLOURS.map((c) => [c, p.actions[c]]))],
+    ['maxOfflineAgeSeconds', p.maxOfflineAgeSeconds],
+  ]);
+  if (p.hours !== undefined) map.set('hours', encodeHours(p.hours));
+  return map;
+}
+
 function encodePayload(b: TrustBundle): Uint8Array {
   return cborEncode(
     new Map<string, unknown>([
       ['version', b.version],
       ['issuedAt', b.issuedAt],
       ['sunset', b.sunset],
-      [
-        'policy',
-        new Map<string, unknown>([
-          ['actions', new Map(COLOURS.map((c) => [c, b.policy.actions[c]]))],
-          ['maxOfflineAgeSeconds', b.policy.maxOfflineAgeSeconds],
-        ]),
-      ],
+      ['policy', encodePolicy(b.policy)],
       [
         'issuers',
         b.issuers.map((k) => {
@@ -72,7 +77,8 @@ function publicKeyField(map: ReadonlyMap<Cbor, Cbor>, what: string): Uint8Array 
 }
 
 function decodePolicy(v: Cbor | undefined): Policy {
-  const map = expectMap(v, ['actions', 'maxOfflineAgeSeconds'], 'policy');
+  const hasHours = isMap(v) && v.has('hours');
+  const map = expectMap(v, ['actions', 'maxOfflineAgeSeconds', ...(hasHours ? ['hours'] : [])], 'policy');
   const actionsMap = expectMap(map.get('actions'), COLOURS, 'policy.actions');
   const actions = {} as Record<(typeof COLOURS)[number], ColourAction>;
   for (const c of COLOURS) {
@@ -83,7 +89,8 @@ function decodePolicy(v: Cbor | undefined): Policy {
   }
   const maxOfflineAgeSeconds = uint(map, 'maxOfflineAgeSeconds', 'policy');
   if (maxOfflineAgeSeconds < 1) bad('policy.maxOfflineAgeSeconds: at least 1');
-  return Object.freeze({ actions: Object.freeze(actions), maxOfflineAgeSeconds });
+  const policy = { actions: Object.freeze(actions), maxOfflineAgeSeconds };
+  return Object.freeze(hasHours ? { ...policy, hours: decodeHours(map.get('hours')) } : policy);
 }
 
 function decodeIssuer(v: Cbor): IssuerKeyEntry {

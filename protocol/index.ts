@@ -40,3 +40,17 @@ export {
   PROOF_STEP_SECONDS,
 } from './holder/proof.js';
 export type { HolderProof, Presentation } from './holder/proof.js';
+export { hoursOpenAt, localTime, scheduleOpenAt, schedulesFor } from './hours/open.js';
+export type { LocalTime } from './hours/open.js';
+export { parseHoursJson, hoursToJson } from './hours/json.js';
+export type { HoursParse, OpeningHoursJson, ScheduleJson } from './hours/json.js';
+export {
+  checkHours,
+  hoursHint,
+  isTimeZone,
+  HOURS_PROBLEMS,
+  MAX_HOURS_HOLIDAYS,
+  MAX_HOURS_OVERRIDES,
+  MAX_HOURS_RANGES_PER_DAY,
+} from './hours/check.js';
+export type { HoursProblem, HoursProblemCode } from './hours/check.js';

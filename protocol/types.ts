@@ -46,6 +46,41 @@ export interface Policy {
   readonly actions: Readonly<Record<Colour, ColourAction>>;
   /** How old the trust data may get without a sync before the device degrades every verdict to yellow. */
   readonly maxOfflineAgeSeconds: number;
+  /** Opening hours (protocol/hours/); absent: always open. A bundle without the field is as before this field. */
+  readonly hours?: OpeningHours;
+}
+
+/** Weekdays in ISO order, Monday first. */
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/**
+ * A range of local wall-clock minutes: `from` 0–1439, `to` 1–1440. `to <= from` runs past midnight into the next
+ * day (22:00–06:00 is from 1320 to 360); the range belongs to the day it starts on.
+ */
+export interface TimeRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A week of ranges and the dates (YYYY-MM-DD, ascending) on which the gate stays closed. */
+export interface Schedule {
+  readonly weekly: Readonly<Record<Weekday, readonly TimeRange[]>>;
+  readonly holidays: readonly string[];
+}
+
+/** A schedule for one site (gates at that site) or one scope entry (passes that list it). */
+export interface NamedSchedule extends Schedule {
+  readonly name: string;
+}
+
+/** Opening hours: a default schedule, per-site and per-scope ones, all in one IANA time zone. */
+export interface OpeningHours extends Schedule {
+  readonly timeZone: string;
+  /** Replace the default for gates at the named site; ascending by name. */
+  readonly sites: readonly NamedSchedule[];
+  /** Replace the site's or default schedule for passes whose scope lists the name; ascending by name. */
+  readonly scopes: readonly NamedSchedule[];
 }
 
 export interface TrustBundle {

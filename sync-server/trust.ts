@@ -2,7 +2,7 @@
 // Every change (policy, sunset, key rotation) builds and signs a new version in the caller's transaction;
 // the newest signed bytes are kept in memory for the polling path.
 import { createHash } from 'node:crypto';
-import { signBundle, type IssuerKeyEntry, type Policy, type TrustBundle } from '../protocol/index.js';
+import { signBundle, type IssuerKeyEntry, type OpeningHours, type Policy, type TrustBundle } from '../protocol/index.js';
 import { getMeta, setMeta, type Db } from './db.js';
 import type { KeyStore } from './keystore.js';
 
@@ -11,6 +11,8 @@ export interface PolicySettings {
   readonly maxOfflineAgeSeconds: number;
   /** Epoch seconds after which every device refuses every pass and wipes. */
   readonly sunset: number;
+  /** Opening hours signed into the bundle's policy; absent or null: always open (and no `hours` field is signed). */
+  readonly hours?: OpeningHours | null;
 }
 
 export interface SignedBundle {
@@ -77,7 +79,11 @@ export class TrustState {
       issuedAt: now,
       issuers: this.issuerEntries(now, policy.sunset),
       revocationKeys: [],
-      policy: { actions: policy.actions, maxOfflineAgeSeconds: policy.maxOfflineAgeSeconds },
+      policy: {
+        actions: policy.actions,
+        maxOfflineAgeSeconds: policy.maxOfflineAgeSeconds,
+        ...(policy.hours ? { hours: policy.hours } : {}),
+      },
       sunset: policy.sunset,
     };
     const bytes = signBundle(bundle, this.keys.root());
@@ -127,7 +133,12 @@ export class TrustState {
     setMeta(
       this.db,
       'policy',
-      JSON.stringify({ actions: p.actions, maxOfflineAgeSeconds: p.maxOfflineAgeSeconds, sunset: p.sunset }),
+      JSON.stringify({
+        actions: p.actions,
+        maxOfflineAgeSeconds: p.maxOfflineAgeSeconds,
+        sunset: p.sunset,
+        ...(p.hours ? { hours: p.hours } : {}),
+      }),
     );
   }
 }

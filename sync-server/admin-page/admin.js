@@ -3,6 +3,7 @@
 import { loadDevices, loadEnrolments, setupDevices } from './devices.js';
 import { loadPasses, setupPasses } from './passes.js';
 import { loadAudit, loadPolicy, setupPolicy } from './policy.js';
+import { loadHours, setupHours } from './hours.js';
 import { $, admin, clearMessages, describeError, fail, notify, session, setUnauthorizedHandler } from './util.js';
 
 function showLogin(message) {
@@ -20,7 +21,14 @@ async function showApp() {
   $('app').hidden = false;
   $('nav').hidden = false;
   $('logout').hidden = false;
-  const results = await Promise.allSettled([loadPasses(), loadDevices(), loadEnrolments(), loadPolicy(), loadAudit()]);
+  const results = await Promise.allSettled([
+    loadPasses(),
+    loadDevices(),
+    loadEnrolments(),
+    loadPolicy(),
+    loadHours(),
+    loadAudit(),
+  ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) fail(failed.reason);
 }
@@ -29,6 +37,7 @@ function setup() {
   setupPasses();
   setupDevices();
   setupPolicy();
+  setupHours();
   setUnauthorizedHandler(() => showLogin('The admin token was refused: log in again.'));
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();

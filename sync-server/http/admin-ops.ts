@@ -6,6 +6,7 @@ import { DomainError } from '../errors.js';
 import { HttpError } from './errors.js';
 import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
+import { policyView, readHours } from './policy-hours.js';
 import { jsonBody, param, queryOf, type AppEnv, type Services } from './env.js';
 import { auditQuery, enrolmentSchema, idSchema, policySchema, rotateSchema } from './schemas.js';
 
@@ -61,7 +62,7 @@ export function adminOpsRoutes(s: Services) {
       });
       return c.json({ kid: out.kid, previous: out.previous, bundleVersion: s.core.trust.current().version }, 201);
     })
-    .get('/policy', (c) => c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version }))
+    .get('/policy', (c) => c.json(policyView(s)))
     .put('/policy', jsonBody(policySchema), (c) => {
       const body = c.req.valid('json');
       s.core.change({ bundle: true }, (now) => {
@@ -70,6 +71,7 @@ export function adminOpsRoutes(s: Services) {
           actions: { ...cur.actions, ...body.actions },
           maxOfflineAgeSeconds: body.maxOfflineAgeSeconds ?? cur.maxOfflineAgeSeconds,
           sunset: body.sunset ?? cur.sunset,
+          hours: body.hours === undefined ? (cur.hours ?? null) : readHours(body.hours),
         };
         // The bundle format needs sunset > issuedAt (now); a past sunset would fail signing as a 500. (change()
         // has already refused any change once the current sunset has passed: DEPLOYMENT_ENDED.)
@@ -82,7 +84,7 @@ export function adminOpsRoutes(s: Services) {
         s.core.audit.record(now, c.get('actor'), 'policy.update', null, { from: cur, to: next });
         if (redOpen) s.core.audit.record(now, c.get('actor'), 'policy.red-open', null, { allowRedOpen: true });
       });
-      return c.json({ ...s.core.trust.policy(), bundleVersion: s.core.trust.current().version });
+      return c.json(policyView(s));
     })
     .post('/enrolments', jsonBody(enrolmentSchema, { optional: true }), async (c) => {
       const body = c.req.valid('json');

@@ -41,6 +41,8 @@ export const policySchema = z.strictObject({
   sunset: epoch.optional(),
   /** Needed to set red to open (the gate would open for revoked passes); recorded in the audit log. */
   allowRedOpen: z.boolean().optional(),
+  /** Opening hours in their written form (protocol/hours/json.ts), checked by parseHoursJson; null removes them. */
+  hours: z.unknown().optional(),
 });
 
 export const rotateSchema = z.strictObject({ revokeOld: z.boolean().default(false) });

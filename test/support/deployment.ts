@@ -17,6 +17,7 @@ import type {
   Colour,
   ColourAction,
   FreshnessStatement,
+  OpeningHours,
   RevocationDelta,
   RevokedEntry,
   Scope,
@@ -47,6 +48,8 @@ export interface BundleOptions {
   actions?: Partial<Record<Colour, ColourAction>>;
   maxOfflineAgeSeconds?: number;
   sunset?: number;
+  /** Opening hours in the policy (absent: none, always open). */
+  hours?: OpeningHours;
 }
 
 export class Deployment {
@@ -90,6 +93,7 @@ export class Deployment {
       policy: {
         actions: { green: 'open', yellow: 'deny', red: 'deny', ...opts.actions },
         maxOfflineAgeSeconds: opts.maxOfflineAgeSeconds ?? 48 * 3600,
+        ...(opts.hours ? { hours: opts.hours } : {}),
       },
       sunset: opts.sunset ?? T0_S + 86_400 * 180,
     };

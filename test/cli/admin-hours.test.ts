@@ -1,0 +1,64 @@
+// `gatecode admin policy --hours FILE | --no-hours` as documented (docs/protocol.md, docs/examples/opening-hours.json),
+// run as a spawned CLI against a real server on loopback.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRealServer } from '../support/real-server.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gatecode.js');
+const EXAMPLE = path.resolve('docs/examples/opening-hours.json');
+
+let srv: Awaited<ReturnType<typeof startRealServer>>;
+beforeAll(async () => {
+  srv = await startRealServer();
+}, 30_000);
+afterAll(async () => {
+  await srv.stop();
+});
+
+async function admin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const auth = ['--server', srv.server.url, '--token-file', srv.server.tokenFile];
+  try {
+    const r = await run(process.execPath, [BIN, 'admin', ...args, ...auth], { timeout: 30_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('gatecode admin policy --hours', { timeout: 60_000 }, () => {
+  it('sets the documented example, prints it back in full, and --no-hours removes it', async () => {
+    const set = await admin(['policy', '--hours', EXAMPLE]);
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    const out = JSON.parse(set.stdout) as { hours: { timeZone: string; weekly: Record<string, string[]> } };
+    expect(out.hours.timeZone).toBe('Europe/Berlin');
+    expect(out.hours.weekly['sun']).toEqual([]);
+    expect(out.hours.weekly['fri']).toEqual(['08:00-16:00', '22:00-02:00']);
+    const shown = JSON.parse((await admin(['policy'])).stdout) as { hours: unknown };
+    expect(shown.hours).toEqual(out.hours);
+    const removed = await admin(['policy', '--no-hours']);
+    expect(removed.code).toBe(0);
+    expect((JSON.parse(removed.stdout) as { hours: unknown }).hours).toBeNull();
+  });
+
+  it('a bad file is refused before anything is sent, every problem on stderr with a hint (exit 2)', async () => {
+    const bad = path.join(srv.dir, 'bad-hours.json');
+    fs.writeFileSync(bad, JSON.stringify({ timeZone: 'Berlin', weekly: { mon: ['8-12', '10:00-10:00'] } }));
+    const before = JSON.parse((await admin(['policy'])).stdout) as { bundleVersion: number };
+    const r = await admin(['policy', '--hours', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('timeZone: TIME_ZONE: use an IANA name');
+    expect(r.stderr).toContain('weekly.mon[0]: TIME: write ranges as HH:MM-HH:MM');
+    expect(r.stderr).toContain('weekly.mon[1]: EMPTY_RANGE');
+    expect((await admin(['policy', '--hours', path.join(srv.dir, 'missing.json')])).stderr).toContain('ENOENT');
+    expect((await admin(['policy', '--hours', EXAMPLE, '--no-hours'])).code).toBe(2);
+    const after = JSON.parse((await admin(['policy'])).stdout) as { bundleVersion: number };
+    expect(after.bundleVersion).toBe(before.bundleVersion);
+  });
+});
