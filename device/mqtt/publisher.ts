@@ -6,7 +6,7 @@
 // (maxQueue, oldest dropped first; per topic only the newest payload is kept).
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../log.js';
-import type { StatusHub } from '../status/hub.js';
+import type { StatusHub, StatusSnapshot } from '../status/hub.js';
 import { nextDelay } from '../sync/backoff.js';
 import {
   availabilityTopic,
@@ -42,6 +42,10 @@ export interface PublisherStats {
   readonly dropped: number;
   /** Failed connection attempts in a row (0 while connected). */
   readonly failures: number;
+  /** Topics waiting to be handed to the client (at most maxQueue). */
+  readonly queued: number;
+  /** Publishes handed to the client and not yet confirmed (at most maxInFlight). */
+  readonly inFlight: number;
 }
 
 export class MqttPublisher {
@@ -56,10 +60,14 @@ export class MqttPublisher {
   /** Bumped on every connect and close: callbacks of an earlier connection no longer count. */
   private generation = 0;
   private scheduled = false;
+  /** Something was dropped from a full queue: once the queue is empty, flush again to send what is current. */
+  private resync = false;
   private closed = false;
   private unsubscribe: (() => void) | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private counts = { connects: 0, published: 0, dropped: 0, failures: 0 };
+  /** Discovery config changes only when the set of entities does: built again only then. */
+  private discoveryCache: { key: string; messages: Map<string, string> } | null = null;
 
   constructor(
     private readonly hub: StatusHub,
@@ -84,7 +92,7 @@ export class MqttPublisher {
   }
 
   get stats(): PublisherStats {
-    return { connected: this.client.connected, ...this.counts };
+    return { connected: this.client.connected, ...this.counts, queued: this.pending.size, inFlight: this.inFlight };
   }
 
   /**
@@ -131,7 +139,7 @@ export class MqttPublisher {
       const s = this.hub.snapshot();
       for (const a of s.alarms) this.alarms.add(a);
       messages = new Map([
-        ...(this.opts.discovery ? discoveryMessages(s, this.alarms, this.ctx) : []),
+        ...(this.opts.discovery ? this.discovery(s) : []),
         ...stateMessages(s, this.alarms, this.ctx),
       ]);
     } catch (err) {
@@ -146,6 +154,14 @@ export class MqttPublisher {
     this.drain();
   }
 
+  private discovery(s: StatusSnapshot): Map<string, string> {
+    const key = `${s.inputs.door !== null}|${s.occupancy !== null}|${[...this.alarms].join(',')}`;
+    if (this.discoveryCache?.key !== key) {
+      this.discoveryCache = { key, messages: discoveryMessages(s, this.alarms, this.ctx) };
+    }
+    return this.discoveryCache.messages;
+  }
+
   private enqueue(topic: string, payload: string): void {
     this.pending.delete(topic); // re-inserted at the end: the newest payload, in order of change
     this.pending.set(topic, payload);
@@ -154,6 +170,7 @@ export class MqttPublisher {
       this.pending.delete(oldest);
       this.sent.delete(oldest); // queued again by the next flush if still current
       this.counts.dropped++;
+      this.resync = true;
     }
   }
 
@@ -173,6 +190,10 @@ export class MqttPublisher {
           this.counts.published++;
         }
         if (this.pending.size > 0) this.drain();
+        else if (this.resync) {
+          this.resync = false;
+          this.schedule();
+        }
       });
     }
   }
@@ -193,6 +214,7 @@ export class MqttPublisher {
     // A broker may have lost its retained messages: publish everything again, `online` first.
     this.sent.clear();
     this.pending.clear();
+    this.resync = false;
     this.enqueue(availabilityTopic(this.ctx), ONLINE);
     this.flush();
   }

@@ -8,6 +8,7 @@ import { createDecoder } from '../../device/decode/index.js';
 import type { FrameDecoder } from '../../device/decode/index.js';
 import { mqttOptionsSchema, startMqtt } from '../../device/mqtt/index.js';
 import type { MqttPublisher } from '../../device/mqtt/index.js';
+import { StatusHub } from '../../device/status/hub.js';
 import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import { SITE } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
@@ -224,6 +225,46 @@ describe('MQTT publisher on a real broker', { timeout: 60_000 }, () => {
     const last = deviceMessages().at(-1);
     expect(last).toMatchObject({ topic: `${PREFIX}/availability`, retain: true });
     expect(last?.payload.toString()).toBe('offline');
+  });
+});
+
+describe('MQTT publisher against a broker that stops acknowledging', { timeout: 60_000 }, () => {
+  it('keeps what it hands out and what waits bounded, dropping the oldest; the latest state wins once it answers', async () => {
+    broker = await TestBroker.start();
+    sub = await Subscriber.connect(broker.url, ['gatecode/#']);
+    const hub = new StatusHub();
+    pub = await startMqtt(
+      mqttOptionsSchema.parse({ url: broker.url }),
+      { site: 'north', gate: 'g', version: null },
+      hub,
+      silentLog(),
+      {
+        maxInFlight: 2,
+        maxQueue: 5,
+      },
+    );
+    const p = pub;
+    await sub.waitFor((m) => m.topic === 'gatecode/north/g/counters');
+    const release = broker.holdPublishes();
+    const alarms: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      alarms.push(`test-alarm-${i}`); // each new alarm: a state topic, a discovery config and the alarm list
+      hub.update({ alarms });
+      await settle();
+      expect(p.stats.queued).toBeLessThanOrEqual(5);
+      expect(p.stats.inFlight).toBeLessThanOrEqual(2);
+    }
+    expect(p.stats.dropped).toBeGreaterThan(0);
+    expect(p.stats.inFlight).toBe(2);
+    const mark = sub.messages.length;
+    release(); // once the queue has drained, what was dropped and is still current is queued again
+    const list = await sub.waitFor(
+      (m) => m.topic === 'gatecode/north/g/alarms' && (JSON.parse(m.payload) as string[]).length === 20,
+      mark,
+    );
+    expect(JSON.parse(list.payload)).toContain('test-alarm-19');
+    await sub.waitFor((m) => m.topic === 'gatecode/north/g/alarm/test-alarm-0' && m.payload === 'ON', mark);
+    await sub.waitFor((m) => m.topic === 'gatecode/north/g/alarm/test-alarm-19' && m.payload === 'ON', mark);
   });
 });
 

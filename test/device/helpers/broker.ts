@@ -76,6 +76,23 @@ export class TestBroker {
     return (this.server.address() as net.AddressInfo).port;
   }
 
+  /**
+   * From now on, hold every PUBLISH from a client unanswered (no PUBACK, not delivered), as an overloaded broker
+   * would. Returns the release function, which lets the held ones and all later ones through.
+   */
+  holdPublishes(): () => void {
+    const held: (() => void)[] = [];
+    let holding = true;
+    this.aedes.authorizePublish = (client, _packet, cb) => {
+      if (client !== null && holding) held.push(() => cb(null));
+      else cb(null);
+    };
+    return () => {
+      holding = false;
+      for (const release of held.splice(0)) release();
+    };
+  }
+
   /** Cut every client connection at the socket, as a broker restart or a network fault would. */
   dropConnections(): void {
     for (const s of this.sockets) s.destroy();
