@@ -17,6 +17,8 @@ import { DEFAULT_LED_OPTIONS } from './leds/machine.js';
 import type { Logger } from './log.js';
 import { areaLogger } from './log.js';
 import { DeviceRuntime } from './runtime.js';
+import { startMqtt } from './mqtt/index.js';
+import type { MqttPublisher } from './mqtt/index.js';
 import type { ServiceNotifier } from './notify.js';
 import type { RuntimeOptions } from './runtime.js';
 import { StatusHub } from './status/hub.js';
@@ -105,6 +107,8 @@ export interface RunningDevice {
   readonly hub: StatusHub;
   readonly status: StatusServer | null;
   readonly sync: SyncClient | null;
+  /** The MQTT publisher when the config has an `mqtt` section. */
+  readonly mqtt: MqttPublisher | null;
   readonly store: DeviceStore;
   /** Stop everything; the relay is safe before this resolves. */
   stop(): Promise<void>;
@@ -155,9 +159,11 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
   let status: StatusServer | null = null;
   let sync: SyncClient | null = null;
   let decoder: FrameDecoder | null = null;
+  let mqtt: MqttPublisher | null = null;
   /** Set once DeviceRuntime.start owns the parts: it closes them itself when it fails. */
   let handedOver = false;
   const closeExtras = async (): Promise<void> => {
+    await mqtt?.close();
     await sync?.stop();
     await status?.close();
     await hardware?.close();
@@ -186,6 +192,11 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     hardware = await createHardware(toHardwareConfig(config), log.child({ area: 'hardware' }), deps.hardware ?? {});
     decoder = await createDecoder(config.decoder);
     const hub = new StatusHub({ now: nowSeconds });
+    // MQTT connects in the background: an absent broker delays neither the start nor any decision.
+    if (config.mqtt !== undefined) {
+      const place = { site: config.site, gate: config.gate, version: deps.version ?? null };
+      mqtt = await startMqtt(config.mqtt, place, hub, areaLogger(log, 'mqtt'));
+    }
     if (config.statusPage.enabled) {
       status = await startStatusServer({
         host: config.statusPage.host,
@@ -222,7 +233,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
       },
     );
     sync?.start();
-    return { runtime, hardware, hub, status, sync, store, stop: () => runtime.stop() };
+    return { runtime, hardware, hub, status, sync, mqtt, store, stop: () => runtime.stop() };
   } catch (err) {
     if (!handedOver) {
       await decoder?.close().catch(() => undefined);

@@ -87,6 +87,17 @@ function resolvePaths(config: DeviceConfig, baseDir: string): DeviceConfig {
       bundleFile: opt(config.trust.bundleFile),
       revocationsFile: opt(config.trust.revocationsFile),
     },
+    ...(config.mqtt === undefined
+      ? {}
+      : {
+          mqtt: {
+            ...config.mqtt,
+            passwordFile: opt(config.mqtt.passwordFile),
+            caFile: opt(config.mqtt.caFile),
+            certFile: opt(config.mqtt.certFile),
+            keyFile: opt(config.mqtt.keyFile),
+          },
+        }),
   };
 }
 

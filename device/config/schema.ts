@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PASS_NAMES } from '../decode/types.js';
 import type { PassName } from '../decode/types.js';
 import { syncOptionsSchema } from '../sync/options.js';
+import { mqttOptionsSchema } from '../mqtt/options.js';
 
 /** Site, gate and zone names: what pass scopes and anti-passback rows are keyed on. */
 const name = z
@@ -253,6 +254,8 @@ export const deviceConfigSchema = z
     statusPage: statusPage.prefault({}),
     sync: syncOptionsSchema.prefault({}),
     trust: trust.prefault({}),
+    /** State and Home Assistant discovery to an MQTT broker (device/mqtt/). Absent: nothing is published. */
+    mqtt: mqttOptionsSchema.optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {

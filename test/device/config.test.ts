@@ -173,6 +173,16 @@ describe('loadConfig', () => {
     expect(c.camera.replay.files).toEqual([path.join(dir, 'frames/a.png'), '/abs/b.png']);
     expect(c.dataDir).toBe(path.join(dir, 'data'));
     expect(c.statusPage.tokenFile).toBe(path.join(dir, 'secrets/status-token'));
+    expect(c.mqtt).toMatchObject({
+      url: 'mqtts://broker.lan:8883',
+      passwordFile: path.join(dir, 'secrets/mqtt-password'),
+      caFile: path.join(dir, 'secrets/mqtt-ca.pem'),
+      keyFile: '/etc/gatecode/mqtt-client.key',
+      topicPrefix: 'site/hq/gates/north-1',
+      discoveryPrefix: 'ha',
+      qos: 0,
+      retain: false,
+    });
     expect(c.trust.bundleFile).toBe(path.join(dir, 'trust/bundle.cose'));
     expect(c.decoder).toEqual({ engine: 'jsqr', strategies: ['plain', 'upscale-2x'], worker: false, budgetMs: 100 });
     expect(c.sync.jitter).toBe(0.1);
