@@ -8,7 +8,7 @@ import { every, systemClock } from '../common/clock.js';
 import type { CancelTimer, Clock } from '../common/clock.js';
 import { AuditLog } from './audit.js';
 import { DomainError } from './errors.js';
-import { FRESHNESS_PUBLISH_SECONDS, FreshnessSigner } from './freshness.js';
+import { FRESHNESS_PUBLISH_SECONDS, FRESHNESS_REFRESH_SECONDS, FreshnessSigner } from './freshness.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
 import { claimHome, historyCheck, startHistory, type HistoryReason } from './history.js';
@@ -65,6 +65,7 @@ export class ServerCore {
   private readonly publisher: Publisher;
   private publishTimer: CancelTimer | null = null;
   private freshnessTimer: CancelTimer | null = null;
+  private freshnessRefresh: CancelTimer | null = null;
   private readonly unlock: () => void;
   private lastRestartAt: number | null = null;
 
@@ -125,6 +126,8 @@ export class ServerCore {
     this.publish();
     // freshness.cose is rewritten every FRESHNESS_PUBLISH_SECONDS, so the published statement stays recent.
     this.freshnessTimer ??= every(this.time, FRESHNESS_PUBLISH_SECONDS * 1000, () => this.publishFreshness());
+    // The statement the API serves is re-signed on this timer, not by a poll (freshness.ts).
+    this.freshnessRefresh ??= every(this.time, FRESHNESS_REFRESH_SECONDS * 1000, () => this.refreshFreshness());
     return { createdKeys };
   }
 
@@ -134,6 +137,7 @@ export class ServerCore {
    */
   private beginHistory(reason: HistoryReason, now: number): void {
     const info = startHistory(this.db, reason, now);
+    this.revocations.invalidate();
     if (reason !== 'start') this.trust.rebuild(now, now);
     this.audit.record(now, 'server', 'history.start', info.logId, { reason, revocationSeq: this.revocations.seq() });
     this.log.warn({ logId: info.logId, reason }, 'a new server history starts: devices fetch a full snapshot');
@@ -148,7 +152,13 @@ export class ServerCore {
     const now = this.now();
     if (this.lastRestartAt !== null && now - this.lastRestartAt < GAP_RESTART_SECONDS) return false;
     this.lastRestartAt = now;
-    this.db.transaction(() => this.beginHistory(reason, now))();
+    try {
+      this.db.transaction(() => this.beginHistory(reason, now))();
+    } catch (err) {
+      this.trust.invalidate();
+      this.revocations.invalidate();
+      throw err;
+    }
     this.schedulePublish();
     return true;
   }
@@ -186,12 +196,16 @@ export class ServerCore {
       this.keys.keepPending();
     } catch (err) {
       this.trust.invalidate();
+      this.revocations.invalidate();
       this.keys.discardPending();
       throw err;
     } finally {
       if (!durable) this.db.pragma('synchronous = FULL');
     }
-    if (effects.bundle || effects.revocations) this.schedulePublish();
+    if (effects.bundle || effects.revocations) {
+      this.freshness.current(now); // signed now, not by the first poll after the change
+      this.schedulePublish();
+    }
     return result;
   }
 
@@ -231,6 +245,12 @@ export class ServerCore {
     }
   }
 
+  /** Sign the served freshness statement afresh when it is FRESHNESS_REFRESH_SECONDS old (the timer's job). */
+  refreshFreshness(): void {
+    if (!this.db.open || this.sunsetPassed()) return;
+    this.freshness.current(this.now(), FRESHNESS_REFRESH_SECONDS);
+  }
+
   /** Rewrite only freshness.cose (the periodic refresh); a failure is logged and retried at the next period. */
   publishFreshness(): boolean {
     if (!this.db.open || this.sunsetPassed()) return false;
@@ -246,6 +266,8 @@ export class ServerCore {
   close(): void {
     this.freshnessTimer?.();
     this.freshnessTimer = null;
+    this.freshnessRefresh?.();
+    this.freshnessRefresh = null;
     this.flushPublish();
     this.publishTimer?.();
     this.publishTimer = null;

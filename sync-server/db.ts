@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
+type Statement = Database.Statement;
 
 const MIGRATIONS: readonly string[] = [
   // 1: everything the first release needs.
@@ -189,14 +190,28 @@ export function migrate(db: Db): void {
   }
 }
 
+/** The meta statements, prepared once per connection (preparing is most of the cost of a one-row read). */
+const metaStatements = new WeakMap<Db, { get: Statement; set: Statement }>();
+
+function metaStatementsOf(db: Db): { get: Statement; set: Statement } {
+  let m = metaStatements.get(db);
+  if (!m) {
+    m = {
+      get: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      set: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+    metaStatements.set(db, m);
+  }
+  return m;
+}
+
 export function getMeta(db: Db, key: string): string | null {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  const row = metaStatementsOf(db).get.get(key) as { value: string } | undefined;
   return row?.value ?? null;
 }
 
 export function setMeta(db: Db, key: string, value: string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
-    key,
-    value,
-  );
+  metaStatementsOf(db).set.run(key, value);
 }

@@ -36,6 +36,12 @@ export class RevocationLog {
   private readonly keys: KeyStore;
   private readonly cache = new Map<string, SignedRevocations>();
   private cacheBytes = 0;
+  /**
+   * The history, sequence and floor as last read or written: every poll asks for them, so they are read from
+   * the database once and then kept here. Every writer is in this class except a new history (core.ts calls
+   * `invalidate`), and a rolled-back transaction invalidates too (core.change).
+   */
+  private memo: { logId?: string; seq?: number; floor?: number } = {};
 
   constructor(db: Db, keys: KeyStore) {
     this.db = db;
@@ -44,18 +50,24 @@ export class RevocationLog {
 
   /** The history the sequence numbers belong to (history.ts). */
   logId(): string {
+    if (this.memo.logId !== undefined) return this.memo.logId;
     const h = currentHistory(this.db);
     if (h === null) throw new Error('no history started');
-    return h.logId;
+    return (this.memo.logId = h.logId);
   }
 
   seq(): number {
-    return Number(getMeta(this.db, 'revocation_seq') ?? '0');
+    return (this.memo.seq ??= Number(getMeta(this.db, 'revocation_seq') ?? '0'));
   }
 
   /** Deltas are served for `since >= floor`; below it a device gets a snapshot. */
   floor(): number {
-    return Number(getMeta(this.db, 'revocation_floor') ?? '0');
+    return (this.memo.floor ??= Number(getMeta(this.db, 'revocation_floor') ?? '0'));
+  }
+
+  /** Forget the remembered history, sequence and floor (after a new history, or a rolled-back change). */
+  invalidate(): void {
+    this.memo = {};
   }
 
   /** Record one step adding `entries` (ids already on the list are skipped). Returns the new seq. */
@@ -73,6 +85,7 @@ export class RevocationLog {
     }
     this.db.prepare('INSERT INTO revocation_steps (seq, at, count) VALUES (?, ?, ?)').run(seq, now, count);
     setMeta(this.db, 'revocation_seq', String(seq));
+    this.memo.seq = seq;
     return seq;
   }
 
@@ -90,6 +103,7 @@ export class RevocationLog {
       this.db.prepare('DELETE FROM revocation_log WHERE seq <= ?').run(floor);
       this.db.prepare('DELETE FROM revocation_steps WHERE seq <= ?').run(floor);
       setMeta(this.db, 'revocation_floor', String(floor));
+      this.memo.floor = floor;
     }
     this.db.prepare('DELETE FROM revoked WHERE expires_at < ?').run(now - EXPIRED_GRACE_SECONDS);
     return floor;

@@ -28,6 +28,7 @@ export class TrustState {
   private readonly db: Db;
   private readonly keys: KeyStore;
   private cached: SignedBundle | null = null;
+  private policyMemo: PolicySettings | null = null;
 
   constructor(db: Db, keys: KeyStore) {
     this.db = db;
@@ -42,9 +43,12 @@ export class TrustState {
   }
 
   policy(): PolicySettings {
+    // Read once and kept (every poll checks the sunset); written only by writePolicy, cleared by invalidate.
+    if (this.policyMemo) return this.policyMemo;
     const text = getMeta(this.db, 'policy');
     if (text === null) throw new Error('policy not initialised');
-    return JSON.parse(text) as PolicySettings;
+    this.policyMemo = Object.freeze(JSON.parse(text) as PolicySettings);
+    return this.policyMemo;
   }
 
   setPolicy(next: PolicySettings): void {
@@ -104,6 +108,7 @@ export class TrustState {
   /** Forget the in-memory copy (after a rolled-back transaction). */
   invalidate(): void {
     this.cached = null;
+    this.policyMemo = null;
   }
 
   /**
@@ -130,6 +135,7 @@ export class TrustState {
   }
 
   private writePolicy(p: PolicySettings): void {
+    this.policyMemo = null;
     setMeta(
       this.db,
       'policy',

@@ -8,7 +8,11 @@ import {
   verifyFreshness,
   verifyRevocations,
 } from '../../protocol/index.js';
-import { FRESHNESS_CACHE_SECONDS, FRESHNESS_PUBLISH_SECONDS } from '../../sync-server/freshness.js';
+import {
+  FRESHNESS_CACHE_SECONDS,
+  FRESHNESS_PUBLISH_SECONDS,
+  FRESHNESS_REFRESH_SECONDS,
+} from '../../sync-server/freshness.js';
 import type { DeviceRecord } from '../../sync-server/devices.js';
 import { bytesOf, cleanup, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
@@ -237,9 +241,18 @@ describe('device sync', () => {
     const logId = s.services.core.revocations.logId();
     const first = await get({ 'If-None-Match': '*' });
     expect(first.stmt).toEqual({ issuedAt: s.clock.seconds, logId, bundleVersion: 1, revocationSeq: 1 });
-    s.clock.jumpSeconds(FRESHNESS_CACHE_SECONDS - 1);
-    expect((await get()).bytes).toEqual(first.bytes); // cached: polls stay cheap
-    s.clock.jumpSeconds(1);
+    // Polls hand out the prepared statement; the server's timer signs the next one every FRESHNESS_REFRESH_SECONDS.
+    s.clock.jumpSeconds(FRESHNESS_REFRESH_SECONDS - 1);
+    expect((await get()).bytes).toEqual(first.bytes);
+    s.clock.jumpSeconds(1); // the refresh timer runs
+    const refreshed = await get();
+    expect(refreshed.stmt.issuedAt).toBe(s.clock.seconds);
+    expect((await get()).bytes).toEqual(refreshed.bytes);
+    // A stalled timer (the wall clock moves, no timer runs): a poll serves a statement at most
+    // FRESHNESS_CACHE_SECONDS old, and signs a new one itself past that.
+    s.clock.set(s.clock.now() + (FRESHNESS_CACHE_SECONDS - 1) * 1000);
+    expect((await get()).bytes).toEqual(refreshed.bytes);
+    s.clock.set(s.clock.now() + 1000);
     expect((await get()).stmt.issuedAt).toBe(s.clock.seconds);
     await revokeOne(s);
     expect((await get()).stmt).toEqual({ issuedAt: s.clock.seconds, logId, bundleVersion: 1, revocationSeq: 2 });

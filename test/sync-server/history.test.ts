@@ -142,6 +142,20 @@ describe('server history', () => {
 });
 
 describe('durability', () => {
+  it('forgets its in-memory sequence, history and policy when a change rolls back', () => {
+    const s = server(newDir());
+    const core = s.services.core;
+    const before = { ...history(s), policy: core.trust.policy() };
+    expect(() =>
+      core.change({ revocations: true }, (now) => {
+        core.revocations.addStep([{ revocationId: 'ab'.repeat(16), expiresAt: now + 3600 }], now);
+        core.trust.setPolicy({ ...core.trust.policy(), maxOfflineAgeSeconds: 1 });
+        throw new Error('fails after writing');
+      }),
+    ).toThrow('fails after writing');
+    expect({ ...history(s), policy: core.trust.policy() }).toEqual(before);
+  });
+
   it('commits admin changes with synchronous = FULL and only event uploads with NORMAL', async () => {
     const s = server(newDir());
     const core = s.services.core;
