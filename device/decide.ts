@@ -4,6 +4,7 @@
 import { isProtocolError } from '../protocol/errors.js';
 import type { ProtocolReason } from '../protocol/errors.js';
 import { hoursOpenAt, verifyPass } from '../protocol/index.js';
+import type { VerifiedPassCache } from '../protocol/pass/cache.js';
 import type { Colour, ColourAction, PassClaims, TrustBundle } from '../protocol/types.js';
 import { DEFAULT_PROOF_WINDOW_SECONDS } from '../protocol/holder/proof.js';
 import type { ProofReplayGuard } from './holder-replay.js';
@@ -122,7 +123,11 @@ export function verifyText(
   site: string,
   skewSeconds: number,
   isRevoked: (revocationId: string) => boolean,
-  proofs: { windowSeconds?: number | undefined; guard?: ProofReplayGuard | undefined } = {},
+  proofs: {
+    windowSeconds?: number | undefined;
+    guard?: ProofReplayGuard | undefined;
+    verifiedPasses?: VerifiedPassCache | undefined;
+  } = {},
 ): VerifyOutcome {
   const proofWindowSeconds = proofs.windowSeconds ?? DEFAULT_PROOF_WINDOW_SECONDS;
   const guard = proofs.guard;
@@ -138,6 +143,7 @@ export function verifyText(
       isRevoked,
       proofWindowSeconds,
       ...(proofReplayed ? { proofReplayed } : {}),
+      ...(proofs.verifiedPasses ? { verifiedPasses: proofs.verifiedPasses } : {}),
     };
     return { ok: true, claims: verifyPass(text, ctx) };
   } catch (err) {
@@ -196,6 +202,8 @@ export interface DecideInputs {
   readonly clockTrusted?: boolean;
   /** The gate's memory of accepted holder proofs (the pipeline keeps one); without it no proof counts as replayed. */
   readonly proofGuard?: ProofReplayGuard;
+  /** Pass texts whose issuer signature already held (the pipeline keeps one, emptied on every trust change). */
+  readonly verifiedPasses?: VerifiedPassCache;
   /**
    * Lockdown: null (or absent) when there is none; else the scope entries that may still pass. Only a pass whose
    * scope lists one of them opens; everything else is red with LOCKDOWN.
@@ -224,9 +232,15 @@ export function withHours(d: Decision, bundle: TrustBundle, place: GatePlace, sc
 
 /**
  * An untrusted clock (no NTP, no RTC, no recent signed time) cannot tell an expired pass from a valid one: a
- * green becomes yellow with the reason CLOCK_UNTRUSTED and the yellow action. Red and yellow stay as they are.
+ * green becomes yellow with the reason CLOCK_UNTRUSTED and the yellow action. Nor can it tell a live holder code
+ * from a screenshot: a proof outside the window by this clock (PROOF_STALE, PROOF_FUTURE) is refused as
+ * CLOCK_UNTRUSTED with the yellow "see staff" pattern — the gate's clock is the suspect, not the phone. It never
+ * opens: the window is what stops a screenshot. Other reds and yellows stay as they are.
  */
 export function withUntrustedClock(d: Decision, bundle: TrustBundle, opts: DecideOptions): Decision {
+  if (d.reason === 'PROOF_STALE' || d.reason === 'PROOF_FUTURE') {
+    return { ...d, colour: 'yellow', reason: 'CLOCK_UNTRUSTED', action: 'deny', opens: false, pattern: 'yellow' };
+  }
   if (d.colour !== 'green') return d;
   const action = stricter(bundle.policy.actions.yellow, opts.localActions.yellow);
   return {
@@ -259,7 +273,11 @@ export function decideText(text: string, now: number, inputs: DecideInputs): Tim
     inputs.place.site,
     inputs.options.skewSeconds,
     (id) => inputs.store.isRevoked(id),
-    { windowSeconds: inputs.options.proofWindowSeconds, guard: inputs.proofGuard },
+    {
+      windowSeconds: inputs.options.proofWindowSeconds,
+      guard: inputs.proofGuard,
+      verifiedPasses: inputs.verifiedPasses,
+    },
   );
   const t1 = performance.now();
   const decided = decide(outcome, inputs.trust, now, inputs.place, inputs.options, inputs.store);

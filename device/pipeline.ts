@@ -10,6 +10,7 @@ import type { LedController } from './leds/machine.js';
 import type { Logger } from './log.js';
 import { logHash } from './log.js';
 import { ProofReplayGuard } from './holder-replay.js';
+import { VerifiedPassCache } from '../protocol/pass/cache.js';
 import { PresenceTracker } from './presence.js';
 import type { PresenceOptions } from './presence.js';
 import type { EventInput } from './store/types.js';
@@ -83,6 +84,8 @@ export class Pipeline {
   private readonly mono: () => number;
   /** Holder proofs accepted at this gate: a screenshot of a code already used is PROOF_REPLAYED. */
   private readonly proofs = new ProofReplayGuard();
+  /** Pass texts whose issuer signature already held: a live code's next showing checks only its proof. */
+  private readonly verified = new VerifiedPassCache();
   private readonly listeners = new Set<(outcome: FrameOutcome) => void>();
   private stopped = false;
   private active = 0;
@@ -115,6 +118,16 @@ export class Pipeline {
       }
       if (this.stopped) break;
     }
+  }
+
+  /** The trust data changed (keys, policy, revocations, sunset): forget every remembered signature. */
+  trustChanged(): void {
+    this.verified.clear();
+  }
+
+  /** How many pass signatures are remembered (tests, status). */
+  get verifiedPasses(): number {
+    return this.verified.size;
   }
 
   stop(): void {
@@ -173,7 +186,7 @@ export class Pipeline {
     const { deps } = this;
     const nowMs = deps.clock.now();
     const now = Math.floor(nowMs / 1000);
-    const inputs = { ...deps.inputs(), store: deps.store, proofGuard: this.proofs };
+    const inputs = { ...deps.inputs(), store: deps.store, proofGuard: this.proofs, verifiedPasses: this.verified };
     const { decision, verifyMs, decideMs } = decideText(hit.text, now, inputs);
     // A grant is not decided again while the code stays in view; a denial is, after the hold-off.
     this.presence.decided(hit.text, decision.opens);

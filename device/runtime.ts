@@ -22,6 +22,7 @@ import type { PresenceOptions } from './presence.js';
 import type { StatusHub } from './status/hub.js';
 import type { DeviceStore } from './store/types.js';
 import { TrustKeeper } from './trust/keeper.js';
+import type { TrustChange } from './trust/keeper.js';
 import { RemoteOpenGuard } from './remote/open-guard.js';
 import type { RemoteOpenCheck } from './remote/open-guard.js';
 import type { TimeTrust } from './time/trusted.js';
@@ -118,7 +119,7 @@ export class DeviceRuntime {
     );
     this.trust =
       parts.trust ?? new TrustKeeper(store, this.clock, areaLogger(deps.log, 'sync'), opts.trust.rootPublicKey);
-    this.cancels.push(this.trust.subscribe(() => this.onTrustChanged()));
+    this.cancels.push(this.trust.subscribe((change) => this.onTrustChanged(change)));
     // A signed time kept from an earlier boot cannot confirm today's clock; only one received from now on can.
     if (this.trust.heldAtStart !== null) this.timeTrust?.ignoreHeld(this.trust.heldAtStart);
     this.pipeline = new Pipeline(
@@ -369,7 +370,9 @@ export class DeviceRuntime {
    * could flip the verdict in front of the person); it is after it left the view, or, if it was denied, after the
    * hold-off (see device/presence.ts).
    */
-  private onTrustChanged(): void {
+  private onTrustChanged(change: TrustChange): void {
+    // New keys, policy or revocations: no pass signature checked under the old data is taken on trust.
+    if (change.cause !== 'sync') this.pipeline?.trustChanged();
     if (this.stopping === null) this.leds?.setBase(this.baseState(nowSeconds(this.clock)));
   }
 

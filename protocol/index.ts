@@ -17,6 +17,8 @@ export { issuePass } from './pass/issue.js';
 export type { IssueInput } from './pass/issue.js';
 export { verifyPass, DEFAULT_SKEW_SECONDS, MAX_PASS_CHARS, PASS_PREFIX } from './pass/verify.js';
 export { evaluatePass } from './pass/evaluate.js';
+export { VerifiedPassCache } from './pass/cache.js';
+export type { VerifiedPass, VerifiedPassCacheOptions } from './pass/cache.js';
 export { inspectPass } from './pass/inspect.js';
 export type { PassInspection } from './pass/inspect.js';
 export { signBundle, verifyBundle, readBundleUnverified, MAX_BUNDLE_BYTES, MAX_BUNDLE_ISSUERS } from './bundle.js';

@@ -2,6 +2,7 @@
 // Times are whole seconds since the Unix epoch. Binary ids are lower-case hex in these types.
 
 import type { ProtocolReason } from './errors.js';
+import type { VerifiedPassCache } from './pass/cache.js';
 
 export const COLOURS = ['green', 'yellow', 'red'] as const;
 export type Colour = (typeof COLOURS)[number];
@@ -143,6 +144,9 @@ export interface VerifyContext {
   /** Holder proofs: true when this gate already accepted this pass id with this step or a later one (the device
    * remembers accepted steps; without it nothing is treated as replayed). Called only for an otherwise valid proof. */
   readonly proofReplayed?: (passId: string, step: number) => boolean;
+  /** Pass texts whose signature already held under this bundle (protocol/pass/cache.ts): a repeated showing
+   * skips the issuer signature check; every other check still runs. */
+  readonly verifiedPasses?: VerifiedPassCache;
 }
 
 /** The outcome at the gate: a colour, why, what the policy says to do, and the verified claims (null on failure). */

@@ -2,8 +2,10 @@
 // 256-bit bearer secret in the URL fragment (never sent in a request line, so never in an access log); the server
 // keeps only the secret's SHA-256. The first wallet to present the secret before the link expires gets the pass
 // (a second use is CLAIM_USED). For a holder-bound claim the pass does not exist yet: the wallet sends its public
-// key and the pass is issued then, with that key inside. After the claim the same secret lets that wallet pick up
-// the pass that replaced its own (colour change, renewal) — and nothing else: it names no person and no device.
+// key and the pass is issued then, with that key inside. The claim answers with a new random refresh secret (kept
+// here only as its hash) and the link's secret stops working: a link seen later in a message or on paper fetches
+// nothing. The refresh secret lets that wallet pick up the pass that replaced its own (colour change, renewal) — and
+// nothing else: it names no person and no device. An administrator lists links and revokes one not yet used.
 import { randomBytes } from 'node:crypto';
 import { decodePublicKey, inspectPass, isProtocolError, type Colour, type Scope } from '../protocol/index.js';
 import type { PassInspection } from '../protocol/index.js';
@@ -30,6 +32,8 @@ export interface ClaimInput extends ClaimTerms {
   readonly ttlSeconds: number;
 }
 
+export type ClaimState = 'open' | 'used' | 'expired' | 'revoked';
+
 export interface ClaimRecord {
   readonly id: string;
   readonly createdAt: number;
@@ -38,6 +42,15 @@ export interface ClaimRecord {
   /** The pass (for a holder-bound claim: once claimed). */
   readonly passId: string | null;
   readonly claimedAt: number | null;
+  readonly revokedAt: number | null;
+  /** open: can be claimed; used: claimed; expired: not claimed in time; revoked: by an administrator, unused. */
+  readonly state: ClaimState;
+}
+
+/** What a wallet receives at claim: the pass, and the secret it refreshes with from now on (given once). */
+export interface Redeemed {
+  readonly pass: WalletPass;
+  readonly refreshSecret: string;
 }
 
 /** What a wallet receives: the pass text and everything it shows about it. */
@@ -64,9 +77,16 @@ interface ClaimRow {
   terms: string | null;
   pass_id: string | null;
   redeemed_at: number | null;
+  revoked_at: number | null;
 }
 
-function toRecord(r: ClaimRow): ClaimRecord {
+function stateOf(r: ClaimRow, now: number): ClaimState {
+  if (r.redeemed_at !== null) return 'used';
+  if (r.revoked_at !== null) return 'revoked';
+  return now >= r.expires_at ? 'expired' : 'open';
+}
+
+function toRecord(r: ClaimRow, now: number): ClaimRecord {
   return {
     id: r.id,
     createdAt: r.created_at,
@@ -74,11 +94,17 @@ function toRecord(r: ClaimRow): ClaimRecord {
     holderBound: r.holder_bound === 1,
     passId: r.pass_id,
     claimedAt: r.redeemed_at,
+    revokedAt: r.revoked_at,
+    state: stateOf(r, now),
   };
 }
 
 function secretHash(secret: string): Buffer {
   return sha256(`claim:${secret}`);
+}
+
+function refreshHash(secret: string): Buffer {
+  return sha256(`claim-refresh:${secret}`);
 }
 
 export class ClaimService {
@@ -131,14 +157,37 @@ export class ClaimService {
   get(id: string): ClaimRecord {
     const row = this.core.db.prepare('SELECT * FROM claims WHERE id = ?').get(id) as ClaimRow | undefined;
     if (!row) throw new DomainError('CLAIM_NOT_FOUND');
-    return toRecord(row);
+    return toRecord(row, this.core.now());
+  }
+
+  /** Every claim link, newest first (no secrets: none are kept). */
+  list(): ClaimRecord[] {
+    const now = this.core.now();
+    const rows = this.core.db.prepare('SELECT * FROM claims ORDER BY created_at DESC, id').all() as ClaimRow[];
+    return rows.map((r) => toRecord(r, now));
+  }
+
+  /** Revoke a link not yet used: it can no longer be claimed. A pass already issued for it is left as it is. */
+  revoke(id: string, actor: string): ClaimRecord {
+    return this.core.change({}, (now) => {
+      const row = this.core.db.prepare('SELECT * FROM claims WHERE id = ?').get(id) as ClaimRow | undefined;
+      if (!row) throw new DomainError('CLAIM_NOT_FOUND');
+      const state = stateOf(row, now);
+      if (state === 'used') throw new DomainError('CLAIM_USED');
+      if (state === 'revoked') throw new DomainError('CLAIM_REVOKED');
+      if (state === 'expired') throw new DomainError('CLAIM_EXPIRED');
+      this.core.db.prepare('UPDATE claims SET revoked_at = ?, revoked_by = ? WHERE id = ?').run(now, actor, id);
+      this.core.audit.record(now, actor, 'claim.revoke', id, row.pass_id ? { passId: row.pass_id } : {});
+      return this.get(id);
+    });
   }
 
   /** A wallet claims the pass: once, before the link expires; with its public key for a holder-bound claim. */
-  redeem(secret: string, holderKey: string | undefined): WalletPass {
+  redeem(secret: string, holderKey: string | undefined): Redeemed {
     return this.core.change({}, (now) => {
       const row = this.find(secret);
       if (row.redeemed_at !== null) throw new DomainError('CLAIM_USED');
+      if (row.revoked_at !== null) throw new DomainError('CLAIM_REVOKED');
       if (now >= row.expires_at) throw new DomainError('CLAIM_EXPIRED');
       const bound = row.holder_bound === 1;
       if (bound !== (holderKey !== undefined)) {
@@ -154,18 +203,31 @@ export class ClaimService {
         const terms = JSON.parse(row.terms as string) as ClaimTerms;
         passId = this.passes.issue({ ...terms, holderKey: holderKey as string }, `claim:${row.id}`).pass.passId;
       }
-      this.core.db.prepare('UPDATE claims SET redeemed_at = ?, pass_id = ? WHERE id = ?').run(now, passId, row.id);
+      const refreshSecret = randomBytes(32).toString('base64url');
+      this.core.db
+        .prepare('UPDATE claims SET redeemed_at = ?, pass_id = ?, refresh_hash = ? WHERE id = ?')
+        .run(now, passId, refreshHash(refreshSecret), row.id);
       this.core.audit.record(now, `claim:${row.id}`, 'claim.redeem', row.id, { passId });
       const current = this.current(passId as string);
       if (current.status !== 'active') throw new DomainError('PASS_NOT_ACTIVE');
-      return this.walletPass(current);
+      return { pass: this.walletPass(current), refreshSecret };
     });
   }
 
-  /** What a claimed wallet holds now: the newest pass in its replacement chain, or why there is none. */
+  /**
+   * What a claimed wallet holds now: the newest pass in its replacement chain, or why there is none. Only the
+   * refresh secret given at claim works; the link's own secret is refused once used (CLAIM_USED, detail
+   * `refreshSecret`), and before (CLAIM_NOT_CLAIMED).
+   */
   refresh(secret: string): RefreshResult {
-    const row = this.find(secret);
-    if (row.redeemed_at === null || row.pass_id === null) throw new DomainError('CLAIM_NOT_CLAIMED');
+    const row = this.core.db.prepare('SELECT * FROM claims WHERE refresh_hash = ?').get(refreshHash(secret)) as
+      ClaimRow | undefined;
+    if (!row) {
+      const link = this.find(secret);
+      if (link.redeemed_at === null) throw new DomainError('CLAIM_NOT_CLAIMED');
+      throw new DomainError('CLAIM_USED', { detail: 'refreshSecret' });
+    }
+    if (row.pass_id === null) throw new DomainError('CLAIM_NOT_CLAIMED');
     const current = this.current(row.pass_id);
     this.core.db.prepare('UPDATE claims SET refreshed_at = ? WHERE id = ?').run(this.core.now(), row.id);
     if (current.status === 'active') return { status: 'active', pass: this.walletPass(current) };

@@ -150,6 +150,14 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN confirmed_at INTEGER;
   UPDATE devices SET confirmed_at = enrolled_at;
   `,
+  // 4: claim links (issue 14): a used link stops being a credential; the wallet refreshes with a secret of its own,
+  // given once at claim and stored here only as its hash. An administrator can revoke a link not yet used.
+  `
+  ALTER TABLE claims ADD COLUMN refresh_hash BLOB;
+  CREATE UNIQUE INDEX claims_refresh_hash ON claims(refresh_hash);
+  ALTER TABLE claims ADD COLUMN revoked_at INTEGER;
+  ALTER TABLE claims ADD COLUMN revoked_by TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

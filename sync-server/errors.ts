@@ -41,6 +41,8 @@ export const DOMAIN_CODES = [
   'CLAIM_USED',
   'CLAIM_NOT_CLAIMED',
   'CLAIM_EXPIRED',
+  /** An administrator revoked the claim link before it was used. */
+  'CLAIM_REVOKED',
 ] as const;
 
 export type DomainCode = (typeof DOMAIN_CODES)[number];

@@ -14,6 +14,7 @@ import { shortHex } from '../internal/hex.js';
 import { KID_BYTES } from '../keys.js';
 import { checkHolderProof, splitPresentation } from '../holder/proof.js';
 import { decodeClaims } from './claims.js';
+import type { VerifiedPass } from './cache.js';
 
 /** Prefix of every pass: `GC` and the format version. */
 export const PASS_PREFIX = 'GC1:';
@@ -66,10 +67,12 @@ export interface PassCheck {
   readonly proofStep: number | null;
 }
 
-/** All steps; a stale bundle is reported, not thrown, so that evaluatePass can degrade instead of deny. */
-export function checkPass(text: string, ctx: VerifyContext, check: SignatureCheck = nodeSignatureCheck): PassCheck {
-  const shown = splitPresentation(text);
-  const cose = openPass(shown.pass, envelopeScratch);
+/**
+ * The steps that depend on the pass's bytes and the bundle's keys only: envelope, alg, kid, signature, claims, and
+ * the issuer named in the claims being the signing key's. What a VerifiedPassCache may remember.
+ */
+function checkSignature(passText: string, ctx: VerifyContext, check: SignatureCheck): VerifiedPass {
+  const cose = openPass(passText, envelopeScratch);
   checkAlg(cose.header);
 
   const kid = cose.header.get(HEADER_KID);
@@ -88,10 +91,27 @@ export function checkPass(text: string, ctx: VerifyContext, check: SignatureChec
   }
   if (!signer) throw new ProtocolError('BAD_SIGNATURE', 'signature does not verify');
   const key = signer.entry;
+  // A revoked key is refused before its claims are read (checkPass checks the status again, also for a cached pass).
   if (key.status === 'revoked') throw new ProtocolError('KEY_NOT_VALID', 'issuer key is revoked');
 
   const claims = decodeClaims(cose.payload);
   if (claims.issuer !== key.issuer) throw new ProtocolError('BAD_CLAIMS', 'issuer does not match the signing key');
+  return { claims, key };
+}
+
+/**
+ * All steps; a stale bundle is reported, not thrown, so that evaluatePass can degrade instead of deny. With
+ * `ctx.verifiedPasses`, a pass text whose signature was already checked under this bundle skips the signature
+ * (and the decoding); every check of time, scope, revocation, sunset and the holder proof still runs.
+ */
+export function checkPass(text: string, ctx: VerifyContext, check: SignatureCheck = nodeSignatureCheck): PassCheck {
+  const shown = splitPresentation(text);
+  const cache = ctx.verifiedPasses;
+  const remembered = cache?.get(shown.pass, ctx.bundle, ctx.now) ?? null;
+  const verified = remembered ?? checkSignature(shown.pass, ctx, check);
+  if (cache && remembered === null) cache.set(shown.pass, ctx.bundle, ctx.now, verified);
+  const { claims, key } = verified;
+  if (key.status === 'revoked') throw new ProtocolError('KEY_NOT_VALID', 'issuer key is revoked');
   if (claims.issuedAt < key.validFrom || claims.issuedAt > key.validUntil) {
     throw new ProtocolError('KEY_NOT_VALID', 'pass issued outside the key validity');
   }

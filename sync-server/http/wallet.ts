@@ -1,5 +1,6 @@
-// The holder's side of the HTTP server. /api/wallet/claim and /api/wallet/refresh take a claim secret (and, for a
-// holder-bound claim, the wallet's public key) and answer with the pass; /wallet/ serves the wallet page (static
+// The holder's side of the HTTP server. /api/wallet/claim takes a claim link's secret (and, for a holder-bound claim,
+// the wallet's public key) and answers with the pass and a refresh secret; /api/wallet/refresh takes that refresh
+// secret and answers with the current pass; /wallet/ serves the wallet page (static
 // files in sync-server/wallet/, and the QR encoder module from the `uqr` package) for a phone's browser. No cookie,
 // no session: the secret in the body is the only credential, and the page works offline once loaded.
 import fs from 'node:fs';
@@ -47,9 +48,9 @@ export function walletApiRoutes(s: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post('/claim', async (c) => {
     const body = await readJson(c, claimSchema);
-    const pass = s.claims.redeem(body.secret, body.holderKey);
+    const { pass, refreshSecret } = s.claims.redeem(body.secret, body.holderKey);
     c.header('Cache-Control', 'no-store');
-    return c.json({ pass }, 201);
+    return c.json({ pass, refreshSecret }, 201);
   });
   app.post('/refresh', async (c) => {
     const body = await readJson(c, refreshSchema);

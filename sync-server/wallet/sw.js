@@ -1,7 +1,7 @@
 // The wallet's service worker: keeps the page's files so the wallet opens with no network at all. Cache first, so
 // opening the wallet sends nothing; the only requests after a claim are the page's own refresh calls (and the
 // browser's periodic check of this file). Bump VERSION when any file of the page changes.
-const VERSION = 'gatecode-wallet-1';
+const VERSION = 'gatecode-wallet-2';
 const FILES = [
   '/wallet/',
   '/wallet/index.html',
@@ -9,6 +9,7 @@ const FILES = [
   '/wallet/wallet.css',
   '/wallet/store.js',
   '/wallet/proof.js',
+  '/wallet/refresh.js',
   '/wallet/qr.js',
   '/wallet/vendor/uqr.mjs',
   '/wallet/manifest.webmanifest',

@@ -1,9 +1,12 @@
 // The wallet page: claims a pass from a claim link (#claim=SECRET, &holder=1 for a holder-bound pass), keeps passes
 // in IndexedDB and shows each as a large QR code with its colour, validity and sites. A holder-bound pass shows a
-// code that changes every 5 seconds, signed by a key that never leaves this browser. After the claim the only
-// request is the refresh (claim secret → the pass that replaced it), made when the page opens or comes online.
+// code that changes every 5 seconds, signed by a key that never leaves this browser. The claim answers with a
+// refresh secret of this wallet's own (the link's secret is spent and not kept). After the claim the only request is
+// the refresh (refresh secret → the pass that replaced it), made when the page opens, comes online or into view, and
+// every 5 minutes while it stays open (refresh.js: backing off to an hour while the server does not answer).
 import { holderCode, msToNextStep, newHolderKey } from './proof.js';
 import { qrSvg } from './qr.js';
+import { refreshSchedule } from './refresh.js';
 import { openWallet } from './store.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +15,7 @@ const CLAIM_ERRORS = {
   CLAIM_USED: 'This link was already used. A claim link works once: ask for a new one.',
   CLAIM_EXPIRED: 'This link has expired. Ask for a new one.',
   CLAIM_NOT_FOUND: 'This link is not valid: it may be mistyped or cut short.',
+  CLAIM_REVOKED: 'This link was withdrawn by the administrator. Ask for a new one.',
   PASS_NOT_ACTIVE: 'This pass was withdrawn before it was claimed.',
 };
 let wallet;
@@ -143,7 +147,7 @@ async function post(path, body) {
     credentials: 'omit',
   });
   const json = await res.json().catch(() => ({}));
-  return { ok: res.ok, json };
+  return { ok: res.ok, status: res.status, json };
 }
 
 async function claim(secret, holderBound) {
@@ -158,7 +162,13 @@ async function claim(secret, holderBound) {
       return;
     }
     const id = crypto.randomUUID();
-    await wallet.put({ id, secret, pass: json.pass, privateKey: key?.privateKey ?? null, addedAt: Date.now() });
+    await wallet.put({
+      id,
+      refreshSecret: json.refreshSecret,
+      pass: json.pass,
+      privateKey: key?.privateKey ?? null,
+      addedAt: Date.now(),
+    });
     say(`${COLOUR_NAMES[json.pass.colour] ?? ''} pass added. It works offline from now on.`);
   } catch (err) {
     say('');
@@ -170,14 +180,19 @@ async function claim(secret, holderBound) {
   }
 }
 
-/** Ask for each pass whether it was replaced or withdrawn: the claim secret is all that is sent. */
+/**
+ * Ask for each pass whether it was replaced or withdrawn: its refresh secret is all that is sent. 'failed' when the
+ * server did not answer (or answered with its own error), so the schedule backs off.
+ */
 async function refresh() {
-  if (!navigator.onLine) return;
-  const records = await wallet.all();
+  if (!navigator.onLine) return 'offline';
+  const records = (await wallet.all()).filter((r) => r.refreshSecret && r.status !== 'revoked');
   let changed = false;
+  let outcome = 'ok';
   for (const r of records) {
     try {
-      const { ok, json } = await post('/api/wallet/refresh', { secret: r.secret });
+      const { ok, status, json } = await post('/api/wallet/refresh', { secret: r.refreshSecret });
+      if (status >= 500 || status === 429) outcome = 'failed';
       if (!ok) continue;
       if (json.status === 'active' && json.pass.text !== r.pass.text) {
         await wallet.put({ ...r, pass: json.pass, status: undefined });
@@ -188,11 +203,20 @@ async function refresh() {
         changed = true;
       }
     } catch {
-      return; // offline after all: try again when the page comes online
+      outcome = 'failed'; // no answer: the schedule tries again later, and at once when the page comes online
+      break;
     }
   }
   if (changed) await render();
+  return outcome;
 }
+
+const schedule = refreshSchedule({
+  run: refresh,
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (t) => clearTimeout(t),
+  canAsk: () => navigator.onLine && document.visibilityState === 'visible',
+});
 
 function network() {
   $('network').textContent = navigator.onLine ? 'Online' : 'Offline: your passes still work.';
@@ -215,7 +239,10 @@ async function main() {
   network();
   window.addEventListener('online', () => {
     network();
-    void refresh();
+    void schedule.now();
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') void schedule.now();
   });
   window.addEventListener('offline', network);
   if ('serviceWorker' in navigator) {
@@ -224,7 +251,8 @@ async function main() {
   wallet = await openWallet();
   // A claim link opened while the wallet is already open changes only the fragment.
   window.addEventListener('hashchange', () => void fromLink().then(render));
-  if (!(await fromLink())) void refresh();
+  if (await fromLink()) schedule.start();
+  else void schedule.now();
   await render();
   document.body.dataset.ready = 'true';
 }

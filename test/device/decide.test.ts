@@ -3,6 +3,8 @@ import { decide, decideText, patternFor, precheck, stricter } from '../../device
 import type { DecideInputs, DecideOptions, DecideStore, GatePlace, TrustState } from '../../device/decide.js';
 import { DEVICE_REASONS, describeReason, isDeviceReason } from '../../device/reasons.js';
 import { PROTOCOL_REASONS } from '../../protocol/errors.js';
+import { encodePublicKey, generateSigningKey, issuePass } from '../../protocol/index.js';
+import { presentHolderPass } from '../../protocol/holder/proof.js';
 import { Deployment, foreignAndForged, SITE, T0_S } from '../support/deployment.js';
 import type { BundleOptions } from '../support/deployment.js';
 
@@ -213,5 +215,46 @@ describe('decide', () => {
     for (const r of DEVICE_REASONS) expect(describeReason(r).length).toBeGreaterThan(3);
     expect(isDeviceReason('PASSBACK')).toBe(true);
     expect(isDeviceReason('passback')).toBe(false);
+  });
+});
+
+describe('holder proofs and an untrusted clock', () => {
+  const holder = generateSigningKey('holder');
+  const { text, claims } = issuePass(
+    {
+      colour: 'green',
+      issuedAt: T0_S - 3600,
+      notBefore: T0_S - 3600,
+      expiresAt: T0_S + 86_400,
+      scope: 'all',
+      holderKey: encodePublicKey(holder.publicKey),
+    },
+    d.issuer,
+  );
+  const shownAt = (t: number): string => presentHolderPass(text, claims.passId, t, holder.privateKey);
+
+  it('a proof outside the window is CLOCK_UNTRUSTED (see staff, closed) when the clock is not trusted', () => {
+    const untrusted = { ...inputs(), clockTrusted: false };
+    for (const [shown, byClock] of [
+      [shownAt(T0_S - 120), 'PROOF_STALE'],
+      [shownAt(T0_S + 120), 'PROOF_FUTURE'],
+    ] as const) {
+      expect(decideText(shown, T0_S, inputs()).decision).toMatchObject({ reason: byClock, opens: false });
+      expect(decideText(shown, T0_S, untrusted).decision).toMatchObject({
+        colour: 'yellow',
+        reason: 'CLOCK_UNTRUSTED',
+        action: 'deny',
+        opens: false,
+        pattern: 'yellow',
+      });
+    }
+    // A live code under an untrusted clock: yellow CLOCK_UNTRUSTED with the yellow action, like any green.
+    const { action, reason } = decideText(d.pass().text, T0_S, untrusted).decision;
+    expect(decideText(shownAt(T0_S), T0_S, untrusted).decision).toMatchObject({ colour: 'yellow', reason, action });
+    // Reasons that do not depend on the clock keep their own.
+    const thief = generateSigningKey('holder');
+    const forged = presentHolderPass(text, claims.passId, T0_S, thief.privateKey);
+    expect(decideText(forged, T0_S, untrusted).decision.reason).toBe('PROOF_WRONG_KEY');
+    expect(decideText(text, T0_S, untrusted).decision.reason).toBe('PROOF_MISSING');
   });
 });

@@ -93,12 +93,24 @@ describe('claim links', () => {
     const pass = claimed.json['pass'] as WalletPass;
     expect(pass.holderBound).toBe(true);
     expect(inspectPass(pass.text).claims['holderKey']).toBe(holder);
+    const refreshSecret = claimed.json['refreshSecret'] as string;
+    expect(refreshSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(refreshSecret).not.toBe(c.secret);
 
-    const same = await wallet('/api/wallet/refresh', { secret: c.secret });
+    // The used link is no longer a credential: it fetches nothing, not even the pass it gave.
+    const byLink = await wallet('/api/wallet/refresh', { secret: c.secret });
+    expect([byLink.status, byLink.json['error'], byLink.json['detail']]).toEqual([409, 'CLAIM_USED', 'refreshSecret']);
+    expect(byLink.json['pass']).toBeUndefined();
+    // Only the refresh secret's hash is kept.
+    const row = s.services.core.db.prepare('SELECT * FROM claims').get() as Record<string, unknown>;
+    expect(JSON.stringify(row)).not.toContain(refreshSecret);
+    expect((row['refresh_hash'] as Buffer).length).toBe(32);
+
+    const same = await wallet('/api/wallet/refresh', { secret: refreshSecret });
     expect((same.json['pass'] as WalletPass).passId).toBe(pass.passId);
     const changed = await s.admin('POST', `/api/admin/passes/${pass.passId}/colour`, { colour: 'yellow' });
     expect(changed.status).toBe(201);
-    const after = await wallet('/api/wallet/refresh', { secret: c.secret });
+    const after = await wallet('/api/wallet/refresh', { secret: refreshSecret });
     const fresh = after.json['pass'] as WalletPass;
     expect(after.json['status']).toBe('active');
     expect([fresh.colour, fresh.holderBound]).toEqual(['yellow', true]);
@@ -106,7 +118,9 @@ describe('claim links', () => {
     expect(inspectPass(fresh.text).claims['holderKey']).toBe(holder);
 
     await s.admin('POST', `/api/admin/passes/${fresh.passId}/revoke`);
-    expect((await wallet('/api/wallet/refresh', { secret: c.secret })).json).toEqual({ status: 'revoked' });
+    expect((await wallet('/api/wallet/refresh', { secret: refreshSecret })).json).toEqual({ status: 'revoked' });
+    const unknown = (refreshSecret[0] === 'A' ? 'B' : 'A') + refreshSecret.slice(1);
+    expect((await wallet('/api/wallet/refresh', { secret: unknown })).json['error']).toBe('CLAIM_NOT_FOUND');
   });
 
   it('refuses an unbound claim with a key, a refresh before the claim, and a bound scope too long for the QR', async () => {
@@ -125,5 +139,46 @@ describe('claim links', () => {
       scope: sites,
     });
     expect(await res.json()).toEqual({ error: 'PASS_INVALID', detail: 'TOO_LARGE' });
+  });
+});
+
+describe('claim links in the admin API', () => {
+  it('lists links with their state and no secret; an open link can be revoked and then cannot be claimed', async () => {
+    s = openTestServer();
+    const used = await create({});
+    const open = await create({ holderBound: true });
+    const short = await create({ claimTtlSeconds: 60 });
+    expect((await wallet('/api/wallet/claim', { secret: used.secret })).status).toBe(201);
+    s.clock.jumpSeconds(61);
+    const list = async () =>
+      ((await (await s.admin('GET', '/api/admin/claims')).json()) as { claims: { id: string; state: string }[] })
+        .claims;
+    const before = await list();
+    expect(Object.fromEntries(before.map((c) => [c.id, c.state]))).toEqual({
+      [used.claim.id]: 'used',
+      [open.claim.id]: 'open',
+      [short.claim.id]: 'expired',
+    });
+    const body = JSON.stringify(before);
+    for (const secret of [used.secret, open.secret, short.secret]) expect(body).not.toContain(secret);
+
+    const revoked = await s.admin('POST', `/api/admin/claims/${open.claim.id}/revoke`);
+    expect(revoked.status).toBe(200);
+    expect(((await revoked.json()) as { claim: { state: string } }).claim.state).toBe('revoked');
+    const key = encodePublicKey(generateSigningKey('h').publicKey);
+    const late = await wallet('/api/wallet/claim', { secret: open.secret, holderKey: key });
+    expect([late.status, late.json['error']]).toEqual([410, 'CLAIM_REVOKED']);
+    // Used, expired and already revoked links cannot be revoked; an unknown id is not found.
+    for (const [id, error] of [
+      [used.claim.id, 'CLAIM_USED'],
+      [short.claim.id, 'CLAIM_EXPIRED'],
+      [open.claim.id, 'CLAIM_REVOKED'],
+      ['0123456789abcdef', 'CLAIM_NOT_FOUND'],
+    ] as const) {
+      const res = await s.admin('POST', `/api/admin/claims/${id}/revoke`);
+      expect(((await res.json()) as { error: string }).error).toBe(error);
+    }
+    const audit = s.services.core.db.prepare("SELECT action, target FROM audit WHERE action = 'claim.revoke'").all();
+    expect(audit).toEqual([{ action: 'claim.revoke', target: open.claim.id }]);
   });
 });
