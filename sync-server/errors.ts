@@ -41,6 +41,11 @@ export const DOMAIN_CODES = [
   'CLAIM_USED',
   'CLAIM_NOT_CLAIMED',
   'CLAIM_EXPIRED',
+  /** Alarms and webhooks (sync-server/alarms.ts, sync-server/webhooks/). */
+  'ALARM_NOT_FOUND',
+  'WEBHOOK_NOT_FOUND',
+  /** More webhooks than `webhooks.maxHooks` (detail: `maxHooks:<n>`). */
+  'TOO_MANY_WEBHOOKS',
 ] as const;
 
 export type DomainCode = (typeof DOMAIN_CODES)[number];
