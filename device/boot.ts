@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHardware } from '../hardware/factory.js';
+import { AlarmForwarder, enrolledSender } from './alarms/forwarder.js';
 import type { Hardware, HardwareDeps } from '../hardware/factory.js';
 import type { CancelTimer, Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
@@ -158,12 +159,14 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
   let hardware: Hardware | null = null;
   let status: StatusServer | null = null;
   let sync: SyncClient | null = null;
+  let alarms: AlarmForwarder | null = null;
   let decoder: FrameDecoder | null = null;
   let mqtt: MqttPublisher | null = null;
   /** Set once DeviceRuntime.start owns the parts: it closes them itself when it fails. */
   let handedOver = false;
   const closeExtras = async (): Promise<void> => {
     await mqtt?.close();
+    await alarms?.close();
     await sync?.stop();
     await status?.close();
     await hardware?.close();
@@ -232,6 +235,20 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
         onSunset: () => void sync?.stop(),
       },
     );
+    if (sync !== null) {
+      // Alarm transitions go to the server at once, beside the sync loop (device/alarms/forwarder.ts).
+      const forwarder = new AlarmForwarder({
+        store,
+        send: enrolledSender(store, { clock }),
+        clock,
+        log: areaLogger(log, 'sync'),
+      });
+      alarms = forwarder;
+      runtime.onAlarms((list) => forwarder.observe(list));
+      sync.subscribe({ syncState: (s) => void (s.online ? forwarder.flush() : undefined) });
+      forwarder.observe(runtime.currentAlarms());
+      void forwarder.flush();
+    }
     sync?.start();
     return { runtime, hardware, hub, status, sync, mqtt, store, stop: () => runtime.stop() };
   } catch (err) {

@@ -98,6 +98,7 @@ export class DeviceRuntime {
   private remoteGuard: { key: string; guard: RemoteOpenGuard } | null = null;
   private lockdownOn = false;
   private readonly onSunset: () => void;
+  private readonly alarmListeners = new Set<(alarms: readonly string[]) => void>();
 
   private constructor(
     private readonly opts: RuntimeOptions,
@@ -188,6 +189,7 @@ export class DeviceRuntime {
       rt.loop = rt.pipeline.run(parts.camera.frames()).catch((err: unknown) => {
         rt.cameraFailure = err;
         rt.log.error({ err: (err as Error).message }, 'camera stream failed');
+        if (rt.stopping === null) rt.alarmsChanged();
       });
       if (rt.trust.state().bundle === null && !rt.trust.state().sunsetReached) {
         rt.log.warn('no trust bundle: every pass is refused (NO_TRUST_DATA) until one is loaded or synced');
@@ -251,7 +253,38 @@ export class DeviceRuntime {
       this.log.info('lockdown ended');
       this.alarms.delete('lockdown');
     }
-    this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
+    this.alarmsChanged();
+  }
+
+  /**
+   * Listen to the alarm list (device/alarms/forwarder.ts): called at once after a gate alarm or the lockdown
+   * changes, and once a second with the list as it stands (stale data, clock, sunset move with time). Listeners
+   * must be cheap and never throw into the gate; a throwing one is logged and ignored. Returns the unsubscribe.
+   */
+  onAlarms(listener: (alarms: readonly string[]) => void): () => void {
+    this.alarmListeners.add(listener);
+    return () => this.alarmListeners.delete(listener);
+  }
+
+  /** The alarm list now (what the status page shows). */
+  currentAlarms(): string[] {
+    return this.alarmList(nowSeconds(this.clock));
+  }
+
+  private alarmsChanged(): void {
+    const alarms = this.alarmList(nowSeconds(this.clock));
+    this.parts.hub?.update({ alarms });
+    this.emitAlarms(alarms);
+  }
+
+  private emitAlarms(alarms: readonly string[]): void {
+    for (const listener of this.alarmListeners) {
+      try {
+        listener(alarms);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'alarm listener failed');
+      }
+    }
   }
 
   /** The error that ended the camera stream (a missing binary, a bad replay file), or null. */
@@ -333,7 +366,9 @@ export class DeviceRuntime {
       }
     }
     this.leds.setBase(this.baseState(now));
-    this.publishStatus(now);
+    const alarms = this.alarmList(now);
+    this.publishStatus(now, alarms);
+    this.emitAlarms(alarms);
   }
 
   private baseState(now: number): LedBase {
@@ -391,7 +426,7 @@ export class DeviceRuntime {
         else this.alarms.delete(e.alarm);
         if (e.alarm === 'fire-release') this.leds.setFireRelease(e.active);
         this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release' && a !== 'lockdown'));
-        this.parts.hub?.update({ alarms: this.alarmList(nowSeconds(this.clock)) });
+        this.alarmsChanged();
         return;
       case 'passed':
       case 'annulled':
@@ -404,22 +439,26 @@ export class DeviceRuntime {
     }
   }
 
-  /** Door alarms from the gate plus the states a guard must see: clock fault, stale data, sunset. */
+  /**
+   * Door alarms from the gate plus the states a guard must see: camera failed, clock fault (below the floor), clock
+   * untrusted (device/time/trusted.ts), stale data, sunset.
+   */
   private alarmList(now: number): string[] {
     const alarms = [...this.alarms];
+    if (this.cameraFailure !== null) alarms.push('camera-fault');
     const base = this.baseState(now);
     if (base === 'fault') alarms.push('clock-fault');
+    else if (this.timeTrust !== null && !this.timeTrust.status(this.clock.now()).trusted) alarms.push('clock-untrusted');
     if (base === 'stale') alarms.push('stale-data');
     if (base === 'offline') alarms.push('offline');
     if (base === 'sunset') alarms.push('sunset');
     return alarms;
   }
 
-  private publishStatus(now: number): void {
+  private publishStatus(now: number, alarms: string[]): void {
     const hub = this.parts.hub;
     if (!hub) return;
     const sync = this.trust.syncState();
-    const alarms = this.alarmList(now);
     const counters = this.parts.store.counters();
     const cam = this.parts.camera.stats();
     hub.update({

@@ -100,6 +100,30 @@ export const serverConfigSchema = z.strictObject({
       maxStored: z.number().int().min(1000).default(2_000_000),
     })
     .prefault({}),
+  /** Alarms devices report (POST /api/device/alarms): a quota per device and a bound on what is held. */
+  alarms: z
+    .strictObject({
+      /** Alarm transitions one device may send: a token bucket counted in transitions. Beyond: 429 EVENT_QUOTA. */
+      perDevice: bucket(1, 600),
+      /** Alarms held in total; beyond it the oldest acknowledged (then the oldest cleared) go first. */
+      maxStored: z.number().int().min(100).default(100_000),
+    })
+    .prefault({}),
+  /** Outgoing webhooks (sync-server/webhooks/): retries with exponential backoff and jitter. */
+  webhooks: z
+    .strictObject({
+      /** Delay after the first failed attempt, ms; doubles with every further failure, up to retryMaxMs. */
+      retryBaseMs: z.number().int().min(10).default(10_000),
+      retryMaxMs: z.number().int().min(10).default(3_600_000),
+      /** Attempts before a delivery is given up (marked failed in the delivery log). */
+      maxAttempts: z.number().int().min(1).max(50).default(10),
+      /** Time limit of one attempt, ms. */
+      timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+      maxHooks: z.number().int().min(1).max(1000).default(50),
+      /** Deliveries kept in the log (the oldest finished ones go first). */
+      keepDeliveries: z.number().int().min(100).default(10_000),
+    })
+    .prefault({}),
   /** Policy written into the first bundle; later changes go through the admin API. */
   initialPolicy: z
     .strictObject({

@@ -158,6 +158,60 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE claims ADD COLUMN revoked_at INTEGER;
   ALTER TABLE claims ADD COLUMN revoked_by TEXT;
   `,
+  // 5: alarms from devices (sync-server/alarms.ts) and outgoing webhooks with their delivery log
+  // (sync-server/webhooks/). A webhook's secret is kept as such: it must sign every delivery (see docs/server.md).
+  `
+  CREATE TABLE alarms (
+    id INTEGER PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    raised_at REAL,
+    cleared_at REAL,
+    received_at INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT
+  );
+  CREATE INDEX alarms_open ON alarms(device_id, kind) WHERE cleared_at IS NULL;
+  CREATE INDEX alarms_received ON alarms(received_at);
+  CREATE TABLE alarm_event_ids (
+    device_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, event_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX alarm_event_ids_received ON alarm_event_ids(received_at);
+
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+  );
+  CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    hook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at) WHERE status = 'pending';
+  CREATE TABLE webhook_attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    status_code INTEGER,
+    latency_ms INTEGER NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

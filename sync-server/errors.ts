@@ -43,6 +43,11 @@ export const DOMAIN_CODES = [
   'CLAIM_EXPIRED',
   /** An administrator revoked the claim link before it was used. */
   'CLAIM_REVOKED',
+  /** Alarms and webhooks (sync-server/alarms.ts, sync-server/webhooks/). */
+  'ALARM_NOT_FOUND',
+  'WEBHOOK_NOT_FOUND',
+  /** More webhooks than `webhooks.maxHooks` (detail: `maxHooks:<n>`). */
+  'TOO_MANY_WEBHOOKS',
 ] as const;
 
 export type DomainCode = (typeof DOMAIN_CODES)[number];

@@ -13,6 +13,9 @@ import { createApp } from './http/app.js';
 import type { Services } from './http/env.js';
 import { PassService } from './passes.js';
 import { ClaimService } from './claims.js';
+import { AlarmService } from './alarms.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookService } from './webhooks/service.js';
 import { RateLimiter } from './rate-limit.js';
 
 export interface OpenedServer {
@@ -49,12 +52,15 @@ export function openServer(config: ServerConfig, opts: OpenOptions = {}): Opened
       core.audit.record(core.now(), 'server', 'admin-token.create', createdAdminToken);
     }
     const passes = new PassService(core);
+    const webhooks = new WebhookService(core);
     const services: Services = {
       core,
       passes,
       claims: new ClaimService(core, passes),
       devices: new DeviceService(core),
       admins,
+      alarms: new AlarmService(core, webhooks),
+      webhooks,
       limits: {
         perAddress: new RateLimiter(config.rateLimit.perAddress, () => clock.now()),
         perToken: new RateLimiter(config.rateLimit.perToken, () => clock.now()),
@@ -100,6 +106,9 @@ export async function startServer(
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
   core.listenUrl = url;
+  // Webhook deliveries are sent only by a listening server (not by CLI commands that open the data dir).
+  const dispatcher = new WebhookDispatcher(core, opened.services.webhooks);
+  dispatcher.start();
   ready = true;
 
   let closing: Promise<void> | null = null;
@@ -110,10 +119,13 @@ export async function startServer(
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }, graceMs);
       timer.unref();
+      const stopped = dispatcher.stop();
       server.close(() => {
         clearTimeout(timer);
-        core.close();
-        resolve();
+        void stopped.finally(() => {
+          core.close();
+          resolve();
+        });
       });
       (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     });

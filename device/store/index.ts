@@ -4,7 +4,9 @@ export { openStore, STORE_DEFAULTS } from './open.js';
 export { StoreError, isStoreError, STORE_ERROR_CODES } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { STATE_KEYS } from './types.js';
+export { ALARM_OUTBOX_MAX } from './alarm-outbox.js';
 export type {
+  AlarmOutboxEntry,
   DeviceStore,
   Direction,
   EventInput,

@@ -91,6 +91,20 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE revocation_state ADD COLUMN log_id TEXT');
     },
   },
+  {
+    version: 3,
+    description: 'the alarm outbox: alarm transitions waiting to reach the server (device/alarms)',
+    up(db) {
+      // Bounded by the store (ALARM_OUTBOX_MAX rows); a row is deleted once the server has it. No pass data.
+      db.exec(`CREATE TABLE alarm_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('raised', 'cleared')),
+        at REAL NOT NULL
+      )`);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

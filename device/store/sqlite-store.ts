@@ -6,10 +6,12 @@ import type Database from 'better-sqlite3';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { RevocationDelta, TrustBundle } from '../../protocol/types.js';
 import { StoreError, toStoreError } from './errors.js';
+import { AlarmOutbox } from './alarm-outbox.js';
 import { EventLog } from './events.js';
 import { PassbackTable } from './passback.js';
 import { RevocationList } from './revocations.js';
 import type {
+  AlarmOutboxEntry,
   DeviceStore,
   Direction,
   EventInput,
@@ -47,6 +49,7 @@ export class SqliteDeviceStore implements DeviceStore {
   private readonly revocations: RevocationList;
   private readonly events: EventLog;
   private readonly passback: PassbackTable;
+  private readonly alarmOutbox: AlarmOutbox;
   private readonly stmt;
   private secretKey: Buffer | null = null;
   private bundleCache: StoredBundle | null | undefined = undefined;
@@ -63,6 +66,7 @@ export class SqliteDeviceStore implements DeviceStore {
     this.revocations = new RevocationList(db);
     this.events = new EventLog(db);
     this.passback = new PassbackTable(db);
+    this.alarmOutbox = new AlarmOutbox(db, (n) => this.events.bump('alarms_dropped', n));
     this.stmt = {
       getSecret: db.prepare<[], Buffer>('SELECT secret FROM device_secret WHERE id = 1').pluck(),
       putSecret: db.prepare<[Buffer, number]>('INSERT INTO device_secret (id, secret, created_at) VALUES (1, ?, ?)'),
@@ -98,6 +102,7 @@ export class SqliteDeviceStore implements DeviceStore {
     this.wipeTx = db.transaction(() => {
       this.events.wipe();
       this.passback.wipe();
+      this.alarmOutbox.wipe();
       this.revocations.wipe();
       this.stmt.clearBundle.run();
       this.stmt.deleteSecret.run();
@@ -270,6 +275,18 @@ export class SqliteDeviceStore implements DeviceStore {
 
   counters(): Record<string, number> {
     return this.guard('counters', () => this.events.counters());
+  }
+
+  addAlarmOutbox(e: AlarmOutboxEntry): number {
+    return this.guard('addAlarmOutbox', () => this.alarmOutbox.add(e));
+  }
+
+  pendingAlarmOutbox(limit: number): AlarmOutboxEntry[] {
+    return this.guard('pendingAlarmOutbox', () => this.alarmOutbox.pending(limit));
+  }
+
+  removeAlarmOutbox(ids: readonly string[]): void {
+    this.guard('removeAlarmOutbox', () => this.alarmOutbox.remove(ids));
   }
 
   wipe(): void {

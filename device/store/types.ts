@@ -83,6 +83,17 @@ export interface StoredEvent extends EventInput {
   readonly passed: boolean;
 }
 
+/** One alarm transition waiting in the outbox for the server (device/alarms/forwarder.ts). No pass data. */
+export interface AlarmOutboxEntry {
+  /** 32 hex digits, random: the server stores each id once. */
+  readonly id: string;
+  /** An alarm kind (`door-forced`, `stale-data`, …). */
+  readonly kind: string;
+  readonly state: 'raised' | 'cleared';
+  /** Device clock, epoch seconds (with a fraction). */
+  readonly at: number;
+}
+
 export interface PurgeResult {
   readonly revocations: number;
   readonly events: number;
@@ -149,6 +160,16 @@ export interface DeviceStore {
 
   bump(counter: string, by?: number): void;
   counters(): Record<string, number>;
+
+  /**
+   * Queue an alarm transition for the server. The outbox holds at most ALARM_OUTBOX_MAX entries: beyond that the
+   * oldest goes (counted as `alarms_dropped`). Returns the number dropped.
+   */
+  addAlarmOutbox(e: AlarmOutboxEntry): number;
+  /** Alarm transitions not yet taken by the server, oldest first. */
+  pendingAlarmOutbox(limit: number): AlarmOutboxEntry[];
+  /** The server has these: remove them from the outbox. */
+  removeAlarmOutbox(ids: readonly string[]): void;
 
   /**
    * The sunset: remove events, pass hashes, revocations, the trust bundle, the enrolment and sync state and the

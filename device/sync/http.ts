@@ -8,6 +8,9 @@ import {
   enrolAnswerReader,
   heartbeatAnswerReader,
   rootAnswerSchema,
+  alarmBatchAnswerSchema,
+  type AlarmBatch,
+  type AlarmBatchAnswer,
   type EnrolRequest,
   type EventBatch,
   type HeartbeatRequest,
@@ -123,6 +126,16 @@ export class DeviceApi {
         await res.body?.cancel();
       },
     );
+  }
+
+  /** Alarm transitions (device/alarms/forwarder.ts); idempotent by each event's id, so a resend is harmless. */
+  async postAlarms(body: AlarmBatch): Promise<AlarmBatchAnswer> {
+    return this.exchange('POST', path('alarms'), { json: body }, async (res) => {
+      await this.expectOk(res, 'alarms');
+      const answer = alarmBatchAnswerSchema.safeParse(await this.json(res));
+      if (!answer.success) throw new SyncError('BAD_RESPONSE', 'alarm answer lacks accepted or duplicates');
+      return answer.data;
+    });
   }
 
   /** Sends a heartbeat; returns the server's time in epoch ms when it gave one. */

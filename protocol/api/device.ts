@@ -19,6 +19,7 @@ export const DEVICE_PATHS = {
   freshness: '/freshness',
   events: '/events',
   heartbeat: '/heartbeat',
+  alarms: '/alarms',
 } as const;
 
 /** Headers of the signed-artefact answers (bundle, revocations, freshness), which are COSE bytes, not JSON. */
@@ -170,3 +171,50 @@ export const heartbeatAnswerSchema = z.object({
 export type HeartbeatAnswer = z.infer<typeof heartbeatAnswerSchema>;
 /** What the device reads of the heartbeat answer: the server's time, when given (else it uses the Date header). */
 export const heartbeatAnswerReader = z.object({ serverTime: heartbeatAnswerSchema.shape.serverTime.optional() });
+
+// --- alarms -----------------------------------------------------------------------------------------------------
+
+/**
+ * Alarm kinds a device reports (device/alarms/kinds.ts maps the runtime's alarm list onto these). A newer device may
+ * name a kind an older server does not know: the server stores it as given (it matches ALARM_KIND), so the list is
+ * open on the wire but closed in the device's code.
+ */
+export const ALARM_KINDS = [
+  'door-forced',
+  'door-held-open',
+  'fire-release',
+  'lockdown',
+  'camera-fault',
+  'stale-data',
+  'clock-fault',
+  'clock-untrusted',
+  'sunset',
+] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+export const ALARM_KIND = /^[a-z][a-z0-9-]{0,31}$/;
+/** An alarm event id: 128 random bits in hex, made by the device; the server stores each id once. */
+export const ALARM_EVENT_ID = /^[0-9a-f]{32}$/;
+
+/** One alarm transition: raised or cleared, when (device clock) and what; never pass data. */
+export const alarmEventSchema = z.strictObject({
+  id: z.string().regex(ALARM_EVENT_ID),
+  kind: z.string().regex(ALARM_KIND),
+  state: z.enum(['raised', 'cleared']),
+  at: clockReading,
+});
+export type AlarmEvent = z.infer<typeof alarmEventSchema>;
+
+/** POST /alarms: sent at once when an alarm is raised or cleared, and the backlog after an outage. Idempotent by id. */
+export const MAX_ALARM_BATCH = 50;
+export const alarmBatchSchema = z.strictObject({
+  alarms: z.array(alarmEventSchema).min(1).max(MAX_ALARM_BATCH),
+});
+export type AlarmBatch = z.infer<typeof alarmBatchSchema>;
+
+export const alarmBatchAnswerSchema = z.object({
+  /** Events stored now. */
+  accepted: z.number().int().min(0),
+  /** Events the server already held (sent again after a lost answer). */
+  duplicates: z.number().int().min(0),
+});
+export type AlarmBatchAnswer = z.infer<typeof alarmBatchAnswerSchema>;

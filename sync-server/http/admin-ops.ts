@@ -104,9 +104,11 @@ export function adminOpsRoutes(s: Services) {
     .get('/devices', (c) => c.json({ devices: s.devices.list() }))
     .get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }))
     .post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))))
-    .post('/devices/:id/revoke', (c) =>
-      c.json({ device: s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor')) }),
-    )
+    .post('/devices/:id/revoke', (c) => {
+      const device = s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor'));
+      s.webhooks.emit('device.revoked', { deviceId: device.deviceId, name: device.name, by: c.get('actor') });
+      return c.json({ device });
+    })
     .get('/events/summary', (c) => c.json({ summary: s.devices.eventSummary() }))
     .get('/audit', queryOf(auditQuery), (c) => c.json({ entries: s.core.audit.list(c.req.valid('query')) }));
 }

@@ -37,6 +37,7 @@ export function adminPassRoutes(s: Services) {
     })
     .post('/:passId/revoke', (c) => {
       const pass = s.passes.revoke(param(c.req.param('passId'), idSchema), c.get('actor'));
+      s.webhooks.emit('pass.revoked', { passId: pass.passId, colour: pass.colour, by: c.get('actor') });
       return c.json({ pass });
     })
     .post('/:passId/colour', jsonBody(colourChangeSchema), async (c) => {

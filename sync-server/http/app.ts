@@ -9,6 +9,7 @@ import { adminPageRoutes } from './admin-page.js';
 import { adminPassRoutes } from './admin-passes.js';
 import { adminAuth } from './auth.js';
 import { adminClaimRoutes } from './admin-claims.js';
+import { adminAlarmRoutes, adminWebhookRoutes } from './admin-alarms.js';
 import { walletApiRoutes, walletPageRoutes } from './wallet.js';
 import { deviceRoutes } from './device.js';
 import { clientAddress, type AppEnv, type Services } from './env.js';
@@ -29,6 +30,8 @@ export function adminRoutes(s: Services) {
   return new Hono<AppEnv>()
     .route('/passes', adminPassRoutes(s))
     .route('/claims', adminClaimRoutes(s))
+    .route('/alarms', adminAlarmRoutes(s))
+    .route('/webhooks', adminWebhookRoutes(s))
     .route('/', adminOpsRoutes(s));
 }
 

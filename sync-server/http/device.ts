@@ -8,11 +8,13 @@ import {
   COSE_CONTENT_TYPE as COSE,
   DEVICE_HEADERS as H,
   DEVICE_PATHS as P,
+  alarmBatchSchema,
   enrolRequestSchema,
   eventBatchSchema,
   heartbeatRequestSchema,
   idempotencyKeySchema,
   revocationsQuerySchema,
+  type AlarmBatchAnswer,
   type EnrolAnswer,
   type RootAnswer,
   type EventBatchAnswer,
@@ -59,6 +61,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
       }
     }
     const answer: EnrolAnswer = s.devices.enrol(body.code, body.name ?? null, replaces);
+    s.webhooks.emit('device.enrolled', { deviceId: answer.deviceId, name: body.name ?? null, replaces });
     return c.json(answer, 201);
   });
 
@@ -123,6 +126,13 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     const body = await readJson(c, eventBatchSchema(s.core.config.events.maxBatch));
     const out: EventBatchAnswer = s.devices.events(c.get('deviceId'), key, body, c.get('rawBody'));
     return c.json(out, out.duplicate ? 200 : 201);
+  });
+
+  // Alarm transitions, sent by the device as they happen (device/alarms/forwarder.ts); idempotent by event id.
+  app.post(P.alarms, auth, async (c) => {
+    const body = await readJson(c, alarmBatchSchema);
+    const out: AlarmBatchAnswer = s.alarms.receive(c.get('deviceId'), body);
+    return c.json(out, out.accepted > 0 ? 201 : 200);
   });
 
   app.post(P.heartbeat, auth, async (c) => {

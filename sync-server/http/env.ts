@@ -2,6 +2,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import type { AdminTokens } from '../admins.js';
+import type { AlarmService } from '../alarms.js';
+import type { WebhookService } from '../webhooks/service.js';
 import type { ClaimService } from '../claims.js';
 import type { ServerCore } from '../core.js';
 import type { DeviceService } from '../devices.js';
@@ -15,6 +17,9 @@ export interface Services {
   readonly claims: ClaimService;
   readonly devices: DeviceService;
   readonly admins: AdminTokens;
+  /** Alarms from devices (sync-server/alarms.ts) and outgoing webhooks (sync-server/webhooks/). */
+  readonly alarms: AlarmService;
+  readonly webhooks: WebhookService;
   readonly limits: {
     readonly perAddress: RateLimiter;
     readonly perToken: RateLimiter;
