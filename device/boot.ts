@@ -26,6 +26,8 @@ import type { StatusServer } from './status/server.js';
 import { openStore } from './store/index.js';
 import type { DeviceStore } from './store/index.js';
 import { SyncClient } from './sync/client.js';
+import { PushClient } from './sync/push.js';
+import { handleRemoteCommands } from './remote/push-commands.js';
 import { readEnrolment } from './trust/enrolment.js';
 import { TrustKeeper } from './trust/keeper.js';
 
@@ -105,6 +107,8 @@ export interface RunningDevice {
   readonly hub: StatusHub;
   readonly status: StatusServer | null;
   readonly sync: SyncClient | null;
+  /** The push channel to the server (remote open, lockdown), when enrolled and `sync.push` is on. */
+  readonly push: PushClient | null;
   readonly store: DeviceStore;
   /** Stop everything; the relay is safe before this resolves. */
   stop(): Promise<void>;
@@ -154,10 +158,12 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
   let hardware: Hardware | null = null;
   let status: StatusServer | null = null;
   let sync: SyncClient | null = null;
+  let push: PushClient | null = null;
   let decoder: FrameDecoder | null = null;
   /** Set once DeviceRuntime.start owns the parts: it closes them itself when it fails. */
   let handedOver = false;
   const closeExtras = async (): Promise<void> => {
+    await push?.stop();
     await sync?.stop();
     await status?.close();
     await hardware?.close();
@@ -218,11 +224,25 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
         ...(deps.version ? { version: deps.version } : {}),
         ...(timeTrust ? { timeTrust } : {}),
         // After the sunset wipe there is no enrolment left to sync with.
-        onSunset: () => void sync?.stop(),
+        onSunset: () => {
+          void sync?.stop();
+          void push?.stop();
+        },
       },
     );
     sync?.start();
-    return { runtime, hardware, hub, status, sync, store, stop: () => runtime.stop() };
+    if (sync !== null && config.sync.push) {
+      push = new PushClient({
+        store,
+        place: { site: config.site, gate: config.gate },
+        lockdown: () => runtime.lockdown,
+        clock,
+        log: areaLogger(log, 'sync'),
+      });
+      handleRemoteCommands(push, runtime);
+      push.start();
+    }
+    return { runtime, hardware, hub, status, sync, push, store, stop: () => runtime.stop() };
   } catch (err) {
     if (!handedOver) {
       await decoder?.close().catch(() => undefined);

@@ -16,6 +16,7 @@ export const LOG_AREAS = [
   'sync',
   'camera',
   'status',
+  'remote',
 ] as const;
 export type LogArea = (typeof LOG_AREAS)[number];
 

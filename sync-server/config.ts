@@ -100,6 +100,12 @@ export const serverConfigSchema = z.strictObject({
       maxStored: z.number().int().min(1000).default(2_000_000),
     })
     .prefault({}),
+  push: z
+    .strictObject({
+      /** A ping goes down every device's push stream this often (proxies close idle streams). */
+      heartbeatSeconds: z.number().min(0.05).max(300).default(15),
+    })
+    .prefault({}),
   /** Policy written into the first bundle; later changes go through the admin API. */
   initialPolicy: z
     .strictObject({

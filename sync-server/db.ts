@@ -149,6 +149,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN confirmed_at INTEGER;
   UPDATE devices SET confirmed_at = enrolled_at;
   `,
+  // 4: admin token roles: \`admin\` (everything) or \`operator\` (may only open gates remotely), with a label.
+  `
+  ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'operator'));
+  ALTER TABLE admin_tokens ADD COLUMN name TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

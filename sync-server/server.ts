@@ -13,7 +13,9 @@ import { createApp } from './http/app.js';
 import type { Services } from './http/env.js';
 import { PassService } from './passes.js';
 import { ClaimService } from './claims.js';
+import { PushHub } from './push.js';
 import { RateLimiter } from './rate-limit.js';
+import { RemoteCommandService } from './remote.js';
 
 export interface OpenedServer {
   readonly services: Services;
@@ -49,12 +51,15 @@ export function openServer(config: ServerConfig, opts: OpenOptions = {}): Opened
       core.audit.record(core.now(), 'server', 'admin-token.create', createdAdminToken);
     }
     const passes = new PassService(core);
+    const push = new PushHub(clock, config.push.heartbeatSeconds * 1000);
     const services: Services = {
       core,
       passes,
       claims: new ClaimService(core, passes),
       devices: new DeviceService(core),
       admins,
+      push,
+      remote: new RemoteCommandService(core, push),
       limits: {
         perAddress: new RateLimiter(config.rateLimit.perAddress, () => clock.now()),
         perToken: new RateLimiter(config.rateLimit.perToken, () => clock.now()),
@@ -106,6 +111,7 @@ export async function startServer(
   const close = (graceMs = 5000): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       ready = false;
+      opened.services.push.closeAll(); // push streams never end by themselves
       const timer = setTimeout(() => {
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }, graceMs);

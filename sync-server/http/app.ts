@@ -9,6 +9,7 @@ import { adminPageRoutes } from './admin-page.js';
 import { adminPassRoutes } from './admin-passes.js';
 import { adminAuth } from './auth.js';
 import { adminClaimRoutes } from './admin-claims.js';
+import { adminRemoteRoutes } from './admin-remote.js';
 import { walletApiRoutes, walletPageRoutes } from './wallet.js';
 import { deviceRoutes } from './device.js';
 import { clientAddress, type AppEnv, type Services } from './env.js';
@@ -23,12 +24,13 @@ export interface AppOptions {
 /**
  * The admin API under /api/admin. Its type, AdminApp, is the admin contract: `hc<AdminApp>` (cli/admin.ts) gets
  * every route's path, body and answer from it, so a changed field fails to compile there. A new admin endpoint is
- * one chained route in admin-passes.ts, admin-claims.ts or admin-ops.ts (plus its body schema in schemas.ts when it takes one).
+ * one chained route in admin-passes.ts, admin-claims.ts, admin-remote.ts or admin-ops.ts (plus its body schema in schemas.ts when it takes one).
  */
 export function adminRoutes(s: Services) {
   return new Hono<AppEnv>()
     .route('/passes', adminPassRoutes(s))
     .route('/claims', adminClaimRoutes(s))
+    .route('/', adminRemoteRoutes(s))
     .route('/', adminOpsRoutes(s));
 }
 

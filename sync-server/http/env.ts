@@ -7,7 +7,9 @@ import type { ServerCore } from '../core.js';
 import type { DeviceService } from '../devices.js';
 import { HttpError } from './errors.js';
 import type { PassService } from '../passes.js';
+import type { PushHub } from '../push.js';
 import type { RateLimiter } from '../rate-limit.js';
+import type { RemoteCommandService } from '../remote.js';
 
 export interface Services {
   readonly core: ServerCore;
@@ -15,6 +17,10 @@ export interface Services {
   readonly claims: ClaimService;
   readonly devices: DeviceService;
   readonly admins: AdminTokens;
+  /** Push streams to online devices (GET /api/device/push). */
+  readonly push: PushHub;
+  /** Signed remote commands (open, lockdown) over the push streams. */
+  readonly remote: RemoteCommandService;
   readonly limits: {
     readonly perAddress: RateLimiter;
     readonly perToken: RateLimiter;
