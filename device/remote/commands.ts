@@ -70,7 +70,14 @@ export class RemoteCommands {
   private record(reason: string, colour: 'green' | 'yellow' | 'red'): void {
     try {
       const at = nowSeconds(this.deps.clock);
-      this.deps.store.addEvent({ at, colour, reason, passHash: null, direction: null, opened: reason === 'REMOTE_OPEN' });
+      this.deps.store.addEvent({
+        at,
+        colour,
+        reason,
+        passHash: null,
+        direction: null,
+        opened: reason === 'REMOTE_OPEN',
+      });
     } catch (err) {
       this.deps.log.error({ err: (err as Error).message }, 'remote command not recorded');
     }

@@ -2,10 +2,12 @@
 // LEDs) enrolled with it, the real push channel between them. The admin call reaches the relay; a replayed or
 // expired command opens nothing; an offline gate is refused with GATE_OFFLINE; an operator token opens but cannot
 // issue passes; the lockdown command turns passes red with LOCKDOWN; both audit trails hold every command.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevice, STORE_FILE } from '../../device/boot.js';
 import type { RunningDevice } from '../../device/boot.js';
@@ -136,7 +138,10 @@ describe('remote open over the push channel', { timeout: 60_000 }, () => {
     const asOperator = async (method: string, p: string, body?: object) => {
       const res = await fetch(env.server.url + p, {
         method,
-        headers: { authorization: `Bearer ${made.body.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${made.body.token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -167,11 +172,10 @@ describe('remote open over the push channel', { timeout: 60_000 }, () => {
       return decided;
     };
     await device.sync?.syncNow();
-    const on = await env.admin.call<{ result: string; lockdown: boolean | null }>(
-      'POST',
-      '/api/admin/gates/lockdown',
-      { gate: 'n1', on: true },
-    );
+    const on = await env.admin.call<{ result: string; lockdown: boolean | null }>('POST', '/api/admin/gates/lockdown', {
+      gate: 'n1',
+      on: true,
+    });
     expect(on.body).toMatchObject({ result: 'done', lockdown: true });
     expect(device.runtime.lockdown).toBe(true);
     expect(device.hub.snapshot().alarms).toContain('lockdown');
@@ -186,7 +190,9 @@ describe('remote open over the push channel', { timeout: 60_000 }, () => {
     const audit = await env.admin.call<{
       entries: { actor: string; action: string; target: string | null; details: Record<string, unknown> | null }[];
     }>('GET', '/api/admin/audit?limit=100');
-    const rows = audit.body.entries.map((e) => `${e.actor.split(':')[0]} ${e.action} ${e.target} ${e.details?.['result']}`);
+    const rows = audit.body.entries.map(
+      (e) => `${e.actor.split(':')[0]} ${e.action} ${e.target} ${e.details?.['result']}`,
+    );
     expect(rows).toEqual(
       expect.arrayContaining([
         `admin gate.open ${SITE}/n1 done`,
@@ -200,5 +206,72 @@ describe('remote open over the push channel', { timeout: 60_000 }, () => {
     expect(summary.body.summary.map((s) => s.reason)).toEqual(
       expect.arrayContaining(['REMOTE_OPEN', 'REMOTE_OPEN_REFUSED:REPLAYED', 'REMOTE_LOCKDOWN:ON']),
     );
+  });
+});
+
+describe('gatecode admin gate / operator (the real CLI process)', { timeout: 60_000 }, () => {
+  const run = promisify(execFile);
+  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const argv = [path.resolve('bin/gatecode.js'), 'admin', ...args];
+    try {
+      const r = await run(process.execPath, argv, {
+        env: { ...process.env, GATECODE_SERVER: env.server.url, GATECODE_TOKEN: '' },
+        timeout: 30_000,
+      });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+  const asAdmin = () => ['--token-file', env.server.tokenFile];
+
+  it('lists the online gates and opens one: --json for scripts, exit 0 only when the gate opened', async () => {
+    const list = await cli('gate', 'list', ...asAdmin());
+    expect(list).toMatchObject({ code: 0, stdout: expect.stringContaining(`${SITE}/n1`) });
+    const before = pulses();
+    const open = await cli('gate', 'open', '--gate', 'n1', '--site', SITE, '--json', ...asAdmin());
+    expect(open.code).toBe(0);
+    expect(JSON.parse(open.stdout)).toMatchObject({ site: SITE, gate: 'n1', result: 'done' });
+    expect(pulses()).toBe(before + 1);
+    const plain = await cli('gate', 'open', '--gate', 'n1', ...asAdmin());
+    expect(plain).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^${SITE}/n1: opened \\(`)) });
+  });
+
+  it('says an offline gate cannot be opened (exit 1), and a usage error exits 2', async () => {
+    const offline = await cli('gate', 'open', '--gate', 'south-9', ...asAdmin());
+    expect(offline.code).toBe(1);
+    expect(offline.stdout).toBe('');
+    expect(offline.stderr).toMatch(/409 GATE_OFFLINE.*offline gate cannot be opened remotely/);
+    expect((await cli('gate', 'open', ...asAdmin())).code).toBe(2); // no --gate
+    expect((await cli('gate', 'lockdown', 'maybe', '--gate', 'n1', ...asAdmin())).code).toBe(2);
+  });
+
+  it('turns lockdown on and off by command', async () => {
+    const on = await cli('gate', 'lockdown', 'on', '--gate', 'n1', ...asAdmin());
+    expect(on).toMatchObject({ code: 0, stdout: expect.stringContaining(`${SITE}/n1: lockdown on (`) });
+    expect(device.runtime.lockdown).toBe(true);
+    expect((await cli('gate', 'list', '--json', ...asAdmin())).stdout).toContain('"lockdown": true');
+    expect((await cli('gate', 'lockdown', 'off', '--gate', 'n1', ...asAdmin())).code).toBe(0);
+    expect(device.runtime.lockdown).toBe(false);
+  });
+
+  it('makes an operator token that opens a gate but is refused anything else, and revokes it', async () => {
+    const add = await cli('operator', 'add', '--name', 'night desk', ...asAdmin());
+    expect(add.code).toBe(0);
+    const token = add.stdout.trim();
+    expect(token).toMatch(/^\S+$/);
+    expect((await cli('gate', 'open', '--gate', 'n1', '--token', token)).code).toBe(0);
+    const refused = await cli('pass', 'list', '--token', token);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/403 ROLE_FORBIDDEN: this token may only list and open gates/);
+    const listed = JSON.parse((await cli('operator', 'list', '--json', ...asAdmin())).stdout) as {
+      id: string;
+      name: string;
+    }[];
+    const mine = listed.find((o) => o.name === 'night desk');
+    expect(mine).toBeDefined();
+    expect((await cli('operator', 'revoke', mine!.id, ...asAdmin())).code).toBe(0);
+    expect((await cli('gate', 'open', '--gate', 'n1', '--token', token)).code).toBe(1);
   });
 });

@@ -19,7 +19,12 @@ describe('parseSse', () => {
       rest: '',
     },
     { title: 'comments (pings) only', input: ': ping\n\n: ping\n\n', frames: [], rest: '' },
-    { title: 'a partial frame stays in the buffer', input: 'event: hello\ndata: {', frames: [], rest: 'event: hello\ndata: {' },
+    {
+      title: 'a partial frame stays in the buffer',
+      input: 'event: hello\ndata: {',
+      frames: [],
+      rest: 'event: hello\ndata: {',
+    },
     {
       title: 'CRLF line ends and multi-line data',
       input: 'data: a\r\ndata: b\r\n\r\nevent: x\n',
@@ -125,7 +130,11 @@ describe('PushClient', { timeout: 20_000 }, () => {
 
   it('reconnects after the server drops the stream, and after the server was away for a while', async () => {
     const srv = await sseServer('event: hello\ndata: {"heartbeatSeconds":15}\n\n');
-    const client = new PushClient({ store: enrolledStore(srv.url), place: { site: 'north', gate: 'n1' }, timing: FAST });
+    const client = new PushClient({
+      store: enrolledStore(srv.url),
+      place: { site: 'north', gate: 'n1' },
+      timing: FAST,
+    });
     cleanups.push(() => client.stop());
     client.start();
     await until(() => client.connections === 1 && srv.open.size === 1);
@@ -144,7 +153,11 @@ describe('PushClient', { timeout: 20_000 }, () => {
   it('takes a stream silent for 2.5 heartbeats for dead and opens a new one', async () => {
     const srv = await sseServer('event: hello\ndata: {"heartbeatSeconds":0.05}\n\n');
     cleanups.push(() => srv.close());
-    const client = new PushClient({ store: enrolledStore(srv.url), place: { site: 'north', gate: 'n1' }, timing: FAST });
+    const client = new PushClient({
+      store: enrolledStore(srv.url),
+      place: { site: 'north', gate: 'n1' },
+      timing: FAST,
+    });
     cleanups.push(() => client.stop());
     client.start();
     await until(() => client.connections >= 3); // each stream dies after ~125 ms of silence
@@ -154,7 +167,11 @@ describe('PushClient', { timeout: 20_000 }, () => {
   it('does not connect while the device is not enrolled', async () => {
     const srv = await sseServer('');
     cleanups.push(() => srv.close());
-    const client = new PushClient({ store: { getState: () => null }, place: { site: 'north', gate: 'n1' }, timing: FAST });
+    const client = new PushClient({
+      store: { getState: () => null },
+      place: { site: 'north', gate: 'n1' },
+      timing: FAST,
+    });
     client.start();
     await new Promise((r) => setTimeout(r, 100));
     await client.stop();
