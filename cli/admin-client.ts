@@ -39,6 +39,14 @@ function explain(reason: string, detail: string | undefined): string {
       return detail?.startsWith('hours:') ? explainHoursDetail(detail) : detail === undefined ? '' : ` (${detail})`;
     case 'PUBLIC_URL_REQUIRED':
       return ': the server does not listen on loopback, so enrolment codes need its public URL: start it with --public-url URL (or publicUrl in its config)';
+    case 'GATE_OFFLINE':
+      return ': the gate holds no push channel to the server now (offline, not enrolled, or push off), and an offline gate cannot be opened remotely; `gatecode admin gate list` shows the gates online';
+    case 'GATE_AMBIGUOUS':
+      return detail === 'site'
+        ? ': gates of that name are online at several sites; name one with --site S'
+        : ': several devices are online for that gate; give each its own gate name in its config';
+    case 'ROLE_FORBIDDEN':
+      return ': this token may only list and open gates (an operator token); use an admin token';
     default:
       return detail === undefined ? '' : ` (${detail})`;
   }

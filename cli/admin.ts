@@ -2,6 +2,7 @@
 // Requests and answers are typed end to end by the server's AdminApp (sync-server/http/app.ts): a changed field
 // there fails to compile here.
 import { claimCommand, CLAIM_USAGE } from './admin-claim.js';
+import { gateCommand, GATE_USAGE, operatorCommand } from './admin-gate.js';
 import { client, ok, parse, passTerms, writeOut } from './admin-client.js';
 import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
 import { readHoursFile } from './admin-hours.js';
@@ -17,6 +18,7 @@ ${CLAIM_USAGE}
   enrol [--ttl 1h] [--svg FILE]       one-time enrolment code; prints the code and the enrolment URI
   enrol list                          the enrolment codes: id, open|used|expired|revoked, expiry
   devices [list | roll DEVICE_ID | revoke DEVICE_ID]
+${GATE_USAGE}
   policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO] [--allow-red-open]
          [--hours FILE.json | --no-hours]
                                       without options prints the policy; A is open|attention|deny;
@@ -238,6 +240,8 @@ const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = 
   policy: policyCommand,
   keys: keysCommand,
   audit: auditCommand,
+  gate: (argv) => gateCommand(argv, help),
+  operator: (argv) => operatorCommand(argv, help),
 };
 
 /** `gatecode admin`: no command prints the usage and exits 2 like every other command; an unknown one is a UsageError. */

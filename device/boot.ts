@@ -29,6 +29,8 @@ import type { StatusServer } from './status/server.js';
 import { openStore } from './store/index.js';
 import type { DeviceStore } from './store/index.js';
 import { SyncClient } from './sync/client.js';
+import { PushClient } from './sync/push.js';
+import { handleRemoteCommands } from './remote/push-commands.js';
 import { readEnrolment } from './trust/enrolment.js';
 import { TrustKeeper } from './trust/keeper.js';
 
@@ -110,6 +112,8 @@ export interface RunningDevice {
   readonly sync: SyncClient | null;
   /** The MQTT publisher when the config has an `mqtt` section. */
   readonly mqtt: MqttPublisher | null;
+  /** The push channel to the server (remote open, lockdown), when enrolled and `sync.push` is on. */
+  readonly push: PushClient | null;
   readonly store: DeviceStore;
   /** Stop everything; the relay is safe before this resolves. */
   stop(): Promise<void>;
@@ -160,6 +164,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
   let status: StatusServer | null = null;
   let sync: SyncClient | null = null;
   let alarms: AlarmForwarder | null = null;
+  let push: PushClient | null = null;
   let decoder: FrameDecoder | null = null;
   let mqtt: MqttPublisher | null = null;
   /** Set once DeviceRuntime.start owns the parts: it closes them itself when it fails. */
@@ -167,6 +172,7 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
   const closeExtras = async (): Promise<void> => {
     await mqtt?.close();
     await alarms?.close();
+    await push?.stop();
     await sync?.stop();
     await status?.close();
     await hardware?.close();
@@ -232,7 +238,10 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
         ...(deps.version ? { version: deps.version } : {}),
         ...(timeTrust ? { timeTrust } : {}),
         // After the sunset wipe there is no enrolment left to sync with.
-        onSunset: () => void sync?.stop(),
+        onSunset: () => {
+          void sync?.stop();
+          void push?.stop();
+        },
       },
     );
     if (sync !== null) {
@@ -250,7 +259,18 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
       void forwarder.flush();
     }
     sync?.start();
-    return { runtime, hardware, hub, status, sync, mqtt, store, stop: () => runtime.stop() };
+    if (sync !== null && config.sync.push) {
+      push = new PushClient({
+        store,
+        place: { site: config.site, gate: config.gate },
+        lockdown: () => runtime.lockdown,
+        clock,
+        log: areaLogger(log, 'sync'),
+      });
+      handleRemoteCommands(push, runtime);
+      push.start();
+    }
+    return { runtime, hardware, hub, status, sync, mqtt, push, store, stop: () => runtime.stop() };
   } catch (err) {
     if (!handedOver) {
       await decoder?.close().catch(() => undefined);

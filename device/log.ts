@@ -17,6 +17,7 @@ export const LOG_AREAS = [
   'camera',
   'status',
   'mqtt',
+  'remote',
 ] as const;
 export type LogArea = (typeof LOG_AREAS)[number];
 

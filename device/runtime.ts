@@ -23,8 +23,8 @@ import type { StatusHub } from './status/hub.js';
 import type { DeviceStore } from './store/types.js';
 import { TrustKeeper } from './trust/keeper.js';
 import type { TrustChange } from './trust/keeper.js';
-import { RemoteOpenGuard } from './remote/open-guard.js';
-import type { RemoteOpenCheck } from './remote/open-guard.js';
+import { RemoteCommands } from './remote/commands.js';
+import type { RemoteLockdownCheck, RemoteOpenCheck } from './remote/open-guard.js';
 import type { TimeTrust } from './time/trusted.js';
 
 /** Everything the runtime needs, resolved from the config file (runtimeOptions in device/boot.ts). */
@@ -95,7 +95,7 @@ export class DeviceRuntime {
   private stopping: Promise<void> | null = null;
   private alarms = new Set<string>();
   private lockdownCommand = false;
-  private remoteGuard: { key: string; guard: RemoteOpenGuard } | null = null;
+  private readonly remote: RemoteCommands;
   private lockdownOn = false;
   private readonly onSunset: () => void;
   private readonly alarmListeners = new Set<(alarms: readonly string[]) => void>();
@@ -121,6 +121,15 @@ export class DeviceRuntime {
     this.trust =
       parts.trust ?? new TrustKeeper(store, this.clock, areaLogger(deps.log, 'sync'), opts.trust.rootPublicKey);
     this.cancels.push(this.trust.subscribe((change) => this.onTrustChanged(change)));
+    this.remote = new RemoteCommands({
+      place: opts.place,
+      rootPublicKey: () => this.trust.rootPublicKey(),
+      clock: this.clock,
+      log: areaLogger(deps.log, 'remote'),
+      store,
+      open: () => this.gate.open(),
+      setLockdown: (on) => this.setLockdown(on, 'remote'),
+    });
     // A signed time kept from an earlier boot cannot confirm today's clock; only one received from now on can.
     if (this.trust.heldAtStart !== null) this.timeTrust?.ignoreHeld(this.trust.heldAtStart);
     this.pipeline = new Pipeline(
@@ -215,26 +224,15 @@ export class DeviceRuntime {
 
   /**
    * A remote open command from the server (signed by the pinned root, for this gate, fresh, nonce unseen): the
-   * gate opens once. Every command, opened or refused, is logged and counted (the device's audit trail).
+   * gate opens once. Logged and kept as an event either way (device/remote/commands.ts).
    */
   remoteOpen(bytes: Uint8Array): RemoteOpenCheck {
-    const root = this.trust.rootPublicKey();
-    if (root === null) {
-      this.log.warn('remote open refused: no pinned root key');
-      return { ok: false, reason: 'BAD_COMMAND', detail: 'NO_ROOT_KEY' };
-    }
-    const key = Buffer.from(root).toString('base64url');
-    if (this.remoteGuard?.key !== key) this.remoteGuard = { key, guard: new RemoteOpenGuard(root, this.opts.place) };
-    const result = this.remoteGuard.guard.check(bytes, nowSeconds(this.clock));
-    if (result.ok) {
-      this.log.warn({ nonce: result.command.nonce, issuedAt: result.command.issuedAt }, 'remote open');
-      this.parts.store.bump('remote-open');
-      this.gate.open();
-    } else {
-      this.log.warn({ reason: result.reason, detail: result.detail }, 'remote open refused');
-      this.parts.store.bump(`remote-open-refused:${result.reason}`);
-    }
-    return result;
+    return this.remote.open(bytes);
+  }
+
+  /** A signed lockdown command from the server, checked the same way; sets the commanded lockdown (setLockdown). */
+  remoteLockdown(bytes: Uint8Array): RemoteLockdownCheck {
+    return this.remote.lockdown(bytes);
   }
 
   get lockdown(): boolean {

@@ -124,6 +124,12 @@ export const serverConfigSchema = z.strictObject({
       keepDeliveries: z.number().int().min(100).default(10_000),
     })
     .prefault({}),
+  push: z
+    .strictObject({
+      /** A ping goes down every device's push stream this often (proxies close idle streams). */
+      heartbeatSeconds: z.number().min(0.05).max(300).default(15),
+    })
+    .prefault({}),
   /** Policy written into the first bundle; later changes go through the admin API. */
   initialPolicy: z
     .strictObject({

@@ -212,6 +212,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id);
   `,
+  // 6: admin token roles: `admin` (everything) or `operator` (may only open gates remotely), with a label.
+  `
+  ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'operator'));
+  ALTER TABLE admin_tokens ADD COLUMN name TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -48,6 +48,14 @@ export const DOMAIN_CODES = [
   'WEBHOOK_NOT_FOUND',
   /** More webhooks than `webhooks.maxHooks` (detail: `maxHooks:<n>`). */
   'TOO_MANY_WEBHOOKS',
+  /** Remote commands (sync-server/remote.ts): the named gate has no open push connection, so it cannot be
+   * commanded (an offline gate cannot be opened remotely). */
+  'GATE_OFFLINE',
+  /** The gate name matches several connected gates (detail: `site` — name the site; `devices` — one gate on
+   * several devices). */
+  'GATE_AMBIGUOUS',
+  /** The admin token's role may not do this (an operator token may only open gates). */
+  'ROLE_FORBIDDEN',
 ] as const;
 
 export type DomainCode = (typeof DOMAIN_CODES)[number];

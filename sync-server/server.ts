@@ -16,7 +16,9 @@ import { ClaimService } from './claims.js';
 import { AlarmService } from './alarms.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { WebhookService } from './webhooks/service.js';
+import { PushHub } from './push.js';
 import { RateLimiter } from './rate-limit.js';
+import { RemoteCommandService } from './remote.js';
 
 export interface OpenedServer {
   readonly services: Services;
@@ -53,6 +55,7 @@ export function openServer(config: ServerConfig, opts: OpenOptions = {}): Opened
     }
     const passes = new PassService(core);
     const webhooks = new WebhookService(core);
+    const push = new PushHub(clock, config.push.heartbeatSeconds * 1000);
     const services: Services = {
       core,
       passes,
@@ -61,6 +64,8 @@ export function openServer(config: ServerConfig, opts: OpenOptions = {}): Opened
       admins,
       alarms: new AlarmService(core, webhooks),
       webhooks,
+      push,
+      remote: new RemoteCommandService(core, push),
       limits: {
         perAddress: new RateLimiter(config.rateLimit.perAddress, () => clock.now()),
         perToken: new RateLimiter(config.rateLimit.perToken, () => clock.now()),
@@ -115,6 +120,7 @@ export async function startServer(
   const close = (graceMs = 5000): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       ready = false;
+      opened.services.push.closeAll(); // push streams never end by themselves
       const timer = setTimeout(() => {
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }, graceMs);

@@ -1,9 +1,9 @@
-// The device's check of a remote open command before the relay moves: signed by the pinned root key
+// The device's check of a remote command (open, lockdown) before it acts: signed by the pinned root key
 // (protocol/remote-open.ts), naming this site and gate, within its few seconds of validity on this gate's clock,
-// and a nonce not seen before. Nonces are remembered until their command expires, so a replay opens nothing.
+// and a nonce not seen before. Nonces are remembered until their command expires, so a replay does nothing.
 import { isProtocolError } from '../../protocol/errors.js';
-import { verifyRemoteOpen } from '../../protocol/remote-open.js';
-import type { RemoteOpenCommand } from '../../protocol/remote-open.js';
+import { verifyRemoteLockdown, verifyRemoteOpen } from '../../protocol/remote-open.js';
+import type { RemoteLockdownCommand, RemoteOpenCommand } from '../../protocol/remote-open.js';
 
 export type RemoteOpenRefusal =
   | 'BAD_COMMAND' // not a well-formed, correctly signed command (the protocol reason is logged beside it)
@@ -12,9 +12,11 @@ export type RemoteOpenRefusal =
   | 'EXPIRED'
   | 'REPLAYED'; // this nonce was already used
 
-export type RemoteOpenCheck =
-  | { readonly ok: true; readonly command: RemoteOpenCommand }
+export type RemoteCheck<C> =
+  | { readonly ok: true; readonly command: C }
   | { readonly ok: false; readonly reason: RemoteOpenRefusal; readonly detail?: string };
+export type RemoteOpenCheck = RemoteCheck<RemoteOpenCommand>;
+export type RemoteLockdownCheck = RemoteCheck<RemoteLockdownCommand>;
 
 export class RemoteOpenGuard {
   /** nonce → expiresAt (epoch seconds). */
@@ -27,10 +29,24 @@ export class RemoteOpenGuard {
     private readonly skewSeconds = 2,
   ) {}
 
+  /** A remote open command. */
   check(bytes: Uint8Array, nowSeconds: number): RemoteOpenCheck {
-    let command: RemoteOpenCommand;
+    return this.admit(bytes, nowSeconds, verifyRemoteOpen);
+  }
+
+  /** A lockdown command; its nonces share the memory of the open commands'. */
+  checkLockdown(bytes: Uint8Array, nowSeconds: number): RemoteLockdownCheck {
+    return this.admit(bytes, nowSeconds, verifyRemoteLockdown);
+  }
+
+  private admit<C extends RemoteOpenCommand>(
+    bytes: Uint8Array,
+    nowSeconds: number,
+    verify: (bytes: Uint8Array, root: Uint8Array) => C,
+  ): RemoteCheck<C> {
+    let command: C;
     try {
-      command = verifyRemoteOpen(bytes, this.rootPublicKey);
+      command = verify(bytes, this.rootPublicKey);
     } catch (err) {
       if (isProtocolError(err)) return { ok: false, reason: 'BAD_COMMAND', detail: err.code };
       throw err;

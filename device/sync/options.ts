@@ -21,6 +21,8 @@ export const syncOptionsSchema = z.strictObject({
   maxBatchesPerCycle: z.number().int().min(1).default(20),
   /** Upload each event's keyed pass hash (a per-device pseudonym). Off: colours, reasons and times only. */
   uploadPassHashes: z.boolean().default(false),
+  /** Hold the push channel open while online (remote open and lockdown from the admin page or CLI). */
+  push: z.boolean().default(true),
   /** Log a warning when the server's clock and ours differ by more than this, seconds. */
   driftWarnSeconds: z.number().positive().default(30),
 });

@@ -20,6 +20,9 @@ export const DEVICE_PATHS = {
   events: '/events',
   heartbeat: '/heartbeat',
   alarms: '/alarms',
+  /** GET: the push channel (server-sent events); POST /push/ack: the device's answer to one pushed command. */
+  push: '/push',
+  pushAck: '/push/ack',
 } as const;
 
 /** Headers of the signed-artefact answers (bundle, revocations, freshness), which are COSE bytes, not JSON. */
@@ -218,3 +221,57 @@ export const alarmBatchAnswerSchema = z.object({
   duplicates: z.number().int().min(0),
 });
 export type AlarmBatchAnswer = z.infer<typeof alarmBatchAnswerSchema>;
+// --- push channel (server → device) -----------------------------------------------------------------------------
+
+/**
+ * GET /push?site=S&gate=G: a long-lived `text/event-stream` from the server to an online device, beside the
+ * polling. The device names the gate it drives (the server routes commands for that gate to this connection; a
+ * device that lies about it gets commands it cannot act on, since every command is signed for one site and gate).
+ * Frames: `event: hello` once (data: PushHello), then `event: command` (id: the command id, data: PushCommand) and
+ * a `: ping` comment every `heartbeatSeconds`. Nothing is replayed on reconnect: a command is valid for seconds and
+ * only for a gate online now, so Last-Event-ID is not used.
+ */
+export const pushQuerySchema = z.strictObject({
+  site: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  gate: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  /** The gate's lockdown state at connect (`1` or `0`), shown on the admin page. */
+  lockdown: z.enum(['0', '1']).optional(),
+});
+export type PushQuery = z.infer<typeof pushQuerySchema>;
+
+export const PUSH_EVENTS = { hello: 'hello', command: 'command' } as const;
+
+export const pushHelloSchema = z.object({
+  /** The server sends a ping at least this often; the device reconnects after ~2.5× without a byte. */
+  heartbeatSeconds: z.number().positive(),
+});
+export type PushHello = z.infer<typeof pushHelloSchema>;
+
+/** The kinds of pushed command; each is a COSE_Sign1 signed by the root key (protocol/remote-open.ts). */
+export const PUSH_COMMAND_KINDS = ['open', 'lockdown'] as const;
+export type PushCommandKind = (typeof PUSH_COMMAND_KINDS)[number];
+
+export const pushCommandSchema = z.object({
+  /** Server-chosen id, echoed in the ack. */
+  id: z.string().regex(/^[0-9a-f]{16,64}$/),
+  kind: z.enum(PUSH_COMMAND_KINDS),
+  /** The signed command, base64url. */
+  command: z.string().max(1024),
+});
+export type PushCommand = z.infer<typeof pushCommandSchema>;
+
+/**
+ * POST /push/ack: what the device did with a pushed command. `ok` true: opened (open) or applied (lockdown);
+ * false: refused, `reason` the guard's code (EXPIRED, REPLAYED, WRONG_GATE, BAD_COMMAND, NOT_YET_VALID).
+ */
+export const pushAckSchema = z.strictObject({
+  id: pushCommandSchema.shape.id,
+  ok: z.boolean(),
+  reason: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,47}$/)
+    .optional(),
+  /** The gate's lockdown state after the command. */
+  lockdown: z.boolean().optional(),
+});
+export type PushAck = z.infer<typeof pushAckSchema>;

@@ -43,6 +43,9 @@ export const API_ERROR_CODES = [
   'INTERNAL',
   'NOT_READY',
   'EVENT_STORAGE_FULL',
+  'GATE_OFFLINE',
+  'GATE_AMBIGUOUS',
+  'ROLE_FORBIDDEN',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

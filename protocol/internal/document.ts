@@ -23,6 +23,7 @@ export const CTY_BUNDLE = 'application/gatecode-bundle+cbor';
 export const CTY_REVOCATIONS = 'application/gatecode-revocations+cbor';
 export const CTY_FRESHNESS = 'application/gatecode-freshness+cbor';
 export const CTY_REMOTE_OPEN = 'application/gatecode-remote-open+cbor';
+export const CTY_REMOTE_LOCKDOWN = 'application/gatecode-remote-lockdown+cbor';
 
 export function signDocument(cty: string, payload: Uint8Array, key: SigningKey): Uint8Array {
   const header = new Map<number, Cbor>([

@@ -10,6 +10,7 @@ import { adminPassRoutes } from './admin-passes.js';
 import { adminAuth } from './auth.js';
 import { adminClaimRoutes } from './admin-claims.js';
 import { adminAlarmRoutes, adminWebhookRoutes } from './admin-alarms.js';
+import { adminRemoteRoutes } from './admin-remote.js';
 import { walletApiRoutes, walletPageRoutes } from './wallet.js';
 import { deviceRoutes } from './device.js';
 import { clientAddress, type AppEnv, type Services } from './env.js';
@@ -24,7 +25,7 @@ export interface AppOptions {
 /**
  * The admin API under /api/admin. Its type, AdminApp, is the admin contract: `hc<AdminApp>` (cli/admin.ts) gets
  * every route's path, body and answer from it, so a changed field fails to compile there. A new admin endpoint is
- * one chained route in admin-passes.ts, admin-claims.ts or admin-ops.ts (plus its body schema in schemas.ts when it takes one).
+ * one chained route in admin-passes.ts, admin-claims.ts, admin-remote.ts or admin-ops.ts (plus its body schema in schemas.ts when it takes one).
  */
 export function adminRoutes(s: Services) {
   return new Hono<AppEnv>()
@@ -32,6 +33,7 @@ export function adminRoutes(s: Services) {
     .route('/claims', adminClaimRoutes(s))
     .route('/alarms', adminAlarmRoutes(s))
     .route('/webhooks', adminWebhookRoutes(s))
+    .route('/', adminRemoteRoutes(s))
     .route('/', adminOpsRoutes(s));
 }
 

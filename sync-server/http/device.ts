@@ -13,6 +13,8 @@ import {
   eventBatchSchema,
   heartbeatRequestSchema,
   idempotencyKeySchema,
+  pushAckSchema,
+  pushQuerySchema,
   revocationsQuerySchema,
   type AlarmBatchAnswer,
   type EnrolAnswer,
@@ -145,6 +147,27 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
       logId: s.core.revocations.logId(),
     };
     return c.json(answer);
+  });
+
+  // The push stream (sync-server/push.ts): held open while the device is online; commands for its gate go down
+  // it. The device names its gate; each command is signed for one site and gate, so a wrong name opens nothing.
+  app.get(P.push, auth, (c) => {
+    const q = param(c.req.query(), pushQuerySchema);
+    const lockdown = q.lockdown === undefined ? null : q.lockdown === '1';
+    const stream = s.push.open(c.get('deviceId'), { site: q.site, gate: q.gate }, lockdown);
+    s.core.log.info({ deviceId: c.get('deviceId'), site: q.site, gate: q.gate }, 'push stream opened');
+    return c.body(stream, 200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-store',
+      // A reverse proxy (nginx) must pass events at once rather than buffer them.
+      'X-Accel-Buffering': 'no',
+    });
+  });
+
+  app.post(P.pushAck, auth, async (c) => {
+    const body = await readJson(c, pushAckSchema);
+    const matched = s.push.answer(c.get('deviceId'), body);
+    return c.json({ matched });
   });
 
   return app;

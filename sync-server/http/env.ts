@@ -9,7 +9,9 @@ import type { ServerCore } from '../core.js';
 import type { DeviceService } from '../devices.js';
 import { HttpError } from './errors.js';
 import type { PassService } from '../passes.js';
+import type { PushHub } from '../push.js';
 import type { RateLimiter } from '../rate-limit.js';
+import type { RemoteCommandService } from '../remote.js';
 
 export interface Services {
   readonly core: ServerCore;
@@ -20,6 +22,10 @@ export interface Services {
   /** Alarms from devices (sync-server/alarms.ts) and outgoing webhooks (sync-server/webhooks/). */
   readonly alarms: AlarmService;
   readonly webhooks: WebhookService;
+  /** Push streams to online devices (GET /api/device/push). */
+  readonly push: PushHub;
+  /** Signed remote commands (open, lockdown) over the push streams. */
+  readonly remote: RemoteCommandService;
   readonly limits: {
     readonly perAddress: RateLimiter;
     readonly perToken: RateLimiter;

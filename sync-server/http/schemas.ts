@@ -53,3 +53,10 @@ export const auditQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   before: z.coerce.number().int().positive().optional(),
 });
+
+/** A site or gate name (protocol NAME_PATTERN). */
+const placeName = z.string().regex(SITE);
+export const gateOpenSchema = z.strictObject({ gate: placeName, site: placeName.optional() });
+export const gateLockdownSchema = z.strictObject({ gate: placeName, site: placeName.optional(), on: z.boolean() });
+export const operatorSchema = z.strictObject({ name: z.string().min(1).max(64).optional() });
+export const tokenIdSchema = z.string().regex(/^[0-9a-f]{8}$/);

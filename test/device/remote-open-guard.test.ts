@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RemoteOpenGuard } from '../../device/remote/open-guard.js';
 import { generateSigningKey } from '../../protocol/keys.js';
-import { signRemoteOpen } from '../../protocol/remote-open.js';
+import { signRemoteLockdown, signRemoteOpen } from '../../protocol/remote-open.js';
 
 const root = generateSigningKey('acme');
 const other = generateSigningKey('acme');
@@ -50,5 +50,20 @@ describe('RemoteOpenGuard', () => {
 
   it('will not sign a command valid for longer than 30 s', () => {
     expect(() => command({ expiresAt: NOW + 31 })).toThrow(/validity/);
+  });
+
+  it('checks a lockdown command the same way; an open command is not a lockdown command, nor the reverse', () => {
+    const guard = new RemoteOpenGuard(root.publicKey, { site: 'hq', gate: 'north-1' });
+    const lock = (on: boolean, nonce = randomBytes(16).toString('hex'), key = root) =>
+      signRemoteLockdown({ site: 'hq', gate: 'north-1', issuedAt: NOW, expiresAt: NOW + 5, nonce, on }, key);
+    expect(guard.checkLockdown(lock(true), NOW)).toMatchObject({ ok: true, command: { on: true } });
+    expect(guard.checkLockdown(lock(false), NOW)).toMatchObject({ ok: true, command: { on: false } });
+    const once = lock(true);
+    expect(guard.checkLockdown(once, NOW)).toMatchObject({ ok: true });
+    expect(guard.checkLockdown(once, NOW + 1)).toEqual({ ok: false, reason: 'REPLAYED' });
+    expect(guard.checkLockdown(lock(true), NOW + 20)).toEqual({ ok: false, reason: 'EXPIRED' });
+    expect(guard.checkLockdown(lock(true, undefined, other), NOW)).toMatchObject({ reason: 'BAD_COMMAND' });
+    expect(guard.checkLockdown(command(), NOW)).toMatchObject({ ok: false, reason: 'BAD_COMMAND', detail: 'MALFORMED' });
+    expect(guard.check(lock(true), NOW)).toMatchObject({ ok: false, reason: 'BAD_COMMAND', detail: 'MALFORMED' });
   });
 });

@@ -80,7 +80,7 @@ describe('admin token reset', () => {
       expect(() => opened.services.admins.authenticate(old)).toThrow(
         expect.objectContaining({ code: 'TOKEN_INVALID' }),
       );
-      expect(opened.services.admins.authenticate(fresh)).toBe(`admin:${fresh.split('.')[1]}`);
+      expect(opened.services.admins.authenticate(fresh).actor).toBe(`admin:${fresh.split('.')[1]}`);
       expect(opened.services.core.audit.list({ limit: 5 }).map((e) => e.action)).toContain('admin-token.revoke-all');
     } finally {
       opened.services.core.close();
