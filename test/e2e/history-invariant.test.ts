@@ -302,7 +302,7 @@ describe('history invariant under restart, kill, power cut, backup, restore, cop
     expect(enforced, `seed ${seed}: ${trace.join(' ')}`).toBeGreaterThan(0);
   }, 120_000);
 
-  it('runs every operation', () => {
+  it.runIf(process.env['HISTORY_INVARIANT_SEEDS'] === undefined)('the default seeds run every operation', () => {
     expect([...covered].sort()).toEqual([...OPS].sort());
   });
 });
