@@ -30,9 +30,13 @@ import { enrol } from '../../device/sync/enrolment.js';
 import { deviceVerdict } from '../support/real-server.js';
 import { ServerProcess, gatecode } from '../support/server-process.js';
 
-// Two seeds keep this under a minute on a loaded 2-core machine (each server start is a new Node process); for a
-// longer hunt give more: HISTORY_INVARIANT_SEEDS=1,2,3,4 npx vitest run test/e2e/history-invariant.test.ts
-const SEEDS = (process.env['HISTORY_INVARIANT_SEEDS'] ?? '2,6').split(',').map(Number);
+// Seed 18 fails when the server answers a device of another history by sequence number alone (issue 11's
+// defect: the device ends following the wrong history). Two seeds keep this under a minute on a loaded 2-core
+// machine (each server start is a new Node process); for a longer hunt give more seeds:
+// HISTORY_INVARIANT_SEEDS=1,2,3,4 npx vitest run test/e2e/history-invariant.test.ts
+// Known failure: seed 11 (copy, sync, fall back to the original, sync): the device holds the copy's bundle, whose
+// version was lifted to the epoch second, and refuses the original's lower versions for ever (see the report).
+const SEEDS = (process.env['HISTORY_INVARIANT_SEEDS'] ?? '2,18').split(',').map(Number);
 const PASSES = 10;
 
 // The operations that start or stop a process; each seed runs HEAVY_PER_SEED of them (the default seeds between
