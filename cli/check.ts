@@ -160,6 +160,18 @@ export async function run(argv: string[]): Promise<number> {
       }
     },
     board: () => detectBoard(root),
+    mqttBroker: async (c) => {
+      if (c.mqtt === undefined) return null;
+      const { probeBroker } = await import('../device/mqtt/probe.js');
+      const under = (f: string | undefined): string | undefined => (f === undefined ? undefined : path.join(root, f));
+      const files = {
+        passwordFile: under(c.mqtt.passwordFile),
+        caFile: under(c.mqtt.caFile),
+        certFile: under(c.mqtt.certFile),
+        keyFile: under(c.mqtt.keyFile),
+      };
+      return probeBroker({ ...c.mqtt, ...files }, { site: c.site, gate: c.gate, version: null });
+    },
   };
   const { DEFAULT_PATHS } = await import('../device/install/derive.js');
   // the same paths `gatecode setup` writes into the unit when run from this release

@@ -40,6 +40,8 @@ export interface CheckProbes {
   readStore(config: DeviceConfig): StoreReport | null;
   reachable(url: string): Promise<string | null>;
   board(): Board;
+  /** Connect to the configured MQTT broker once: null when it accepted, else why not. */
+  mqttBroker?(config: DeviceConfig): Promise<string | null>;
 }
 
 const read = (file: string): string | null => {
@@ -294,6 +296,14 @@ async function serverItem(store: StoreReport | null, p: CheckProbes): Promise<Ch
     : { id: 'server', level: 'red', detail: `${store.serverUrl}: ${err}` };
 }
 
+async function mqttItem(config: DeviceConfig, p: CheckProbes): Promise<CheckItem | null> {
+  if (config.mqtt === undefined || p.mqttBroker === undefined) return null;
+  const err = await p.mqttBroker(config);
+  return err === null
+    ? { id: 'mqtt', level: 'green', detail: `${config.mqtt.url} accepts the gate's connection` }
+    : { id: 'mqtt', level: 'red', detail: `${config.mqtt.url}: ${err}` };
+}
+
 /** Every item, in the order INSTALL.md lists them. */
 export async function runChecks(
   config: DeviceConfig,
@@ -324,6 +334,8 @@ export async function runChecks(
   if (storeError !== null) items.push({ id: 'store', level: 'red', detail: storeError });
   else items.push(...storeItems(store, p.nowSeconds));
   items.push(await serverItem(store, p));
+  const mqtt = await mqttItem(config, p);
+  if (mqtt !== null) items.push(mqtt);
   return items;
 }
 

@@ -122,6 +122,9 @@ export function installedPathProblems(config: DeviceConfig, installed: DeviceCon
     ['trust.bundleFile', config.trust.bundleFile, installed.trust.bundleFile],
     ['trust.revocationsFile', config.trust.revocationsFile, installed.trust.revocationsFile],
   ];
+  for (const key of ['passwordFile', 'caFile', 'certFile', 'keyFile'] as const) {
+    pairs.push([`mqtt.${key}`, config.mqtt?.[key], installed.mqtt?.[key]]);
+  }
   (config.camera.replay.files ?? []).forEach((f, i) =>
     pairs.push([`camera.replay.files[${i}]`, f, installed.camera.replay.files?.[i]]),
   );

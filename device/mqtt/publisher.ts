@@ -18,6 +18,9 @@ import {
   type TopicContext,
 } from './topics.js';
 
+/** Alarm names that get their own topic and entity; any beyond are still in the `alarms` list. */
+const MAX_ALARM_TOPICS = 64;
+
 export interface PublisherOptions {
   readonly qos: 0 | 1 | 2;
   readonly retain: boolean;
@@ -87,7 +90,10 @@ export class MqttPublisher {
     });
     this.client.on('connect', () => this.onConnect());
     this.client.on('close', () => this.onClose());
-    this.client.on('error', (err) => this.log.warn({ err: err.message }, 'mqtt error'));
+    // Once per outage at warn; the retries after it at debug.
+    this.client.on('error', (err) =>
+      (this.counts.failures === 0 ? this.log.warn : this.log.debug).call(this.log, { err: err.message }, 'mqtt error'),
+    );
     this.client.connect();
   }
 
@@ -105,8 +111,10 @@ export class MqttPublisher {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const client = this.client;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => client.end(true, {}, () => resolve()), timeoutMs);
-      timer.unref();
+      const timer = setTimeout(() => {
+        client.end(true);
+        resolve();
+      }, timeoutMs);
       const end = (): void => {
         client.end(false, {}, () => {
           clearTimeout(timer);
@@ -137,7 +145,7 @@ export class MqttPublisher {
     let messages: Map<string, string>;
     try {
       const s = this.hub.snapshot();
-      for (const a of s.alarms) this.alarms.add(a);
+      for (const a of s.alarms) if (this.alarms.size < MAX_ALARM_TOPICS) this.alarms.add(a);
       messages = new Map([
         ...(this.opts.discovery ? this.discovery(s) : []),
         ...stateMessages(s, this.alarms, this.ctx),

@@ -5,9 +5,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../device/config.js';
-import { MqttSetupError, startMqtt } from '../../device/mqtt/index.js';
+import { MqttSetupError, startMqtt, topicContext } from '../../device/mqtt/index.js';
+import { discoveryMessages } from '../../device/mqtt/topics.js';
 import type { MqttOptions, MqttPublisher } from '../../device/mqtt/index.js';
 import { StatusHub } from '../../device/status/hub.js';
 import { silentLog } from '../support/log.js';
@@ -227,6 +229,19 @@ describe('the mqtt config section', () => {
       retain: true,
       keepaliveSeconds: 30,
     });
+  });
+
+  it('parses the example in docs/integration.md; its device block is the one discovery sends', () => {
+    const doc = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'docs', 'integration.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## MQTT'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const c = parseConfig({ version: 2, site: 'north', gate: 'n1', ...(parseYaml(yaml) as object) });
+    expect(c.mqtt).toMatchObject({ url: 'mqtts://broker.lan:8883', username: 'gate-north-1' });
+    const device = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)?.[1] ?? '') as unknown;
+    const ctx = topicContext(c.mqtt as MqttOptions, { site: 'north', gate: 'n1', version: '0.1.0' });
+    const sent = [...discoveryMessages(new StatusHub().snapshot(), [], ctx).values()];
+    expect(sent.length).toBeGreaterThan(0);
+    for (const config of sent) expect((JSON.parse(config) as { device: unknown }).device).toEqual(device);
   });
 
   it('reports every problem at once', () => {

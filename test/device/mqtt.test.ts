@@ -10,7 +10,8 @@ import { mqttOptionsSchema, startMqtt } from '../../device/mqtt/index.js';
 import type { MqttPublisher } from '../../device/mqtt/index.js';
 import { StatusHub } from '../../device/status/hub.js';
 import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
-import { SITE } from '../support/deployment.js';
+import { DEFAULT_SIM_PINS } from '../../hardware/gpio/sim.js';
+import { SITE, T0_S } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
 import { Subscriber, TestBroker } from './helpers/broker.js';
 import { Harness } from './helpers/harness.js';
@@ -225,6 +226,57 @@ describe('MQTT publisher on a real broker', { timeout: 60_000 }, () => {
     const last = deviceMessages().at(-1);
     expect(last).toMatchObject({ topic: `${PREFIX}/availability`, retain: true });
     expect(last?.payload.toString()).toBe('offline');
+  });
+});
+
+describe('each alarm over MQTT', { timeout: 60_000 }, () => {
+  it('reaches a subscriber within milliseconds of being raised, and its end too', async () => {
+    broker = await TestBroker.start();
+    sub = await Subscriber.connect(broker.url, ['gatecode/#']);
+    const s = sub;
+    h = await Harness.start({
+      decoder,
+      pins: {
+        relay: DEFAULT_SIM_PINS.relay,
+        inputs: {
+          ...DEFAULT_SIM_PINS.inputs,
+          fire: { pin: 24, polarity: 'active-high', debounceMs: 0 },
+          lockdown: { pin: 25, polarity: 'active-low', debounceMs: 0 },
+        },
+      },
+      // Stale once the data is older than 2 h (it is 1 h old at the start); the sunset 3 h in.
+      bundle: { maxOfflineAgeSeconds: 7200, sunset: T0_S + 3 * 3600 },
+    });
+    const x = h;
+    pub = await startMqtt(
+      mqttOptionsSchema.parse({ url: broker.url }),
+      { site: SITE, gate: 'north-1', version: null },
+      x.hub,
+      silentLog(),
+    );
+    await s.waitFor((m) => m.topic === `${PREFIX}/counters`);
+    const rows: string[] = [];
+    const measure = async (alarm: string, raise: () => void, how: string): Promise<void> => {
+      const mark = s.messages.length;
+      const t0 = performance.now();
+      raise();
+      const got = await s.waitFor((m) => m.topic === `${PREFIX}/alarm/${alarm}` && m.payload === 'ON', mark);
+      rows.push(`${alarm.padEnd(15)} ${(got.at - t0).toFixed(1).padStart(6)} ms  (${how})`);
+      expect(JSON.parse(s.last(`${PREFIX}/alarms`) ?? '[]')).toContain(alarm);
+    };
+    await measure('door-forced', () => x.gpio.setInput('door', true), 'door opened without a grant');
+    await measure('door-held-open', () => x.advance(30_000), 'door open for heldOpenSeconds');
+    x.gpio.setInput('door', false);
+    await measure('fire-release', () => x.gpio.setInput('fire', true), 'fire loop opened');
+    x.gpio.setInput('fire', false);
+    await measure('lockdown', () => x.gpio.setInput('lockdown', true), 'lockdown input on');
+    x.gpio.setInput('lockdown', false);
+    await s.waitFor((m) => m.topic === `${PREFIX}/alarm/lockdown` && m.payload === 'OFF');
+    await measure('stale-data', () => x.clock.jump(3601_000), 'data older than the offline age, at the 1 s tick');
+    await measure('sunset', () => x.clock.jump(3 * 3600_000), 'sunset reached, at the 1 s tick');
+    console.log(`alarm raised → MQTT subscriber (aedes, loopback), one sample each:\n  ${rows.join('\n  ')}`);
+    for (const a of ['door-forced', 'door-held-open', 'fire-release', 'lockdown'])
+      expect(s.last(`${PREFIX}/alarm/${a}`)).toBe('OFF');
   });
 });
 

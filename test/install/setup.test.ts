@@ -94,6 +94,7 @@ describe('gatecode setup --root', { timeout: 60_000 }, () => {
     const cases: [string, RegExp][] = [
       ['dataDir: ./data\n', /dataDir is relative \(\/etc\/gatecode\/data once installed/],
       ['trust: { bundleFile: bundle.cose }\n', /trust\.bundleFile is relative/],
+      ['mqtt: { url: mqtt://b, username: u, passwordFile: mqtt-password }\n', /mqtt\.passwordFile is relative/],
       ['dataDir: /opt/gate-data\n', /dataDir \/opt\/gate-data is not writable by the service/],
     ];
     for (const [n, [extra, message]] of cases.entries()) {
