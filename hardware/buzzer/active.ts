@@ -7,6 +7,7 @@ import type { Buzzer } from './types.js';
 
 export class ActiveBuzzer implements Buzzer {
   private on = false;
+  private closed = false;
   constructor(
     private readonly line: GpioLine,
     private readonly polarity: Polarity,
@@ -22,7 +23,10 @@ export class ActiveBuzzer implements Buzzer {
     this.set(false);
   }
 
+  /** Off and released; a second call does nothing. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     try {
       this.line.write(relayLevel(this.polarity, false));
     } finally {
@@ -31,7 +35,7 @@ export class ActiveBuzzer implements Buzzer {
   }
 
   private set(on: boolean): void {
-    if (on === this.on) return;
+    if (on === this.on || this.closed) return;
     this.line.write(relayLevel(this.polarity, on));
     this.on = on;
   }

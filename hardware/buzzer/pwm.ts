@@ -53,6 +53,7 @@ export class SysfsPwmBuzzer implements Buzzer {
   private periodNs = 0;
   private dutyNs = 0;
   private enabled = false;
+  private closed = false;
 
   private constructor(
     private readonly chipDir: string,
@@ -92,6 +93,7 @@ export class SysfsPwmBuzzer implements Buzzer {
   }
 
   sound(hz: number, volume: number): void {
+    if (this.closed) return;
     const { periodNs, dutyNs } = pwmTiming(hz, volume);
     if (dutyNs === 0) {
       this.silence();
@@ -114,12 +116,15 @@ export class SysfsPwmBuzzer implements Buzzer {
   }
 
   silence(): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.closed) return;
     this.put('enable', 0);
     this.enabled = false;
   }
 
+  /** Disabled and, when this process exported it, unexported; a second call does nothing. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     try {
       this.put('enable', 0);
       this.enabled = false;
