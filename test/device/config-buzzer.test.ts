@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../device/config.js';
 import type { ConfigIssue, DeviceConfigInput } from '../../device/config.js';
 import { runtimeOptions } from '../../device/boot.js';
+import { bootConfigLines } from '../../device/config/hardware.js';
 
 function issues(buzzer: DeviceConfigInput['buzzer'], extra: Partial<DeviceConfigInput> = {}): ConfigIssue[] {
   try {
@@ -54,5 +55,12 @@ describe('buzzer config', () => {
     expect(issues({ timeZone: 'Mars/Base' })[0]?.path).toBe('buzzer.timeZone');
     expect(issues({ volume: 0 })[0]?.path).toBe('buzzer.volume');
     expect(issues({ kind: 'piezo' as 'pwm' })[0]?.path).toBe('buzzer.kind');
+  });
+
+  it('an active buzzer is held silent from power-on by config.txt; a PWM piezo needs no line', () => {
+    const active = parseConfig({ site: 'hq', gate: 'g1', buzzer: { kind: 'active', pin: 18, polarity: 'active-low' } });
+    expect(bootConfigLines(active)).toContain('gpio=18=op,dh');
+    const pwm = parseConfig({ site: 'hq', gate: 'g1', buzzer: { kind: 'pwm' } });
+    expect(bootConfigLines(pwm).filter((l) => l.startsWith('gpio='))).toEqual(['gpio=17=op,dl']);
   });
 });
