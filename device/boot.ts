@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHardware } from '../hardware/factory.js';
 import { AlarmForwarder, enrolledSender } from './alarms/forwarder.js';
+import { parseQuietHours } from '../hardware/buzzer/pattern.js';
 import type { Hardware, HardwareDeps } from '../hardware/factory.js';
 import type { CancelTimer, Clock } from '../common/clock.js';
 import { systemClock } from '../common/clock.js';
@@ -76,6 +77,11 @@ export function runtimeOptions(config: DeviceConfig, ringCapsBrightness: boolean
       rotationTimeoutSeconds: config.turnstile.passageTimeoutSeconds,
     },
     lockdown: { scope: config.lockdown.scope },
+    buzzer: {
+      volume: config.buzzer.volume,
+      quietHours: config.buzzer.quietHours === undefined ? null : parseQuietHours(config.buzzer.quietHours),
+      timeZone: config.buzzer.timeZone ?? null,
+    },
     leds: {
       brightness: ringCapsBrightness ? 1 : config.leds.brightness,
       showMs: config.leds.showMs,
@@ -230,7 +236,17 @@ export async function startDevice(config: DeviceConfig, deps: BootDeps): Promise
     handedOver = true;
     const runtime = await DeviceRuntime.start(
       options,
-      { store, trust, camera: hardware.camera, gpio: hardware.gpio, ring: hardware.leds, decoder, hub, closeExtras },
+      {
+        store,
+        trust,
+        camera: hardware.camera,
+        gpio: hardware.gpio,
+        ring: hardware.leds,
+        buzzer: hardware.buzzer,
+        decoder,
+        hub,
+        closeExtras,
+      },
       {
         clock,
         log,

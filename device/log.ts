@@ -12,6 +12,7 @@ export const LOG_AREAS = [
   'decide',
   'gate',
   'leds',
+  'buzzer',
   'store',
   'sync',
   'camera',

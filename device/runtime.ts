@@ -26,6 +26,11 @@ import type { TrustChange } from './trust/keeper.js';
 import { RemoteCommands } from './remote/commands.js';
 import type { RemoteLockdownCheck, RemoteOpenCheck } from './remote/open-guard.js';
 import type { TimeTrust } from './time/trusted.js';
+import type { Buzzer } from '../hardware/buzzer/types.js';
+import { BuzzerController } from './buzzer.js';
+import type { BuzzerOptions } from './buzzer.js';
+
+const DEFAULT_BUZZER_OPTIONS: BuzzerOptions = { volume: 50, quietHours: null, timeZone: null };
 
 /** Everything the runtime needs, resolved from the config file (runtimeOptions in device/boot.ts). */
 export interface RuntimeOptions {
@@ -46,6 +51,8 @@ export interface RuntimeOptions {
   readonly frameTimeoutMs: number;
   /** Scope entries that still open during a lockdown (config `lockdown.scope`); default none. */
   readonly lockdown?: { readonly scope: readonly string[] };
+  /** Buzzer volume and quiet hours (config `buzzer`); used when the parts have a buzzer. */
+  readonly buzzer?: BuzzerOptions;
 }
 
 /** The parts the runtime drives; made by device/boot.ts, or by a test. */
@@ -59,6 +66,8 @@ export interface RuntimeParts {
   readonly camera: CameraSource;
   readonly gpio: GpioPorts;
   readonly ring: LedRing;
+  /** The buzzer (config `buzzer.kind` active or pwm); absent: none. */
+  readonly buzzer?: Buzzer | null;
   readonly decoder: PipelineDecoder & { close(): Promise<void> };
   readonly hub: StatusHub | null;
   /** Called once everything else stopped (status server, …). */
@@ -84,6 +93,8 @@ export class DeviceRuntime {
   readonly gate: GateController;
   readonly leds: LedController;
   readonly pipeline: Pipeline;
+  /** Verdict and alarm sounds; null without a buzzer. */
+  readonly buzzer: BuzzerController | null;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly notifier: ServiceNotifier;
@@ -151,6 +162,20 @@ export class DeviceRuntime {
       },
       opts.presence,
     );
+    this.buzzer = parts.buzzer
+      ? new BuzzerController(
+          parts.buzzer,
+          this.clock,
+          opts.buzzer ?? DEFAULT_BUZZER_OPTIONS,
+          areaLogger(deps.log, 'buzzer'),
+          () => this.trust.state().bundle?.policy.hours?.timeZone ?? null,
+        )
+      : null;
+    // After the relay and the LEDs (the pipeline calls its listeners last): the sound never delays the gate.
+    const unsubscribe = this.pipeline.onDecision((o) => {
+      if (o.decision) this.buzzer?.verdict(o.decision.pattern);
+    });
+    this.cancels.push(() => void unsubscribe());
     hub?.update({
       identity: {
         site: opts.place.site,
@@ -246,6 +271,7 @@ export class DeviceRuntime {
     if (on) {
       this.log.warn('lockdown: only the lockdown scope opens');
       this.alarms.add('lockdown');
+      this.buzzer?.alarm('lockdown');
       this.gate.lock();
     } else {
       this.log.info('lockdown ended');
@@ -331,6 +357,7 @@ export class DeviceRuntime {
       ['frame loop', () => this.loop],
       ['gate', () => this.gate.close()],
       ['leds', () => this.leds.stop()],
+      ['buzzer', () => this.buzzer?.close()],
       ['decoder', () => this.parts.decoder.close()],
       ['extras', () => this.parts.closeExtras?.()],
       ['gpio', () => this.parts.gpio.close()],
@@ -420,6 +447,7 @@ export class DeviceRuntime {
         if (e.input === 'lockdown') this.updateLockdown();
         return;
       case 'alarm':
+        if (e.active && !this.alarms.has(e.alarm)) this.buzzer?.alarm(e.alarm);
         if (e.active) this.alarms.add(e.alarm);
         else this.alarms.delete(e.alarm);
         if (e.alarm === 'fire-release') this.leds.setFireRelease(e.active);
@@ -489,6 +517,7 @@ async function closeParts(parts: RuntimeParts, log: Logger): Promise<void> {
     () => parts.closeExtras?.(),
     () => parts.gpio.close(),
     () => parts.ring.close(),
+    () => parts.buzzer?.close(),
     () => parts.store.close(),
   ];
   for (const step of steps) {

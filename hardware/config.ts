@@ -73,4 +73,17 @@ export interface HardwareConfig {
     readonly gamma: number;
     readonly maxCurrentMa: number;
   };
+  /** The buzzer; absent or kind 'none': no buzzer. */
+  readonly buzzer?: BuzzerHardwareConfig;
+}
+
+export interface BuzzerHardwareConfig {
+  readonly mode: PartMode;
+  readonly kind: 'none' | 'active' | 'pwm';
+  /** active: BCM pin of the output, and its polarity. */
+  readonly pin?: number;
+  readonly polarity: Polarity;
+  /** pwm: /sys/class/pwm/pwmchip<pwmChip>, channel <pwmChannel>. */
+  readonly pwmChip: number;
+  readonly pwmChannel: number;
 }

@@ -12,7 +12,9 @@ import type { SimGpio } from './gpio/sim.js';
 import type { GpioPorts } from './gpio/types.js';
 import type { SimLedRing } from './leds/sim.js';
 import type { LedRing } from './leds/types.js';
-import { cameraPart, gpioPart, ledsPart, openReplay } from './parts.js';
+import { buzzerPart, cameraPart, gpioPart, ledsPart, openReplay } from './parts.js';
+import type { SimBuzzer } from './buzzer/sim.js';
+import type { Buzzer } from './buzzer/types.js';
 import type { CameraKind, HardwareDeps, Opened, PartContext, PartEntry } from './parts.js';
 
 export type { HardwareDeps } from './parts.js';
@@ -21,12 +23,15 @@ export interface SimControls {
   readonly camera: SimCamera | null;
   readonly gpio: SimGpio | null;
   readonly leds: SimLedRing | null;
+  readonly buzzer: SimBuzzer | null;
 }
 
 export interface Hardware {
   readonly camera: CameraSource;
   readonly gpio: GpioPorts;
   readonly leds: LedRing;
+  /** null: no buzzer configured (kind 'none'). */
+  readonly buzzer: Buzzer | null;
   /** The simulated twins, to drive them; null when every part is real. */
   readonly sim: SimControls | null;
   /** What was chosen per part, for the log and the status page. */
@@ -34,6 +39,7 @@ export interface Hardware {
     readonly camera: CameraKind;
     readonly gpio: 'onoff' | 'sim';
     readonly leds: 'spi' | 'sim';
+    readonly buzzer: 'none' | 'gpio' | 'pwm' | 'sim';
   };
   /** LEDs off, relay safe, camera stopped. */
   close(): Promise<void>;
@@ -71,19 +77,23 @@ export async function createHardware(config: HardwareConfig, log: Logger, deps: 
     // GPIO first: the relay must be held safe as early as possible
     const gpio = track(await openPart(gpioPart, config.gpio.mode, config.gpio, ctx('gpio')));
     const leds = track(await openPart(ledsPart, config.leds.mode, config.leds, ctx('leds')));
+    const bc = config.buzzer;
+    const buzzer =
+      bc === undefined || bc.kind === 'none' ? null : track(await openPart(buzzerPart, bc.mode, bc, ctx('buzzer')));
     const cc = config.camera;
     const camera = track(
       cc.mode === 'replay' ? openReplay(cc, ctx('camera')) : await openPart(cameraPart, cc.mode, cc, ctx('camera')),
     );
 
-    const kinds = { camera: camera.kind, gpio: gpio.kind, leds: leds.kind } as const;
+    const kinds = { camera: camera.kind, gpio: gpio.kind, leds: leds.kind, buzzer: buzzer?.kind ?? 'none' } as const;
     log.info({ kinds }, 'hardware ready');
-    const sim = { camera: camera.sim, gpio: gpio.sim, leds: leds.sim };
-    const anySim = sim.camera !== null || sim.gpio !== null || sim.leds !== null;
+    const sim = { camera: camera.sim, gpio: gpio.sim, leds: leds.sim, buzzer: buzzer?.sim ?? null };
+    const anySim = sim.camera !== null || sim.gpio !== null || sim.leds !== null || sim.buzzer !== null;
     return {
       camera: camera.value,
       gpio: gpio.value,
       leds: leds.value,
+      buzzer: buzzer?.value ?? null,
       sim: anySim ? sim : null,
       kinds,
       close: () => runCleanups(cleanups, log),

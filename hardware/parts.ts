@@ -6,7 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
-import type { HardwareConfig } from './config.js';
+import type { BuzzerHardwareConfig, HardwareConfig } from './config.js';
+import { ActiveBuzzer } from './buzzer/active.js';
+import { pwmChipDir, SysfsPwmBuzzer } from './buzzer/pwm.js';
+import { SimBuzzer } from './buzzer/sim.js';
+import type { Buzzer } from './buzzer/types.js';
+import { relayLevel } from './gpio/relay.js';
 import { CameraError } from './camera/errors.js';
 import { ReplayCamera } from './camera/replay.js';
 import { createRpicamCamera, resolveRpicamBinary } from './camera/rpicam.js';
@@ -85,16 +90,20 @@ function gpioPins(cfg: GpioConfig): GpioPinsConfig {
   return { relay: { pin: cfg.relay.pin, polarity: cfg.relay.polarity }, inputs };
 }
 
+function probePiGpio(sysfsRoot: string | undefined): Probe<true> {
+  try {
+    findPiGpioChip(sysfsRoot);
+    return { found: true };
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'NO_GPIO_CHIP') throw e;
+    return { absent: `no Raspberry Pi GPIO here (${(e as Error).message})` };
+  }
+}
+
 export const gpioPart: PartEntry<GpioConfig, true, GpioPorts, 'onoff' | 'sim', SimGpio> = {
   label: 'GPIO',
   probe(_cfg, { deps }) {
-    try {
-      findPiGpioChip(deps.sysfsRoot);
-      return { found: true };
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'NO_GPIO_CHIP') throw e;
-      return { absent: `no Raspberry Pi GPIO here (${(e as Error).message})` };
-    }
+    return probePiGpio(deps.sysfsRoot);
   },
   async openReal(cfg, { deps, clock, log }) {
     // the relay must be held safe as early as possible: GPIO is the first part opened
@@ -142,6 +151,44 @@ export const ledsPart: PartEntry<LedsConfig, true, LedRing, 'spi' | 'sim', SimLe
   },
   openSim(cfg, { clock }) {
     const sim = new SimLedRing(cfg.count, { now: () => clock.now() });
+    return { value: sim, kind: 'sim', sim, close: () => sim.close() };
+  },
+};
+
+// ---- Buzzer (kind 'none' is handled in the factory: there is nothing to open)
+
+type BuzzerConfig = BuzzerHardwareConfig;
+
+export const buzzerPart: PartEntry<BuzzerConfig, true, Buzzer, 'gpio' | 'pwm' | 'sim', SimBuzzer> = {
+  label: 'buzzer',
+  probe(cfg, { deps }) {
+    if (cfg.kind === 'pwm') {
+      const dir = pwmChipDir(deps.sysfsRoot ?? '/sys', cfg.pwmChip);
+      return fs.existsSync(dir) ? { found: true } : { absent: `no PWM chip ${dir}` };
+    }
+    return probePiGpio(deps.sysfsRoot);
+  },
+  async openReal(cfg, { deps, log }) {
+    if (cfg.kind === 'pwm') {
+      const b = await SysfsPwmBuzzer.open({
+        ...(deps.sysfsRoot ? { sysfsRoot: deps.sysfsRoot } : {}),
+        chip: cfg.pwmChip,
+        channel: cfg.pwmChannel,
+      });
+      return { value: b, kind: 'pwm', sim: null, close: () => b.close() };
+    }
+    // An active buzzer is one more GPIO output, through the same line driver as the relay.
+    const lines = await createOnoffLines({
+      ...(deps.sysfsRoot ? { sysfsRoot: deps.sysfsRoot } : {}),
+      ...(deps.onoffGpio ? { Gpio: deps.onoffGpio } : {}),
+      log,
+    });
+    const line = lines.output(cfg.pin ?? 0, relayLevel(cfg.polarity, false));
+    const b = new ActiveBuzzer(line, cfg.polarity);
+    return { value: b, kind: 'gpio', sim: null, close: () => b.close() };
+  },
+  openSim(_cfg, { clock }) {
+    const sim = new SimBuzzer(() => clock.now());
     return { value: sim, kind: 'sim', sim, close: () => sim.close() };
   },
 };

@@ -68,6 +68,14 @@ export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
       gamma: config.leds.gamma,
       maxCurrentMa: config.leds.maxCurrentMa,
     },
+    buzzer: {
+      mode: config.hardware.buzzer,
+      kind: config.buzzer.kind,
+      ...(config.buzzer.pin === undefined ? {} : { pin: config.buzzer.pin }),
+      polarity: config.buzzer.polarity,
+      pwmChip: config.buzzer.pwm.chip,
+      pwmChannel: config.buzzer.pwm.channel,
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { PASS_NAMES } from '../decode/types.js';
 import type { PassName } from '../decode/types.js';
 import { syncOptionsSchema } from '../sync/options.js';
 import { mqttOptionsSchema } from '../mqtt/options.js';
+import { buzzerSchema } from './buzzer.js';
 
 /** Site, gate and zone names: what pass scopes and anti-passback rows are keyed on. */
 const name = z
@@ -180,6 +181,7 @@ const partMode = z.enum(['auto', 'real', 'sim']);
 const hardware = z.strictObject({
   gpio: partMode.default('auto'),
   leds: partMode.default('auto'),
+  buzzer: partMode.default('auto'),
   /** Battery-backed clock: a DS3231 on I2C (setup enables its overlay), the Pi 5's own RTC, or none. */
   rtc: z.enum(['none', 'ds3231', 'builtin']).default('none'),
 });
@@ -244,6 +246,7 @@ export const deviceConfigSchema = z
     turnstile: turnstile.prefault({}),
     antiPassback: antiPassback.prefault({}),
     leds: leds.prefault({}),
+    buzzer: buzzerSchema.prefault({}),
     camera: camera.prefault({}),
     decoder: decoder.prefault({}),
     hardware: hardware.prefault({}),
@@ -296,6 +299,11 @@ export const deviceConfigSchema = z
           message: `BCM ${pin} is an SPI0 pin (7–11, on for the LED ring): use another pin`,
         });
       }
+    }
+    const buzzerPin = c.buzzer.kind === 'active' ? c.buzzer.pin : undefined;
+    if (buzzerPin !== undefined && (pins.has(buzzerPin) || SPI0_PINS.includes(buzzerPin))) {
+      const other = pins.get(buzzerPin) ?? 'an SPI0 pin (7–11, on for the LED ring)';
+      ctx.addIssue({ code: 'custom', path: ['buzzer', 'pin'], message: `BCM ${buzzerPin} is already ${other}` });
     }
     if (c.relay.polarity === 'active-high' && c.relay.pin <= 8) {
       ctx.addIssue({

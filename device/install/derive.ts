@@ -73,6 +73,12 @@ export function bootBlock(config: DeviceConfig, board: Board = 'unknown'): strin
     const i = config.inputs[key];
     if (i !== undefined) lines.push(`# inputs.${key}`, `gpio=${i.pin}=ip,${pulls[i.pull]}`);
   }
+  if (config.buzzer.kind === 'active' && config.buzzer.pin !== undefined) {
+    lines.push(
+      '# Buzzer silent from power-on',
+      `gpio=${config.buzzer.pin}=op,${relaySafeLevel(config.buzzer.polarity)}`,
+    );
+  }
   if (config.camera.source === 'auto' || config.camera.source === 'rpicam') {
     lines.push('# Pi camera (CSI)', 'camera_auto_detect=1');
   }

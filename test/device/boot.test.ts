@@ -87,7 +87,7 @@ describe('startDevice', () => {
       );
       const device = await startDevice(config, { log: silentLog() });
       try {
-        expect(device.hardware.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim' });
+        expect(device.hardware.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim', buzzer: 'none' });
         expect(device.sync).toBeNull(); // not enrolled
         const decided = new Promise((resolve) => device.runtime.pipeline.onDecision((o) => resolve(o.decision)));
         const pass = d.pass({ issuedAt: now - 60, notBefore: now - 60, expiresAt: now + 3600 });

@@ -60,7 +60,7 @@ describe('parseConfig', () => {
       ev: -1,
     });
     expect(c.decoder).toEqual({ engine: 'zxing', worker: true });
-    expect(c.hardware).toEqual({ gpio: 'auto', leds: 'auto', rtc: 'none' });
+    expect(c.hardware).toEqual({ gpio: 'auto', leds: 'auto', buzzer: 'auto', rtc: 'none' });
     expect(c.dataDir).toBe('/var/lib/gatecode');
     expect(c.retentionHours).toBe(24);
     expect(c.statusPage).toEqual({ enabled: false, host: '127.0.0.1', port: 8080 });

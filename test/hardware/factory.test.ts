@@ -83,7 +83,7 @@ describe('createHardware', () => {
       hwConfig({ camera: { mode: 'sim' }, gpio: { mode: 'sim' }, leds: { mode: 'sim', count: 16 } }),
       log,
     );
-    expect(hw.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim' });
+    expect(hw.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim', buzzer: 'none' });
     expect(hw.sim?.camera).toBe(hw.camera);
     expect(hw.sim?.gpio).toBe(hw.gpio);
     expect(hw.sim?.leds?.count).toBe(16);
@@ -95,7 +95,7 @@ describe('createHardware', () => {
     const m = machine(false);
     const { log, records } = captureLog();
     const hw = await createHardware(hwConfig(), log, { ...m, env: { PATH: tmp() } });
-    expect(hw.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim' });
+    expect(hw.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim', buzzer: 'none' });
     expect(records().filter((r) => r.level === 40)).toHaveLength(3);
     await hw.close();
   });
@@ -123,7 +123,7 @@ describe('createHardware', () => {
       captureLog().log,
       { ...m, env: cam.env, onoffGpio: RecordingGpio, openSpi: async () => transport, process: fakeProcess },
     );
-    expect(hw.kinds).toEqual({ camera: 'rpicam', gpio: 'onoff', leds: 'spi' });
+    expect(hw.kinds).toEqual({ camera: 'rpicam', gpio: 'onoff', leds: 'spi', buzzer: 'none' });
     expect(hw.sim).toBeNull();
     // Pi 5: BCM 17 → 588, active-low relay opened high (released); door and exit are inputs
     expect(opened).toEqual(['588 high', '598 in', '593 in']);

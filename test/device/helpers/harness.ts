@@ -10,6 +10,7 @@ import type { GreyFrame } from '../../../hardware/camera/types.js';
 import { SimGpio } from '../../../hardware/gpio/sim.js';
 import type { GpioPinsConfig } from '../../../hardware/gpio/ports.js';
 import { SimLedRing } from '../../../hardware/leds/sim.js';
+import type { Buzzer } from '../../../hardware/buzzer/types.js';
 import { createDecoder } from '../../../device/decode/index.js';
 import type { FrameDecoder } from '../../../device/decode/index.js';
 import type { Decision } from '../../../device/decide.js';
@@ -37,6 +38,8 @@ export interface HarnessOptions {
   decoder?: FrameDecoder;
   /** Simulated pins (default DEFAULT_SIM_PINS: no debounce, no fire loop). */
   pins?: GpioPinsConfig;
+  /** A buzzer for the runtime (e.g. a SimBuzzer on the harness clock); default none. */
+  buzzer?: (clock: ManualClock) => Buzzer;
 }
 
 export const BASE_OPTIONS: Omit<RuntimeOptions, 'trust'> = {
@@ -105,7 +108,7 @@ export class Harness {
     };
     const runtime = await DeviceRuntime.start(
       options,
-      { store, camera, gpio, ring, decoder, hub },
+      { store, camera, gpio, ring, decoder, hub, buzzer: opts.buzzer?.(clock) ?? null },
       { clock, log: silentLog(), notifier },
     );
     return new Harness(dir, d, clock, camera, gpio, ring, hub, store, runtime, notified);
