@@ -134,23 +134,19 @@ describe('wallet page (Chromium, real server, real device pipeline)', () => {
     await page.getByText(/now Yellow/).waitFor();
 
     // The wallet keeps the refresh secret the claim gave it, never the link's secret (spent at the claim).
-    const kept = await page.evaluate(
-      () =>
-        new Promise<string[]>((resolve, reject) => {
-          const open = indexedDB.open('gatecode-wallet');
-          open.onerror = () => reject(new Error('no wallet database'));
-          open.onsuccess = () => {
-            const all = open.result.transaction('passes').objectStore('passes').getAll();
-            all.onsuccess = () =>
-              resolve((all.result as Record<string, unknown>[]).map((r) => Object.keys(r).sort().join(',')));
-          };
-        }),
-    );
+    const kept = await page.evaluate(`new Promise((resolve, reject) => {
+      const open = indexedDB.open('gatecode-wallet');
+      open.onerror = () => reject(new Error('no wallet database'));
+      open.onsuccess = () => {
+        const all = open.result.transaction('passes').objectStore('passes').getAll();
+        all.onsuccess = () => resolve(all.result.map((r) => Object.keys(r).sort().join(',')));
+      };
+    })`);
     expect(kept).toEqual(['addedAt,id,pass,privateKey,refreshSecret,status']);
     // Coming back into view asks again (and every 5 minutes while open: test/sync-server/wallet-refresh.test.ts).
     const refreshes = (): number => seen.filter((r) => r === 'POST /api/wallet/refresh').length;
     const asked = refreshes();
-    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
     await expect.poll(refreshes, { timeout: 10_000 }).toBeGreaterThan(asked);
 
     // Everything the browser sent to the server since the claim: refreshes, and the browser's own check of sw.js.
