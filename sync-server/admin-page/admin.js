@@ -1,5 +1,6 @@
 // gatecode admin page: log in with the admin token (kept in sessionStorage for this tab only), then passes,
 // devices, enrolment, policy and the audit log against the server's admin API. Plain modules, no build step.
+import { loadClaims, setupClaims } from './claims.js';
 import { loadDevices, loadEnrolments, setupDevices } from './devices.js';
 import { loadPasses, setupPasses } from './passes.js';
 import { loadAudit, loadPolicy, setupPolicy } from './policy.js';
@@ -20,13 +21,21 @@ async function showApp() {
   $('app').hidden = false;
   $('nav').hidden = false;
   $('logout').hidden = false;
-  const results = await Promise.allSettled([loadPasses(), loadDevices(), loadEnrolments(), loadPolicy(), loadAudit()]);
+  const results = await Promise.allSettled([
+    loadPasses(),
+    loadClaims(),
+    loadDevices(),
+    loadEnrolments(),
+    loadPolicy(),
+    loadAudit(),
+  ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) fail(failed.reason);
 }
 
 function setup() {
   setupPasses();
+  setupClaims();
   setupDevices();
   setupPolicy();
   setUnauthorizedHandler(() => showLogin('The admin token was refused: log in again.'));

@@ -240,4 +240,43 @@ describe('admin page → claim link → wallet (Chromium)', () => {
     expect(after.passes[0]?.holderKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     await phone.close();
   }, 60_000);
+
+  it('lists the claim links with their state (no secret) and revokes an open one; 390 px and desktop', async () => {
+    const open = await claimLink({ colour: 'yellow', holderBound: true });
+    const openSecret = /claim=([^&]+)/.exec(open)?.[1] ?? '';
+    const admin = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    admin.on('dialog', (d) => void d.accept());
+    await admin.goto(`${server.server.url}/admin`);
+    await admin.getByLabel('Admin token').fill(server.adminToken);
+    await admin.keyboard.press('Enter');
+    await admin.getByText('Logged in.').waitFor();
+    const rows = admin.locator('#claim-rows tr');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(4);
+    const table = (await admin.locator('#claim-rows').textContent()) ?? '';
+    expect(table).toContain('used');
+    expect(table).toContain('open');
+    expect(table).toMatch(/[0-9a-f]{8}… \(printable\)/); // the pass id shortened
+    expect(await admin.content()).not.toContain(openSecret);
+    await admin.locator('#claims-refresh').scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-claims-desktop.png');
+
+    const openRow = admin.locator('#claim-rows tr[data-state="open"]').first();
+    const id = (await openRow.getAttribute('data-claim-id')) ?? '';
+    await openRow.getByRole('button', { name: `Revoke claim link ${id}` }).click();
+    await admin.getByText(`Claim link ${id} revoked.`).waitFor();
+    await admin.locator(`#claim-rows tr[data-claim-id="${id}"][data-state="revoked"]`).waitFor();
+    await expect(admin.locator(`#claim-rows tr[data-claim-id="${id}"] button`).count()).resolves.toBe(0);
+
+    await admin.setViewportSize({ width: 390, height: 844 });
+    expect(await admin.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await admin.locator('#h-claim-list').scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-claims-390.png');
+    await admin.close();
+
+    // The revoked link, opened on the phone: a clear message and no pass.
+    const phone = await context.newPage();
+    await phone.goto(open);
+    await phone.getByText(/withdrawn by the administrator/).waitFor();
+    await phone.close();
+  }, 60_000);
 });
