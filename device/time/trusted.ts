@@ -5,7 +5,8 @@
 //   rtc     a battery-backed RTC is configured (hardware.rtc) and present (/sys/class/rtc/rtc0)
 //   signed  a signed server time (a freshness statement) was received in this boot (not one held from before it) with the wall clock agreeing, and
 //           the wall clock still agrees with it carried forward on the monotonic clock (no step since)
-// Otherwise a green decision becomes yellow with the reason CLOCK_UNTRUSTED (see decide.ts). Probes are injected.
+// Otherwise a green decision becomes yellow with the reason CLOCK_UNTRUSTED, and a holder proof outside the window
+// (PROOF_STALE, PROOF_FUTURE by this clock) is CLOCK_UNTRUSTED too, closed (see decide.ts). Probes are injected.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

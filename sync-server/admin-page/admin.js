@@ -1,5 +1,6 @@
 // gatecode admin page: log in with the admin token (kept in sessionStorage for this tab only), then passes,
 // devices, enrolment, policy and the audit log against the server's admin API. Plain modules, no build step.
+import { loadClaims, setupClaims } from './claims.js';
 import { loadDevices, loadEnrolments, setupDevices } from './devices.js';
 import { loadPasses, setupPasses } from './passes.js';
 import { loadAudit, loadPolicy, setupPolicy } from './policy.js';
@@ -23,6 +24,7 @@ async function showApp() {
   $('logout').hidden = false;
   const results = await Promise.allSettled([
     loadPasses(),
+    loadClaims(),
     loadDevices(),
     loadEnrolments(),
     loadPolicy(),
@@ -35,6 +37,7 @@ async function showApp() {
 
 function setup() {
   setupPasses();
+  setupClaims();
   setupDevices();
   setupPolicy();
   setupHours();

@@ -18,6 +18,8 @@
 /** @typedef {import('../http/admin-contract.js').AuditList} AuditList */
 /** @typedef {import('../http/admin-contract.js').NewClaim} NewClaim */
 /** @typedef {import('../http/admin-contract.js').NewClaimBody} NewClaimBody */
+/** @typedef {import('../http/admin-contract.js').ClaimList} ClaimList */
+/** @typedef {import('../http/admin-contract.js').RevokedClaim} RevokedClaim */
 
 const TOKEN_KEY = 'gatecode.adminToken';
 
@@ -129,6 +131,10 @@ export const admin = {
   setPolicy: (body) => api.put('/api/admin/policy', body),
   /** @type {(body: NewClaimBody) => Promise<NewClaim>} */
   newClaim: (body) => api.post('/api/admin/claims', body),
+  /** @type {() => Promise<ClaimList>} */
+  claims: () => api.get('/api/admin/claims'),
+  /** @type {(id: string) => Promise<RevokedClaim>} */
+  revokeClaim: (id) => api.post(`/api/admin/claims/${encodeURIComponent(id)}/revoke`),
   /** @type {() => Promise<AuditList>} */
   audit: () => api.get('/api/admin/audit'),
 };

@@ -134,15 +134,14 @@ describe('wallet page (Chromium, real server, real device pipeline)', () => {
     await page.getByText(/now Yellow/).waitFor();
 
     // The wallet keeps the refresh secret the claim gave it, never the link's secret (spent at the claim).
-    // (strings: this file is compiled without the DOM types; page.evaluate with a string is not subject to the CSP)
-    const kept = (await page.evaluate(`new Promise((resolve, reject) => {
+    const kept = await page.evaluate(`new Promise((resolve, reject) => {
       const open = indexedDB.open('gatecode-wallet');
       open.onerror = () => reject(new Error('no wallet database'));
       open.onsuccess = () => {
         const all = open.result.transaction('passes').objectStore('passes').getAll();
         all.onsuccess = () => resolve(all.result.map((r) => Object.keys(r).sort().join(',')));
       };
-    })`)) as string[];
+    })`);
     expect(kept).toEqual(['addedAt,id,pass,privateKey,refreshSecret,status']);
     // Coming back into view asks again (and every 5 minutes while open: test/sync-server/wallet-refresh.test.ts).
     const refreshes = (): number => seen.filter((r) => r === 'POST /api/wallet/refresh').length;
@@ -239,6 +238,54 @@ describe('admin page → claim link → wallet (Chromium)', () => {
     const after = await server.call<{ passes: { holderKey: string | null }[] }>('GET', '/api/admin/passes');
     expect(after.passes.length).toBe(before.passes.length + 1); // issued at claim time, with the phone's key
     expect(after.passes[0]?.holderKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await phone.close();
+  }, 60_000);
+
+  it('lists the claim links with their state (no secret) and revokes an open one; 390 px and desktop', async () => {
+    const used = await claimLink({ colour: 'red' });
+    const usedSecret = /claim=([^&]+)/.exec(used)?.[1] ?? '';
+    const claimed = await fetch(`${server.server.url}/api/wallet/claim`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ secret: usedSecret }),
+    });
+    expect(claimed.status).toBe(201);
+    const open = await claimLink({ colour: 'yellow', holderBound: true });
+    const openSecret = /claim=([^&]+)/.exec(open)?.[1] ?? '';
+    const admin = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    admin.on('dialog', (d) => void d.accept());
+    await admin.goto(`${server.server.url}/admin`);
+    await admin.getByLabel('Admin token').fill(server.adminToken);
+    await admin.keyboard.press('Enter');
+    await admin.getByText('Logged in.').waitFor();
+    const rows = admin.locator('#claim-rows tr');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
+    const table = (await admin.locator('#claim-rows').textContent()) ?? '';
+    expect(table).toContain('used');
+    expect(table).toContain('open');
+    expect(table).toMatch(/[0-9a-f]{8}… \(printable\)/); // the pass id shortened
+    expect(await admin.content()).not.toContain(openSecret);
+    expect(await admin.content()).not.toContain(usedSecret);
+    await admin.locator('#claims-refresh').scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-claims-desktop.png');
+
+    const openRow = admin.locator('#claim-rows tr[data-state="open"]').first();
+    const id = (await openRow.getAttribute('data-claim-id')) ?? '';
+    await openRow.getByRole('button', { name: `Revoke claim link ${id}` }).click();
+    await admin.getByText(`Claim link ${id} revoked.`).waitFor();
+    await admin.locator(`#claim-rows tr[data-claim-id="${id}"][data-state="revoked"]`).waitFor();
+    await expect(admin.locator(`#claim-rows tr[data-claim-id="${id}"] button`).count()).resolves.toBe(0);
+
+    await admin.setViewportSize({ width: 390, height: 844 });
+    expect(await admin.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await admin.locator('#h-claim-list').scrollIntoViewIfNeeded();
+    await shot(admin, 'admin-claims-390.png');
+    await admin.close();
+
+    // The revoked link, opened on the phone: a clear message and no pass.
+    const phone = await context.newPage();
+    await phone.goto(open);
+    await phone.getByText(/withdrawn by the administrator/).waitFor();
     await phone.close();
   }, 60_000);
 });

@@ -83,6 +83,34 @@ describe('gatecode admin claim', () => {
     expect(inspectPass((got.body['pass'] as { text: string }).text).claims['holderKey']).toBe(key);
   }, 60_000);
 
+  it('claim list shows each link with its state and no secret; claim revoke withdraws an open one', async () => {
+    const made = await admin(['claim', '--colour', 'green', '--valid-for', '1d', '--holder', '--json']);
+    const { url: link, claim: open } = JSON.parse(made.stdout) as { url: string; claim: { id: string } };
+    const secret = new URLSearchParams(new URL(link).hash.slice(1)).get('claim') ?? '';
+
+    const listed = await admin(['claim', 'list']);
+    expect(listed.code).toBe(0);
+    const row = listed.stdout.split('\n').find((l) => l.startsWith(open.id)) ?? '';
+    expect(row).toMatch(/^[0-9a-f]{16} {2}open {5}20\d\d-\S+ {2}20\d\d-\S+ {2}bound {6}-$/);
+    // Used links show their pass id shortened.
+    expect(listed.stdout).toMatch(/ {2}used {5}.* {2}printable {2}[0-9a-f]{12}…\n/);
+    const asJson = await admin(['claim', 'list', '--json']);
+    const claims = JSON.parse(asJson.stdout) as { id: string; state: string }[];
+    expect(claims.find((c) => c.id === open.id)?.state).toBe('open');
+    expect(listed.stdout + asJson.stdout).not.toContain(secret);
+
+    const revoked = await admin(['claim', 'revoke', open.id]);
+    expect([revoked.code, revoked.stdout]).toEqual([0, `revoked ${open.id}\n`]);
+    const key = encodePublicKey(generateSigningKey('h').publicKey);
+    expect((await claim(link, key)).body['error']).toBe('CLAIM_REVOKED');
+    const again = await admin(['claim', 'revoke', open.id, '--json']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('CLAIM_REVOKED');
+    expect((await admin(['claim', 'list', '--json'])).stdout).toContain('"state": "revoked"');
+    const usage = await admin(['claim', 'revoke']);
+    expect([usage.code, usage.stderr]).toEqual([2, expect.stringContaining('missing CLAIM_ID')]);
+  }, 60_000);
+
   it('refuses bad options with exit 2', async () => {
     const bad = await admin(['claim', '--colour', 'blue', '--valid-for', '1d']);
     expect(bad.code).toBe(2);
