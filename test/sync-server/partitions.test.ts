@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../device/store/index.js';
 import type { DeviceStore } from '../../device/store/types.js';
+import { TrustKeeper } from '../../device/trust/keeper.js';
 import {
   verifyBundle,
   verifyManifest,
@@ -18,6 +19,7 @@ import {
 import { decodePublicKey } from '../../protocol/index.js';
 import { bytesOf, enrolDevice, openTestServer, type TestServer } from '../support/server.js';
 
+const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
 let s: TestServer | null = null;
 let store: DeviceStore | null = null;
 afterEach(() => {
@@ -159,5 +161,51 @@ describe('partitioned revocation sync', () => {
     expect(
       reasonOf(() => verifyManifest(m1Bytes, { rootPublicKey: root, bundle, currentSeq: seq3, logId: m3.logId })),
     ).toBe('VERSION_ROLLBACK');
+  });
+  it('applies a partitioned list through the trust keeper in one transaction, and refuses a tampered partition whole', async () => {
+    s = openTestServer({ revocations: { partitionAbove: 100 } });
+    const server = s;
+    const dev = await enrolDevice(server);
+    store = openStore(path.join(server.dir, 'device.db'));
+    const db = store;
+    const keeper = new TrustKeeper(db, server.clock, silentLogger, dev.rootPublicKey);
+    const bundleBytes = await bytesOf(await server.device(dev.token, 'GET', '/api/device/bundle'));
+    expect(keeper.accept('bundle', bundleBytes).kind).toBe('applied');
+    const first = ids(500);
+    const seq1 = revoke(server, first);
+    const manifest = async () => bytesOf(await server.device(dev.token, 'GET', '/api/device/revocations/manifest'));
+    const fetched: number[] = [];
+    const fetchPartition = async (index: number) => {
+      fetched.push(index);
+      return partitionBytes(server, dev.token, index);
+    };
+    expect(await keeper.acceptPartitioned(await manifest(), fetchPartition)).toMatchObject({
+      kind: 'applied',
+      version: seq1,
+    });
+    expect(first.every((id) => db.isRevoked(id))).toBe(true);
+    expect(keeper.figures().revocationSeq).toBe(seq1);
+
+    // Two partitions change; one of them arrives tampered: nothing of either is applied.
+    const next = [...ids(1, '00'), ...ids(1, 'ff')];
+    revoke(server, next);
+    fetched.length = 0;
+    const tampering = async (index: number) => {
+      const bytes = await fetchPartition(index);
+      if (index === 0xff) bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+      return bytes;
+    };
+    expect(await keeper.acceptPartitioned(await manifest(), tampering)).toMatchObject({
+      kind: 'rejected',
+      reason: 'BAD_SIGNATURE',
+    });
+    expect(fetched.sort((a, b) => a - b)).toEqual([0x00, 0xff]);
+    expect(db.revocationSeq()).toBe(seq1);
+    expect(next.some((id) => db.isRevoked(id))).toBe(false);
+    // Untampered, only the two changed partitions are fetched and applied.
+    fetched.length = 0;
+    expect((await keeper.acceptPartitioned(await manifest(), fetchPartition)).kind).toBe('applied');
+    expect(fetched.sort((a, b) => a - b)).toEqual([0x00, 0xff]);
+    expect(next.every((id) => db.isRevoked(id))).toBe(true);
   });
 });
