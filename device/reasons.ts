@@ -54,6 +54,8 @@ export function describeReason(reason: DeviceReason): string {
     case 'VERSION_ROLLBACK':
     case 'SEQUENCE_GAP':
     case 'HISTORY_CHANGED':
+    case 'PARTITION_STALE':
+    case 'PARTITION_MISMATCH':
       return 'trust data refused';
     case 'PROOF_MISSING':
       return 'show the pass in its wallet, not a copy';

@@ -25,6 +25,24 @@ export { signBundle, verifyBundle, readBundleUnverified, MAX_BUNDLE_BYTES, MAX_B
 export { signRevocations, verifyRevocations, readRevocationsUnverified, MAX_REVOCATIONS_BYTES } from './revocations.js';
 export type { VerifyRevocationsOptions } from './revocations.js';
 export { newLogId, isLogId, LOG_ID_BYTES } from './log-id.js';
+export {
+  documentHash,
+  partitionOf,
+  partitionRange,
+  signManifest,
+  signPartition,
+  verifyManifest,
+  verifyPartition,
+  MAX_MANIFEST_BYTES,
+  MAX_PARTITION_BYTES,
+} from './revocation-partitions.js';
+export type {
+  ManifestEntry,
+  RevocationManifest,
+  RevocationPartition,
+  VerifyManifestOptions,
+  VerifyPartitionOptions,
+} from './revocation-partitions.js';
 export { signFreshness, verifyFreshness, MAX_FRESHNESS_BYTES } from './freshness.js';
 export type { VerifyFreshnessOptions } from './freshness.js';
 export { isName as isValidName, MAX_SCOPE_SITES } from './internal/names.js';

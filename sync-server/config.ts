@@ -76,6 +76,11 @@ export const serverConfigSchema = z.strictObject({
         .int()
         .min(60)
         .default(30 * 86400),
+      /**
+       * A device that needs a whole list and takes partitions gets the partition manifest instead of one snapshot
+       * when the list holds at least this many ids.
+       */
+      partitionAbove: z.number().int().min(0).default(100_000),
     })
     .prefault({}),
   events: z

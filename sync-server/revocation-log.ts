@@ -9,6 +9,7 @@ import { signRevocations, type RevocationDelta, type RevokedEntry } from '../pro
 import { getMeta, setMeta, type Db } from './db.js';
 import { currentHistory } from './history.js';
 import type { KeyStore } from './keystore.js';
+import { RevocationPartitions } from './revocation-partitions.js';
 import { etagFor } from './trust.js';
 
 /** Seconds after a pass's expiry that its revocation stays on the server's list. */
@@ -43,9 +44,13 @@ export class RevocationLog {
    */
   private memo: { logId?: string; seq?: number; floor?: number } = {};
 
+  /** The list in signed partitions, for devices that need a whole list too large for one snapshot. */
+  readonly partitions: RevocationPartitions;
+
   constructor(db: Db, keys: KeyStore) {
     this.db = db;
     this.keys = keys;
+    this.partitions = new RevocationPartitions(db, keys);
   }
 
   /** The history the sequence numbers belong to (history.ts). */
@@ -68,6 +73,7 @@ export class RevocationLog {
   /** Forget the remembered history, sequence and floor (after a new history, or a rolled-back change). */
   invalidate(): void {
     this.memo = {};
+    this.partitions.touchAll();
   }
 
   /** Record one step adding `entries` (ids already on the list are skipped). Returns the new seq. */
@@ -78,11 +84,14 @@ export class RevocationLog {
     );
     const cur = this.db.prepare('INSERT OR IGNORE INTO revoked (revocation_id, expires_at, seq) VALUES (?, ?, ?)');
     let count = 0;
+    const added: string[] = [];
     for (const e of entries) {
       if (cur.run(e.revocationId, e.expiresAt, seq).changes === 0) continue;
       log.run(seq, e.revocationId, e.expiresAt);
+      added.push(e.revocationId);
       count++;
     }
+    this.partitions.touch(added);
     this.db.prepare('INSERT INTO revocation_steps (seq, at, count) VALUES (?, ?, ?)').run(seq, now, count);
     setMeta(this.db, 'revocation_seq', String(seq));
     this.memo.seq = seq;
@@ -105,7 +114,15 @@ export class RevocationLog {
       setMeta(this.db, 'revocation_floor', String(floor));
       this.memo.floor = floor;
     }
-    this.db.prepare('DELETE FROM revoked WHERE expires_at < ?').run(now - EXPIRED_GRACE_SECONDS);
+    const cutoff = now - EXPIRED_GRACE_SECONDS;
+    const purged = this.db
+      .prepare('SELECT revocation_id FROM revoked WHERE expires_at < ?')
+      .pluck()
+      .all(cutoff) as string[];
+    if (purged.length > 0) {
+      this.partitions.touch(purged);
+      this.db.prepare('DELETE FROM revoked WHERE expires_at < ?').run(cutoff);
+    }
     return floor;
   }
 

@@ -5,7 +5,8 @@ import type Database from 'better-sqlite3';
 import { ProtocolError } from '../../protocol/errors.js';
 import { isLogId } from '../../protocol/log-id.js';
 import type { RevocationDelta } from '../../protocol/types.js';
-import type { RevocationInfo } from './types.js';
+import { partitionRange } from '../../protocol/revocation-partitions.js';
+import type { PartitionUpdate, RevocationInfo } from './types.js';
 import { revocationIdArg, seconds, wholeNumber } from './validate.js';
 import { StoreError } from './errors.js';
 
@@ -44,6 +45,9 @@ export class RevocationList {
   private readonly purge: Database.Statement<[number]>;
   private readonly markWiped: Database.Statement<[]>;
   private readonly applyTx: Database.Transaction<(delta: RevocationDelta, receivedAt: number) => void>;
+  private readonly partitionsTx: Database.Transaction<(u: PartitionUpdate, receivedAt: number) => void>;
+  private readonly clearRange: Database.Statement<[string, string]>;
+  private readonly clearFrom: Database.Statement<[string]>;
 
   constructor(private readonly db: Database.Database) {
     this.lookup = db.prepare<[string], number>('SELECT 1 FROM revocations WHERE rid = unhex(?)').pluck();
@@ -72,6 +76,45 @@ export class RevocationList {
       'UPDATE revocation_state SET issued_at = NULL, received_at = NULL, needs_snapshot = 1 WHERE id = 1',
     );
     this.applyTx = db.transaction((delta: RevocationDelta, receivedAt: number) => this.applyInside(delta, receivedAt));
+    this.clearRange = db.prepare<[string, string]>('DELETE FROM revocations WHERE rid >= unhex(?) AND rid < unhex(?)');
+    this.clearFrom = db.prepare<[string]>('DELETE FROM revocations WHERE rid >= unhex(?)');
+    this.partitionsTx = db.transaction((u: PartitionUpdate, receivedAt: number) =>
+      this.partitionsInside(u, receivedAt),
+    );
+  }
+
+  applyPartitions(update: PartitionUpdate, receivedAt: number): void {
+    seconds(receivedAt, 'receivedAt');
+    this.partitionsTx.immediate(update, receivedAt);
+  }
+
+  private partitionsInside(u: PartitionUpdate, receivedAt: number): void {
+    if (!isLogId(u.logId))
+      throw new StoreError('INVALID_ARGUMENT', 'update.logId: expected 32 lower-case hex characters');
+    const seq = wholeNumber(u.seq, 'update.seq');
+    const issuedAt = wholeNumber(u.issuedAt, 'update.issuedAt');
+    const s = this.state();
+    const sameHistory = s.log_id === u.logId || (s.log_id === null && s.seq === 0);
+    if (sameHistory && seq <= s.seq) {
+      throw new ProtocolError('VERSION_ROLLBACK', `revocation list ${seq} is not newer than the one held (${s.seq})`);
+    }
+    if (!sameHistory && !u.whole) {
+      throw new ProtocolError('HISTORY_CHANGED', 'partitions of another server history: the whole list is needed');
+    }
+    if (!sameHistory && s.issued_at !== null && issuedAt < s.issued_at) {
+      throw new ProtocolError('VERSION_ROLLBACK', 'a list of another history older than the list held');
+    }
+    if (u.whole || s.needs_snapshot === 1) this.clearAll.run();
+    for (const p of u.partitions) {
+      const { lo, hi } = partitionRange(wholeNumber(p.index, 'partition.index'), u.prefixHex);
+      if (hi === null) this.clearFrom.run(lo);
+      else this.clearRange.run(lo, hi);
+      // Entries come in id order (verified), which is the B-tree's order.
+      for (const e of p.entries)
+        this.insert.run(revocationIdArg(e.revocationId), wholeNumber(e.expiresAt, 'expiresAt'));
+    }
+    if (sameHistory) this.writeState.run(seq, u.logId, issuedAt, receivedAt);
+    else this.newHistoryState.run(seq, u.logId, issuedAt, receivedAt);
   }
 
   private state(): StateRow {

@@ -15,6 +15,7 @@ import type {
   DeviceStore,
   Direction,
   EventInput,
+  PartitionUpdate,
   PurgeResult,
   RevocationInfo,
   StateKey,
@@ -189,6 +190,10 @@ export class SqliteDeviceStore implements DeviceStore {
 
   applyRevocations(delta: RevocationDelta, receivedAt: number): void {
     this.guard('applyRevocations', () => this.revocations.apply(delta, receivedAt));
+  }
+
+  applyRevocationPartitions(update: PartitionUpdate, receivedAt: number): void {
+    this.guard('applyRevocationPartitions', () => this.revocations.applyPartitions(update, receivedAt));
   }
 
   purgeExpired(now: number, retentionSeconds: number): PurgeResult {

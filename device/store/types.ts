@@ -1,7 +1,7 @@
 // The device store's contract: what the pipeline, the gate logic and the sync client may ask of the one SQLite file
 // that holds the trust data, the revocation list, the anti-passback window, the short event window and the counters.
 // Times are epoch seconds. Pass ids never enter the store: only their keyed hash (see passHash).
-import type { Colour, RevocationDelta, TrustBundle } from '../../protocol/types.js';
+import type { Colour, RevocationDelta, RevokedEntry, TrustBundle } from '../../protocol/types.js';
 
 export type Direction = 'in' | 'out';
 
@@ -130,6 +130,12 @@ export interface DeviceStore {
    * error nothing changes.
    */
   applyRevocations(delta: RevocationDelta, receivedAt: number): void;
+  /**
+   * Apply verified partitions of a partitioned list (protocol/revocation-partitions.ts) in one transaction: each
+   * partition's id range is replaced by its content; `whole` replaces the whole list. The same sequence and history
+   * checks as applyRevocations; on any error nothing changes.
+   */
+  applyRevocationPartitions(update: PartitionUpdate, receivedAt: number): void;
 
   /**
    * Remove revocations whose pass expired more than the grace ago (measured against the signed issue time of the
@@ -179,4 +185,15 @@ export interface DeviceStore {
   wipe(): void;
   diagnostics(): StoreDiagnostics;
   close(): void;
+}
+
+/** Verified partitions of one manifest (device/trust/partitions.ts), applied by applyRevocationPartitions. */
+export interface PartitionUpdate {
+  readonly logId: string;
+  readonly seq: number;
+  readonly issuedAt: number;
+  readonly prefixHex: number;
+  /** True when the list held is of another history (or none): ids outside `partitions` are removed too. */
+  readonly whole: boolean;
+  readonly partitions: readonly { readonly index: number; readonly entries: readonly RevokedEntry[] }[];
 }

@@ -219,7 +219,10 @@ export class SyncClient {
       );
       if (r.kind === 'not-modified') revocations.push('not-modified');
       else {
-        const result = this.trust.accept('revocations', r.bytes);
+        const result =
+          r.revocationKind === 'partitioned'
+            ? await this.trust.acceptPartitioned(r.bytes, (index) => api.getPartition(index))
+            : this.trust.accept('revocations', r.bytes);
         revocations.push(result);
         // An ETag belongs to the URL it came with (`since` as asked).
         this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, logId, etag: r.etag } : null;

@@ -16,7 +16,7 @@ import {
   type HeartbeatRequest,
 } from '../../protocol/api/device.js';
 import { errorBodySchema } from '../../protocol/api/errors.js';
-import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES } from '../../protocol/index.js';
+import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES, MAX_PARTITION_BYTES } from '../../protocol/index.js';
 import { SyncError } from './errors.js';
 import type { Clock } from '../../common/clock.js';
 import type { FetchLike } from './types.js';
@@ -35,7 +35,14 @@ export interface DeviceApiOptions {
 }
 
 export type Fetched =
-  { readonly kind: 'not-modified' } | { readonly kind: 'ok'; readonly bytes: Uint8Array; readonly etag: string | null };
+  | { readonly kind: 'not-modified' }
+  | {
+      readonly kind: 'ok';
+      readonly bytes: Uint8Array;
+      readonly etag: string | null;
+      /** Gatecode-Revocation-Kind (revocations): `partitioned` when the bytes are a partition manifest. */
+      readonly revocationKind?: string | null;
+    };
 
 /** What the device keeps of the enrol answer. */
 export interface EnrolAnswer {
@@ -106,7 +113,16 @@ export class DeviceApi {
   /** Revocations since `since` of history `logId`; without a log id (none held) the server sends a snapshot. */
   getRevocations(since: number, logId: string | null, etag: string | null): Promise<Fetched> {
     const log = logId === null ? '' : `&log=${logId}`;
-    return this.getSigned(`${path('revocations')}?since=${since}${log}`, etag, this.opts.maxBodyBytes);
+    // partitions=1: for a whole large list the server may answer with a partition manifest (docs/sync.md).
+    return this.getSigned(`${path('revocations')}?since=${since}${log}&partitions=1`, etag, this.opts.maxBodyBytes);
+  }
+
+  /** One signed revocation partition (gzip on the wire, decoded by fetch). */
+  async getPartition(index: number): Promise<Uint8Array> {
+    const p = `${path('revocationPartition').replace(':index', String(index))}`;
+    const f = await this.getSigned(p, null, Math.min(this.opts.maxBodyBytes, MAX_PARTITION_BYTES));
+    if (f.kind !== 'ok') throw new SyncError('BAD_RESPONSE', `${p}: answered not-modified`);
+    return f.bytes;
   }
 
   /** The server's signed freshness statement; never conditional, so a 304 or 204 is a bad answer. */
@@ -164,7 +180,12 @@ export class DeviceApi {
       }
       await this.expectOk(res, path.split('?')[0] ?? path);
       const bytes = await this.readBody(res, limit);
-      return { kind: 'ok', bytes, etag: res.headers.get('etag') };
+      return {
+        kind: 'ok',
+        bytes,
+        etag: res.headers.get('etag'),
+        revocationKind: res.headers.get(DEVICE_HEADERS.revocationKind.toLowerCase()),
+      };
     });
   }
 

@@ -12,6 +12,7 @@ import { STATE_KEYS } from '../store/types.js';
 import { applyBundleBytes, applyFreshnessBytes, applyRevocationBytes, signedDataAt } from './apply.js';
 import type { ApplyResult, Artefact } from './apply.js';
 import { readEnrolment } from './enrolment.js';
+import { applyPartitioned, type FetchPartition } from './partitions.js';
 import type { SyncActivity, SyncState, TrustFigures, TrustLogger, TrustStore } from './types.js';
 
 export type TrustFileReason = 'UNREADABLE' | 'NO_ROOT_KEY' | 'REJECTED';
@@ -163,6 +164,23 @@ export class TrustKeeper implements TrustSink {
     if (result.kind === 'applied') {
       this.refresh();
       this.emit({ cause: 'data', artefact, figures: this.figures() });
+    }
+    return result;
+  }
+
+  /**
+   * A partitioned list (docs/sync.md): verify the manifest and each changed partition it names (fetched by
+   * `fetchPartition`), then apply them all in one store transaction; a rejected one changes nothing.
+   */
+  async acceptPartitioned(manifest: Uint8Array, fetchPartition: FetchPartition): Promise<ApplyResult> {
+    const root = this.rootPublicKey();
+    if (root === null)
+      throw new TrustFileError('NO_ROOT_KEY', 'no root public key: enrol the device or set trust.rootPublicKey');
+    const ctx = { store: this.store, rootPublicKey: root, nowSeconds: nowSeconds(this.clock), log: this.log };
+    const result = await applyPartitioned(ctx, manifest, fetchPartition, (fn) => this.store.transaction(fn));
+    if (result.kind === 'applied') {
+      this.refresh();
+      this.emit({ cause: 'data', artefact: 'revocations', figures: this.figures() });
     }
     return result;
   }

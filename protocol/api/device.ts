@@ -16,6 +16,10 @@ export const DEVICE_PATHS = {
   enrol: '/enrol',
   bundle: '/bundle',
   revocations: '/revocations',
+  /** The signed partition manifest (partitioned sync, docs/sync.md). */
+  revocationManifest: '/revocations/manifest',
+  /** One signed partition, gzip-compressed; `:index` 0 … 16^prefixHex − 1. */
+  revocationPartition: '/revocations/partitions/:index',
   freshness: '/freshness',
   events: '/events',
   heartbeat: '/heartbeat',
@@ -31,6 +35,8 @@ export const DEVICE_HEADERS = {
   revocationSeq: 'Gatecode-Revocation-Seq',
   /** `snapshot` or `delta` (revocations only). */
   revocationKind: 'Gatecode-Revocation-Kind',
+  /** The version of a revocation partition (the sequence of the last step that changed it). */
+  partitionVersion: 'Gatecode-Partition-Version',
   /** The server history (log id) the revocation sequence belongs to (revocations and freshness). */
   logId: 'Gatecode-Log-Id',
   /** Required on POST /events: the same key with the same body is a replay, answered 200 without storing. */
@@ -85,9 +91,14 @@ export const revocationsQuerySchema = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{32}$/)
     .optional(),
+  /**
+   * `1`: the device takes a partitioned list. When it needs a whole list and the list is large, the answer is
+   * the signed manifest (kind `partitioned`) instead of one snapshot.
+   */
+  partitions: z.literal('1').optional(),
 });
 
-export const revocationKindSchema = z.enum(['snapshot', 'delta']);
+export const revocationKindSchema = z.enum(['snapshot', 'delta', 'partitioned']);
 
 // --- events -----------------------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import {
 } from '../../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../../protocol/index.js';
 import { deviceAuth } from './auth.js';
+import { manifestAnswer, partitionRoutes, wantsPartitions } from './device-partitions.js';
 import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
 
 /** True when If-None-Match names `etag` (or `*`). */
@@ -101,6 +102,9 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     c.header(H.revocationSeq, String(seq));
     c.header(H.logId, log);
     if (since === seq) return c.body(null, 304);
+    // A whole list is needed: a device that takes partitions gets the manifest when the list is large.
+    const whole = since === undefined || since < s.core.revocations.floor();
+    if (whole && q.partitions === '1' && wantsPartitions(s)) return manifestAnswer(c, s);
     const art = s.core.revocations.artefact(since ?? null, s.core.now());
     const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.logId.slice(0, 16)}-${art.fromSeq}-${art.toSeq}"`;
     c.header('ETag', etag);
@@ -108,6 +112,8 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     if (notModified(c, etag)) return c.body(null, 304);
     return c.body(art.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
   });
+
+  partitionRoutes(app, s, auth);
 
   // A signed statement that the current data is this bundle version and sequence, now. Never 304: the device's
   // data age counts only from signed statements, so every poll gets one (re-signed at most every 30 s).

@@ -1,0 +1,153 @@
+// The revocation list in signed partitions (protocol/revocation-partitions.ts, docs/sync.md "Partitioned sync"),
+// built incrementally: a step marks the partitions its ids fall in, and only those are read and signed again when
+// the next manifest is asked for. A partition's version is the newest step among its ids (MAX(seq) over its range
+// of the `revoked` table, read in the same range scan as its content), so it is the same after a restart.
+//
+// Held in memory per partition: version, count, hash and the issue time of its document (the document itself is
+// rebuilt byte for byte from those when it has left the bounded cache: signatures are deterministic). A partition
+// whose range changed since (a step, an expiry purge) is rebuilt with a new version or hash; a device holding the
+// older manifest then sees PARTITION_STALE or PARTITION_MISMATCH and fetches the manifest again.
+import zlib from 'node:zlib';
+import {
+  documentHash,
+  partitionOf,
+  partitionRange,
+  signManifest,
+  signPartition,
+  type ManifestEntry,
+} from '../protocol/index.js';
+import type { Db } from './db.js';
+import type { KeyStore } from './keystore.js';
+import { etagFor } from './trust.js';
+
+/** 256 partitions: 10 M ids are about 39,000 per partition (about 900 kB signed, before compression). */
+export const PARTITION_PREFIX_HEX = 2;
+const DOC_CACHE_BYTES = 64 * 1024 * 1024;
+
+export interface BuiltPartition {
+  readonly index: number;
+  readonly version: number;
+  /** SHA-256 of the signed document (as the manifest names it). */
+  readonly hash: string;
+  /** The signed document, gzip-compressed (served with Content-Encoding: gzip). */
+  readonly gzip: Uint8Array;
+}
+
+export interface SignedManifest {
+  readonly seq: number;
+  readonly logId: string;
+  readonly bytes: Uint8Array;
+  readonly etag: string;
+}
+
+interface Meta extends ManifestEntry {
+  readonly issuedAt: number;
+}
+
+export class RevocationPartitions {
+  private readonly count = 16 ** PARTITION_PREFIX_HEX;
+  private meta: (Meta | null)[] = new Array<Meta | null>(this.count).fill(null);
+  private dirty = new Uint8Array(this.count).fill(1);
+  private logId: string | null = null;
+  private manifest: SignedManifest | null = null;
+  private readonly docs = new Map<string, Uint8Array>();
+  private docBytes = 0;
+  private readonly rangeStmt;
+  private readonly lastStmt;
+
+  constructor(
+    db: Db,
+    private readonly keys: KeyStore,
+  ) {
+    this.rangeStmt = db.prepare(
+      'SELECT revocation_id, expires_at, seq FROM revoked WHERE revocation_id >= ? AND revocation_id < ? ORDER BY revocation_id',
+    );
+    this.lastStmt = db.prepare(
+      'SELECT revocation_id, expires_at, seq FROM revoked WHERE revocation_id >= ? ORDER BY revocation_id',
+    );
+  }
+
+  /** Ids added or removed by a change: their partitions are rebuilt for the next manifest. */
+  touch(revocationIds: Iterable<string>): void {
+    for (const id of revocationIds) this.dirty[partitionOf(id, PARTITION_PREFIX_HEX)] = 1;
+    this.manifest = null;
+  }
+
+  /** Rebuild every partition for the next manifest (an expiry purge, a rolled-back change). */
+  touchAll(): void {
+    this.dirty.fill(1);
+    this.manifest = null;
+  }
+
+  /** The signed manifest of the list at `seq` of history `logId`, building the partitions that changed. */
+  currentManifest(logId: string, seq: number, now: number): SignedManifest {
+    if (this.logId !== logId) {
+      // Every document names its history: a new one re-signs them all.
+      this.logId = logId;
+      this.touchAll();
+      this.docs.clear();
+      this.docBytes = 0;
+    }
+    if (this.manifest && this.manifest.seq === seq && this.manifest.logId === logId) return this.manifest;
+    for (let i = 0; i < this.count; i++) if (this.dirty[i] === 1) this.build(i, logId, now);
+    const partitions = this.meta.map((m) => {
+      const { version, count, hash } = m as Meta;
+      return { version, count, hash };
+    });
+    const bytes = signManifest(
+      { logId, seq, issuedAt: now, prefixHex: PARTITION_PREFIX_HEX, partitions },
+      this.keys.root(),
+    );
+    this.manifest = { seq, logId, bytes, etag: etagFor(bytes) };
+    return this.manifest;
+  }
+
+  /** Partition `index` as the current manifest names it (rebuilt when it left the cache); null before any manifest. */
+  partition(index: number): BuiltPartition | null {
+    const m = this.meta[index];
+    if (!m || this.logId === null || index >= this.count) return null;
+    const key = `${index}:${m.version}:${m.hash}`;
+    let gz = this.docs.get(key);
+    if (!gz) {
+      const rebuilt = this.build(index, this.logId, m.issuedAt);
+      gz = rebuilt.gzip;
+    }
+    return { index, version: m.version, hash: m.hash, gzip: gz };
+  }
+
+  /** Read, sign, hash and compress one partition; record its manifest entry. */
+  private build(index: number, logId: string, issuedAt: number): BuiltPartition {
+    const { lo, hi } = partitionRange(index, PARTITION_PREFIX_HEX);
+    const rows = (hi === null ? this.lastStmt.all(lo) : this.rangeStmt.all(lo, hi)) as {
+      revocation_id: string;
+      expires_at: number;
+      seq: number;
+    }[];
+    let version = 0;
+    const entries = rows.map((r) => {
+      if (r.seq > version) version = r.seq;
+      return { revocationId: r.revocation_id, expiresAt: r.expires_at };
+    });
+    const bytes = signPartition(
+      { logId, index, prefixHex: PARTITION_PREFIX_HEX, version, issuedAt, entries },
+      this.keys.root(),
+    );
+    const hash = documentHash(bytes);
+    const gzip = new Uint8Array(zlib.gzipSync(bytes, { level: 6 }));
+    this.meta[index] = { version, count: entries.length, hash, issuedAt };
+    this.dirty[index] = 0;
+    this.remember(`${index}:${version}:${hash}`, gzip);
+    return { index, version, hash, gzip };
+  }
+
+  private remember(key: string, gz: Uint8Array): void {
+    if (this.docs.has(key)) return;
+    this.docs.set(key, gz);
+    this.docBytes += gz.length;
+    for (const [k, v] of this.docs) {
+      if (this.docBytes <= DOC_CACHE_BYTES || this.docs.size <= 1) break;
+      this.docs.delete(k);
+      this.docBytes -= v.length;
+    }
+  }
+}
