@@ -1,6 +1,7 @@
 // `gatecode admin …`: the admin API from a terminal, against a running server.
 // Requests and answers are typed end to end by the server's AdminApp (sync-server/http/app.ts): a changed field
 // there fails to compile here.
+import { alarmsCommand, ALARMS_USAGE, webhookCommand } from './admin-alarms.js';
 import { claimCommand, CLAIM_USAGE } from './admin-claim.js';
 import { client, ok, parse, passTerms, writeOut } from './admin-client.js';
 import { parseDuration, parseIsoSeconds, UsageError } from './usage.js';
@@ -21,6 +22,7 @@ ${CLAIM_USAGE}
                                       --red open needs --allow-red-open (recorded in the audit log)
   keys rotate [--revoke-old]          new issuer key (the old one stays valid for its passes unless revoked)
   audit [--limit N]
+${ALARMS_USAGE}
 
 The server also comes from GATECODE_SERVER, the token from GATECODE_TOKEN.`;
 
@@ -230,6 +232,8 @@ const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = 
   policy: policyCommand,
   keys: keysCommand,
   audit: auditCommand,
+  alarms: (argv) => alarmsCommand(argv, help),
+  webhook: (argv) => webhookCommand(argv, help),
 };
 
 /** `gatecode admin`: no command prints the usage and exits 2 like every other command; an unknown one is a UsageError. */
