@@ -1,6 +1,8 @@
 // gatecode admin page: log in with the admin token (kept in sessionStorage for this tab only), then passes,
 // devices, enrolment, policy and the audit log against the server's admin API. Plain modules, no build step.
+import { loadAlarms, setupAlarms } from './alarms.js';
 import { loadDevices, loadEnrolments, setupDevices } from './devices.js';
+import { loadWebhooks, setupWebhooks } from './webhooks.js';
 import { loadPasses, setupPasses } from './passes.js';
 import { loadAudit, loadPolicy, setupPolicy } from './policy.js';
 import { $, admin, clearMessages, describeError, fail, notify, session, setUnauthorizedHandler } from './util.js';
@@ -20,7 +22,15 @@ async function showApp() {
   $('app').hidden = false;
   $('nav').hidden = false;
   $('logout').hidden = false;
-  const results = await Promise.allSettled([loadPasses(), loadDevices(), loadEnrolments(), loadPolicy(), loadAudit()]);
+  const results = await Promise.allSettled([
+    loadAlarms(),
+    loadPasses(),
+    loadDevices(),
+    loadEnrolments(),
+    loadPolicy(),
+    loadWebhooks(),
+    loadAudit(),
+  ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) fail(failed.reason);
 }
@@ -29,6 +39,8 @@ function setup() {
   setupPasses();
   setupDevices();
   setupPolicy();
+  setupAlarms();
+  setupWebhooks();
   setUnauthorizedHandler(() => showLogin('The admin token was refused: log in again.'));
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();
