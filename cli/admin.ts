@@ -1,6 +1,7 @@
 // `gatecode admin …`: the admin API from a terminal, against a running server.
 // Requests and answers are typed end to end by the server's AdminApp (sync-server/http/app.ts): a changed field
 // there fails to compile here.
+import { alarmsCommand, ALARMS_USAGE, webhookCommand } from './admin-alarms.js';
 import { claimCommand, CLAIM_USAGE } from './admin-claim.js';
 import { gateCommand, GATE_USAGE, operatorCommand } from './admin-gate.js';
 import { client, ok, parse, passTerms, writeOut } from './admin-client.js';
@@ -26,6 +27,7 @@ ${GATE_USAGE}
                                       --hours sets the opening hours (docs/protocol.md), --no-hours removes them
   keys rotate [--revoke-old]          new issuer key (the old one stays valid for its passes unless revoked)
   audit [--limit N]
+${ALARMS_USAGE}
 
 The server also comes from GATECODE_SERVER, the token from GATECODE_TOKEN.`;
 
@@ -242,6 +244,8 @@ const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = 
   audit: auditCommand,
   gate: (argv) => gateCommand(argv, help),
   operator: (argv) => operatorCommand(argv, help),
+  alarms: (argv) => alarmsCommand(argv, help),
+  webhook: (argv) => webhookCommand(argv, help),
 };
 
 /** `gatecode admin`: no command prints the usage and exits 2 like every other command; an unknown one is a UsageError. */

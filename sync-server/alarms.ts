@@ -131,7 +131,8 @@ export class AlarmService {
   private makeRoom(now: number, adding: number): void {
     const db = this.core.db;
     db.prepare(
-      'DELETE FROM alarm_event_ids WHERE rowid IN (SELECT rowid FROM alarm_event_ids WHERE received_at < ? LIMIT 1000)',
+      `DELETE FROM alarm_event_ids WHERE (device_id, event_id) IN
+       (SELECT device_id, event_id FROM alarm_event_ids WHERE received_at < ? ORDER BY received_at LIMIT 1000)`,
     ).run(now - ID_RETENTION_SECONDS);
     const max = this.core.config.alarms.maxStored;
     let over = (db.prepare('SELECT COUNT(*) FROM alarms').pluck().get() as number) + adding - max;
@@ -153,11 +154,12 @@ export class AlarmService {
     const rows = this.core.db
       .prepare(
         `SELECT a.*, d.name FROM alarms a LEFT JOIN devices d ON d.id = a.device_id
-         WHERE (?1 = 'all' OR (?1 = 'open' AND a.acknowledged_at IS NULL) OR (?1 = 'acknowledged' AND a.acknowledged_at IS NOT NULL))
-           AND (?2 IS NULL OR a.device_id = ?2) AND (?3 IS NULL OR a.kind = ?3)
-         ORDER BY a.id DESC LIMIT ?4`,
+         WHERE (@status = 'all' OR (@status = 'open' AND a.acknowledged_at IS NULL)
+                OR (@status = 'acknowledged' AND a.acknowledged_at IS NOT NULL))
+           AND (@device IS NULL OR a.device_id = @device) AND (@kind IS NULL OR a.kind = @kind)
+         ORDER BY a.id DESC LIMIT @limit`,
       )
-      .all(status, q.deviceId ?? null, q.kind ?? null, q.limit) as AlarmRow[];
+      .all({ status, device: q.deviceId ?? null, kind: q.kind ?? null, limit: q.limit }) as AlarmRow[];
     return rows.map(toAlarm);
   }
 

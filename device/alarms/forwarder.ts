@@ -139,12 +139,17 @@ export class AlarmForwarder {
       try {
         await send({ alarms: batch.map((e) => ({ id: e.id, kind: e.kind, state: e.state, at: e.at })) });
       } catch (err) {
-        // A batch the server refuses as malformed (400) would block the outbox for ever: dropped and counted.
+        // A batch the server refuses as malformed (400 with its reason, 413) would block the outbox for ever:
+        // dropped and counted. Anything else (a 400 without a reason, 429, 5xx, no network) is tried again.
         const status = isSyncError(err) ? err.status : null;
-        if (status === 400 || status === 413) {
+        const malformed = status === 400 && /VALIDATION_FAILED|BAD_JSON/.test((err as Error).message);
+        if (malformed || status === 413) {
           this.deps.store.removeAlarmOutbox(batch.map((e) => e.id));
           this.deps.store.bump('alarms_refused', batch.length);
-          this.deps.log.error({ status, alarms: batch.length }, 'the server refused alarm transitions; dropped');
+          this.deps.log.error(
+            { status, alarms: batch.length, err: isSyncError(err) ? err.message : null },
+            'the server refused alarm transitions; dropped',
+          );
           continue;
         }
         this.failures += 1;

@@ -1,7 +1,9 @@
 // gatecode admin page: log in with the admin token (kept in sessionStorage for this tab only), then passes,
 // devices, enrolment, policy and the audit log against the server's admin API. Plain modules, no build step.
 import { loadClaims, setupClaims } from './claims.js';
+import { loadAlarms, setupAlarms } from './alarms.js';
 import { loadDevices, loadEnrolments, setupDevices } from './devices.js';
+import { loadWebhooks, setupWebhooks } from './webhooks.js';
 import { loadPasses, setupPasses } from './passes.js';
 import { loadAudit, loadPolicy, setupPolicy } from './policy.js';
 import { loadHours, setupHours } from './hours.js';
@@ -23,12 +25,14 @@ async function showApp() {
   $('nav').hidden = false;
   $('logout').hidden = false;
   const results = await Promise.allSettled([
+    loadAlarms(),
     loadPasses(),
     loadClaims(),
     loadDevices(),
     loadEnrolments(),
     loadPolicy(),
     loadHours(),
+    loadWebhooks(),
     loadAudit(),
   ]);
   const failed = results.find((r) => r.status === 'rejected');
@@ -41,6 +45,8 @@ function setup() {
   setupDevices();
   setupPolicy();
   setupHours();
+  setupAlarms();
+  setupWebhooks();
   setUnauthorizedHandler(() => showLogin('The admin token was refused: log in again.'));
   $('login-form').addEventListener('submit', async (e) => {
     e.preventDefault();

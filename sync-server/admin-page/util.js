@@ -20,6 +20,12 @@
 /** @typedef {import('../http/admin-contract.js').NewClaimBody} NewClaimBody */
 /** @typedef {import('../http/admin-contract.js').ClaimList} ClaimList */
 /** @typedef {import('../http/admin-contract.js').RevokedClaim} RevokedClaim */
+/** @typedef {import('../http/admin-contract.js').AlarmList} AlarmList */
+/** @typedef {import('../http/admin-contract.js').AcknowledgedAlarm} AcknowledgedAlarm */
+/** @typedef {import('../http/admin-contract.js').WebhookList} WebhookList */
+/** @typedef {import('../http/admin-contract.js').NewWebhook} NewWebhook */
+/** @typedef {import('../http/admin-contract.js').NewWebhookBody} NewWebhookBody */
+/** @typedef {import('../http/admin-contract.js').DeliveryList} DeliveryList */
 
 const TOKEN_KEY = 'gatecode.adminToken';
 
@@ -94,6 +100,7 @@ const api = {
   get: async (path, token = undefined) => (await call('GET', path, undefined, token)).json(),
   post: async (path, body = {}) => (await call('POST', path, body)).json(),
   put: async (path, body) => (await call('PUT', path, body)).json(),
+  del: async (path) => (await call('DELETE', path)).json(),
   blob: async (path) => (await call('GET', path)).blob(),
 };
 
@@ -137,6 +144,20 @@ export const admin = {
   revokeClaim: (id) => api.post(`/api/admin/claims/${encodeURIComponent(id)}/revoke`),
   /** @type {() => Promise<AuditList>} */
   audit: () => api.get('/api/admin/audit'),
+  /** @type {(status: 'open' | 'acknowledged' | 'all') => Promise<AlarmList>} */
+  alarms: (status) => api.get(`/api/admin/alarms?status=${encodeURIComponent(status)}`),
+  /** @type {(id: number) => Promise<AcknowledgedAlarm>} */
+  ackAlarm: (id) => api.post(`/api/admin/alarms/${encodeURIComponent(String(id))}/ack`),
+  /** @type {() => Promise<WebhookList>} */
+  webhooks: () => api.get('/api/admin/webhooks'),
+  /** @type {(body: NewWebhookBody) => Promise<NewWebhook>} */
+  addWebhook: (body) => api.post('/api/admin/webhooks', body),
+  /** @type {(id: string) => Promise<unknown>} */
+  removeWebhook: (id) => api.del(`/api/admin/webhooks/${encodeURIComponent(id)}`),
+  /** @type {(id: string) => Promise<unknown>} */
+  testWebhook: (id) => api.post(`/api/admin/webhooks/${encodeURIComponent(id)}/test`),
+  /** @type {() => Promise<DeliveryList>} */
+  deliveries: () => api.get('/api/admin/webhooks/deliveries?limit=50'),
 };
 
 const ERROR_TEXT = {
@@ -156,6 +177,9 @@ const ERROR_TEXT = {
   CLAIM_NOT_FOUND: 'That claim link does not exist.',
   CLAIM_USED: 'That claim link was already used.',
   CLAIM_EXPIRED: 'That claim link has expired.',
+  ALARM_NOT_FOUND: 'That alarm does not exist.',
+  WEBHOOK_NOT_FOUND: 'That webhook does not exist.',
+  TOO_MANY_WEBHOOKS: 'The server holds as many webhooks as it may: remove one first.',
 };
 
 /** Messages that name the server's detail (a date) and the way out. */

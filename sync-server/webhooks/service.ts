@@ -189,9 +189,9 @@ export class WebhookService {
   deliveries(opts: { hookId?: string | undefined; limit: number }): DeliveryRecord[] {
     const rows = this.core.db
       .prepare(
-        `SELECT * FROM webhook_deliveries WHERE (?1 IS NULL OR hook_id = ?1) ORDER BY id DESC LIMIT ?2`,
+        'SELECT * FROM webhook_deliveries WHERE (@hook IS NULL OR hook_id = @hook) ORDER BY id DESC LIMIT @limit',
       )
-      .all(opts.hookId ?? null, opts.limit) as {
+      .all({ hook: opts.hookId ?? null, limit: opts.limit }) as {
       id: number;
       hook_id: string;
       event_id: string;

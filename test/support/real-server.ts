@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../sync-server/config.js';
+import type { ServerConfigInput } from '../../sync-server/config.js';
 import { startServer } from '../../sync-server/server.js';
 import type { RunningServer } from '../../sync-server/server.js';
 import { evaluatePass } from '../../protocol/index.js';
@@ -16,7 +17,7 @@ export interface Admin {
   enrolmentUri(): Promise<string>;
 }
 
-export async function startRealServer(): Promise<{
+export async function startRealServer(overrides: Omit<ServerConfigInput, 'dataDir' | 'port' | 'host'> = {}): Promise<{
   server: RunningServer;
   admin: Admin;
   dir: string;
@@ -30,6 +31,7 @@ export async function startRealServer(): Promise<{
     logLevel: 'silent',
     // Tests poll fast from one address: keep the limits out of the way (they are tested by the server's suite).
     rateLimit: { perAddress: { ratePerSecond: 1000, burst: 10_000 }, perToken: { ratePerSecond: 1000, burst: 10_000 } },
+    ...overrides,
   });
   const server = await startServer(config);
   const token = fs.readFileSync(server.tokenFile, 'utf8').trim();
