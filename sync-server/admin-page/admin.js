@@ -1,6 +1,7 @@
 // gatecode admin page: log in with the admin token (kept in sessionStorage for this tab only), then passes,
 // devices, enrolment, policy and the audit log against the server's admin API. Plain modules, no build step.
 import { loadDevices, loadEnrolments, setupDevices } from './devices.js';
+import { loadGates, setupGates } from './gates.js';
 import { loadPasses, setupPasses } from './passes.js';
 import { loadAudit, loadPolicy, setupPolicy } from './policy.js';
 import { $, admin, clearMessages, describeError, fail, notify, session, setUnauthorizedHandler } from './util.js';
@@ -20,7 +21,14 @@ async function showApp() {
   $('app').hidden = false;
   $('nav').hidden = false;
   $('logout').hidden = false;
-  const results = await Promise.allSettled([loadPasses(), loadDevices(), loadEnrolments(), loadPolicy(), loadAudit()]);
+  const results = await Promise.allSettled([
+    loadPasses(),
+    loadDevices(),
+    loadGates(),
+    loadEnrolments(),
+    loadPolicy(),
+    loadAudit(),
+  ]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) fail(failed.reason);
 }
@@ -28,6 +36,7 @@ async function showApp() {
 function setup() {
   setupPasses();
   setupDevices();
+  setupGates();
   setupPolicy();
   setUnauthorizedHandler(() => showLogin('The admin token was refused: log in again.'));
   $('login-form').addEventListener('submit', async (e) => {

@@ -18,6 +18,8 @@
 /** @typedef {import('../http/admin-contract.js').AuditList} AuditList */
 /** @typedef {import('../http/admin-contract.js').NewClaim} NewClaim */
 /** @typedef {import('../http/admin-contract.js').NewClaimBody} NewClaimBody */
+/** @typedef {import('../http/admin-contract.js').GateList} GateList */
+/** @typedef {import('../http/admin-contract.js').RemoteResult} RemoteResult */
 
 const TOKEN_KEY = 'gatecode.adminToken';
 
@@ -131,6 +133,12 @@ export const admin = {
   newClaim: (body) => api.post('/api/admin/claims', body),
   /** @type {() => Promise<AuditList>} */
   audit: () => api.get('/api/admin/audit'),
+  /** @type {() => Promise<GateList>} */
+  gates: () => api.get('/api/admin/gates'),
+  /** @type {(site: string, gate: string) => Promise<RemoteResult>} */
+  openGate: (site, gate) => api.post('/api/admin/gates/open', { site, gate }),
+  /** @type {(site: string, gate: string, on: boolean) => Promise<RemoteResult>} */
+  lockdownGate: (site, gate, on) => api.post('/api/admin/gates/lockdown', { site, gate, on }),
 };
 
 const ERROR_TEXT = {
@@ -150,6 +158,9 @@ const ERROR_TEXT = {
   CLAIM_NOT_FOUND: 'That claim link does not exist.',
   CLAIM_USED: 'That claim link was already used.',
   CLAIM_EXPIRED: 'That claim link has expired.',
+  GATE_OFFLINE: 'That gate is offline: an offline gate cannot be opened remotely.',
+  GATE_AMBIGUOUS: 'Several online gates have that name.',
+  ROLE_FORBIDDEN: 'This token may only open gates (an operator token).',
 };
 
 /** Messages that name the server's detail (a date) and the way out. */
