@@ -3,6 +3,13 @@
 /* global confirm */
 import { $, admin, busy, changed, el, fail, formatTime, notify, shortId } from './util.js';
 
+let operator = false;
+
+/** An operator token may open gates but not lock them down: the lockdown toggle is left out. */
+export function setOperatorMode(on) {
+  operator = on;
+}
+
 export async function loadGates() {
   const { gates } = await admin.gates();
   const rows = gates.map(gateRow);
@@ -30,8 +37,8 @@ function gateRow(g) {
     'tr',
     { dataset: { gate: place } },
     el('td', {}, place),
-    el('td', {}, g.name ? `${g.name} (${shortId(g.deviceId)})` : shortId(g.deviceId)),
-    el('td', {}, formatTime(g.connectedAt)),
+    // Actions next to the name, so that they are in view on a phone without scrolling the table sideways.
+    el('td', {}, el('div', { className: 'row-actions' }, ...(operator ? [open] : [open, lock]))),
     el(
       'td',
       {},
@@ -41,7 +48,8 @@ function gateRow(g) {
         g.lockdown === null ? 'unknown' : on ? 'LOCKDOWN' : 'off',
       ),
     ),
-    el('td', {}, el('div', { className: 'row-actions' }, open, lock)),
+    el('td', {}, g.name ? `${g.name} (${shortId(g.deviceId)})` : shortId(g.deviceId)),
+    el('td', {}, formatTime(g.connectedAt)),
   );
 }
 

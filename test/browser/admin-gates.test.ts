@@ -1,6 +1,7 @@
 // The admin page's "Gates online" in real Chromium: a real sync server and a real device (startDevice on simulated
 // GPIO) holding its push channel; "Open gate" after a confirmation pulses the relay, "Lock down" turns the gate's
-// lockdown on and back off. Screenshots at 390 px and desktop.
+// lockdown on and back off; an operator token sees only the gates and may only open. Screenshots at 390 px and
+// desktop.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,6 +103,24 @@ describeBrowser('admin page: gates online (Chromium, real server and device)', (
     await page.getByRole('button', { name: `Lock down gate ${SITE}/lobby-1` }).waitFor();
     expect(device.runtime.lockdown).toBe(false);
     expect(dialogs.some((d) => d.startsWith(`Lock down gate ${SITE}/lobby-1?`))).toBe(true);
+  });
+
+  it('shows an operator only the gates, with Open gate and no lockdown toggle', async () => {
+    const made = await env.admin.call<{ token: string }>('POST', '/api/admin/operators', { name: 'desk' });
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Admin token').fill(made.body.token);
+    await page.keyboard.press('Enter');
+    await page.getByText('Logged in as an operator: you may open gates.').waitFor();
+    expect(await page.locator('#passes').isHidden()).toBe(true);
+    expect(await page.locator('#audit').isHidden()).toBe(true);
+    await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('h-gates');
+    const before = pulses();
+    await page.getByRole('button', { name: `Open gate ${SITE}/lobby-1` }).click();
+    await page.getByText(new RegExp(`Gate ${SITE}/lobby-1: opened`)).waitFor();
+    expect(pulses()).toBe(before + 1);
+    expect(await page.getByRole('button', { name: `Lock down gate ${SITE}/lobby-1` }).count()).toBe(0);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('admin-gates-operator-390.png');
   });
 
   it('says so when a gate went offline in the meantime', async () => {
