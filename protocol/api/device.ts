@@ -243,8 +243,8 @@ export type AlarmBatchAnswer = z.infer<typeof alarmBatchAnswerSchema>;
  * only for a gate online now, so Last-Event-ID is not used.
  */
 export const pushQuerySchema = z.strictObject({
-  site: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
-  gate: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  site: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/),
+  gate: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/),
   /** The gate's lockdown state at connect (`1` or `0`), shown on the admin page. */
   lockdown: z.enum(['0', '1']).optional(),
 });

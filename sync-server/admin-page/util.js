@@ -26,6 +26,8 @@
 /** @typedef {import('../http/admin-contract.js').NewWebhook} NewWebhook */
 /** @typedef {import('../http/admin-contract.js').NewWebhookBody} NewWebhookBody */
 /** @typedef {import('../http/admin-contract.js').DeliveryList} DeliveryList */
+/** @typedef {import('../http/admin-contract.js').GateList} GateList */
+/** @typedef {import('../http/admin-contract.js').RemoteResult} RemoteResult */
 
 const TOKEN_KEY = 'gatecode.adminToken';
 
@@ -158,6 +160,12 @@ export const admin = {
   testWebhook: (id) => api.post(`/api/admin/webhooks/${encodeURIComponent(id)}/test`),
   /** @type {() => Promise<DeliveryList>} */
   deliveries: () => api.get('/api/admin/webhooks/deliveries?limit=50'),
+  /** @type {() => Promise<GateList>} */
+  gates: () => api.get('/api/admin/gates'),
+  /** @type {(site: string, gate: string) => Promise<RemoteResult>} */
+  openGate: (site, gate) => api.post('/api/admin/gates/open', { site, gate }),
+  /** @type {(site: string, gate: string, on: boolean) => Promise<RemoteResult>} */
+  lockdownGate: (site, gate, on) => api.post('/api/admin/gates/lockdown', { site, gate, on }),
 };
 
 const ERROR_TEXT = {
@@ -180,6 +188,9 @@ const ERROR_TEXT = {
   ALARM_NOT_FOUND: 'That alarm does not exist.',
   WEBHOOK_NOT_FOUND: 'That webhook does not exist.',
   TOO_MANY_WEBHOOKS: 'The server holds as many webhooks as it may: remove one first.',
+  GATE_OFFLINE: 'That gate is offline: an offline gate cannot be opened remotely.',
+  GATE_AMBIGUOUS: 'Several online gates have that name.',
+  ROLE_FORBIDDEN: 'This token may only open gates (an operator token).',
 };
 
 /** Messages that name the server's detail (a date) and the way out. */
