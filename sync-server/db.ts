@@ -149,6 +149,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE devices ADD COLUMN confirmed_at INTEGER;
   UPDATE devices SET confirmed_at = enrolled_at;
   `,
+  // 4: token rolls the gate completes itself (sync-server/device-tokens.ts): a roll asked for, and the hash of the
+  // new token handed out but not yet used by the gate (the old token works until then).
+  `
+  ALTER TABLE devices ADD COLUMN token_roll_requested_at INTEGER;
+  ALTER TABLE devices ADD COLUMN pending_token_hash BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,6 +8,8 @@ import {
   enrolAnswerReader,
   heartbeatAnswerReader,
   rootAnswerSchema,
+  tokenAnswerSchema,
+  type TokenAnswer,
   type EnrolRequest,
   type EventBatch,
   type HeartbeatRequest,
@@ -59,6 +61,8 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 export class DeviceApi {
   /** The newest clock sample taken from any answer. */
   lastClock: ClockSample | null = null;
+  /** An answer said the server wants this token rolled (Gatecode-Token-Roll: pending). */
+  tokenRollPending = false;
 
   constructor(private readonly opts: DeviceApiOptions) {}
 
@@ -140,6 +144,16 @@ export class DeviceApi {
     return serverMs;
   }
 
+  /** POST /token: the new token while a roll waits for this one, else `current` (which completes a roll). */
+  async exchangeToken(): Promise<TokenAnswer> {
+    return this.exchange('POST', path('token'), {}, async (res) => {
+      await this.expectOk(res, 'token');
+      const answer = tokenAnswerSchema.safeParse(await this.json(res));
+      if (!answer.success) throw new SyncError('BAD_RESPONSE', 'token answer is neither issued nor current');
+      return answer.data;
+    });
+  }
+
   private async getSigned(path: string, etag: string | null, limit: number): Promise<Fetched> {
     const headers: Record<string, string> = {};
     if (etag) headers['if-none-match'] = etag;
@@ -213,6 +227,7 @@ export class DeviceApi {
         throw new SyncError('NETWORK', `${method} ${path.split('?')[0] ?? path}: ${networkReason(err)}`);
       }
       this.noteDate(res, started);
+      if (res.headers.get(DEVICE_HEADERS.tokenRoll) === 'pending') this.tokenRollPending = true;
       return await handle(res);
     } finally {
       cancelTimeout();

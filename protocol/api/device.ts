@@ -19,6 +19,7 @@ export const DEVICE_PATHS = {
   freshness: '/freshness',
   events: '/events',
   heartbeat: '/heartbeat',
+  token: '/token',
 } as const;
 
 /** Headers of the signed-artefact answers (bundle, revocations, freshness), which are COSE bytes, not JSON. */
@@ -31,6 +32,11 @@ export const DEVICE_HEADERS = {
   logId: 'Gatecode-Log-Id',
   /** Required on POST /events: the same key with the same body is a replay, answered 200 without storing. */
   idempotencyKey: 'Idempotency-Key',
+  /**
+   * On any answer to a device token that an administrator has asked to roll: `pending`. The device then fetches
+   * its new token (POST /token with the old one), stores it, and uses it; that first use retires the old token.
+   */
+  tokenRoll: 'Gatecode-Token-Roll',
 } as const;
 
 export const COSE_CONTENT_TYPE = 'application/cose';
@@ -170,3 +176,16 @@ export const heartbeatAnswerSchema = z.object({
 export type HeartbeatAnswer = z.infer<typeof heartbeatAnswerSchema>;
 /** What the device reads of the heartbeat answer: the server's time, when given (else it uses the Date header). */
 export const heartbeatAnswerReader = z.object({ serverTime: heartbeatAnswerSchema.shape.serverTime.optional() });
+
+// --- token roll -------------------------------------------------------------------------------------------------
+
+/**
+ * POST /token (no body). With the old token while a roll is pending: `issued` and the new token (each call hands
+ * out a new one; only the last is valid; the old one works until the new one is used). Otherwise `current`: the
+ * token sent is the one to keep (a new token's first use, this call included, completes the roll).
+ */
+export const tokenAnswerSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('issued'), token: z.string().min(1).max(200) }),
+  z.object({ status: z.literal('current') }),
+]);
+export type TokenAnswer = z.infer<typeof tokenAnswerSchema>;

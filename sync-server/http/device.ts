@@ -17,6 +17,7 @@ import {
   type RootAnswer,
   type EventBatchAnswer,
   type HeartbeatAnswer,
+  type TokenAnswer,
 } from '../../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../../protocol/index.js';
 import { deviceAuth } from './auth.js';
@@ -134,6 +135,17 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
       revocationSeq: s.core.revocations.seq(),
       logId: s.core.revocations.logId(),
     };
+    return c.json(answer);
+  });
+
+  // A token roll the gate completes itself (sync-server/device-tokens.ts): the old token gets the new one; the new
+  // token's first use (this call with it included) retires the old one.
+  app.post(P.token, auth, (c) => {
+    const answer: TokenAnswer = s.devices.tokens.exchange({
+      deviceId: c.get('deviceId'),
+      rollPending: c.get('tokenRollPending'),
+    });
+    c.header('Cache-Control', 'no-store');
     return c.json(answer);
   });
 
