@@ -176,8 +176,7 @@ export class DeviceApi {
     if (res.status === 401 || res.status === 403) {
       throw new SyncError('UNAUTHORIZED', `the server refused the device token (${res.status}${reason})`, res.status);
     }
-    const retry = Number(res.headers.get('retry-after'));
-    const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : null;
+    const retryAfter = retryAfterSeconds(res.headers.get('retry-after'), this.opts.clock.now());
     throw new SyncError('HTTP_STATUS', `${what}: server answered ${res.status}${reason}`, res.status, retryAfter);
   }
 
@@ -323,6 +322,13 @@ function networkReason(err: unknown): string {
     return err.name === 'TypeError' ? 'connection failed' : err.name;
   }
   return 'connection failed';
+}
+
+/** Retry-After as seconds from now: a number of seconds or an HTTP date; null when absent, past or unreadable. */
+export function retryAfterSeconds(header: string | null, nowMs: number): number | null {
+  if (header === null || header.trim() === '') return null;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - nowMs) / 1000;
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : null;
 }
 
 /** serverTime may be epoch seconds, epoch ms or an ISO string; returns epoch ms or null. */
