@@ -18,7 +18,10 @@ const USAGE = `usage: gatecode admin COMMAND ... --server URL (--token T | --tok
 ${CLAIM_USAGE}
   enrol [--ttl 1h] [--svg FILE]       one-time enrolment code; prints the code and the enrolment URI
   enrol list                          the enrolment codes: id, open|used|expired|revoked, expiry
-  devices [list | roll DEVICE_ID | revoke DEVICE_ID]
+  devices [list | roll DEVICE_ID [--now] | revoke DEVICE_ID]
+                                      roll: the gate fetches a new token at its next sync and the old one
+                                      works until it has; --now kills the token at once (a stolen gate:
+                                      the device is revoked and needs a new enrolment code)
 ${GATE_USAGE}
   policy [--green A] [--yellow A] [--red A] [--max-offline 48h] [--sunset ISO] [--allow-red-open]
          [--hours FILE.json | --no-hours]
@@ -132,10 +135,11 @@ async function enrolCommand(argv: string[]): Promise<number> {
 }
 
 async function devicesCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, now: { type: 'boolean' } });
   if (values.help) return help();
   const api = client(values);
   const sub = positionals[0] ?? 'list';
+  if (values.now && sub !== 'roll') throw new UsageError('--now goes with devices roll');
   if (sub === 'list') {
     const { devices } = await (await ok(api.devices.$get())).json();
     if (values.json) json(devices);
@@ -157,8 +161,15 @@ async function devicesCommand(argv: string[]): Promise<number> {
   if (sub !== 'roll' && sub !== 'revoke') throw new UsageError('admin devices: expected list, roll ID or revoke ID');
   const id = need(positionals, 1, 'DEVICE_ID');
   if (sub === 'roll') {
-    const { token } = await (await ok(api.devices[':id'].roll.$post({ param: { id } }))).json();
-    say(token);
+    const mode = values.now ? 'immediate' : 'handover';
+    const out = await (await ok(api.devices[':id'].roll.$post({ param: { id }, json: { mode } }))).json();
+    if (values.json) json(out);
+    else if (mode === 'immediate')
+      say(`token of device ${id} revoked at once; the device is revoked: re-enrol the gate with a new code`);
+    else
+      say(
+        `token roll pending for device ${id} (since ${iso(out.device.tokenRollPendingSince)}): the gate fetches its new token at its next sync; the old token works until it has`,
+      );
     return 0;
   }
   await ok(api.devices[':id'].revoke.$post({ param: { id } }));

@@ -217,6 +217,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE admin_tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'operator'));
   ALTER TABLE admin_tokens ADD COLUMN name TEXT;
   `,
+  // 7: token rolls the gate completes itself (sync-server/device-tokens.ts): a roll asked for, and the hash of the
+  // new token handed out but not yet used by the gate (the old token works until then).
+  `
+  ALTER TABLE devices ADD COLUMN token_roll_requested_at INTEGER;
+  ALTER TABLE devices ADD COLUMN pending_token_hash BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,8 +1,10 @@
-// Devices: enrolment with one-time codes, bearer tokens (hashed), roll and revoke, heartbeats, event batches.
+// Devices: enrolment with one-time codes, bearer tokens (hashed; checking and rolling them in device-tokens.ts),
+// revoke, heartbeats, event batches.
 import { createHash } from 'node:crypto';
 import type { EnrolAnswer, EventBatch, EventBatchAnswer, HeartbeatRequest } from '../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
 import type { ServerCore } from './core.js';
+import { DeviceTokens, type RollMode } from './device-tokens.js';
 import { DomainError } from './errors.js';
 import { RateLimiter } from './rate-limit.js';
 import {
@@ -10,9 +12,7 @@ import {
   newEnrolmentCode,
   newToken,
   normaliseEnrolmentCode,
-  parseToken,
   randomId,
-  secretMatches,
 } from './secrets.js';
 
 /** A heartbeat as the device sends it (the contract in protocol/api/device.ts). */
@@ -25,6 +25,8 @@ export interface DeviceRecord {
   readonly status: 'active' | 'revoked' | 'sunset';
   readonly enrolledAt: number;
   readonly tokenRolledAt: number | null;
+  /** A token roll waits for the gate to fetch and use its new token (since then); null when none is pending. */
+  readonly tokenRollPendingSince: number | null;
   readonly revokedAt: number | null;
   readonly lastSeenAt: number | null;
   readonly lastHeartbeatAt: number | null;
@@ -59,6 +61,7 @@ interface DeviceRow {
   token_hash: Buffer;
   enrolled_at: number;
   token_rolled_at: number | null;
+  token_roll_requested_at: number | null;
   revoked_at: number | null;
   last_seen_at: number | null;
   heartbeat: string | null;
@@ -79,6 +82,7 @@ function toDevice(r: DeviceRow, sunsetPassed: boolean): DeviceRecord {
     status: r.revoked_at !== null ? 'revoked' : sunsetPassed ? 'sunset' : 'active',
     enrolledAt: r.enrolled_at,
     tokenRolledAt: r.token_rolled_at,
+    tokenRollPendingSince: r.token_roll_requested_at,
     revokedAt: r.revoked_at,
     lastSeenAt: r.last_seen_at,
     lastHeartbeatAt: r.heartbeat_at,
@@ -97,28 +101,21 @@ function toDevice(r: DeviceRow, sunsetPassed: boolean): DeviceRecord {
   };
 }
 
-/** Devices whose token hash is held in memory (about 150 bytes each). */
-const AUTH_CACHE_DEVICES = 100_000;
-
 export class DeviceService {
   private readonly core: ServerCore;
-  private readonly tokenLookup;
+  /** Bearer tokens: checking, enrolment confirmation, rolls. */
+  readonly tokens: DeviceTokens;
   private readonly touchStmt;
   private readonly heartbeatStmt;
   /** When last_seen_at was last written per device: polls write it at most every TOUCH_SECONDS. */
   private readonly touched = new Map<string, number>();
-  /**
-   * Token hash and revocation per device, read once from SQLite. This service is the only writer of both
-   * columns and drops the entry whenever it changes them (roll, revoke).
-   */
-  private readonly authCache = new Map<string, { hash: Buffer; revoked: boolean; confirmed: boolean }>();
   /** Events each device may upload (a bucket counted in events), and how many are held in total. */
   private readonly eventQuota: RateLimiter;
   private storedEvents: number;
 
   constructor(core: ServerCore) {
     this.core = core;
-    this.tokenLookup = core.db.prepare('SELECT token_hash, revoked_at, confirmed_at FROM devices WHERE id = ?');
+    this.tokens = new DeviceTokens(core);
     this.touchStmt = core.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');
     this.heartbeatStmt = core.db.prepare(
       'UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?',
@@ -216,7 +213,7 @@ export class DeviceService {
         this.core.db
           .prepare('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
           .run(now, replaces);
-        this.authCache.delete(replaces);
+        this.tokens.forget(replaces);
         this.core.audit.record(now, `enrolment:${row.id}`, 'device.replace', replaces, { by: deviceId });
       }
       const root = this.core.keys.root().publicKey;
@@ -226,31 +223,7 @@ export class DeviceService {
 
   /** Check a device bearer token; returns the device id. Revoked device → DEVICE_REVOKED. */
   authenticate(token: string): string {
-    const parsed = parseToken(token, 'dev');
-    if (!parsed) throw new DomainError('TOKEN_INVALID');
-    let entry = this.authCache.get(parsed.id);
-    if (!entry) {
-      const row = this.tokenLookup.get(parsed.id) as
-        { token_hash: Buffer; revoked_at: number | null; confirmed_at: number | null } | undefined;
-      if (!row) throw new DomainError('TOKEN_INVALID');
-      entry = { hash: row.token_hash, revoked: row.revoked_at !== null, confirmed: row.confirmed_at !== null };
-      // Bounded: past AUTH_CACHE_DEVICES the entry read longest ago goes (a fleet at the bound never thrashes).
-      if (this.authCache.size >= AUTH_CACHE_DEVICES)
-        this.authCache.delete(this.authCache.keys().next().value as string);
-      this.authCache.set(parsed.id, entry);
-    }
-    if (!secretMatches(parsed.secret, entry.hash)) throw new DomainError('TOKEN_INVALID');
-    if (entry.revoked) throw new DomainError('DEVICE_REVOKED');
-    if (!entry.confirmed) {
-      // The first request with its token confirms the enrolment: the device has the token, so it is listed now.
-      this.core.change({}, (now) =>
-        this.core.db
-          .prepare('UPDATE devices SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL')
-          .run(now, parsed.id),
-      );
-      entry.confirmed = true;
-    }
-    return parsed.id;
+    return this.tokens.authenticate(token).deviceId;
   }
 
   touch(deviceId: string): void {
@@ -278,19 +251,10 @@ export class DeviceService {
     return toDevice(row, this.core.sunsetPassed());
   }
 
-  /** New token for a device; the old one stops working at once. */
-  roll(deviceId: string, actor: string): { token: string } {
-    return this.core.change({}, (now) => {
-      const dev = this.get(deviceId);
-      if (dev.status !== 'active') throw new DomainError('DEVICE_NOT_ACTIVE');
-      const { token, hash } = newToken('dev', deviceId);
-      this.core.db
-        .prepare('UPDATE devices SET token_hash = ?, token_rolled_at = ? WHERE id = ?')
-        .run(hash, now, deviceId);
-      this.authCache.delete(deviceId);
-      this.core.audit.record(now, actor, 'device.roll', deviceId);
-      return { token };
-    });
+  /** Roll a device's token: a handover the gate completes itself, or immediate (device-tokens.ts). */
+  roll(deviceId: string, mode: RollMode, actor: string): DeviceRecord {
+    this.tokens.roll(deviceId, mode, actor);
+    return this.get(deviceId);
   }
 
   revoke(deviceId: string, actor: string): DeviceRecord {
@@ -298,7 +262,7 @@ export class DeviceService {
       const dev = this.get(deviceId);
       if (dev.status === 'revoked') throw new DomainError('DEVICE_NOT_ACTIVE');
       this.core.db.prepare('UPDATE devices SET revoked_at = ? WHERE id = ?').run(now, deviceId);
-      this.authCache.delete(deviceId);
+      this.tokens.forget(deviceId);
       this.core.audit.record(now, actor, 'device.revoke', deviceId);
       return this.get(deviceId);
     });

@@ -17,6 +17,7 @@ import { SyncError, isSyncError } from './errors.js';
 import { DeviceApi } from './http.js';
 import { syncOptions } from './options.js';
 import type { SyncOptions, SyncOptionsInput } from './options.js';
+import { completeTokenRoll } from './token-roll.js';
 import { idempotencyKey, toWireEvent } from './upload.js';
 import { silentLogger } from './types.js';
 import type { FetchLike, SyncLogger, SyncStore } from './types.js';
@@ -187,14 +188,7 @@ export class SyncClient {
       this.finish(result, startedAt, false);
       return result;
     }
-    const api = new DeviceApi({
-      serverUrl: enrolment.serverUrl,
-      token: enrolment.token,
-      fetch: this.fetchFn,
-      clock: this.clock,
-      timeoutMs: this.opts.requestTimeoutSeconds * 1000,
-      maxBodyBytes: this.opts.maxDownloadBytes,
-    });
+    const api = this.api(enrolment.serverUrl, enrolment.token);
     let bundle: CycleResult['bundle'] = null;
     const revocations: (ApplyResult | 'not-modified')[] = [];
     let freshness: ApplyResult | null = null;
@@ -231,6 +225,14 @@ export class SyncClient {
       if (this.trust.state().bundle !== null) freshness = this.trust.accept('freshness', await api.getFreshness());
       eventsUploaded = await this.uploadEvents(api, enrolment);
       await this.heartbeat(api);
+      // An administrator rolled this device's token: the device completes the roll itself.
+      if (api.tokenRollPending)
+        await completeTokenRoll({
+          api,
+          withToken: (token) => this.api(enrolment.serverUrl, token),
+          store: this.store,
+          log: this.log,
+        });
     } catch (err) {
       const error = isSyncError(err)
         ? err
@@ -248,6 +250,17 @@ export class SyncClient {
     const result = { ok: !rejected, bundle, revocations, freshness, eventsUploaded, error: null };
     this.finish(result, startedAt, true, api);
     return result;
+  }
+
+  private api(serverUrl: string, token: string): DeviceApi {
+    return new DeviceApi({
+      serverUrl,
+      token,
+      fetch: this.fetchFn,
+      clock: this.clock,
+      timeoutMs: this.opts.requestTimeoutSeconds * 1000,
+      maxBodyBytes: this.opts.maxDownloadBytes,
+    });
   }
 
   private async uploadEvents(api: DeviceApi, enrolment: Enrolment): Promise<number> {

@@ -11,6 +11,8 @@ import {
   alarmBatchAnswerSchema,
   type AlarmBatch,
   type AlarmBatchAnswer,
+  tokenAnswerSchema,
+  type TokenAnswer,
   type EnrolRequest,
   type EventBatch,
   type HeartbeatRequest,
@@ -69,6 +71,8 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 export class DeviceApi {
   /** The newest clock sample taken from any answer. */
   lastClock: ClockSample | null = null;
+  /** An answer said the server wants this token rolled (Gatecode-Token-Roll: pending). */
+  tokenRollPending = false;
 
   constructor(private readonly opts: DeviceApiOptions) {}
 
@@ -169,6 +173,16 @@ export class DeviceApi {
     return serverMs;
   }
 
+  /** POST /token: the new token while a roll waits for this one, else `current` (which completes a roll). */
+  async exchangeToken(): Promise<TokenAnswer> {
+    return this.exchange('POST', path('token'), {}, async (res) => {
+      await this.expectOk(res, 'token');
+      const answer = tokenAnswerSchema.safeParse(await this.json(res));
+      if (!answer.success) throw new SyncError('BAD_RESPONSE', 'token answer is neither issued nor current');
+      return answer.data;
+    });
+  }
+
   private async getSigned(path: string, etag: string | null, limit: number): Promise<Fetched> {
     const headers: Record<string, string> = {};
     if (etag) headers['if-none-match'] = etag;
@@ -196,8 +210,7 @@ export class DeviceApi {
     if (res.status === 401 || res.status === 403) {
       throw new SyncError('UNAUTHORIZED', `the server refused the device token (${res.status}${reason})`, res.status);
     }
-    const retry = Number(res.headers.get('retry-after'));
-    const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : null;
+    const retryAfter = retryAfterSeconds(res.headers.get('retry-after'), this.opts.clock.now());
     throw new SyncError('HTTP_STATUS', `${what}: server answered ${res.status}${reason}`, res.status, retryAfter);
   }
 
@@ -247,6 +260,7 @@ export class DeviceApi {
         throw new SyncError('NETWORK', `${method} ${path.split('?')[0] ?? path}: ${networkReason(err)}`);
       }
       this.noteDate(res, started);
+      if (res.headers.get(DEVICE_HEADERS.tokenRoll) === 'pending') this.tokenRollPending = true;
       return await handle(res);
     } finally {
       cancelTimeout();
@@ -342,6 +356,13 @@ function networkReason(err: unknown): string {
     return err.name === 'TypeError' ? 'connection failed' : err.name;
   }
   return 'connection failed';
+}
+
+/** Retry-After as seconds from now: a number of seconds or an HTTP date; null when absent, past or unreadable. */
+export function retryAfterSeconds(header: string | null, nowMs: number): number | null {
+  if (header === null || header.trim() === '') return null;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - nowMs) / 1000;
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : null;
 }
 
 /** serverTime may be epoch seconds, epoch ms or an ISO string; returns epoch ms or null. */

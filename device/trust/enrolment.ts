@@ -42,3 +42,11 @@ export function writeEnrolment(
   store.setState(STATE_KEYS.deviceId, e.deviceId);
   store.setState(STATE_KEYS.deviceToken, e.token);
 }
+
+/**
+ * Replace the device token after a token roll (device/sync/token-roll.ts). One state row, so one write: a crash
+ * leaves the old token or the new one, and the server accepts either until the new one has been used.
+ */
+export function writeDeviceToken(store: Pick<TrustStore, 'setState'>, token: string): void {
+  store.setState(STATE_KEYS.deviceToken, token);
+}

@@ -27,6 +27,7 @@ export const DEVICE_PATHS = {
   /** GET: the push channel (server-sent events); POST /push/ack: the device's answer to one pushed command. */
   push: '/push',
   pushAck: '/push/ack',
+  token: '/token',
 } as const;
 
 /** Headers of the signed-artefact answers (bundle, revocations, freshness), which are COSE bytes, not JSON. */
@@ -41,6 +42,11 @@ export const DEVICE_HEADERS = {
   logId: 'Gatecode-Log-Id',
   /** Required on POST /events: the same key with the same body is a replay, answered 200 without storing. */
   idempotencyKey: 'Idempotency-Key',
+  /**
+   * On any answer to a device token that an administrator has asked to roll: `pending`. The device then fetches
+   * its new token (POST /token with the old one), stores it, and uses it; that first use retires the old token.
+   */
+  tokenRoll: 'Gatecode-Token-Roll',
 } as const;
 
 export const COSE_CONTENT_TYPE = 'application/cose';
@@ -286,3 +292,16 @@ export const pushAckSchema = z.strictObject({
   lockdown: z.boolean().optional(),
 });
 export type PushAck = z.infer<typeof pushAckSchema>;
+
+// --- token roll -------------------------------------------------------------------------------------------------
+
+/**
+ * POST /token (no body). With the old token while a roll is pending: `issued` and the new token (each call hands
+ * out a new one; only the last is valid; the old one works until the new one is used). Otherwise `current`: the
+ * token sent is the one to keep (a new token's first use, this call included, completes the roll).
+ */
+export const tokenAnswerSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('issued'), token: z.string().min(1).max(200) }),
+  z.object({ status: z.literal('current') }),
+]);
+export type TokenAnswer = z.infer<typeof tokenAnswerSchema>;

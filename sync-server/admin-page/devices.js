@@ -1,4 +1,5 @@
-// Devices (heartbeat, data age, drift, roll token, revoke) and enrolment codes shown as a QR code.
+// Devices (heartbeat, data age, drift, token roll, revoke) and enrolment codes shown as a QR code. A token roll
+// is a handover the gate completes at its next sync, or immediate (a stolen gate: the device is revoked).
 /* global confirm */
 import { $, admin, busy, changed, el, fail, formatAgo, formatDuration, formatTime, notify, shortId } from './util.js';
 
@@ -17,17 +18,28 @@ function deviceRow(d) {
   if (d.status === 'active') {
     const roll = el(
       'button',
-      { type: 'button', className: 'secondary', 'aria-label': `Roll the token of device ${label}` },
-      'Roll token',
+      {
+        type: 'button',
+        className: 'secondary',
+        'aria-label': `Roll the token of device ${label} at its next sync`,
+        disabled: d.tokenRollPendingSince !== null,
+      },
+      'Roll token at next sync',
     );
-    roll.addEventListener('click', () => rollToken(d, label, roll));
+    roll.addEventListener('click', () => rollToken(d, label, roll, 'handover'));
+    const kill = el(
+      'button',
+      { type: 'button', className: 'danger', 'aria-label': `Kill the token of device ${label} now` },
+      'Kill token now',
+    );
+    kill.addEventListener('click', () => rollToken(d, label, kill, 'immediate'));
     const revoke = el(
       'button',
       { type: 'button', className: 'danger', 'aria-label': `Revoke device ${label}` },
       'Revoke',
     );
     revoke.addEventListener('click', () => revokeDevice(d, label, revoke));
-    actions.append(roll, revoke);
+    actions.append(roll, kill, revoke);
   }
   const drift =
     d.clockDriftSeconds === null || d.clockDriftSeconds === undefined
@@ -44,7 +56,12 @@ function deviceRow(d) {
     'tr',
     { dataset: { deviceId: d.deviceId } },
     el('td', {}, label),
-    el('td', {}, el('span', { className: `status status-${d.status}` }, d.status)),
+    el(
+      'td',
+      {},
+      el('span', { className: `status status-${d.status}` }, d.status),
+      d.tokenRollPendingSince === null ? null : el('div', { className: 'help' }, 'token roll pending'),
+    ),
     el('td', {}, formatAgo(d.lastHeartbeatAt ?? null)),
     el('td', {}, formatDuration(d.dataAgeSeconds ?? null)),
     el('td', { className: Math.abs(drift ?? 0) > 60 ? 'warn' : '' }, driftText),
@@ -54,15 +71,24 @@ function deviceRow(d) {
   );
 }
 
-async function rollToken(d, label, button) {
-  if (!confirm(`Roll the token of device ${label}? The old token stops working at once.`)) return;
+const ROLL_QUESTION = {
+  handover: (label) =>
+    `Roll the token of device ${label}? The gate fetches a new token at its next sync and its old token works until then.`,
+  immediate: (label) =>
+    `Kill the token of device ${label} now (a stolen or lost gate)? It stops working at once, the device is revoked, and the gate needs a new enrolment code.`,
+};
+
+async function rollToken(d, label, button, mode) {
+  if (!confirm(ROLL_QUESTION[mode](label))) return;
   try {
-    const { token } = await busy(button, () => admin.rollDevice(d.deviceId));
+    await busy(button, () => admin.rollDevice(d.deviceId, mode));
     changed();
-    $('device-token-text').value = token;
-    $('device-token').hidden = false;
-    $('device-token').focus();
-    notify(`New token for device ${label}.`);
+    notify(
+      mode === 'handover'
+        ? `Token roll pending for device ${label}: the gate completes it at its next sync.`
+        : `Token of device ${label} killed; the device is revoked. Re-enrol the gate with a new code.`,
+    );
+    await loadDevices();
   } catch (err) {
     fail(err);
   }

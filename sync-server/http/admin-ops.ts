@@ -8,7 +8,7 @@ import { qrSvg } from '../qr.js';
 import type { PolicySettings } from '../trust.js';
 import { policyView, readHours } from './policy-hours.js';
 import { jsonBody, param, queryOf, type AppEnv, type Services } from './env.js';
-import { auditQuery, enrolmentSchema, idSchema, policySchema, rotateSchema } from './schemas.js';
+import { auditQuery, enrolmentSchema, idSchema, policySchema, rollSchema, rotateSchema } from './schemas.js';
 
 /** The enrolment URI a device (or its QR scanner) reads: server URL, one-time code, root key fingerprint. */
 export function enrolmentUri(serverUrl: string, code: string, fingerprint: string): string {
@@ -103,7 +103,10 @@ export function adminOpsRoutes(s: Services) {
     })
     .get('/devices', (c) => c.json({ devices: s.devices.list() }))
     .get('/devices/:id', (c) => c.json({ device: s.devices.get(param(c.req.param('id'), idSchema)) }))
-    .post('/devices/:id/roll', (c) => c.json(s.devices.roll(param(c.req.param('id'), idSchema), c.get('actor'))))
+    .post('/devices/:id/roll', jsonBody(rollSchema, { optional: true }), (c) => {
+      const { mode } = c.req.valid('json');
+      return c.json({ mode, device: s.devices.roll(param(c.req.param('id'), idSchema), mode, c.get('actor')) });
+    })
     .post('/devices/:id/revoke', (c) => {
       const device = s.devices.revoke(param(c.req.param('id'), idSchema), c.get('actor'));
       s.webhooks.emit('device.revoked', { deviceId: device.deviceId, name: device.name, by: c.get('actor') });

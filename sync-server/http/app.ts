@@ -13,6 +13,7 @@ import { adminAlarmRoutes, adminWebhookRoutes } from './admin-alarms.js';
 import { adminRemoteRoutes } from './admin-remote.js';
 import { walletApiRoutes, walletPageRoutes } from './wallet.js';
 import { deviceRoutes } from './device.js';
+import { discardBody } from './drain.js';
 import { clientAddress, type AppEnv, type Services } from './env.js';
 
 export interface AppOptions {
@@ -49,9 +50,11 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const ready = opts.ready ?? (() => true);
 
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
     const answer = errorAnswer(err);
     if (answer) {
+      // Refused before the body was read (rate limit, token): read the rest first, so the answer arrives.
+      if (!(await discardBody(c, s.core.config.bodyLimitBytes))) c.header('Connection', 'close');
       if (answer.retryAfter !== undefined) c.header('Retry-After', String(answer.retryAfter));
       return c.json(answer.body, answer.status);
     }
@@ -72,7 +75,8 @@ export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {
   });
   const limitBody = bodyLimit({
     maxSize: s.core.config.bodyLimitBytes,
-    onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, ERROR_STATUS.BODY_TOO_LARGE),
+    // The body is not read: the client must not send another request on this connection.
+    onError: (c) => c.json({ error: 'BODY_TOO_LARGE' }, ERROR_STATUS.BODY_TOO_LARGE, { Connection: 'close' }),
   });
   // GET and HEAD carry no body; skipping them keeps the polling path from materialising a full Request object.
   app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));

@@ -1,6 +1,7 @@
 // Authentication middleware for the admin and device areas, with the per-token rate limit.
 import type { MiddlewareHandler } from 'hono';
 import { DomainError } from '../errors.js';
+import { DEVICE_HEADERS } from '../../protocol/api/device.js';
 import { HttpError } from './errors.js';
 import { bearer, type AppEnv, type Services } from './env.js';
 
@@ -26,7 +27,10 @@ export function adminAuth(s: Services): MiddlewareHandler<AppEnv> {
 
 export function deviceAuth(s: Services): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const deviceId = s.devices.authenticate(bearer(c));
+    const { deviceId, rollPending } = s.devices.tokens.authenticate(bearer(c));
+    // Said on every answer (refusals too) until the gate has fetched and used its new token.
+    if (rollPending) c.header(DEVICE_HEADERS.tokenRoll, 'pending');
+    c.set('tokenRollPending', rollPending);
     limitToken(s, `device:${deviceId}`);
     s.devices.touch(deviceId);
     c.set('deviceId', deviceId);

@@ -21,6 +21,7 @@ import {
   type RootAnswer,
   type EventBatchAnswer,
   type HeartbeatAnswer,
+  type TokenAnswer,
 } from '../../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../../protocol/index.js';
 import { deviceAuth } from './auth.js';
@@ -174,6 +175,17 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     const body = await readJson(c, pushAckSchema);
     const matched = s.push.answer(c.get('deviceId'), body);
     return c.json({ matched });
+  });
+
+  // A token roll the gate completes itself (sync-server/device-tokens.ts): the old token gets the new one; the new
+  // token's first use (this call with it included) retires the old one.
+  app.post(P.token, auth, (c) => {
+    const answer: TokenAnswer = s.devices.tokens.exchange({
+      deviceId: c.get('deviceId'),
+      rollPending: c.get('tokenRollPending'),
+    });
+    c.header('Cache-Control', 'no-store');
+    return c.json(answer);
   });
 
   return app;

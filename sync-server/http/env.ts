@@ -39,6 +39,8 @@ export interface AppEnv {
     actor: string;
     /** Device id, set by the device auth middleware. */
     deviceId: string;
+    /** True when the device used its old token while a token roll waits for it (device auth middleware). */
+    tokenRollPending: boolean;
     /** The raw request body as read by `readJson`. */
     rawBody: string;
   };

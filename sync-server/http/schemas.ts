@@ -45,6 +45,9 @@ export const policySchema = z.strictObject({
   hours: z.unknown().optional(),
 });
 
+/** POST /devices/:id/roll: `handover` (default) the gate completes itself; `immediate` revokes the device at once. */
+export const rollSchema = z.strictObject({ mode: z.enum(['handover', 'immediate']).default('handover') });
+
 export const rotateSchema = z.strictObject({ revokeOld: z.boolean().default(false) });
 
 export const enrolmentSchema = z.strictObject({ ttlSeconds: z.number().int().min(60).max(TEN_YEARS).optional() });

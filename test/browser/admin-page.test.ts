@@ -14,6 +14,8 @@ let adminToken: string;
 let browser: Browser;
 let page: Page;
 const dialogs: string[] = [];
+/** The next confirm() is answered "Cancel" (dismissed) instead of "OK". */
+let dismissNextDialog = false;
 
 async function api<T>(method: string, p: string, body?: unknown, token = adminToken): Promise<T> {
   const res = await fetch(server.url + p, {
@@ -49,7 +51,9 @@ beforeAll(async () => {
   page = await context.newPage();
   page.on('dialog', (d) => {
     dialogs.push(d.message());
-    void d.accept();
+    if (dismissNextDialog) void d.dismiss();
+    else void d.accept();
+    dismissNextDialog = false;
   });
   await page.goto(`${server.url}/admin`);
 });
@@ -179,13 +183,14 @@ describeBrowser('admin page (Chromium, real server)', () => {
     expect(text).toMatch(/\+9\d(\.\d)? s \(check the clock\)/);
     expect(text).toMatch(/ago\)/);
 
-    await row.getByRole('button', { name: /Roll the token/ }).click();
-    await page.locator('#device-token:not([hidden])').waitFor();
-    const rolled = await page.locator('#device-token-text').inputValue();
-    expect(rolled).not.toBe(token);
-    expect(
-      (await fetch(`${server.url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } })).status,
-    ).toBe(401);
+    // A handover roll: the gate keeps its token until it has fetched a new one at its next sync.
+    await row.getByRole('button', { name: /Roll the token of device .* at its next sync/ }).click();
+    expect(dialogs.at(-1)).toMatch(/old token works until then/);
+    await row.getByText('token roll pending').waitFor();
+    const stillOk = await fetch(`${server.url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } });
+    expect([stillOk.status, stillOk.headers.get('gatecode-token-roll')]).toEqual([200, 'pending']);
+    await expect(row.getByRole('button', { name: /at its next sync/ }).isDisabled()).resolves.toBe(true);
+    await shot('admin-token-roll.png');
 
     await row.getByRole('button', { name: /Revoke device/ }).click();
     await page.locator(`tr[data-device-id="${deviceId}"]`).getByText('revoked').waitFor();
@@ -207,6 +212,25 @@ describeBrowser('admin page (Chromium, real server)', () => {
       body: JSON.stringify({ code: second }),
     });
     expect(refused.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('kills a stolen gate\'s token at once', async () => {
+    const { code } = await api<{ code: string }>('POST', '/api/admin/enrolments', { ttlSeconds: 600 });
+    const enrolled = await fetch(`${server.url}/api/device/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, name: 'south-gate' }),
+    });
+    const { deviceId, token } = (await enrolled.json()) as { deviceId: string; token: string };
+    const bundle = () => fetch(`${server.url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await bundle()).status).toBe(200); // listed once it has used its token
+    await page.getByRole('button', { name: 'Refresh devices' }).click();
+    const row = page.locator(`tr[data-device-id="${deviceId}"]`);
+    await row.getByRole('button', { name: /Kill the token of device .* now/ }).click();
+    expect(dialogs.at(-1)).toMatch(/stops working at once.*needs a new enrolment code/);
+    await row.getByText('revoked').waitFor();
+    expect((await bundle()).status).toBe(401);
+    await page.getByRole('status').getByText(/Re-enrol the gate with a new code/).waitFor();
   });
 
   it('saves the policy and sunset, and shows every change in the audit log', async () => {
@@ -246,6 +270,57 @@ describeBrowser('admin page (Chromium, real server)', () => {
       .waitFor();
     const policy = await api<{ sunset: number }>('GET', '/api/admin/policy');
     expect(new Date(policy.sunset * 1000).getFullYear()).toBe(2031); // nothing half-applied
+  });
+
+  it('names the sunset and the two ways out when a pass would outlive it (390 px and desktop)', async () => {
+    const sunset = Math.floor(Date.now() / 1000) + 30 * 86400;
+    await api('PUT', '/api/admin/policy', { sunset });
+    await page.getByLabel('Valid for', { exact: true }).selectOption('31536000'); // 1 year
+    await page.getByRole('button', { name: 'Issue pass' }).click();
+    const iso = new Date(sunset * 1000).toISOString().replace('.000', '');
+    const alert = page.getByRole('alert');
+    await alert.getByText(/would outlive the deployment's sunset/).waitFor();
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toContain(iso.slice(0, 16)); // the sunset, from the server's detail
+    expect(text).toMatch(/Issue it for a shorter time, or move the sunset later under Policy/);
+    expect(text).toContain('(BEYOND_SUNSET)');
+    await page.locator('#passes').scrollIntoViewIfNeeded();
+    await shot('admin-refusal-desktop.png');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await alert.scrollIntoViewIfNeeded();
+    await shot('admin-refusal-390.png');
+    await page.setViewportSize({ width: 1200, height: 900 });
+  });
+
+  it('asks before opening the gate on red: cancel changes nothing, OK applies it and the audit log has it', async () => {
+    await page.reload(); // the form shows the server's policy again (an earlier test left a refused sunset in it)
+    await page.getByLabel('Red').last().selectOption('open');
+    dismissNextDialog = true;
+    const asked = dialogs.length;
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await expect.poll(() => dialogs.length).toBe(asked + 1);
+    expect(dialogs.at(-1)).toMatch(/Open the gate on red\? Revoked and denied passes will then open it/);
+    const unchanged = await api<{ actions: Record<string, string>; bundleVersion: number }>('GET', '/api/admin/policy');
+    expect(unchanged.actions['red']).toBe('deny');
+    const auditBefore = await api<{ entries: { action: string }[] }>('GET', '/api/admin/audit');
+    expect(auditBefore.entries.map((e) => e.action)).not.toContain('policy.red-open');
+
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Policy saved/)
+      .waitFor();
+    const applied = await api<{ actions: Record<string, string>; bundleVersion: number }>('GET', '/api/admin/policy');
+    expect(applied.actions['red']).toBe('open');
+    expect(applied.bundleVersion).toBe(unchanged.bundleVersion + 1);
+    await page.locator('#audit-rows').getByText('policy.red-open').waitFor();
+    await page.locator('#policy').scrollIntoViewIfNeeded();
+    await shot('admin-red-open-desktop.png');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#audit-rows').getByText('policy.red-open').scrollIntoViewIfNeeded();
+    await shot('admin-red-open-390.png');
+    await page.setViewportSize({ width: 1200, height: 900 });
+    await api('PUT', '/api/admin/policy', { actions: { red: 'deny' } });
   });
 
   it('names every control for assistive technology', async () => {

@@ -141,6 +141,22 @@ describe('gatecode server + gatecode admin', () => {
 
     const devices = await admin(['devices', 'list'], env);
     expect(devices.stdout).toMatch(/ active +west /);
+    const deviceId = /^([0-9a-f]+) +active +west /m.exec(devices.stdout)?.[1] as string;
+
+    // A handover roll: the old token works until the gate has fetched and used a new one.
+    const roll = await admin(['devices', 'roll', deviceId], env);
+    expect(roll.code).toBe(0);
+    expect(roll.stdout).toMatch(/^token roll pending for device [0-9a-f]+ .*the old token works until it has$/m);
+    const pending = await fetch(`${url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } });
+    expect([pending.status, pending.headers.get('gatecode-token-roll')]).toEqual([200, 'pending']);
+    expect((await admin(['devices', 'list', '--now'], env)).code).toBe(2);
+    // --now: the token dies at once and the device is revoked.
+    const now = await admin(['devices', 'roll', deviceId, '--now', '--json'], env);
+    expect(now.code).toBe(0);
+    expect(JSON.parse(now.stdout)).toMatchObject({ mode: 'immediate', device: { status: 'revoked' } });
+    expect((await fetch(`${url}/api/device/bundle`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+      401,
+    );
   }, 60_000);
 
   it("shows the server's detail and the way out for refusals; red open needs --allow-red-open", async () => {

@@ -1,15 +1,25 @@
 // A fault-injecting HTTP proxy on 127.0.0.1 between the device and the server. Each request is handled by the
-// current mode: pass through, drop the connection, delay, answer 500, truncate the body, flip a byte of a signed
+// current mode (a function of the request path, or fixed): pass through, drop the connection, drop it after the
+// server has answered ('drop-answer': the server acted, the device never hears), delay, answer 500, truncate the body, flip a byte of a signed
 // body, replay an older signed revocation answer captured earlier, or freeze the device's view ('not-modified': 304
 // for the bundle and revocations, and the first freshness statement seen replayed for ever).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultMode = 'pass' | 'drop' | 'delay' | 'error500' | 'truncate' | 'tamper' | 'replay-old' | 'not-modified';
+export type FaultMode =
+  | 'pass'
+  | 'drop'
+  | 'drop-answer'
+  | 'delay'
+  | 'error500'
+  | 'truncate'
+  | 'tamper'
+  | 'replay-old'
+  | 'not-modified';
 
 export interface FaultProxy {
   readonly url: string;
-  mode: FaultMode | (() => FaultMode);
+  mode: FaultMode | ((path: string) => FaultMode);
   delayMs: number;
   /** Requests seen per mode, for the test's own accounting. */
   readonly seen: Record<FaultMode, number>;
@@ -32,6 +42,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     seen: {
       pass: 0,
       drop: 0,
+      'drop-answer': 0,
       delay: 0,
       error500: 0,
       truncate: 0,
@@ -44,9 +55,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const mode = typeof state.mode === 'function' ? state.mode() : state.mode;
-      state.seen[mode] += 1;
       const path = req.url ?? '/';
+      const mode = typeof state.mode === 'function' ? state.mode(path) : state.mode;
+      state.seen[mode] += 1;
       if (mode === 'drop') {
         req.socket.destroy();
         return;
@@ -84,6 +95,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
             const body: Buffer[] = [];
             upRes.on('data', (c: Buffer) => body.push(c));
             upRes.on('end', () => {
+              if (mode === 'drop-answer') {
+                req.socket.destroy();
+                return;
+              }
               let bytes = Buffer.concat(body);
               const status = upRes.statusCode ?? 502;
               const headers = { ...upRes.headers };

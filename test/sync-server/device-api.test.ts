@@ -339,18 +339,82 @@ describe('device sync', () => {
     expect((await s.device(dev.token, 'POST', '/api/device/heartbeat', { ...hb, seq: -1 })).status).toBe(400);
   });
 
-  it('rolls a device token (old one 401) and revokes a device (401 DEVICE_REVOKED)', async () => {
+  it('rolls a token by handover: the old one works until the gate has fetched and used its new one', async () => {
     s = openTestServer();
     const dev = await enrolDevice(s);
+    const bundle = (t: string) => s!.device(t, 'GET', '/api/device/bundle');
+    const exchange = async (t: string) => {
+      const res = await s!.device(t, 'POST', '/api/device/token');
+      return { status: res.status, body: (await res.json()) as { status: string; token?: string } };
+    };
+    const record = async () =>
+      ((await (await s!.admin('GET', `/api/admin/devices/${dev.deviceId}`)).json()) as { device: DeviceRecord })
+        .device;
+    // No roll asked for: no header, and the token is current.
+    expect((await bundle(dev.token)).headers.get('gatecode-token-roll')).toBeNull();
+    expect(await exchange(dev.token)).toEqual({ status: 200, body: { status: 'current' } });
+
     const rolled = await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`);
-    const { token } = (await rolled.json()) as { token: string };
-    expect((await s.device(dev.token, 'GET', '/api/device/bundle')).status).toBe(401);
-    expect((await s.device(token, 'GET', '/api/device/bundle')).status).toBe(200);
-    expect((await s.admin('POST', `/api/admin/devices/${dev.deviceId}/revoke`)).status).toBe(200);
-    const res = await s.device(token, 'GET', '/api/device/bundle');
+    expect(rolled.status).toBe(200);
+    expect(await rolled.json()).toMatchObject({
+      mode: 'handover',
+      device: { status: 'active', tokenRollPendingSince: s.clock.seconds },
+    });
+    const old = await bundle(dev.token);
+    expect(old.status).toBe(200);
+    expect(old.headers.get('gatecode-token-roll')).toBe('pending');
+    // A refusal carries it too (the gate learns of the roll whatever it asked).
+    const refused = await s.device(dev.token, 'POST', '/api/device/heartbeat', { bad: 1 });
+    expect([refused.status, refused.headers.get('gatecode-token-roll')]).toEqual([400, 'pending']);
+
+    // Each exchange hands out a new token; the answer before is void (lost on the way, never stored).
+    const first = await exchange(dev.token);
+    expect(first.body.status).toBe('issued');
+    const second = await exchange(dev.token);
+    expect(second.body.status).toBe('issued');
+    expect(second.body.token).not.toBe(first.body.token);
+    expect((await bundle(first.body.token!)).status).toBe(401);
+    expect((await bundle(dev.token)).status).toBe(200); // not confirmed yet: the old token still works
+    expect((await record()).tokenRollPendingSince).toBe(s.clock.seconds);
+
+    s.clock.jumpSeconds(5);
+    // The new token's first use completes the roll and retires the old token.
+    expect(await exchange(second.body.token!)).toEqual({ status: 200, body: { status: 'current' } });
+    const now = await bundle(second.body.token!);
+    expect([now.status, now.headers.get('gatecode-token-roll')]).toEqual([200, null]);
+    const gone = await bundle(dev.token);
+    expect([gone.status, await gone.json()]).toEqual([401, { error: 'TOKEN_INVALID' }]);
+    expect(await record()).toMatchObject({ status: 'active', tokenRollPendingSince: null, tokenRolledAt: s.clock.seconds });
+    const audit = (await (await s.admin('GET', '/api/admin/audit')).json()) as { entries: { action: string }[] };
+    expect(audit.entries.map((e) => e.action).filter((a) => a.startsWith('device.roll'))).toEqual([
+      'device.roll-complete',
+      'device.roll-issue',
+      'device.roll-issue',
+      'device.roll',
+    ]);
+  });
+
+  it('rolls a token immediately (every token dead, device revoked) and revokes a device (401 DEVICE_REVOKED)', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const other = await enrolDevice(s, 'gate-2');
+    // A handover under way: the token handed out dies with the old one.
+    await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`);
+    const handed = (await (await s.device(dev.token, 'POST', '/api/device/token')).json()) as { token: string };
+    const now = await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`, { mode: 'immediate' });
+    expect(await now.json()).toMatchObject({ mode: 'immediate', device: { status: 'revoked' } });
+    for (const t of [dev.token, handed.token]) {
+      const res = await s.device(t, 'GET', '/api/device/bundle');
+      expect(res.status).toBe(401);
+    }
+    expect((await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`)).status).toBe(409);
+    expect((await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`, { mode: 'later' })).status).toBe(400);
+
+    expect((await s.admin('POST', `/api/admin/devices/${other.deviceId}/revoke`)).status).toBe(200);
+    const res = await s.device(other.token, 'GET', '/api/device/bundle');
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: 'DEVICE_REVOKED' });
-    expect((await s.admin('POST', `/api/admin/devices/${dev.deviceId}/roll`)).status).toBe(409);
     expect((await s.admin('POST', '/api/admin/devices/0123456789abcdef/revoke')).status).toBe(404);
+    expect((await s.admin('POST', '/api/admin/devices/0123456789abcdef/roll')).status).toBe(404);
   });
 });

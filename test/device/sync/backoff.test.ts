@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffCeiling, nextDelay } from '../../../device/sync/backoff.js';
 import type { PollTiming } from '../../../device/sync/backoff.js';
+import { retryAfterSeconds } from '../../../device/sync/http.js';
 
 const timing: PollTiming = { pollIntervalMs: 30_000, jitter: 0.2, backoffBaseMs: 2_000, backoffMaxMs: 300_000 };
 
@@ -46,5 +47,15 @@ describe('poll timing', () => {
     expect(nextDelay(timing, 0, () => Number.NaN)).toBe(24_000);
     expect(nextDelay(timing, 2, () => -5)).toBe(4_000);
     expect(nextDelay(timing, 2, () => 7)).toBe(3_200);
+  });
+});
+
+describe('retryAfterSeconds', () => {
+  it('reads seconds or an HTTP date, and ignores what is absent, past or unreadable', () => {
+    const now = Date.UTC(2027, 0, 1, 12, 0, 0);
+    expect(retryAfterSeconds('120', now)).toBe(120);
+    expect(retryAfterSeconds('Fri, 01 Jan 2027 12:01:30 GMT', now)).toBe(90);
+    expect(retryAfterSeconds('Fri, 01 Jan 2027 11:59:00 GMT', now)).toBeNull();
+    for (const h of [null, '', '0', '-5', 'soon']) expect(retryAfterSeconds(h, now)).toBeNull();
   });
 });
