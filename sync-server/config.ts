@@ -28,6 +28,11 @@ export const serverConfigSchema = z.strictObject({
   publishDir: z.string().min(1).nullable().default(null),
   /** Changes within this many milliseconds are written to the publish dir together; 0 writes after each one. */
   publishDelayMs: z.number().int().min(0).max(60_000).default(250),
+  /**
+   * The served freshness statement is signed afresh this often (and at once on every change), never per poll. A
+   * shorter period makes a gate's data time follow the clock more closely at the cost of one signature per period.
+   */
+  freshnessRefreshSeconds: z.number().int().min(1).max(30).default(10),
   /** Issuer name written into passes and the bundle. */
   issuer: z
     .string()

@@ -8,7 +8,7 @@ import { every, systemClock } from '../common/clock.js';
 import type { CancelTimer, Clock } from '../common/clock.js';
 import { AuditLog } from './audit.js';
 import { DomainError } from './errors.js';
-import { FRESHNESS_PUBLISH_SECONDS, FRESHNESS_REFRESH_SECONDS, FreshnessSigner } from './freshness.js';
+import { FRESHNESS_PUBLISH_SECONDS, FreshnessSigner } from './freshness.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type Db } from './db.js';
 import { claimHome, historyCheck, startHistory, type HistoryReason } from './history.js';
@@ -127,7 +127,7 @@ export class ServerCore {
     // freshness.cose is rewritten every FRESHNESS_PUBLISH_SECONDS, so the published statement stays recent.
     this.freshnessTimer ??= every(this.time, FRESHNESS_PUBLISH_SECONDS * 1000, () => this.publishFreshness());
     // The statement the API serves is re-signed on this timer, not by a poll (freshness.ts).
-    this.freshnessRefresh ??= every(this.time, FRESHNESS_REFRESH_SECONDS * 1000, () => this.refreshFreshness());
+    this.freshnessRefresh ??= every(this.time, this.config.freshnessRefreshSeconds * 1000, () => this.refreshFreshness());
     return { createdKeys };
   }
 
@@ -245,10 +245,10 @@ export class ServerCore {
     }
   }
 
-  /** Sign the served freshness statement afresh when it is FRESHNESS_REFRESH_SECONDS old (the timer's job). */
+  /** Sign the served freshness statement afresh when it is `freshnessRefreshSeconds` old (the timer's job). */
   refreshFreshness(): void {
     if (!this.db.open || this.sunsetPassed()) return;
-    this.freshness.current(this.now(), FRESHNESS_REFRESH_SECONDS);
+    this.freshness.current(this.now(), this.config.freshnessRefreshSeconds);
   }
 
   /** Rewrite only freshness.cose (the periodic refresh); a failure is logged and retried at the next period. */

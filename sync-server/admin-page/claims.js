@@ -84,5 +84,6 @@ async function revokeClaim(c, button) {
 
 export function setupClaims() {
   $('claims-refresh').addEventListener('click', () => loadClaims().catch(fail));
-  onChange(() => loadClaims().catch(fail));
+  // Not for an operator token (the Passes section is hidden): it may not list claim links.
+  onChange(() => ($('passes').hidden ? undefined : loadClaims().catch(fail)));
 }

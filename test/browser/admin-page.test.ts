@@ -235,7 +235,7 @@ describeBrowser('admin page (Chromium, real server)', () => {
 
   it('saves the policy and sunset, and shows every change in the audit log', async () => {
     const before = await api<{ bundleVersion: number }>('GET', '/api/admin/policy');
-    await page.getByLabel('Yellow').last().selectOption('deny');
+    await page.getByLabel('Yellow', { exact: true }).last().selectOption('deny');
     await page.getByLabel('Maximum offline age (hours)').fill('12');
     await page.getByLabel('Sunset', { exact: true }).fill('2031-06-30T18:00');
     await page.getByRole('button', { name: 'Save policy' }).click();
@@ -294,7 +294,7 @@ describeBrowser('admin page (Chromium, real server)', () => {
 
   it('asks before opening the gate on red: cancel changes nothing, OK applies it and the audit log has it', async () => {
     await page.reload(); // the form shows the server's policy again (an earlier test left a refused sunset in it)
-    await page.getByLabel('Red').last().selectOption('open');
+    await page.getByLabel('Red', { exact: true }).last().selectOption('open');
     dismissNextDialog = true;
     const asked = dialogs.length;
     await page.getByRole('button', { name: 'Save policy' }).click();

@@ -115,7 +115,12 @@ async function runSeed(seed: number): Promise<{ trace: string[]; enforced: numbe
   const trace: string[] = [];
   let enforced = 0;
 
-  let server = new ServerProcess(newDir());
+  // Statements signed every second (default 10 s), so a sync soon after a revocation gets one that covers it and
+  // the check below has something to bite on whatever the machine's load.
+  const serverConfig = path.join(root, 'server.json');
+  fs.writeFileSync(serverConfig, JSON.stringify({ freshnessRefreshSeconds: 1 }));
+  const serverArgs = ['--config', serverConfig] as const;
+  let server = new ServerProcess(newDir(), 0, serverArgs);
   live.push(server);
   await server.start();
   const port = server.port;
@@ -140,7 +145,7 @@ async function runSeed(seed: number): Promise<{ trace: string[]; enforced: numbe
   };
   /** Start `dir` on the device's address. */
   const startOn = async (dir: string) => {
-    server = new ServerProcess(dir, port);
+    server = new ServerProcess(dir, port, serverArgs);
     live.push(server);
     await server.start();
   };
