@@ -69,7 +69,7 @@ function pulse(count: number, t: number, c: Rgb, periodMs: number): Rgb[] {
 /** Verdict `red`: one half of the ring lit, the other dark, swapping every `swapMs` (the half lit first is the first). */
 function halves(count: number, t: number, c: Rgb, swapMs: number): Rgb[] {
   const swapped = Math.floor(t / swapMs) % 2 === 1;
-  return Array.from({ length: count }, (_, i) => ((i < count / 2) !== swapped ? c : OFF));
+  return Array.from({ length: count }, (_, i) => (i < count / 2 !== swapped ? c : OFF));
 }
 
 /** Timing of the verdict motions (also in docs/device.md, _LED ring_). */

@@ -26,7 +26,7 @@ const lit = (frame: readonly number[]): number => frame.filter((v) => v > 0).len
 /** How many times pixel `i` goes from dark to lit or back over the frames. */
 function toggles(frames: readonly number[][], i: number): number {
   let n = 0;
-  for (let k = 1; k < frames.length; k++) if ((frames[k]![i]! > 0) !== (frames[k - 1]![i]! > 0)) n++;
+  for (let k = 1; k < frames.length; k++) if (frames[k]![i]! > 0 !== frames[k - 1]![i]! > 0) n++;
   return n;
 }
 
@@ -88,7 +88,8 @@ describe('LED verdicts differ by motion, not only colour', () => {
       red: COUNT * 255,
     };
     for (const p of ['green', 'yellow', 'red'] as const)
-      for (let t = 0; t < showMs(p); t += FRAME_MS) expect(sum(renderPattern(p, t, COUNT))).toBeLessThanOrEqual(fills[p]);
+      for (let t = 0; t < showMs(p); t += FRAME_MS)
+        expect(sum(renderPattern(p, t, COUNT))).toBeLessThanOrEqual(fills[p]);
   });
 
   it('the state machine animates yellow and red on the ring for their display time, capped', () => {
