@@ -54,22 +54,38 @@ function blink(count: number, t: number, c: Rgb, periodMs: number): Rgb[] {
   return fill(count, t % periodMs < periodMs / 2 ? c : OFF);
 }
 
-/** Smooth breathing between 15 % and 100 % once per period. */
+/** Smooth breathing between 15 % and 100 % once per period (starts dim). */
 function breathe(count: number, t: number, c: Rgb, periodMs: number): Rgb[] {
   const phase = (t % periodMs) / periodMs;
   return fill(count, scale(c, 0.15 + 0.85 * (0.5 - 0.5 * Math.cos(2 * Math.PI * phase))));
 }
+
+/** Verdict `yellow`: a smooth pulse from full down to 20 % and back once per `periodMs` (starts full, never dark). */
+function pulse(count: number, t: number, c: Rgb, periodMs: number): Rgb[] {
+  const phase = (t % periodMs) / periodMs;
+  return fill(count, scale(c, 0.2 + 0.8 * (0.5 + 0.5 * Math.cos(2 * Math.PI * phase))));
+}
+
+/** Verdict `red`: one half of the ring lit, the other dark, swapping every `swapMs` (the half lit first is the first). */
+function halves(count: number, t: number, c: Rgb, swapMs: number): Rgb[] {
+  const swapped = Math.floor(t / swapMs) % 2 === 1;
+  return Array.from({ length: count }, (_, i) => (i < count / 2 !== swapped ? c : OFF));
+}
+
+/** Timing of the verdict motions (also in docs/device.md, _LED ring_). */
+export const YELLOW_PULSE_MS = 1000;
+export const RED_SWAP_MS = 200;
 
 /** Whether a pattern changes over time (the state machine only re-renders animated patterns on its tick). */
 export function isAnimated(pattern: LedPattern): boolean {
   switch (pattern) {
     case 'off':
     case 'green':
-    case 'yellow':
-    case 'red':
       return false;
     case 'boot':
     case 'idle':
+    case 'yellow':
+    case 'red':
     case 'attention':
     case 'offline':
     case 'stale':
@@ -96,14 +112,18 @@ export function renderPattern(pattern: LedPattern, t: number, count: number): Rg
       // A dim ring with a slow white dot: the scanner is alive and waiting.
       return spinner(count, t, scale(WHITE, 0.35), 4000, scale(BLUE, 0.06));
     case 'green':
+      // The verdicts differ by motion, not only colour: green is the only one that is steady and fully lit.
       return fill(count, GREEN);
     case 'attention':
       // Opens, but so that staff notice: amber and green alternating, swapping four times a second.
       return Array.from({ length: count }, (_, i) => ((i + Math.floor(t / 250)) % 2 === 0 ? AMBER : GREEN));
     case 'yellow':
-      return fill(count, AMBER);
+      // Not let through, see staff: the whole ring pulses slowly, once a second, never going dark.
+      return pulse(count, t, AMBER, YELLOW_PULSE_MS);
     case 'red':
-      return fill(count, RED);
+      // Refused: the two halves flash in turn, each on for 200 ms and off for 200 ms (2.5 Hz). Never the whole ring
+      // dark (that is the door alarm's blink) and never the whole ring lit (that is green).
+      return halves(count, t, RED, RED_SWAP_MS);
     case 'offline':
       // Offline but the trust data is still fresh: the idle ring with a dim amber dot.
       return spinner(count, t, scale(AMBER, 0.35), 4000, scale(BLUE, 0.06));
