@@ -239,6 +239,8 @@ export class GateController {
         return;
       case 'lockdown':
         return; // the runtime holds the lockdown state (input or command) and calls lock()
+      case 'tamper':
+        return; // an alarm only (the runtime raises it); the gate's decisions do not change
 
       default: {
         const unreachable: never = e.input;

@@ -189,6 +189,7 @@ export class DeviceRuntime {
         rotation: gpio.inputs.rotation?.active ?? null,
         fire: gpio.inputs.fire?.active ?? null,
         lockdown: gpio.inputs.lockdown?.active ?? null,
+        tamper: gpio.inputs.tamper?.active ?? null,
       },
     });
   }
@@ -210,6 +211,7 @@ export class DeviceRuntime {
       await rt.trust.loadFiles(opts.trust.bundleFile, opts.trust.revocationsFile);
       rt.gate.start();
       rt.updateLockdown();
+      rt.updateTamper();
       rt.purge();
       rt.tick();
       rt.cancels.push(every(rt.clock, TICK_MS, () => rt.tick()));
@@ -278,6 +280,30 @@ export class DeviceRuntime {
       this.alarms.delete('lockdown');
     }
     this.alarmsChanged();
+  }
+
+  /**
+   * The enclosure tamper loop (inputs.tamper): open (lid or cut wire) raises `tamper` with the door/alarm LED
+   * pattern and the alarm sound; closed clears it. It changes no decision.
+   */
+  private updateTamper(): void {
+    const open = this.parts.gpio.inputs.tamper?.active ?? false;
+    if (open === this.alarms.has('tamper')) return;
+    if (open) {
+      this.log.warn('tamper: the enclosure is open');
+      this.alarms.add('tamper');
+      this.buzzer?.alarm('tamper');
+    } else {
+      this.log.info('tamper: the enclosure is closed');
+      this.alarms.delete('tamper');
+    }
+    this.showDoorAlarm();
+    this.alarmsChanged();
+  }
+
+  /** The door/alarm LED pattern: on while any alarm other than the fire release (own pattern) and lockdown is. */
+  private showDoorAlarm(): void {
+    this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release' && a !== 'lockdown'));
   }
 
   /**
@@ -445,13 +471,14 @@ export class DeviceRuntime {
       case 'input':
         hub?.update({ inputs: { [e.input]: e.active } });
         if (e.input === 'lockdown') this.updateLockdown();
+        if (e.input === 'tamper') this.updateTamper();
         return;
       case 'alarm':
         if (e.active && !this.alarms.has(e.alarm)) this.buzzer?.alarm(e.alarm);
         if (e.active) this.alarms.add(e.alarm);
         else this.alarms.delete(e.alarm);
         if (e.alarm === 'fire-release') this.leds.setFireRelease(e.active);
-        this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release' && a !== 'lockdown'));
+        this.showDoorAlarm();
         this.alarmsChanged();
         return;
       case 'passed':

@@ -58,6 +58,8 @@ export interface HardwareConfig {
     readonly fire: InputConfig | null;
     /** Lockdown switch or output; null when not wired. */
     readonly lockdown: InputConfig | null;
+    /** Enclosure tamper switch (normally closed); null when not wired. */
+    readonly tamper: InputConfig | null;
     /** Put the relay in its safe state on every process exit path (installSafeExit). Only false opts out. */
     readonly safeExit?: boolean;
   };

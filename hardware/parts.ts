@@ -83,7 +83,7 @@ type GpioConfig = HardwareConfig['gpio'];
 
 function gpioPins(cfg: GpioConfig): GpioPinsConfig {
   const inputs: Partial<Record<InputName, InputPinConfig>> = {};
-  for (const name of ['door', 'exit', 'rotation', 'fire', 'lockdown'] as const) {
+  for (const name of ['door', 'exit', 'rotation', 'fire', 'lockdown', 'tamper'] as const) {
     const c = cfg[name];
     if (c) inputs[name] = { pin: c.pin, polarity: c.polarity, debounceMs: c.debounceMs };
   }

@@ -21,6 +21,7 @@ export const FORWARDED_ALARMS: ReadonlySet<string> = new Set([
   'door-held-open',
   'fire-release',
   'lockdown',
+  'tamper',
   'camera-fault',
   'stale-data',
   'clock-fault',

@@ -55,6 +55,7 @@ export function toHardwareConfig(config: DeviceConfig): HardwareConfig {
       rotation: inputFor(config.inputs.rotation),
       fire: inputFor(config.inputs.fire),
       lockdown: inputFor(config.inputs.lockdown),
+      tamper: inputFor(config.inputs.tamper),
     },
     leds: {
       mode: config.hardware.leds,

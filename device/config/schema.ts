@@ -68,6 +68,12 @@ const inputs = z.strictObject({
   fire: input('active-high', 'up').optional(),
   /** Lockdown key switch or the building's lockdown output, closing to ground while locked down. Absent: not wired. */
   lockdown: input('active-low', 'up').optional(),
+  /**
+   * Enclosure tamper switch (lid or door of the housing): a normally-closed loop to ground, pulled up, so a closed
+   * lid reads low and an opened lid or a cut wire reads high (active). While active the gate raises `tamper`; its
+   * decisions do not change. Absent: not wired.
+   */
+  tamper: input('active-high', 'up').optional(),
 });
 
 const lockdown = z.strictObject({
@@ -284,7 +290,7 @@ export const deviceConfigSchema = z
       });
     }
     const pins = new Map<number, string>([[c.relay.pin, 'relay.pin']]);
-    for (const key of ['door', 'exit', 'rotation', 'fire', 'lockdown'] as const) {
+    for (const key of ['door', 'exit', 'rotation', 'fire', 'lockdown', 'tamper'] as const) {
       const pin = c.inputs[key]?.pin;
       if (pin === undefined) continue;
       const other = pins.get(pin);

@@ -69,7 +69,7 @@ export function bootBlock(config: DeviceConfig, board: Board = 'unknown'): strin
     `gpio=${config.relay.pin}=op,${relaySafeLevel(config.relay.polarity)}`,
   );
   const pulls = { up: 'pu', down: 'pd', none: 'pn' } as const;
-  for (const key of ['door', 'exit', 'rotation', 'fire', 'lockdown'] as const) {
+  for (const key of ['door', 'exit', 'rotation', 'fire', 'lockdown', 'tamper'] as const) {
     const i = config.inputs[key];
     if (i !== undefined) lines.push(`# inputs.${key}`, `gpio=${i.pin}=ip,${pulls[i.pull]}`);
   }

@@ -14,6 +14,7 @@ export const KNOWN_ALARMS = [
   'door-held-open',
   'fire-release',
   'lockdown',
+  'tamper',
   'clock-fault',
   'stale-data',
   'offline',

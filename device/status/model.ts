@@ -36,6 +36,8 @@ export interface InputsStatus {
   readonly fire: boolean | null;
   /** Lockdown switch on. */
   readonly lockdown: boolean | null;
+  /** Enclosure tamper loop open (lid open or cut wire). */
+  readonly tamper: boolean | null;
 }
 
 export interface SyncStatus {
@@ -133,7 +135,7 @@ export function initialStatus(): DeviceStatus {
     identity: { site: null, gate: null, direction: null, version: null },
     leds: { pattern: 'boot', pixels: [] },
     relay: { active: false, lastActiveAt: null },
-    inputs: { door: null, exit: null, rotation: null, fire: null, lockdown: null },
+    inputs: { door: null, exit: null, rotation: null, fire: null, lockdown: null, tamper: null },
     alarms: [],
     sync: {
       lastSyncAt: null,

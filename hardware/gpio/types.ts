@@ -16,9 +16,10 @@ export interface RelayOutput {
 
 /**
  * fire: the fire-alarm release loop (normally closed; active = loop open: alarm or a cut wire). lockdown: a key
- * switch or the building's lockdown output (active = lockdown).
+ * switch or the building's lockdown output (active = lockdown). tamper: the enclosure's lid switch (normally closed;
+ * active = lid open or a cut wire).
  */
-export type InputName = 'door' | 'exit' | 'rotation' | 'fire' | 'lockdown';
+export type InputName = 'door' | 'exit' | 'rotation' | 'fire' | 'lockdown' | 'tamper';
 
 export interface InputEvent {
   readonly input: InputName;

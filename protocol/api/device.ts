@@ -204,6 +204,7 @@ export const ALARM_KINDS = [
   'door-held-open',
   'fire-release',
   'lockdown',
+  'tamper',
   'camera-fault',
   'stale-data',
   'clock-fault',

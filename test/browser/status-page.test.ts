@@ -66,6 +66,7 @@ describeBrowser('device status page (Chromium)', () => {
     await expect(page.locator('#occupancy').textContent()).resolves.toBe('3');
     await expect(page.locator('#counters').textContent()).resolves.toContain('denied: pass revoked');
     await expect(page.locator('#in-rotation').textContent()).resolves.toBe('not wired');
+    await expect(page.locator('#in-tamper').textContent()).resolves.toBe('not wired');
     await expect(page.locator('#verdict').textContent()).resolves.toContain('No pass scanned yet');
     expect(await page.locator('#ring circle').count()).toBe(16);
   });
@@ -86,8 +87,8 @@ describeBrowser('device status page (Chromium)', () => {
     hub.verdict({ at: t0 + 5, colour: 'red', reason: 'REVOKED', opened: false });
     hub.update({
       relay: { active: false },
-      alarms: ['door-held-open'],
-      inputs: { door: true },
+      alarms: ['door-held-open', 'tamper'],
+      inputs: { door: true, tamper: true },
       sync: { online: false, lastError: 'NETWORK' },
     });
     await page.locator('#verdict.verdict-red').waitFor();
@@ -98,6 +99,8 @@ describeBrowser('device status page (Chromium)', () => {
     await expect(page.locator('#recent tr').first().textContent()).resolves.toContain('pass revoked (REVOKED)');
     await page.getByText('door-held-open').waitFor();
     await expect(page.locator('#in-door').textContent()).resolves.toBe('OPEN');
+    await expect(page.locator('#in-tamper').textContent()).resolves.toBe('OPEN: TAMPER');
+    await expect(page.locator('#alarms').textContent()).resolves.toBe('door-held-open, tamper');
     await expect(page.locator('#sync-online').textContent()).resolves.toBe('offline');
     expect(await page.evaluate('window.marker')).toBe(42);
   });

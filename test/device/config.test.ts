@@ -245,6 +245,7 @@ describe('toHardwareConfig and bootConfigLines', () => {
       rotation: { pin: 23, polarity: 'active-low', debounceMs: 40 },
       fire: null,
       lockdown: null,
+      tamper: null,
     });
     expect(hw.leds).toMatchObject({
       mode: 'real',

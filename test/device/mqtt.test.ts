@@ -79,6 +79,7 @@ describe('MQTT publisher on a real broker', { timeout: 60_000 }, () => {
       `homeassistant/binary_sensor/${NODE}/alarm_door_held_open/config`,
       `homeassistant/binary_sensor/${NODE}/alarm_fire_release/config`,
       `homeassistant/binary_sensor/${NODE}/alarm_lockdown/config`,
+      `homeassistant/binary_sensor/${NODE}/alarm_tamper/config`,
       `homeassistant/sensor/${NODE}/verdict_colour/config`,
       `homeassistant/sensor/${NODE}/verdict_reason/config`,
       `homeassistant/sensor/${NODE}/entries/config`,
@@ -242,6 +243,7 @@ describe('each alarm over MQTT', { timeout: 60_000 }, () => {
           ...DEFAULT_SIM_PINS.inputs,
           fire: { pin: 24, polarity: 'active-high', debounceMs: 0 },
           lockdown: { pin: 25, polarity: 'active-low', debounceMs: 0 },
+          tamper: { pin: 26, polarity: 'active-high', debounceMs: 0 },
         },
       },
       // Stale once the data is older than 2 h (it is 1 h old at the start); the sunset 3 h in.
@@ -272,10 +274,13 @@ describe('each alarm over MQTT', { timeout: 60_000 }, () => {
     await measure('lockdown', () => x.gpio.setInput('lockdown', true), 'lockdown input on');
     x.gpio.setInput('lockdown', false);
     await s.waitFor((m) => m.topic === `${PREFIX}/alarm/lockdown` && m.payload === 'OFF');
+    await measure('tamper', () => x.gpio.setInput('tamper', true), 'enclosure loop opened');
+    x.gpio.setInput('tamper', false);
+    await s.waitFor((m) => m.topic === `${PREFIX}/alarm/tamper` && m.payload === 'OFF');
     await measure('stale-data', () => x.clock.jump(3601_000), 'data older than the offline age, at the 1 s tick');
     await measure('sunset', () => x.clock.jump(3 * 3600_000), 'sunset reached, at the 1 s tick');
     console.log(`alarm raised → MQTT subscriber (aedes, loopback), one sample each:\n  ${rows.join('\n  ')}`);
-    for (const a of ['door-forced', 'door-held-open', 'fire-release', 'lockdown'])
+    for (const a of ['door-forced', 'door-held-open', 'fire-release', 'lockdown', 'tamper'])
       expect(s.last(`${PREFIX}/alarm/${a}`)).toBe('OFF');
   });
 });

@@ -215,6 +215,7 @@ function render(snap) {
   setText('in-exit', inputText(snap.inputs.exit, 'PRESSED', 'released'));
   setText('in-rotation', inputText(snap.inputs.rotation, 'TRIGGERED', 'idle'));
   setText('in-lockdown', inputText(snap.inputs.lockdown, 'ON: LOCKDOWN', 'off'));
+  setText('in-tamper', inputText(snap.inputs.tamper, 'OPEN: TAMPER', 'closed'));
   setText('in-fire', inputText(snap.inputs.fire, 'OPEN: FREE PASSAGE', 'closed'));
   setText('alarms', snap.alarms.length === 0 ? 'none' : snap.alarms.join(', '));
   $('alarms').classList.toggle('warn', snap.alarms.length > 0);
