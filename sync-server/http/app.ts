@@ -40,10 +40,14 @@ export function adminRoutes(s: Services) {
 
 export type AdminApp = ReturnType<typeof adminRoutes>;
 
-/** True when the request's client aborted or its connection is gone (node-server passes the IncomingMessage). */
+/**
+ * True when the request's client aborted or its connection is gone (node-server passes the IncomingMessage). Not
+ * `incoming.destroyed`: a body read to its end is destroyed too, which made every internal error on a POST a
+ * bodyless 400 with no log line.
+ */
 function clientGone(c: Context): boolean {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return c.req.raw.signal.aborted || incoming?.destroyed === true || incoming?.readableAborted === true;
+  return c.req.raw.signal.aborted || incoming?.readableAborted === true || incoming?.socket?.destroyed === true;
 }
 
 export function createApp(s: Services, opts: AppOptions = {}): Hono<AppEnv> {

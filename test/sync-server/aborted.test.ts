@@ -63,4 +63,27 @@ describe('aborted requests', () => {
     expect(lines.filter((l) => l.level >= 50)).toEqual([]);
     expect(lines.filter((l) => l.msg === 'request aborted by the client')).toHaveLength(5);
   }, 30_000);
+
+  it('an internal error on a POST whose body was read is a 500 with an error line, not an aborted request', async () => {
+    dir = tempDir();
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as never);
+        done();
+      },
+    });
+    server = await startServer(testConfig(path.join(dir, 'data')), { log: pino({ level: 'debug' }, sink) });
+    const token = fs.readFileSync(server.tokenFile, 'utf8').trim();
+    server.services.core.db.exec('DROP TABLE audit'); // every admin change writes the audit log: now it fails
+    const r = await fetch(server.url + '/api/admin/enrolments', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    expect(r.status).toBe(500);
+    expect(await r.json()).toEqual({ error: 'INTERNAL' });
+    expect(lines.filter((l) => l.level >= 50 && l.msg === 'request failed')).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === 'request aborted by the client')).toEqual([]);
+  }, 30_000);
 });
