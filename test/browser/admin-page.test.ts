@@ -294,6 +294,8 @@ describeBrowser('admin page (Chromium, real server)', () => {
 
   it('asks before opening the gate on red: cancel changes nothing, OK applies it and the audit log has it', async () => {
     await page.reload(); // the form shows the server's policy again (an earlier test left a refused sunset in it)
+    // Wait for the page to fill the form from the server: a choice made before that would be overwritten by it.
+    await expect.poll(() => page.locator('#policy-sunset').inputValue()).not.toBe('');
     await page.getByLabel('Red', { exact: true }).last().selectOption('open');
     dismissNextDialog = true;
     const asked = dialogs.length;

@@ -99,7 +99,9 @@ describe('the gate remembers checked pass signatures (VerifiedPassCache in the p
     const shown = presentHolderPass(pass.text, pass.passId, now, holder.privateKey);
     expect((await h.decideFrame(await frameOf(shown)))?.reason).toBe('OK');
     h.advance(1000);
-    expect((await h.decideFrame(await frameOf(shown)))?.reason).toBe('PROOF_REPLAYED');
+    // The same code again: either still the same showing (no second verdict) or a replay; never green, and the
+    // replay memory now holds the step, which must not reach the disk either.
+    expect([undefined, 'PROOF_REPLAYED']).toContain((await h.decideFrame(await frameOf(shown)))?.reason);
     const needles = [pass.passId, pass.revocationId, encodePublicKey(holder.publicKey), shown.slice(4, 112)];
     const files = fs.readdirSync(h.dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     expect(files.length).toBeGreaterThan(0);
