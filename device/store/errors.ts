@@ -13,6 +13,7 @@ export const STORE_ERROR_CODES = [
   'IO', // another I/O or SQLite failure (read-only file system, permission, …)
   'INVALID_ARGUMENT', // a method was called with a value outside its contract (bad hex id, non-integer time, …)
   'CLOSED', // the store was used after close()
+  'CONFLICT', // a staged revocation update is under way (or was ended by a wipe): one writer at a time
 ] as const;
 
 export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];

@@ -105,6 +105,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
     },
   },
+  {
+    version: 4,
+    description: 'revocation generations: a staged update becomes visible in one small transaction',
+    up(db) {
+      // ADD COLUMN only changes the schema text: a store of 10 M ids migrates at once (old rows read the defaults).
+      // A row is visible at generation G when born <= G and (dead IS NULL or dead > G) (docs/sync.md).
+      db.exec(`ALTER TABLE revocations ADD COLUMN born INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE revocations ADD COLUMN dead INTEGER;
+        ALTER TABLE revocation_state ADD COLUMN active_gen INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE revocation_state ADD COLUMN pending_gen INTEGER`);
+    },
+  },
 ];
 
 export function schemaVersion(db: Database.Database): number {

@@ -1,12 +1,15 @@
 // The revocation list: ids (stored as bytes) with the expiry of their pass, and the sequence it corresponds to.
 // Deltas and snapshots are applied in one transaction after the sequence checks, so the list is always at the old
-// or the new sequence — also when the process is killed or the power fails in the middle.
+// or the new sequence — also when the process is killed or the power fails in the middle. Large updates (partitions)
+// are staged under a generation lookups do not see yet and published in one small transaction (revocation-stage.ts);
+// lookups read the active generation, held here in memory.
 import type Database from 'better-sqlite3';
 import { ProtocolError } from '../../protocol/errors.js';
 import { isLogId } from '../../protocol/log-id.js';
 import type { RevocationDelta } from '../../protocol/types.js';
-import { partitionRange } from '../../protocol/revocation-partitions.js';
-import type { PartitionUpdate, RevocationInfo } from './types.js';
+import { MAX_PREFIX_HEX } from '../../protocol/revocation-partitions.js';
+import type { PartitionUpdate, RevocationInfo, StageTarget } from './types.js';
+import { StagedRevocations, type StageHost } from './revocation-stage.js';
 import { revocationIdArg, seconds, wholeNumber } from './validate.js';
 import { StoreError } from './errors.js';
 
@@ -16,6 +19,13 @@ interface StateRow {
   issued_at: number | null;
   received_at: number | null;
   needs_snapshot: 0 | 1;
+  active_gen: number;
+  pending_gen: number | null;
+}
+
+/** Run a stage step generator to its end (synchronous use). */
+function drain(steps: Iterable<number>): void {
+  for (const _ of steps);
 }
 
 /**
@@ -34,25 +44,33 @@ function inKeyOrder(ids: string[]): Uint32Array {
 }
 
 export class RevocationList {
-  private readonly lookup: Database.Statement<[string], number>;
+  private readonly lookup: Database.Statement<[string, number, number], number>;
   private readonly readState: Database.Statement<[], StateRow>;
   private readonly writeState: Database.Statement<[number, string, number, number]>;
   private readonly newHistoryState: Database.Statement<[number, string, number, number]>;
   private readonly insert: Database.Statement<[string, number]>;
   private readonly remove: Database.Statement<[string]>;
   private readonly clearAll: Database.Statement<[]>;
-  private readonly count: Database.Statement<[], number>;
-  private readonly purge: Database.Statement<[number]>;
+  private readonly count: Database.Statement<[number, number], number>;
+  private readonly purge: Database.Statement<[number, number]>;
   private readonly markWiped: Database.Statement<[]>;
   private readonly applyTx: Database.Transaction<(delta: RevocationDelta, receivedAt: number) => void>;
-  private readonly partitionsTx: Database.Transaction<(u: PartitionUpdate, receivedAt: number) => void>;
-  private readonly clearRange: Database.Statement<[string, string]>;
-  private readonly clearFrom: Database.Statement<[string]>;
+  private readonly setPending: Database.Statement<[number]>;
+  private readonly publishGen: Database.Statement<[number]>;
+  /** The generation lookups see; moves only after a commit transaction. */
+  private active: number;
+  private staging = false;
+  private readonly host: StageHost;
 
   constructor(private readonly db: Database.Database) {
-    this.lookup = db.prepare<[string], number>('SELECT 1 FROM revocations WHERE rid = unhex(?)').pluck();
+    this.lookup = db
+      .prepare<[string, number, number], number>(
+        'SELECT 1 FROM revocations WHERE rid = unhex(?) AND born <= ? AND (dead IS NULL OR dead > ?)',
+      )
+      .pluck();
     this.readState = db.prepare<[], StateRow>(
-      'SELECT seq, log_id, issued_at, received_at, needs_snapshot FROM revocation_state WHERE id = 1',
+      `SELECT seq, log_id, issued_at, received_at, needs_snapshot, active_gen, pending_gen FROM revocation_state
+       WHERE id = 1`,
     );
     this.writeState = db.prepare<[number, string, number, number]>(
       `UPDATE revocation_state SET seq = ?, log_id = ?, issued_at = max(coalesce(issued_at, 0), ?), received_at = ?,
@@ -63,58 +81,130 @@ export class RevocationList {
       `UPDATE revocation_state SET seq = ?, log_id = ?, issued_at = ?, received_at = ?, needs_snapshot = 0
        WHERE id = 1`,
     );
-    // A re-added id keeps the later expiry: keeping a revocation too long is safe, too short is not.
+    // A re-added id keeps the later expiry: keeping a revocation too long is safe, too short is not. A row an
+    // earlier generation removed (still there until its cleanup) is live again.
     this.insert = db.prepare<[string, number]>(
       `INSERT INTO revocations (rid, expires_at) VALUES (unhex(?), ?)
-       ON CONFLICT (rid) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+       ON CONFLICT (rid) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at), dead = NULL`,
     );
     this.remove = db.prepare<[string]>('DELETE FROM revocations WHERE rid = unhex(?)');
     this.clearAll = db.prepare<[]>('DELETE FROM revocations');
-    this.count = db.prepare<[], number>('SELECT count(*) FROM revocations').pluck();
-    this.purge = db.prepare<[number]>('DELETE FROM revocations WHERE expires_at < ?');
+    this.count = db
+      .prepare<[number, number], number>(
+        'SELECT count(*) FROM revocations WHERE born <= ? AND (dead IS NULL OR dead > ?)',
+      )
+      .pluck();
+    // Expired ids, and rows an earlier generation removed whose cleanup did not run (a crash after commit).
+    this.purge = db.prepare<[number, number]>('DELETE FROM revocations WHERE expires_at < ? OR dead <= ?');
     this.markWiped = db.prepare<[]>(
-      'UPDATE revocation_state SET issued_at = NULL, received_at = NULL, needs_snapshot = 1 WHERE id = 1',
+      `UPDATE revocation_state SET issued_at = NULL, received_at = NULL, needs_snapshot = 1, pending_gen = NULL
+       WHERE id = 1`,
     );
     this.applyTx = db.transaction((delta: RevocationDelta, receivedAt: number) => this.applyInside(delta, receivedAt));
-    this.clearRange = db.prepare<[string, string]>('DELETE FROM revocations WHERE rid >= unhex(?) AND rid < unhex(?)');
-    this.clearFrom = db.prepare<[string]>('DELETE FROM revocations WHERE rid >= unhex(?)');
-    this.partitionsTx = db.transaction((u: PartitionUpdate, receivedAt: number) =>
-      this.partitionsInside(u, receivedAt),
+    this.setPending = db.prepare<[number]>('UPDATE revocation_state SET pending_gen = ? WHERE id = 1');
+    this.publishGen = db.prepare<[number]>(
+      'UPDATE revocation_state SET active_gen = ?, pending_gen = NULL WHERE id = 1',
     );
+    this.host = {
+      db,
+      activeGen: () => this.active,
+      pendingGen: () => this.state().pending_gen,
+      checkTarget: (t, all) => this.checkTarget(t, all),
+      publish: (t, gen, receivedAt) => {
+        const s = this.state();
+        const sameHistory = s.log_id === t.logId || (s.log_id === null && s.seq === 0);
+        if (sameHistory) this.writeState.run(t.seq, t.logId, t.issuedAt, receivedAt);
+        else this.newHistoryState.run(t.seq, t.logId, t.issuedAt, receivedAt);
+        this.publishGen.run(gen);
+      },
+      published: (gen) => {
+        this.active = gen;
+      },
+      ended: () => {
+        this.staging = false;
+      },
+    };
+    this.recover();
+    this.active = this.state().active_gen;
   }
 
-  applyPartitions(update: PartitionUpdate, receivedAt: number): void {
+  /** The one-call form of a staged update (tests, tools): every partition staged, then committed; all or nothing. */
+  applyPartitions(u: PartitionUpdate, receivedAt: number): void {
     seconds(receivedAt, 'receivedAt');
-    this.partitionsTx.immediate(update, receivedAt);
+    const whole = u.whole || this.state().needs_snapshot === 1;
+    const stage = this.beginStage({ logId: u.logId, seq: u.seq, issuedAt: u.issuedAt, prefixHex: u.prefixHex, whole });
+    try {
+      const given = new Set<number>();
+      for (const p of u.partitions) {
+        given.add(wholeNumber(p.index, 'partition.index'));
+        drain(stage.replacePartition(p.index, p.entries));
+      }
+      if (whole) for (let i = 0; i < 16 ** u.prefixHex; i++) if (!given.has(i)) drain(stage.replacePartition(i, []));
+      stage.commit(receivedAt);
+    } catch (err) {
+      drain(stage.abort());
+      throw err;
+    }
+    drain(stage.cleanup());
   }
 
-  private partitionsInside(u: PartitionUpdate, receivedAt: number): void {
+  /**
+   * Begin a staged update towards `target` (revocation-stage.ts). Checks the sequence rules now and again at
+   * commit. One stage at a time (CONFLICT otherwise).
+   */
+  beginStage(target: StageTarget): StagedRevocations {
+    if (target === null || typeof target !== 'object')
+      throw new StoreError('INVALID_ARGUMENT', 'target: expected an object');
+    const prefixHex = wholeNumber(target.prefixHex, 'target.prefixHex');
+    if (prefixHex < 1 || prefixHex > MAX_PREFIX_HEX)
+      throw new StoreError('INVALID_ARGUMENT', 'target.prefixHex: 1 to 3');
+    const t: StageTarget = {
+      logId: target.logId,
+      seq: wholeNumber(target.seq, 'target.seq'),
+      issuedAt: wholeNumber(target.issuedAt, 'target.issuedAt'),
+      prefixHex,
+      whole: target.whole === true,
+    };
+    this.checkTarget(t, true);
+    if (this.staging || this.state().pending_gen !== null) {
+      throw new StoreError('CONFLICT', 'a staged revocation update is already under way');
+    }
+    const gen = this.active + 1;
+    this.setPending.run(gen);
+    this.staging = true;
+    return new StagedRevocations(this.host, t, gen);
+  }
+
+  private checkTarget(u: StageTarget, allRanges: boolean): void {
     if (!isLogId(u.logId))
       throw new StoreError('INVALID_ARGUMENT', 'update.logId: expected 32 lower-case hex characters');
-    const seq = wholeNumber(u.seq, 'update.seq');
-    const issuedAt = wholeNumber(u.issuedAt, 'update.issuedAt');
     const s = this.state();
     const sameHistory = s.log_id === u.logId || (s.log_id === null && s.seq === 0);
-    if (sameHistory && seq <= s.seq) {
-      throw new ProtocolError('VERSION_ROLLBACK', `revocation list ${seq} is not newer than the one held (${s.seq})`);
+    if (sameHistory && u.seq <= s.seq) {
+      throw new ProtocolError('VERSION_ROLLBACK', `revocation list ${u.seq} is not newer than the one held (${s.seq})`);
     }
     if (!sameHistory && !u.whole) {
       throw new ProtocolError('HISTORY_CHANGED', 'partitions of another server history: the whole list is needed');
     }
-    if (!sameHistory && s.issued_at !== null && issuedAt < s.issued_at) {
+    if (!sameHistory && s.issued_at !== null && u.issuedAt < s.issued_at) {
       throw new ProtocolError('VERSION_ROLLBACK', 'a list of another history older than the list held');
     }
-    if (u.whole || s.needs_snapshot === 1) this.clearAll.run();
-    for (const p of u.partitions) {
-      const { lo, hi } = partitionRange(wholeNumber(p.index, 'partition.index'), u.prefixHex);
-      if (hi === null) this.clearFrom.run(lo);
-      else this.clearRange.run(lo, hi);
-      // Entries come in id order (verified), which is the B-tree's order.
-      for (const e of p.entries)
-        this.insert.run(revocationIdArg(e.revocationId), wholeNumber(e.expiresAt, 'expiresAt'));
+    if (s.needs_snapshot === 1 && !allRanges) {
+      throw new StoreError('INVALID_ARGUMENT', 'the list was wiped: only a whole list refills it');
     }
-    if (sameHistory) this.writeState.run(seq, u.logId, issuedAt, receivedAt);
-    else this.newHistoryState.run(seq, u.logId, issuedAt, receivedAt);
+  }
+
+  /** A stage left by a crash or power cut (pending_gen set at open): undone in one transaction, before any use. */
+  private recover(): void {
+    const gen = this.state().pending_gen;
+    if (gen === null) return;
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM revocations WHERE born = ?').run(gen);
+        this.db.prepare('UPDATE revocations SET dead = NULL WHERE dead = ?').run(gen);
+        this.db.prepare('UPDATE revocation_state SET pending_gen = NULL WHERE id = 1').run();
+      })
+      .immediate();
   }
 
   private state(): StateRow {
@@ -136,16 +226,18 @@ export class RevocationList {
       logId: s.log_id,
       issuedAt: s.issued_at,
       receivedAt: s.received_at,
-      count: this.count.get() ?? 0,
+      count: this.count.get(this.active, this.active) ?? 0,
     };
   }
 
   has(revocationId: string): boolean {
-    return this.lookup.get(revocationIdArg(revocationId)) !== undefined;
+    return this.lookup.get(revocationIdArg(revocationId), this.active, this.active) !== undefined;
   }
 
   apply(delta: RevocationDelta, receivedAt: number): void {
     seconds(receivedAt, 'receivedAt');
+    if (this.staging)
+      throw new StoreError('CONFLICT', 'a staged revocation update is under way: apply it or abort it first');
     this.applyTx.immediate(delta, receivedAt);
   }
 
@@ -215,7 +307,7 @@ export class RevocationList {
     const trusted = Math.max(s.issued_at ?? 0, trustedNow);
     const cutoff = Math.min(now, trusted) - graceSeconds;
     if (cutoff <= 0) return 0;
-    return this.purge.run(cutoff).changes;
+    return this.purge.run(cutoff, this.active).changes;
   }
 
   /** For wipe(): remove every id, keep the sequence as a floor, and ask for a full list next time. */

@@ -18,6 +18,8 @@ import type {
   PartitionUpdate,
   PurgeResult,
   RevocationInfo,
+  RevocationStage,
+  StageTarget,
   StateKey,
   StoreDiagnostics,
   StoredBundle,
@@ -194,6 +196,24 @@ export class SqliteDeviceStore implements DeviceStore {
 
   applyRevocationPartitions(update: PartitionUpdate, receivedAt: number): void {
     this.guard('applyRevocationPartitions', () => this.revocations.applyPartitions(update, receivedAt));
+  }
+
+  beginRevocationStage(target: StageTarget): RevocationStage {
+    const stage = this.guard('beginRevocationStage', () => this.revocations.beginStage(target));
+    const steps = (op: string, it: () => Iterator<number>): Iterable<number> => ({
+      [Symbol.iterator]: () => {
+        const inner = this.guard(op, it);
+        return { next: () => this.guard(op, () => inner.next()) };
+      },
+    });
+    return {
+      generation: stage.generation,
+      replacePartition: (index, entries) => steps('replacePartition', () => stage.replacePartition(index, entries)),
+      commit: (receivedAt, inside) =>
+        this.guard('commitRevocationStage', () => stage.commit(seconds(receivedAt, 'receivedAt'), inside)),
+      cleanup: () => steps('cleanupRevocationStage', () => stage.cleanup()),
+      abort: () => steps('abortRevocationStage', () => stage.abort()),
+    };
   }
 
   purgeExpired(now: number, retentionSeconds: number): PurgeResult {

@@ -136,6 +136,13 @@ export interface DeviceStore {
    * checks as applyRevocations; on any error nothing changes.
    */
   applyRevocationPartitions(update: PartitionUpdate, receivedAt: number): void;
+  /**
+   * Begin a staged update of the revocation list (docs/sync.md "Partitioned sync"): partitions are written in short
+   * transactions under a generation lookups do not see, and `commit` publishes them in one small transaction. The
+   * sequence rules are checked at begin and again at commit. One stage at a time: CONFLICT otherwise, and deltas
+   * are refused (CONFLICT) while one is under way. A stage left by a crash is undone when the store opens.
+   */
+  beginRevocationStage(target: StageTarget): RevocationStage;
 
   /**
    * Remove revocations whose pass expired more than the grace ago (measured against the signed issue time of the
@@ -196,4 +203,31 @@ export interface PartitionUpdate {
   /** True when the list held is of another history (or none): ids outside `partitions` are removed too. */
   readonly whole: boolean;
   readonly partitions: readonly { readonly index: number; readonly entries: readonly RevokedEntry[] }[];
+}
+
+/** What a staged update leads to: the list `seq` of history `logId`, cut into 16^prefixHex partitions. */
+export interface StageTarget {
+  readonly logId: string;
+  readonly seq: number;
+  readonly issuedAt: number;
+  readonly prefixHex: number;
+  /** The list held is of another history (or none, or wiped): every partition must be staged before commit. */
+  readonly whole: boolean;
+}
+
+/**
+ * A staged revocation update (DeviceStore.beginRevocationStage). The step methods return iterables: each step is
+ * one short transaction (a few thousand rows) and yields the rows it handled, so the caller can let the event loop
+ * run between steps; iterate each to its end.
+ */
+export interface RevocationStage {
+  readonly generation: number;
+  /** Replace the content of partition `index` by `entries` (ascending ids, all of that partition). */
+  replacePartition(index: number, entries: readonly RevokedEntry[]): Iterable<number>;
+  /** Re-check the sequence rules and publish, with `inside` run in the same transaction. */
+  commit(receivedAt: number, inside?: () => void): void;
+  /** After commit: delete the rows the update removed (invisible already). */
+  cleanup(): Iterable<number>;
+  /** Undo every row written, so the list is exactly as before; a no-op after commit. */
+  abort(): Iterable<number>;
 }

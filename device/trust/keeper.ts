@@ -170,14 +170,15 @@ export class TrustKeeper implements TrustSink {
 
   /**
    * A partitioned list (docs/sync.md): verify the manifest and each changed partition it names (fetched by
-   * `fetchPartition`), then apply them all in one store transaction; a rejected one changes nothing.
+   * `fetchPartition`), staged in short store transactions while decisions go on with the list held, then published
+   * in one; a rejected one (or a failed fetch, which is thrown) changes nothing.
    */
   async acceptPartitioned(manifest: Uint8Array, fetchPartition: FetchPartition): Promise<ApplyResult> {
     const root = this.rootPublicKey();
     if (root === null)
       throw new TrustFileError('NO_ROOT_KEY', 'no root public key: enrol the device or set trust.rootPublicKey');
     const ctx = { store: this.store, rootPublicKey: root, nowSeconds: nowSeconds(this.clock), log: this.log };
-    const result = await applyPartitioned(ctx, manifest, fetchPartition, (fn) => this.store.transaction(fn));
+    const result = await applyPartitioned(ctx, manifest, fetchPartition);
     if (result.kind === 'applied') {
       this.refresh();
       this.emit({ cause: 'data', artefact: 'revocations', figures: this.figures() });

@@ -1,22 +1,33 @@
-// Partitioned revocation sync on the device (docs/sync.md "Partitioned sync"): verify the manifest, fetch the
-// partitions it names as changed (bounded parallelism), verify each against the manifest, and apply them all in
-// one store transaction. Called only by the TrustKeeper (keeper.ts), the one writer of trust data.
+// Partitioned revocation sync on the device (docs/sync.md "Partitioned sync"): verify the manifest, begin a staged
+// store update, then fetch the partitions it names as changed (bounded parallelism): each one is verified against
+// the manifest, merged into the stage in short transactions with the event loop free between them, and dropped, so
+// at most PARTITION_PARALLELISM partitions are in memory. One small transaction publishes the whole update; any
+// failure undoes the stage and leaves the list exactly as it was. Called only by the TrustKeeper (keeper.ts), the one
+// writer of trust data.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ProtocolError, isProtocolError } from '../../protocol/errors.js';
-import { verifyManifest, verifyPartition, type RevocationPartition } from '../../protocol/index.js';
+import { verifyManifest, verifyPartition } from '../../protocol/index.js';
 import { isStoreError } from '../store/errors.js';
-import { STATE_KEYS } from '../store/types.js';
+import { STATE_KEYS, type RevocationStage } from '../store/types.js';
 import { REJECT_COUNTER_PREFIX, type ApplyContext, type ApplyResult } from './apply.js';
 
-/** Partitions fetched at once. */
+/** Partitions fetched at once (and so at most held in memory at once). */
 export const PARTITION_PARALLELISM = 4;
 
 export type FetchPartition = (index: number) => Promise<Uint8Array>;
+
+/** Run the steps of a stage, letting the event loop (decisions, the camera) run between two of them. */
+async function run(steps: Iterable<number>, stop?: () => boolean): Promise<void> {
+  for (const _ of steps) {
+    await nextTurn();
+    if (stop?.()) return;
+  }
+}
 
 export async function applyPartitioned(
   ctx: ApplyContext,
   manifestBytes: Uint8Array,
   fetchPartition: FetchPartition,
-  transaction: <T>(fn: () => T) => T,
 ): Promise<ApplyResult> {
   const held = ctx.store.getBundle();
   const fail = (err: unknown): ApplyResult => {
@@ -29,6 +40,7 @@ export async function applyPartitioned(
   const info = ctx.store.revocationInfo();
   const currentSeq = ctx.store.revocationSeq();
   const signed = { rootPublicKey: ctx.rootPublicKey, bundle: held.bundle };
+  let stage: RevocationStage | null = null;
   try {
     const manifest = verifyManifest(manifestBytes, {
       ...signed,
@@ -38,42 +50,71 @@ export async function applyPartitioned(
     });
     const sameHistory = info.logId === manifest.logId && currentSeq > 0;
     const heldSeq = sameHistory ? currentSeq : 0;
-    const wanted = manifest.partitions.flatMap((p, i) =>
-      (sameHistory ? p.version > heldSeq : p.count > 0) ? [i] : [],
-    );
-    const partitions: RevocationPartition[] = [];
+    const s = ctx.store.beginRevocationStage({
+      logId: manifest.logId,
+      seq: manifest.seq,
+      issuedAt: manifest.issuedAt,
+      prefixHex: manifest.prefixHex,
+      whole: !sameHistory,
+    });
+    stage = s;
+    // Another history (or none): every range is replaced, the ones the manifest names empty without a fetch.
+    const wanted = manifest.partitions.flatMap((p, i) => ((sameHistory ? p.version > heldSeq : true) ? [i] : []));
     let next = 0;
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < wanted.length) {
+      while (next < wanted.length && !failed) {
         const index = wanted[next++] as number;
-        const bytes = await fetchPartition(index);
-        partitions.push(verifyPartition(bytes, { ...signed, manifest, index, heldSeq }));
+        const empty = !sameHistory && (manifest.partitions[index]?.count ?? 0) === 0;
+        const entries = empty
+          ? []
+          : verifyPartition(await fetchPartition(index), { ...signed, manifest, index, heldSeq }).entries;
+        if (failed) return;
+        await run(s.replacePartition(index, entries), () => failed);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PARTITION_PARALLELISM, wanted.length) }, worker));
-    transaction(() => {
-      ctx.store.applyRevocationPartitions(
-        {
-          logId: manifest.logId,
-          seq: manifest.seq,
-          issuedAt: manifest.issuedAt,
-          prefixHex: manifest.prefixHex,
-          whole: !sameHistory,
-          partitions,
-        },
-        ctx.nowSeconds,
-      );
+    // Every worker has stopped writing before the stage is committed or undone.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.min(PARTITION_PARALLELISM, wanted.length) }, async () => {
+        try {
+          await worker();
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }),
+    );
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    s.commit(ctx.nowSeconds, () => {
       if (info.logId !== null && manifest.logId !== info.logId) ctx.store.setState(STATE_KEYS.freshAt, '0');
       ctx.store.raiseClockFloor(manifest.issuedAt);
     });
+    stage = null;
+    try {
+      await run(s.cleanup());
+    } catch (err) {
+      // The removed rows are invisible already; the next purge deletes them.
+      ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'revocation cleanup stopped');
+    }
     ctx.log.info(
-      { artefact: 'revocations', kind: 'partitioned', toSeq: manifest.seq, partitions: partitions.length },
+      { artefact: 'revocations', kind: 'partitioned', toSeq: manifest.seq, partitions: wanted.length },
       'revocation partitions applied',
     );
     return { kind: 'applied', artefact: 'revocations', version: manifest.seq, issuedAt: manifest.issuedAt };
   } catch (err) {
+    if (stage !== null) await undo(ctx, stage);
     // A network failure while fetching is the sync cycle's error (retried at the next poll), not a rejection.
     if (!isProtocolError(err) && !isStoreError(err)) throw err;
     return fail(err);
+  }
+}
+
+/** Undo a stage; when that fails too, the store undoes it when it is next opened (and refuses a new stage). */
+async function undo(ctx: ApplyContext, stage: RevocationStage): Promise<void> {
+  try {
+    await run(stage.abort());
+  } catch (err) {
+    ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'revocation stage not undone');
   }
 }

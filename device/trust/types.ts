@@ -2,7 +2,7 @@
 // page and the sync client share. Small structural interfaces, so the sync client's test doubles and the real
 // SQLite store both fit.
 import type { RevocationDelta, TrustBundle } from '../../protocol/types.js';
-import type { PartitionUpdate } from '../store/types.js';
+import type { RevocationStage, StageTarget } from '../store/types.js';
 
 /** The part of the device store (device/store) that holds trust data. */
 export interface TrustStore {
@@ -12,7 +12,8 @@ export interface TrustStore {
   /** The held list's signed issue time (null before the first list); used for the signed data age. */
   revocationInfo(): { readonly issuedAt: number | null; readonly logId: string | null };
   applyRevocations(delta: RevocationDelta, receivedAt: number): void;
-  applyRevocationPartitions(update: PartitionUpdate, receivedAt: number): void;
+  /** A staged revocation update (device/store DeviceStore.beginRevocationStage). */
+  beginRevocationStage(target: StageTarget): RevocationStage;
   getState(key: string): string | null;
   setState(key: string, value: string | null): void;
   raiseClockFloor(t: number): number;
