@@ -6,11 +6,11 @@
 import type Database from 'better-sqlite3';
 import type { RevokedEntry } from '../../protocol/types.js';
 import { StoreError } from './errors.js';
-import type { RevocationStage, StageTarget } from './types.js';
+import type { PackedEntries, RevocationStage, StageTarget } from './types.js';
 import { revocationIdArg, wholeNumber } from './validate.js';
 
 /** Rows read or written by one step (one transaction): a few milliseconds of work. */
-export const STAGE_CHUNK = 2000;
+export const STAGE_CHUNK = 1000;
 /** Above every id the store takes (at most 64 bytes): the upper bound of the last partition. */
 const KEY_SPACE_END = Buffer.alloc(65, 0xff);
 
@@ -46,6 +46,16 @@ export function partitionBounds(index: number, prefixHex: number): { lo: Buffer;
       'hex',
     );
   return { lo: bytes(index), hi: index + 1 >= 16 ** prefixHex ? KEY_SPACE_END : bytes(index + 1) };
+}
+
+/** Entries as objects, read by position. */
+function packedView(entries: readonly RevokedEntry[]): PackedEntries {
+  const at = (k: number): RevokedEntry => {
+    const e = entries[k];
+    if (e === null || typeof e !== 'object') throw new StoreError('INVALID_ARGUMENT', 'entries[]: expected an object');
+    return e;
+  };
+  return { length: entries.length, id: (k) => at(k).revocationId, expiresAt: (k) => at(k).expiresAt };
 }
 
 /** The smallest byte string above `key`. */
@@ -102,35 +112,45 @@ export class StagedRevocations implements RevocationStage {
     }
   }
 
-  *replacePartition(index: number, entries: readonly RevokedEntry[]): Generator<number, void, void> {
+  *replacePartition(index: number, content: readonly RevokedEntry[] | PackedEntries): Generator<number, void, void> {
     const { prefixHex } = this.target;
     if (!Number.isSafeInteger(index) || index < 0 || index >= 16 ** prefixHex) {
       throw new StoreError('INVALID_ARGUMENT', 'partition index: outside the partitions');
     }
-    if (!Array.isArray(entries)) throw new StoreError('INVALID_ARGUMENT', 'entries: expected an array');
+    const entries = Array.isArray(content)
+      ? packedView(content as readonly RevokedEntry[])
+      : (content as PackedEntries);
+    if (entries === null || typeof entries !== 'object' || !Number.isSafeInteger(entries.length)) {
+      throw new StoreError('INVALID_ARGUMENT', 'entries: expected an array');
+    }
     this.checkOpen('replacePartition');
     if (this.touched.has(index)) throw new StoreError('INVALID_ARGUMENT', 'partition index: staged twice');
     const { lo, hi } = partitionBounds(index, prefixHex);
     const loHex = lo.toString('hex');
     const hiHex = hi.toString('hex');
-    // Validate everything before the first write: ascending ids inside the range (the merge depends on it).
+    // Entries are checked as the merge reaches them (ascending ids inside the range: the merge depends on it), so
+    // no step handles more than STAGE_CHUNK of them; a bad one fails the step, and the caller aborts the stage.
     const ids = new Array<string>(entries.length);
     const expiries = new Float64Array(entries.length);
-    for (let k = 0; k < entries.length; k++) {
-      const e = entries[k] as RevokedEntry;
-      if (e === null || typeof e !== 'object')
-        throw new StoreError('INVALID_ARGUMENT', 'entries[]: expected an object');
-      const id = revocationIdArg(e.revocationId, 'entries[].revocationId');
-      if (id < loHex || id >= hiHex) throw new StoreError('INVALID_ARGUMENT', 'entries[]: an id outside the partition');
-      if (k > 0 && id <= (ids[k - 1] as string)) throw new StoreError('INVALID_ARGUMENT', 'entries: ids not ascending');
-      ids[k] = id;
-      expiries[k] = wholeNumber(e.expiresAt, 'entries[].expiresAt');
-    }
+    let checked = 0;
+    const checkUpTo = (end: number): void => {
+      for (; checked < Math.min(end, entries.length); checked++) {
+        const k = checked;
+        const id = revocationIdArg(entries.id(k), 'entries[].revocationId');
+        if (id < loHex || id >= hiHex)
+          throw new StoreError('INVALID_ARGUMENT', 'entries[]: an id outside the partition');
+        if (k > 0 && id <= (ids[k - 1] as string))
+          throw new StoreError('INVALID_ARGUMENT', 'entries: ids not ascending');
+        ids[k] = id;
+        expiries[k] = wholeNumber(entries.expiresAt(k), 'entries[].expiresAt');
+      }
+    };
     this.touched.add(index);
     let start = lo;
     let k = 0;
     const step = this.host.db.transaction((): number | null => {
       this.checkOpen('replacePartition');
+      checkUpTo(k + STAGE_CHUNK);
       const held = this.stmt.batch.all(start, hi, STAGE_CHUNK);
       // The step ends at `end` (inclusive): at most STAGE_CHUNK held rows and STAGE_CHUNK new ids before it.
       let end: string | null =

@@ -219,15 +219,23 @@ export class RevocationList {
     return s.needs_snapshot === 1 ? 0 : s.seq;
   }
 
-  info(): RevocationInfo {
+  info(countRows: () => number = () => this.countVisible()): RevocationInfo {
     const s = this.state();
     return {
       seq: s.needs_snapshot === 1 ? 0 : s.seq,
       logId: s.log_id,
       issuedAt: s.issued_at,
       receivedAt: s.received_at,
-      count: this.count.get(this.active, this.active) ?? 0,
+      // A scan of the whole list (seconds at 10 M ids): only when the count is read, not for every caller of
+      // info() that wants the sequence or the history (the sync client and the trust keeper, on the decision thread).
+      get count(): number {
+        return countRows();
+      },
     };
+  }
+
+  countVisible(): number {
+    return this.count.get(this.active, this.active) ?? 0;
   }
 
   has(revocationId: string): boolean {

@@ -183,7 +183,9 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   revocationInfo(): RevocationInfo {
-    return this.guard('revocationInfo', () => this.revocations.info());
+    return this.guard('revocationInfo', () =>
+      this.revocations.info(() => this.guard('revocationInfo', () => this.revocations.countVisible())),
+    );
   }
 
   isRevoked(revocationId: string): boolean {

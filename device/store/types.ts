@@ -47,7 +47,7 @@ export interface RevocationInfo {
   readonly issuedAt: number | null;
   /** When the last delta or snapshot was applied (the caller's clock), null before the first. */
   readonly receivedAt: number | null;
-  /** Revocation ids held. */
+  /** Revocation ids held: counted (a scan of the list) when read, not when info() is called. */
   readonly count: number;
 }
 
@@ -223,11 +223,19 @@ export interface StageTarget {
 export interface RevocationStage {
   readonly generation: number;
   /** Replace the content of partition `index` by `entries` (ascending ids, all of that partition). */
-  replacePartition(index: number, entries: readonly RevokedEntry[]): Iterable<number>;
+  replacePartition(index: number, entries: readonly RevokedEntry[] | PackedEntries): Iterable<number>;
   /** Re-check the sequence rules and publish, with `inside` run in the same transaction. */
   commit(receivedAt: number, inside?: () => void): void;
   /** After commit: delete the rows the update removed (invisible already). */
   cleanup(): Iterable<number>;
   /** Undo every row written, so the list is exactly as before; a no-op after commit. */
   abort(): Iterable<number>;
+}
+
+/** A partition's entries in ascending id order, read by position (device/trust/partition-verify.ts packs them). */
+export interface PackedEntries {
+  readonly length: number;
+  /** Lower-case hex id of entry `k`. */
+  id(k: number): string;
+  expiresAt(k: number): number;
 }

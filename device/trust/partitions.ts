@@ -6,9 +6,10 @@
 // writer of trust data.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ProtocolError, isProtocolError } from '../../protocol/errors.js';
-import { verifyManifest, verifyPartition } from '../../protocol/index.js';
+import { verifyManifest } from '../../protocol/index.js';
 import { isStoreError } from '../store/errors.js';
 import { STATE_KEYS, type RevocationStage } from '../store/types.js';
+import { PartitionVerifier } from './partition-verify.js';
 import { REJECT_COUNTER_PREFIX, type ApplyContext, type ApplyResult } from './apply.js';
 
 /** Partitions fetched at once (and so at most held in memory at once). */
@@ -16,12 +17,30 @@ export const PARTITION_PARALLELISM = 4;
 
 export type FetchPartition = (index: number) => Promise<Uint8Array>;
 
-/** Run the steps of a stage, letting the event loop (decisions, the camera) run between two of them. */
-async function run(steps: Iterable<number>, stop?: () => boolean): Promise<void> {
-  for (const _ of steps) {
-    await nextTurn();
-    if (stop?.()) return;
-  }
+/**
+ * One synchronous piece of work per turn of the event loop, whichever worker asks: four workers resuming in the
+ * same turn would otherwise run four steps back to back, and a decision would wait for all of them.
+ */
+function turnTaker(): <T>(fn: () => T) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => T): Promise<T> => {
+    const mine = last.then(async () => {
+      await nextTurn();
+      return fn();
+    });
+    last = mine.catch(() => undefined);
+    return mine;
+  };
+}
+
+/** Run the steps of a stage one per turn (see turnTaker); stops early when `stop()` says so. */
+async function run(
+  steps: Iterable<number>,
+  inTurn: <T>(fn: () => T) => Promise<T>,
+  stop: () => boolean = () => false,
+): Promise<void> {
+  const it = steps[Symbol.iterator]();
+  while (!stop() && !(await inTurn(() => it.next())).done);
 }
 
 export async function applyPartitioned(
@@ -41,6 +60,8 @@ export async function applyPartitioned(
   const currentSeq = ctx.store.revocationSeq();
   const signed = { rootPublicKey: ctx.rootPublicKey, bundle: held.bundle };
   let stage: RevocationStage | null = null;
+  const verifier = new PartitionVerifier();
+  const verify = verifier.verify.bind(verifier);
   try {
     const manifest = verifyManifest(manifestBytes, {
       ...signed,
@@ -62,15 +83,20 @@ export async function applyPartitioned(
     const wanted = manifest.partitions.flatMap((p, i) => ((sameHistory ? p.version > heldSeq : true) ? [i] : []));
     let next = 0;
     let failed = false;
+    const inTurn = turnTaker();
     const worker = async (): Promise<void> => {
       while (next < wanted.length && !failed) {
         const index = wanted[next++] as number;
         const empty = !sameHistory && (manifest.partitions[index]?.count ?? 0) === 0;
-        const entries = empty
-          ? []
-          : verifyPartition(await fetchPartition(index), { ...signed, manifest, index, heldSeq }).entries;
+        const bytes = empty ? null : await fetchPartition(index);
+        // A small partition is verified in place: in a turn of its own. A large one goes to the verifier's thread.
+        const verified =
+          bytes === null
+            ? null
+            : await inTurn(() => ({ entries: verify(bytes, { ...signed, manifest, index, heldSeq }) }));
+        const entries = verified === null ? [] : await verified.entries;
         if (failed) return;
-        await run(s.replacePartition(index, entries), () => failed);
+        await run(s.replacePartition(index, entries), inTurn, () => failed);
       }
     };
     // Every worker has stopped writing before the stage is committed or undone.
@@ -91,8 +117,9 @@ export async function applyPartitioned(
       ctx.store.raiseClockFloor(manifest.issuedAt);
     });
     stage = null;
+    await verifier.close();
     try {
-      await run(s.cleanup());
+      await run(s.cleanup(), turnTaker());
     } catch (err) {
       // The removed rows are invisible already; the next purge deletes them.
       ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'revocation cleanup stopped');
@@ -104,6 +131,7 @@ export async function applyPartitioned(
     return { kind: 'applied', artefact: 'revocations', version: manifest.seq, issuedAt: manifest.issuedAt };
   } catch (err) {
     if (stage !== null) await undo(ctx, stage);
+    await verifier.close();
     // A network failure while fetching is the sync cycle's error (retried at the next poll), not a rejection.
     if (!isProtocolError(err) && !isStoreError(err)) throw err;
     return fail(err);
@@ -113,7 +141,7 @@ export async function applyPartitioned(
 /** Undo a stage; when that fails too, the store undoes it when it is next opened (and refuses a new stage). */
 async function undo(ctx: ApplyContext, stage: RevocationStage): Promise<void> {
   try {
-    await run(stage.abort());
+    await run(stage.abort(), turnTaker());
   } catch (err) {
     ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'revocation stage not undone');
   }

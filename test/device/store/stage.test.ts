@@ -157,7 +157,7 @@ describe('staged revocation updates', () => {
       const first = wholeList(1, 1, 2_000);
       const seeded = openStore(file);
       seeded.applyRevocationPartitions(first, T);
-      const before = seeded.revocationInfo();
+      const before = { ...seeded.revocationInfo() }; // the count is read here, while the store is open
       seeded.close();
 
       const staged = await new Promise<number>((resolve, reject) => {

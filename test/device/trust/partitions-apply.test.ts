@@ -8,6 +8,7 @@ import { decideText, type DecideOptions, type GatePlace } from '../../../device/
 import { openStore } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/types.js';
 import { TrustKeeper } from '../../../device/trust/keeper.js';
+import { VERIFY_IN_PLACE_BYTES } from '../../../device/trust/partition-verify.js';
 import { silentLogger } from '../../../device/trust/types.js';
 import { ManualClock } from '../../support/clock.js';
 import { Deployment, SITE, T0_S } from '../../support/deployment.js';
@@ -211,6 +212,29 @@ describe('partitioned sync on the device', () => {
     });
     expect(added.every((id) => db.isRevoked(id))).toBe(true);
     expect(removed.some((id) => db.isRevoked(id))).toBe(false);
+    expect(db.revocationInfo().count).toBe(list.ids().length);
+  });
+
+  it('verifies a large partition in the verifier thread, with the same refusals', async () => {
+    const { db, keeper, list } = setup();
+    const big = Array.from({ length: 3_500 }, (_, n) => rid(5, n, 0x42));
+    list.step([...big, ...range(0, 300)]);
+    expect(list.partition(0x42).length).toBeGreaterThan(VERIFY_IN_PLACE_BYTES);
+    const tampered = async (index: number): Promise<Uint8Array> => {
+      const bytes = new Uint8Array(list.partition(index));
+      if (index === 0x42) bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+      return bytes;
+    };
+    expect(await keeper.acceptPartitioned(list.manifest(), tampered)).toMatchObject({
+      kind: 'rejected',
+      reason: 'BAD_SIGNATURE',
+    });
+    expect(db.revocationInfo()).toMatchObject({ seq: 0, count: 0 });
+    expect(await keeper.acceptPartitioned(list.manifest(), served(list))).toMatchObject({
+      kind: 'applied',
+      version: 1,
+    });
+    expect(big.every((id) => db.isRevoked(id))).toBe(true);
     expect(db.revocationInfo().count).toBe(list.ids().length);
   });
 });

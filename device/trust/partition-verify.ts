@@ -1,0 +1,98 @@
+// Verifying partitions off the decision thread (docs/sync.md "Partitioned sync"). A partition of a 10 M-id list
+// (about 39,000 entries) takes tens of milliseconds to check and decode: small ones are verified in place, large
+// ones in one worker thread that answers with the entries packed (partition-worker.ts). The checks and their
+// reasons are those of protocol verifyPartition either way.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ProtocolError, type ProtocolReason } from '../../protocol/errors.js';
+import { verifyPartition, type VerifyPartitionOptions } from '../../protocol/index.js';
+import type { PackedEntries } from '../store/types.js';
+
+/** Partition documents up to this size (about 1,500 entries, a few milliseconds) are verified in place. */
+export const VERIFY_IN_PLACE_BYTES = 64 * 1024;
+
+export interface VerifyJob {
+  readonly id: number;
+  readonly bytes: ArrayBuffer;
+  readonly opts: VerifyPartitionOptions;
+}
+
+export type VerifyReply =
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly ids: string;
+      readonly lengths: Uint8Array;
+      readonly expiries: Float64Array;
+    }
+  | { readonly id: number; readonly ok: false; readonly code: ProtocolReason | null; readonly message: string };
+
+/** The worker's code: the compiled file in a release, the TypeScript source (through tsx) in a checkout. */
+function bootstrap(): string {
+  const compiled = import.meta.url.endsWith('.js');
+  const entry = new URL(compiled ? './partition-worker.js' : './partition-worker.ts', import.meta.url).href;
+  if (compiled) return `import(${JSON.stringify(entry)});`;
+  // The ESM build of tsx's API, found next to the CommonJS one that require.resolve names.
+  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api');
+  const tsx = pathToFileURL(path.join(path.dirname(cjs), 'index.mjs')).href;
+  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+}
+
+function unpack(r: Extract<VerifyReply, { ok: true }>): PackedEntries {
+  const offsets = new Uint32Array(r.lengths.length + 1);
+  for (let k = 0; k < r.lengths.length; k++) offsets[k + 1] = (offsets[k] as number) + 2 * (r.lengths[k] as number);
+  return {
+    length: r.lengths.length,
+    id: (k) => r.ids.slice(offsets[k], offsets[k + 1]),
+    expiresAt: (k) => r.expiries[k] as number,
+  };
+}
+
+/** Verifies the partitions of one sync; close() ends its worker thread (started at the first large partition). */
+export class PartitionVerifier {
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (r: VerifyReply) => void; reject: (e: Error) => void }>();
+
+  async verify(
+    bytes: Uint8Array,
+    opts: VerifyPartitionOptions,
+  ): Promise<PackedEntries | readonly { revocationId: string; expiresAt: number }[]> {
+    if (bytes.length <= VERIFY_IN_PLACE_BYTES) return verifyPartition(bytes, opts).entries;
+    const id = this.nextId++;
+    const copy = bytes.slice().buffer;
+    const reply = await new Promise<VerifyReply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.start().postMessage({ id, bytes: copy, opts } satisfies VerifyJob, [copy]);
+    });
+    if (reply.ok) return unpack(reply);
+    if (reply.code !== null) throw new ProtocolError(reply.code, reply.message);
+    throw new Error(`partition verifier: ${reply.message}`);
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(bootstrap(), { eval: true });
+    worker.on('message', (r: VerifyReply) => {
+      this.waiting.get(r.id)?.resolve(r);
+      this.waiting.delete(r.id);
+    });
+    const failAll = (err: Error): void => {
+      for (const w of this.waiting.values()) w.reject(err);
+      this.waiting.clear();
+      this.worker = null;
+    };
+    worker.on('error', (err) => failAll(new Error(`partition verifier failed: ${err.message}`)));
+    worker.on('exit', (code) => failAll(new Error(`partition verifier exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+}
