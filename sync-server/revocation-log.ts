@@ -51,7 +51,7 @@ export class RevocationLog {
   constructor(db: Db, keys: KeyStore) {
     this.db = db;
     this.keys = keys;
-    this.partitions = new RevocationPartitions(db, keys);
+    this.partitions = new RevocationPartitions(db, keys, this);
   }
 
   /** The history the sequence numbers belong to (history.ts). */

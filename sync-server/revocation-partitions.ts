@@ -7,6 +7,12 @@
 // rebuilt byte for byte from those when it has left the bounded cache: signatures are deterministic). A partition
 // whose range changed since (a step, an expiry purge) is rebuilt with a new version or hash; a device holding the
 // older manifest then sees PARTITION_STALE or PARTITION_MISMATCH and fetches the manifest again.
+//
+// The build is asynchronous: one partition at a time, the event loop free between them (at 10 M ids a whole build
+// is about 256 × 40 k rows), so /healthz, polls and deltas keep being answered; requests during a build share it.
+// A step committed meanwhile marks its partitions again and the build goes round once more; the manifest is signed
+// (synchronously) only once no partition is marked, with the sequence read at that moment, so it always names one
+// state of the list.
 import zlib from 'node:zlib';
 import {
   documentHash,
@@ -22,6 +28,14 @@ import { etagFor } from './trust.js';
 
 /** 256 partitions: 10 M ids are about 39,000 per partition (about 900 kB signed, before compression). */
 export const PARTITION_PREFIX_HEX = 2;
+
+/** The list the partitions are of: its history and sequence as they are now. */
+export interface ListState {
+  logId(): string;
+  seq(): number;
+}
+
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const DOC_CACHE_BYTES = 64 * 1024 * 1024;
 
 export interface BuiltPartition {
@@ -50,6 +64,7 @@ export class RevocationPartitions {
   private dirty = new Uint8Array(this.count).fill(1);
   private logId: string | null = null;
   private manifest: SignedManifest | null = null;
+  private building: Promise<SignedManifest> | null = null;
   private readonly docs = new Map<string, Uint8Array>();
   private docBytes = 0;
   private readonly rangeStmt;
@@ -58,13 +73,14 @@ export class RevocationPartitions {
   constructor(
     db: Db,
     private readonly keys: KeyStore,
+    private readonly list: ListState,
   ) {
     this.rangeStmt = db.prepare(
       'SELECT revocation_id, expires_at, seq FROM revoked WHERE revocation_id >= ? AND revocation_id < ? ORDER BY revocation_id',
-    );
+    ).raw(true);
     this.lastStmt = db.prepare(
       'SELECT revocation_id, expires_at, seq FROM revoked WHERE revocation_id >= ? ORDER BY revocation_id',
-    );
+    ).raw(true);
   }
 
   /** Ids added or removed by a change: their partitions are rebuilt for the next manifest. */
@@ -79,27 +95,48 @@ export class RevocationPartitions {
     this.manifest = null;
   }
 
-  /** The signed manifest of the list at `seq` of history `logId`, building the partitions that changed. */
-  currentManifest(logId: string, seq: number, now: number): SignedManifest {
-    if (this.logId !== logId) {
-      // Every document names its history: a new one re-signs them all.
-      this.logId = logId;
-      this.touchAll();
-      this.docs.clear();
-      this.docBytes = 0;
-    }
-    if (this.manifest && this.manifest.seq === seq && this.manifest.logId === logId) return this.manifest;
-    for (let i = 0; i < this.count; i++) if (this.dirty[i] === 1) this.build(i, logId, now);
-    const partitions = this.meta.map((m) => {
-      const { version, count, hash } = m as Meta;
-      return { version, count, hash };
+  /**
+   * The signed manifest of the list as it is now, building the partitions that changed (asynchronously; calls
+   * during a build share it). `now` gives the issue time of what is signed.
+   */
+  currentManifest(now: () => number): Promise<SignedManifest> {
+    const m = this.manifest;
+    if (m && m.logId === this.list.logId() && m.seq === this.list.seq()) return Promise.resolve(m);
+    this.building ??= this.buildManifest(now).finally(() => {
+      this.building = null;
     });
-    const bytes = signManifest(
-      { logId, seq, issuedAt: now, prefixHex: PARTITION_PREFIX_HEX, partitions },
-      this.keys.root(),
-    );
-    this.manifest = { seq, logId, bytes, etag: etagFor(bytes) };
-    return this.manifest;
+    return this.building;
+  }
+
+  private async buildManifest(now: () => number): Promise<SignedManifest> {
+    for (;;) {
+      const logId = this.list.logId();
+      if (this.logId !== logId) {
+        // Every document names its history: a new one re-signs them all.
+        this.logId = logId;
+        this.touchAll();
+        this.docs.clear();
+        this.docBytes = 0;
+      }
+      for (let i = 0; i < this.count && this.list.logId() === logId; i++) {
+        if (this.dirty[i] !== 1) continue;
+        this.build(i, logId, now());
+        await yieldTurn();
+      }
+      // From here to the return nothing yields: the manifest names the list at this one moment.
+      if (this.list.logId() !== logId || this.dirty.includes(1)) continue;
+      const partitions = this.meta.map((e) => {
+        const { version, count, hash } = e as Meta;
+        return { version, count, hash };
+      });
+      const seq = this.list.seq();
+      const bytes = signManifest(
+        { logId, seq, issuedAt: now(), prefixHex: PARTITION_PREFIX_HEX, partitions },
+        this.keys.root(),
+      );
+      this.manifest = { seq, logId, bytes, etag: etagFor(bytes) };
+      return this.manifest;
+    }
   }
 
   /** Partition `index` as the current manifest names it (rebuilt when it left the cache); null before any manifest. */
@@ -118,22 +155,18 @@ export class RevocationPartitions {
   /** Read, sign, hash and compress one partition; record its manifest entry. */
   private build(index: number, logId: string, issuedAt: number): BuiltPartition {
     const { lo, hi } = partitionRange(index, PARTITION_PREFIX_HEX);
-    const rows = (hi === null ? this.lastStmt.all(lo) : this.rangeStmt.all(lo, hi)) as {
-      revocation_id: string;
-      expires_at: number;
-      seq: number;
-    }[];
+    const rows = (hi === null ? this.lastStmt.all(lo) : this.rangeStmt.all(lo, hi)) as [string, number, number][];
     let version = 0;
-    const entries = rows.map((r) => {
-      if (r.seq > version) version = r.seq;
-      return { revocationId: r.revocation_id, expiresAt: r.expires_at };
+    const entries = rows.map(([revocationId, expiresAt, seq]) => {
+      if (seq > version) version = seq;
+      return { revocationId, expiresAt };
     });
     const bytes = signPartition(
       { logId, index, prefixHex: PARTITION_PREFIX_HEX, version, issuedAt, entries },
       this.keys.root(),
     );
     const hash = documentHash(bytes);
-    const gzip = new Uint8Array(zlib.gzipSync(bytes, { level: 6 }));
+    const gzip = new Uint8Array(zlib.gzipSync(bytes, { level: 1 }));
     this.meta[index] = { version, count: entries.length, hash, issuedAt };
     this.dirty[index] = 0;
     this.remember(`${index}:${version}:${hash}`, gzip);
