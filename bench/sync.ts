@@ -12,7 +12,7 @@
 // During each sync the gate decides a real signed pass every ~1 ms on its own thread: decisions answered, their p99
 // (due → answered), the longest event-loop stall, and whether any decision saw half a change. Baselines in the same
 // run: /healthz latency on the idle server, the decision latency with no sync running, the list's raw size (16-byte
-// id + 4-byte expiry per entry). Ends with one JSON line. `--ids 20000 --day 2000 --change 5000` is a quick run.
+// id + 4-byte expiry per entry). Ends with one JSON line. `--ids 4000 --day 1000 --change 1000` is a quick run (the test runs that).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
 
     // Baseline: /healthz on the idle server.
     const idle = probeHealth(server.url, 5);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const healthIdle = await idle.stop();
     const healthIdleP50 = round(quantile(healthIdle, 0.5), 2);
 
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
 
     // Baseline: decisions with nothing else running.
     const quiet = decideWhile(store, passText, { pair: [seeded.sample[0], seeded.sample[1]], held: null });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const decideIdle = quiet.stop();
 
     const sync = async (name: string, watch: { pair: readonly [string, string]; held: string | null }) => {
