@@ -195,7 +195,7 @@ async function main(): Promise<void> {
       rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
       const rev = r.revocations[0];
       if (!r.ok || typeof rev !== 'object' || rev.kind !== 'applied')
-        throw new Error(`${name} sync: ${r.error?.code ?? JSON.stringify(r.revocations)}`);
+        throw new Error(`${name}: ${r.error ? `${r.error.code} ${r.error.message}` : JSON.stringify(r.revocations)}`);
       const { up, down } = wire.bytes();
       const fig = {
         seconds: round(ms / 1000, 2),

@@ -48,10 +48,11 @@ export class RevocationLog {
   /** The list in signed partitions, for devices that need a whole list too large for one snapshot. */
   readonly partitions: RevocationPartitions;
 
-  constructor(db: Db, keys: KeyStore) {
+  /** `partitionsDir`: where the server keeps its signed partitions (none: a bounded memory cache). */
+  constructor(db: Db, keys: KeyStore, partitionsDir: string | null = null) {
     this.db = db;
     this.keys = keys;
-    this.partitions = new RevocationPartitions(db, keys, this);
+    this.partitions = new RevocationPartitions(db, keys, this, partitionsDir);
   }
 
   /** The history the sequence numbers belong to (history.ts). */

@@ -3,8 +3,12 @@
 // the next manifest is asked for. A partition's version is the newest step among its ids (MAX(seq) over its range
 // of the `revoked` table, read in the same range scan as its content), so it is the same after a restart.
 //
-// Held in memory per partition: version, count, hash and the issue time of its document (the document itself is
-// rebuilt byte for byte from those when it has left the bounded cache: signatures are deterministic). A partition
+// Held in memory per partition: version, count, hash and the issue time of its document. The documents themselves
+// (gzip) are written to files, one per partition (`dir`, in the data dir): at 10 M ids they are about 155 MB, more
+// than a memory cache should hold, and rebuilding one that left a cache costs a range scan and a signature while a
+// first sync asks for all 256 in order (the worst case for a cache). Without a directory (tools that open the log
+// alone) they are kept in a 64 MiB memory cache and rebuilt byte for byte when they left it (signatures are
+// deterministic). A partition
 // whose range changed since (a step, an expiry purge) is rebuilt with a new version or hash; a device holding the
 // older manifest then sees PARTITION_STALE or PARTITION_MISMATCH and fetches the manifest again.
 //
@@ -13,6 +17,8 @@
 // A step committed meanwhile marks its partitions again and the build goes round once more; the manifest is signed
 // (synchronously) only once no partition is marked, with the sequence read at that moment, so it always names one
 // state of the list.
+import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import {
   documentHash,
@@ -74,7 +80,13 @@ export class RevocationPartitions {
     db: Db,
     private readonly keys: KeyStore,
     private readonly list: ListState,
+    private readonly dir: string | null = null,
   ) {
+    if (dir !== null) {
+      // Documents of an earlier run are not trusted: every partition is built (and written) again.
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
     this.rangeStmt = db.prepare(
       'SELECT revocation_id, expires_at, seq FROM revoked WHERE revocation_id >= ? AND revocation_id < ? ORDER BY revocation_id',
     ).raw(true);
@@ -144,7 +156,7 @@ export class RevocationPartitions {
     const m = this.meta[index];
     if (!m || this.logId === null || index >= this.count) return null;
     const key = `${index}:${m.version}:${m.hash}`;
-    let gz = this.docs.get(key);
+    let gz = this.dir === null ? this.docs.get(key) : this.readDoc(index, key);
     if (!gz) {
       const rebuilt = this.build(index, this.logId, m.issuedAt);
       gz = rebuilt.gzip;
@@ -173,7 +185,28 @@ export class RevocationPartitions {
     return { index, version, hash, gzip };
   }
 
+  /** The file of partition `index` when it holds the document `key` (its first line names it). */
+  private readDoc(index: number, key: string): Uint8Array | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path.join(this.dir as string, `${index}.gz`));
+    } catch {
+      return undefined;
+    }
+    const nl = bytes.indexOf(0x0a);
+    if (nl < 0 || bytes.subarray(0, nl).toString('latin1') !== key) return undefined;
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + nl + 1, bytes.length - nl - 1);
+  }
+
   private remember(key: string, gz: Uint8Array): void {
+    if (this.dir !== null) {
+      const index = key.slice(0, key.indexOf(':'));
+      const file = path.join(this.dir, `${index}.gz`);
+      const tmp = `${file}.tmp`;
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(key + '\n', 'latin1'), gz]));
+      fs.renameSync(tmp, file);
+      return;
+    }
     if (this.docs.has(key)) return;
     this.docs.set(key, gz);
     this.docBytes += gz.length;
