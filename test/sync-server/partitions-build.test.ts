@@ -2,6 +2,8 @@
 // of the event loop, so other routes answer during it; shared by concurrent requests; a step committed during it
 // is in the manifest it gives. And a change too large for one delta document reaches a device by partitions.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePublicKey, verifyBundle, verifyManifest } from '../../protocol/index.js';
 import { MAX_REVOCATION_ENTRIES } from '../../protocol/revocations.js';
@@ -61,6 +63,31 @@ describe('partition build', () => {
     expect(m.partitions.reduce((n, p) => n + p.count, 0)).toBe(2001);
     // The concurrent request got the same signed manifest (one build).
     expect(a.headers.get('etag')).toBe(b.headers.get('etag'));
+  });
+
+  it('keeps the signed partitions in files, and rebuilds one whose file is gone byte for byte', async () => {
+    s = openTestServer({ revocations: { partitionAbove: 100 } });
+    const server = s;
+    const dev = await enrolDevice(server);
+    revoke(server, ids(600));
+    const dir = path.join(server.dir, 'partitions');
+    const get = async (i: number) =>
+      bytesOf(
+        await server.device(dev.token, 'GET', `/api/device/revocations/partitions/${i}`, undefined, {
+          'Accept-Encoding': 'gzip',
+        }),
+      );
+    expect((await server.device(dev.token, 'GET', '/api/device/revocations/manifest')).status).toBe(200);
+    expect(fs.readdirSync(dir)).toHaveLength(256);
+    const before = await get(5);
+    fs.rmSync(path.join(dir, '5.gz'));
+    const again = await get(5);
+    expect(Buffer.from(again).equals(Buffer.from(before))).toBe(true);
+    expect(fs.existsSync(path.join(dir, '5.gz'))).toBe(true);
+    // A file that holds another document (an older version, say) is not served: the partition is rebuilt.
+    const seven = await get(7);
+    fs.writeFileSync(path.join(dir, '7.gz'), Buffer.concat([Buffer.from('7:1:00\n'), Buffer.from(before)]));
+    expect(Buffer.from(await get(7)).equals(Buffer.from(seven))).toBe(true);
   });
 
   it('gives a device within the retained steps the manifest when its delta is above one document', async () => {
