@@ -2,8 +2,11 @@
 // serve them. Written after every change, each file to a temp name and renamed, index.json last.
 //
 //   bundle.cose                        the newest signed trust bundle
-//   revocations/snapshot.cose          the whole current revocation list (kind snapshot, 0 → seq)
-//   revocations/delta-<from>-<to>.cose one file per retained step (to = from + 1)
+//   revocations/snapshot.cose          the whole current revocation list (kind snapshot, 0 → seq); absent (and
+//                                      `snapshot` null) when the list is above MAX_REVOCATION_ENTRIES ids: such a
+//                                      list goes to devices in partitions, through the API only (docs/sync.md)
+//   revocations/delta-<from>-<to>.cose one file per retained step (to = from + 1); a step above
+//                                      MAX_REVOCATION_ENTRIES ids has none (the chain stops before it)
 //   freshness.cose                     a signed freshness statement for the current data (also rewritten every
 //                                      FRESHNESS_PUBLISH_SECONDS by the server)
 //   index.json                         { logId, bundleVersion, revocationSeq, floor, snapshot, deltas[], freshness,
@@ -23,7 +26,8 @@ export interface PublishIndex {
   readonly bundle: string;
   readonly revocationSeq: number;
   readonly floor: number;
-  readonly snapshot: string;
+  /** Null when the list is too large for one snapshot (partitions, through the API). */
+  readonly snapshot: string | null;
   readonly deltas: readonly { from: number; to: number; file: string }[];
   readonly freshness: string;
 }
@@ -62,14 +66,22 @@ export class Publisher {
     const bundle = trust.current();
     writeFileAtomic(path.join(this.dir, 'bundle.cose'), bundle.bytes);
 
-    const snapshot = revocations.artefact(null, now);
-    if (this.writtenLog !== snapshot.logId) this.written.clear();
-    this.writtenLog = snapshot.logId;
-    writeFileAtomic(path.join(revDir, 'snapshot.cose'), snapshot.bytes);
+    const logId = revocations.logId();
+    if (this.writtenLog !== logId) this.written.clear();
+    this.writtenLog = logId;
+    const keep = new Set<string>();
+    // Above one document's limit the whole list is not signed here (it would fail, and read every id again at
+    // every change): devices take it in partitions from the API.
+    const snapshot = revocations.snapshotFits() ? revocations.artefact(null, now) : null;
+    if (snapshot) {
+      writeFileAtomic(path.join(revDir, 'snapshot.cose'), snapshot.bytes);
+      keep.add('snapshot.cose');
+    }
 
     const deltas: { from: number; to: number; file: string }[] = [];
-    const keep = new Set<string>(['snapshot.cose']);
     for (const seq of revocations.steps()) {
+      // A step too large for one document ends the chain of files: a device past it needs the API.
+      if (!revocations.stepFits(seq)) break;
       const name = `delta-${seq - 1}-${seq}.cose`;
       const file = path.join(revDir, name);
       // A step never changes once written; only new steps are signed and written.
@@ -89,12 +101,12 @@ export class Publisher {
     const index: PublishIndex = {
       format: 1,
       updatedAt: now,
-      logId: snapshot.logId,
+      logId,
       bundleVersion: bundle.version,
       bundle: 'bundle.cose',
-      revocationSeq: snapshot.toSeq,
+      revocationSeq: revocations.seq(),
       floor: revocations.floor(),
-      snapshot: 'revocations/snapshot.cose',
+      snapshot: snapshot ? 'revocations/snapshot.cose' : null,
       deltas,
       freshness: 'freshness.cose',
     };

@@ -6,6 +6,7 @@
 // are dropped from the log; the floor becomes the newest dropped seq (so `since >= floor` still gets a delta).
 // Entries leave the current list one day after the pass they name expires (devices purge them at expiry).
 import { signRevocations, type RevocationDelta, type RevokedEntry } from '../protocol/index.js';
+import { MAX_REVOCATION_ENTRIES } from '../protocol/revocations.js';
 import { getMeta, setMeta, type Db } from './db.js';
 import { currentHistory } from './history.js';
 import type { KeyStore } from './keystore.js';
@@ -47,10 +48,11 @@ export class RevocationLog {
   /** The list in signed partitions, for devices that need a whole list too large for one snapshot. */
   readonly partitions: RevocationPartitions;
 
-  constructor(db: Db, keys: KeyStore) {
+  /** `partitionsDir`: where the server keeps its signed partitions (none: a bounded memory cache). */
+  constructor(db: Db, keys: KeyStore, partitionsDir: string | null = null) {
     this.db = db;
     this.keys = keys;
-    this.partitions = new RevocationPartitions(db, keys);
+    this.partitions = new RevocationPartitions(db, keys, this, partitionsDir);
   }
 
   /** The history the sequence numbers belong to (history.ts). */
@@ -124,6 +126,39 @@ export class RevocationLog {
       this.db.prepare('DELETE FROM revoked WHERE expires_at < ?').run(cutoff);
     }
     return floor;
+  }
+
+  /**
+   * True when the whole current list fits one signed snapshot (at most MAX_REVOCATION_ENTRIES ids). Above that a
+   * device gets the list in partitions (revocation-partitions.ts) and the publish dir holds no snapshot.
+   */
+  snapshotFits(): boolean {
+    const held = this.db
+      .prepare('SELECT COUNT(*) FROM (SELECT 1 FROM revoked LIMIT ?)')
+      .pluck()
+      .get(MAX_REVOCATION_ENTRIES + 1) as number;
+    return held <= MAX_REVOCATION_ENTRIES;
+  }
+
+  /** Ids a delta since → current holds (the steps' counts; `since` at or above the floor). */
+  deltaCount(since: number): number {
+    const n = this.db.prepare('SELECT SUM(count) FROM revocation_steps WHERE seq > ?').pluck().get(since) as
+      | number
+      | null;
+    return n ?? 0;
+  }
+
+  /** True when the delta since → current fits one signed document; a larger change goes by partitions. */
+  deltaFits(since: number): boolean {
+    return this.deltaCount(since) <= MAX_REVOCATION_ENTRIES;
+  }
+
+  /** True when the one-step delta `seq - 1 → seq` fits one signed document. */
+  stepFits(seq: number): boolean {
+    const n = this.db.prepare('SELECT count FROM revocation_steps WHERE seq = ?').pluck().get(seq) as
+      | number
+      | undefined;
+    return (n ?? 0) <= MAX_REVOCATION_ENTRIES;
   }
 
   /** Sequence numbers of the steps still held as deltas, oldest first. */

@@ -3,10 +3,22 @@
 // the next manifest is asked for. A partition's version is the newest step among its ids (MAX(seq) over its range
 // of the `revoked` table, read in the same range scan as its content), so it is the same after a restart.
 //
-// Held in memory per partition: version, count, hash and the issue time of its document (the document itself is
-// rebuilt byte for byte from those when it has left the bounded cache: signatures are deterministic). A partition
+// Held in memory per partition: version, count, hash and the issue time of its document. The documents themselves
+// (gzip) are written to files, one per partition (`dir`, in the data dir): at 10 M ids they are about 155 MB, more
+// than a memory cache should hold, and rebuilding one that left a cache costs a range scan and a signature while a
+// first sync asks for all 256 in order (the worst case for a cache). Without a directory (tools that open the log
+// alone) they are kept in a 64 MiB memory cache and rebuilt byte for byte when they left it (signatures are
+// deterministic). A partition
 // whose range changed since (a step, an expiry purge) is rebuilt with a new version or hash; a device holding the
 // older manifest then sees PARTITION_STALE or PARTITION_MISMATCH and fetches the manifest again.
+//
+// The build is asynchronous: one partition at a time, the event loop free between them (at 10 M ids a whole build
+// is about 256 × 40 k rows), so /healthz, polls and deltas keep being answered; requests during a build share it.
+// A step committed meanwhile marks its partitions again and the build goes round once more; the manifest is signed
+// (synchronously) only once no partition is marked, with the sequence read at that moment, so it always names one
+// state of the list.
+import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import {
   documentHash,
@@ -22,6 +34,14 @@ import { etagFor } from './trust.js';
 
 /** 256 partitions: 10 M ids are about 39,000 per partition (about 900 kB signed, before compression). */
 export const PARTITION_PREFIX_HEX = 2;
+
+/** The list the partitions are of: its history and sequence as they are now. */
+export interface ListState {
+  logId(): string;
+  seq(): number;
+}
+
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const DOC_CACHE_BYTES = 64 * 1024 * 1024;
 
 export interface BuiltPartition {
@@ -50,6 +70,7 @@ export class RevocationPartitions {
   private dirty = new Uint8Array(this.count).fill(1);
   private logId: string | null = null;
   private manifest: SignedManifest | null = null;
+  private building: Promise<SignedManifest> | null = null;
   private readonly docs = new Map<string, Uint8Array>();
   private docBytes = 0;
   private readonly rangeStmt;
@@ -58,13 +79,20 @@ export class RevocationPartitions {
   constructor(
     db: Db,
     private readonly keys: KeyStore,
+    private readonly list: ListState,
+    private readonly dir: string | null = null,
   ) {
+    if (dir !== null) {
+      // Documents of an earlier run are not trusted: every partition is built (and written) again.
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
     this.rangeStmt = db.prepare(
       'SELECT revocation_id, expires_at, seq FROM revoked WHERE revocation_id >= ? AND revocation_id < ? ORDER BY revocation_id',
-    );
+    ).raw(true);
     this.lastStmt = db.prepare(
       'SELECT revocation_id, expires_at, seq FROM revoked WHERE revocation_id >= ? ORDER BY revocation_id',
-    );
+    ).raw(true);
   }
 
   /** Ids added or removed by a change: their partitions are rebuilt for the next manifest. */
@@ -79,27 +107,48 @@ export class RevocationPartitions {
     this.manifest = null;
   }
 
-  /** The signed manifest of the list at `seq` of history `logId`, building the partitions that changed. */
-  currentManifest(logId: string, seq: number, now: number): SignedManifest {
-    if (this.logId !== logId) {
-      // Every document names its history: a new one re-signs them all.
-      this.logId = logId;
-      this.touchAll();
-      this.docs.clear();
-      this.docBytes = 0;
-    }
-    if (this.manifest && this.manifest.seq === seq && this.manifest.logId === logId) return this.manifest;
-    for (let i = 0; i < this.count; i++) if (this.dirty[i] === 1) this.build(i, logId, now);
-    const partitions = this.meta.map((m) => {
-      const { version, count, hash } = m as Meta;
-      return { version, count, hash };
+  /**
+   * The signed manifest of the list as it is now, building the partitions that changed (asynchronously; calls
+   * during a build share it). `now` gives the issue time of what is signed.
+   */
+  currentManifest(now: () => number): Promise<SignedManifest> {
+    const m = this.manifest;
+    if (m && m.logId === this.list.logId() && m.seq === this.list.seq()) return Promise.resolve(m);
+    this.building ??= this.buildManifest(now).finally(() => {
+      this.building = null;
     });
-    const bytes = signManifest(
-      { logId, seq, issuedAt: now, prefixHex: PARTITION_PREFIX_HEX, partitions },
-      this.keys.root(),
-    );
-    this.manifest = { seq, logId, bytes, etag: etagFor(bytes) };
-    return this.manifest;
+    return this.building;
+  }
+
+  private async buildManifest(now: () => number): Promise<SignedManifest> {
+    for (;;) {
+      const logId = this.list.logId();
+      if (this.logId !== logId) {
+        // Every document names its history: a new one re-signs them all.
+        this.logId = logId;
+        this.touchAll();
+        this.docs.clear();
+        this.docBytes = 0;
+      }
+      for (let i = 0; i < this.count && this.list.logId() === logId; i++) {
+        if (this.dirty[i] !== 1) continue;
+        this.build(i, logId, now());
+        await yieldTurn();
+      }
+      // From here to the return nothing yields: the manifest names the list at this one moment.
+      if (this.list.logId() !== logId || this.dirty.includes(1)) continue;
+      const partitions = this.meta.map((e) => {
+        const { version, count, hash } = e as Meta;
+        return { version, count, hash };
+      });
+      const seq = this.list.seq();
+      const bytes = signManifest(
+        { logId, seq, issuedAt: now(), prefixHex: PARTITION_PREFIX_HEX, partitions },
+        this.keys.root(),
+      );
+      this.manifest = { seq, logId, bytes, etag: etagFor(bytes) };
+      return this.manifest;
+    }
   }
 
   /** Partition `index` as the current manifest names it (rebuilt when it left the cache); null before any manifest. */
@@ -107,7 +156,7 @@ export class RevocationPartitions {
     const m = this.meta[index];
     if (!m || this.logId === null || index >= this.count) return null;
     const key = `${index}:${m.version}:${m.hash}`;
-    let gz = this.docs.get(key);
+    let gz = this.dir === null ? this.docs.get(key) : this.readDoc(index, key);
     if (!gz) {
       const rebuilt = this.build(index, this.logId, m.issuedAt);
       gz = rebuilt.gzip;
@@ -118,29 +167,46 @@ export class RevocationPartitions {
   /** Read, sign, hash and compress one partition; record its manifest entry. */
   private build(index: number, logId: string, issuedAt: number): BuiltPartition {
     const { lo, hi } = partitionRange(index, PARTITION_PREFIX_HEX);
-    const rows = (hi === null ? this.lastStmt.all(lo) : this.rangeStmt.all(lo, hi)) as {
-      revocation_id: string;
-      expires_at: number;
-      seq: number;
-    }[];
+    const rows = (hi === null ? this.lastStmt.all(lo) : this.rangeStmt.all(lo, hi)) as [string, number, number][];
     let version = 0;
-    const entries = rows.map((r) => {
-      if (r.seq > version) version = r.seq;
-      return { revocationId: r.revocation_id, expiresAt: r.expires_at };
+    const entries = rows.map(([revocationId, expiresAt, seq]) => {
+      if (seq > version) version = seq;
+      return { revocationId, expiresAt };
     });
     const bytes = signPartition(
       { logId, index, prefixHex: PARTITION_PREFIX_HEX, version, issuedAt, entries },
       this.keys.root(),
     );
     const hash = documentHash(bytes);
-    const gzip = new Uint8Array(zlib.gzipSync(bytes, { level: 6 }));
+    const gzip = new Uint8Array(zlib.gzipSync(bytes, { level: 1 }));
     this.meta[index] = { version, count: entries.length, hash, issuedAt };
     this.dirty[index] = 0;
     this.remember(`${index}:${version}:${hash}`, gzip);
     return { index, version, hash, gzip };
   }
 
+  /** The file of partition `index` when it holds the document `key` (its first line names it). */
+  private readDoc(index: number, key: string): Uint8Array | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(path.join(this.dir as string, `${index}.gz`));
+    } catch {
+      return undefined;
+    }
+    const nl = bytes.indexOf(0x0a);
+    if (nl < 0 || bytes.subarray(0, nl).toString('latin1') !== key) return undefined;
+    return new Uint8Array(bytes.buffer, bytes.byteOffset + nl + 1, bytes.length - nl - 1);
+  }
+
   private remember(key: string, gz: Uint8Array): void {
+    if (this.dir !== null) {
+      const index = key.slice(0, key.indexOf(':'));
+      const file = path.join(this.dir, `${index}.gz`);
+      const tmp = `${file}.tmp`;
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(key + '\n', 'latin1'), gz]));
+      fs.renameSync(tmp, file);
+      return;
+    }
     if (this.docs.has(key)) return;
     this.docs.set(key, gz);
     this.docBytes += gz.length;

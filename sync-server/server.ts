@@ -10,6 +10,7 @@ import type { Clock } from '../common/clock.js';
 import { ServerCore } from './core.js';
 import { DeviceService } from './devices.js';
 import { createApp } from './http/app.js';
+import { wantsPartitions } from './http/device-partitions.js';
 import type { Services } from './http/env.js';
 import { PassService } from './passes.js';
 import { ClaimService } from './claims.js';
@@ -86,6 +87,27 @@ export interface RunningServer extends OpenedServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * A list large enough for partitions: build them now, in the background (revocation-partitions.ts yields between
+ * partitions), rather than when the first gate asks. A failure is logged; the next request builds again.
+ */
+function warmPartitions(s: Services): void {
+  const { core } = s;
+  try {
+    core.assertLive(core.now());
+    if (!wantsPartitions(s)) return;
+  } catch {
+    return; // past the sunset nothing more is signed
+  }
+  const started = Date.now();
+  core.revocations.partitions.currentManifest(() => core.now()).then(
+    (m) => core.log.info({ seq: m.seq, ms: Date.now() - started }, 'revocation partitions built'),
+    (err: unknown) => {
+      if (core.db.open) core.log.warn({ err: (err as Error).message }, 'building the revocation partitions failed');
+    },
+  );
+}
+
 export async function startServer(
   config: ServerConfig,
   opts: OpenOptions & { adminPageDir?: string } = {},
@@ -115,6 +137,7 @@ export async function startServer(
   const dispatcher = new WebhookDispatcher(core, opened.services.webhooks);
   dispatcher.start();
   ready = true;
+  warmPartitions(opened.services);
 
   let closing: Promise<void> | null = null;
   const close = (graceMs = 5000): Promise<void> => {

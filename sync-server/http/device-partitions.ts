@@ -13,10 +13,10 @@ function matches(c: Context, etag: string): boolean {
 }
 
 /** The manifest answer (also given by GET /revocations to a device that needs a whole, large list). */
-export function manifestAnswer(c: Context<AppEnv>, s: Services): Response {
+export async function manifestAnswer(c: Context<AppEnv>, s: Services): Promise<Response> {
   const core = s.core;
   core.assertLive(core.now());
-  const m = core.revocations.partitions.currentManifest(core.revocations.logId(), core.revocations.seq(), core.now());
+  const m = await core.revocations.partitions.currentManifest(() => core.now());
   c.header('Cache-Control', 'no-cache');
   c.header('ETag', m.etag);
   c.header(H.revocationSeq, String(m.seq));
@@ -36,13 +36,13 @@ export function wantsPartitions(s: Services): boolean {
 export function partitionRoutes(app: Hono<AppEnv>, s: Services, auth: MiddlewareHandler<AppEnv>): void {
   app.get(P.revocationManifest, auth, (c) => manifestAnswer(c, s));
 
-  app.get(P.revocationPartition, auth, (c) => {
+  app.get(P.revocationPartition, auth, async (c) => {
     const core = s.core;
     core.assertLive(core.now());
     const text = c.req.param('index') ?? '';
     if (!/^\d{1,4}$/.test(text)) throw new HttpError('VALIDATION_FAILED');
     // The partition as the current manifest names it (the manifest is built first if none is yet).
-    core.revocations.partitions.currentManifest(core.revocations.logId(), core.revocations.seq(), core.now());
+    await core.revocations.partitions.currentManifest(() => core.now());
     const p = core.revocations.partitions.partition(Number(text));
     if (p === null) throw new HttpError('NOT_FOUND');
     const etag = `"p-${p.index}-${p.version}-${p.hash.slice(0, 16)}"`;

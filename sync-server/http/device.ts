@@ -103,9 +103,13 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     c.header(H.revocationSeq, String(seq));
     c.header(H.logId, log);
     if (since === seq) return c.body(null, 304);
-    // A whole list is needed: a device that takes partitions gets the manifest when the list is large.
+    // A whole list is needed: a device that takes partitions gets the manifest when the list is large. So does a
+    // device whose delta would be above one document's limit (a change of more than 650,000 ids): it then fetches
+    // only the partitions changed since the sequence it holds (a device that does not take partitions cannot
+    // follow such a change; it is refused with a 500 by signRevocations, as before).
     const whole = since === undefined || since < s.core.revocations.floor();
-    if (whole && q.partitions === '1' && wantsPartitions(s)) return manifestAnswer(c, s);
+    if (q.partitions === '1' && (whole ? wantsPartitions(s) : !s.core.revocations.deltaFits(since)))
+      return manifestAnswer(c, s);
     const art = s.core.revocations.artefact(since ?? null, s.core.now());
     const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.logId.slice(0, 16)}-${art.fromSeq}-${art.toSeq}"`;
     c.header('ETag', etag);

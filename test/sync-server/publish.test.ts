@@ -47,7 +47,7 @@ describe('publish dir', () => {
     const bundle = verifyBundle(read(s, index.bundle), root);
     expect(bundle.version).toBe(2);
     expect(bundle.policy.maxOfflineAgeSeconds).toBe(900);
-    const snap = verifyRevocations(read(s, index.snapshot), { rootPublicKey: root, bundle });
+    const snap = verifyRevocations(read(s, index.snapshot as string), { rootPublicKey: root, bundle });
     expect(snap.toSeq).toBe(6);
     expect(snap.added.map((e) => e.revocationId).sort()).toEqual([...ids].sort());
     // A device at the floor walks the chain and ends with the same list.
