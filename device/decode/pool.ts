@@ -1,7 +1,9 @@
-// The decoder pool: decode on every core the gate has. Each frame's first pass (the cheap single read) goes to an
-// idle worker ahead of any waiting escalation, and with two workers or more escalations never hold more than all
-// but one of them, so the newest frame's first pass never waits behind an escalation. A frame whose first pass
-// missed is escalated (crop, whole-frame retry with the further passes) on another worker in parallel:
+// The decoder pool: decode on every core the gate has. With two workers or more, worker 0 runs the first passes
+// (the cheap single read of each frame) and nothing else, so the newest frame's first pass never waits behind an
+// escalation; a pipeline may hand over the next frame before the previous one answered (frameSlots), and its first
+// pass starts the moment worker 0 is free. A frame whose first pass missed is escalated (crop, whole-frame retry
+// with the further passes) on the other workers in parallel, which take first passes only when no escalation
+// waits (pool-plan.ts nextJobKind). With one worker it runs both, first passes first.
 // - decode(frame, late): resolves with the first pass's result; an escalation's read comes later through `late`
 //   (at most once per frame, never after close). The pipeline decides it like any other read.
 // - decode(frame): resolves with the final result (first pass, or the escalation's; null if it was dropped).
@@ -13,7 +15,7 @@ import type { Worker } from 'node:worker_threads';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import { checkFrame, ladderFor } from './local.js';
 import { checkLadder, type EscalationPlan } from './passes.js';
-import { EscalationPlanner } from './pool-plan.js';
+import { EscalationPlanner, nextJobKind } from './pool-plan.js';
 import { spawnDecodeWorker } from './spawn.js';
 import { DecodeError, type DecodeHit, type DecoderConfig, type FrameDecoder, type LateHit } from './types.js';
 import type { DecodeRequest, WorkerMessage } from './worker-protocol.js';
@@ -120,6 +122,15 @@ export class DecoderPool implements FrameDecoder {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /**
+   * Frames a pipeline may hand over before the first has answered (device/pipeline.ts): with two workers or more,
+   * two, so the next frame's first pass starts on worker 0 the moment the previous one ends. With one worker, one:
+   * a queued first pass would always run before the escalations, which would then never run on a busy stream.
+   */
+  get frameSlots(): number {
+    return this.slots.length > 1 ? 2 : 1;
   }
 
   stats(): PoolStats {
@@ -236,20 +247,20 @@ export class DecoderPool implements FrameDecoder {
     job.settle(null);
   }
 
-  /** Hand waiting jobs to idle workers: first passes first (worker 0 preferred), escalations on the others. */
+  /** Hand waiting jobs to idle workers, as nextJobKind says. */
   private pump(): void {
     if (this.closed) return;
-    const idle = (from: number): Slot | undefined => this.slots.find((s, i) => i >= from && s.worker && !s.job);
-    for (let slot = idle(0); slot && this.firstQueue.length > 0; slot = idle(0))
-      this.send(slot, this.firstQueue.shift()!);
     for (const job of this.waiting.filter((j) => this.frameNo - j.frame > STALE_FRAMES)) {
       this.waiting.splice(this.waiting.indexOf(job), 1);
       this.drop(job);
     }
-    // With one worker it runs everything; with more, escalations never take worker 0.
-    const from = this.slots.length > 1 ? 1 : 0;
-    for (let slot = idle(from); slot && this.waiting.length > 0 && this.firstQueue.length === 0; slot = idle(from))
-      this.send(slot, this.waiting.pop()!); // the newest frame first
+    const worker0Alive = this.slots[0]!.worker !== null;
+    this.slots.forEach((slot, i) => {
+      if (!slot.worker || slot.job) return;
+      const kind = nextJobKind(i, this.slots.length, worker0Alive, this.firstQueue.length > 0, this.waiting.length > 0);
+      if (kind === 'first') this.send(slot, this.firstQueue.shift()!);
+      else if (kind === 'escalate') this.send(slot, this.waiting.pop()!); // the newest frame first
+    });
   }
 
   private send(slot: Slot, job: Job): void {
