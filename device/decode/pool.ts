@@ -1,7 +1,8 @@
 // The decoder pool: decode on every core the gate has. With two workers or more, worker 0 runs the first passes
 // (the cheap single read of each frame) and nothing else, so the newest frame's first pass never waits behind an
-// escalation; a pipeline may hand over the next frame before the previous one answered (frameSlots), and its first
-// pass starts the moment worker 0 is free. A frame whose first pass missed is escalated (crop, whole-frame retry
+// escalation; a pipeline may hand over the next frame before the previous one answered (frameSlots): it goes to
+// an idle worker, or waits inside worker 0 behind the first pass it runs, so it starts the moment that one ends,
+// without a round trip through this thread. A frame whose first pass missed is escalated (crop, whole-frame retry
 // with the further passes) on the other workers in parallel, which take first passes only when no escalation
 // waits (pool-plan.ts nextJobKind). With one worker it runs both, first passes first.
 // - decode(frame, late): resolves with the first pass's result; an escalation's read comes later through `late`
@@ -55,7 +56,8 @@ type Job = FirstJob | EscalationJob;
 
 interface Slot {
   worker: Worker | null;
-  job: Job | null;
+  /** Sent to the worker, in order: the first runs; worker 0 may hold the next first pass behind it. */
+  jobs: Job[];
   starting: boolean;
 }
 
@@ -73,6 +75,8 @@ export interface PoolStats {
   /** Escalations running now, and waiting for a worker. */
   escalating: number;
   waiting: number;
+  /** First passes not started yet: waiting in the pool, or inside worker 0 behind the one it runs. */
+  firstWaiting: number;
 }
 
 /** Default pool size: every core this process may use (os.availableParallelism()), at most 8. */
@@ -97,7 +101,7 @@ export class DecoderPool implements FrameDecoder {
     const ladder = ladderFor(config);
     this.budgetMs = ladder.budgetMs;
     this.planner = new EscalationPlanner(ladder, workers.length > 1);
-    this.slots = workers.map(() => ({ worker: null, job: null, starting: false }));
+    this.slots = workers.map(() => ({ worker: null, jobs: [], starting: false }));
     workers.forEach((w, i) => this.attach(i, w));
   }
 
@@ -134,8 +138,15 @@ export class DecoderPool implements FrameDecoder {
   }
 
   stats(): PoolStats {
-    const escalating = this.slots.filter((s) => s.job?.kind === 'escalate').length;
-    return { ...this.planner.counts, ...this.counters, escalating, waiting: this.waiting.length };
+    const escalating = this.slots.filter((s) => s.jobs[0]?.kind === 'escalate').length;
+    const held = this.slots.reduce((n, s) => n + Math.max(0, s.jobs.length - 1), 0);
+    return {
+      ...this.planner.counts,
+      ...this.counters,
+      escalating,
+      waiting: this.waiting.length,
+      firstWaiting: this.firstQueue.length + held,
+    };
   }
 
   /** The worker threads, for diagnostics and tests (null: being replaced). */
@@ -145,7 +156,7 @@ export class DecoderPool implements FrameDecoder {
 
   /** What each worker is doing now: a first pass, an escalation, or nothing. */
   jobs(): readonly ('first' | 'escalate' | null)[] {
-    return this.slots.map((s) => s.job?.kind ?? null);
+    return this.slots.map((s) => s.jobs[0]?.kind ?? null);
   }
 
   async decode(frame: GreyFrame, late?: LateHit): Promise<DecodeHit | null> {
@@ -179,10 +190,9 @@ export class DecoderPool implements FrameDecoder {
     for (const job of this.waiting.splice(0)) job.settle(null, closedErr);
     const workers: Worker[] = [];
     for (const slot of this.slots) {
-      const { worker, job } = slot;
+      const { worker } = slot;
       slot.worker = null;
-      slot.job = null;
-      if (job) this.failJob(job, closedErr);
+      for (const job of slot.jobs.splice(0)) this.failJob(job, closedErr);
       if (worker) workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.terminate()));
@@ -201,9 +211,7 @@ export class DecoderPool implements FrameDecoder {
     const slot = this.slots[index]!;
     if (slot.worker !== worker) return;
     slot.worker = null;
-    const job = slot.job;
-    slot.job = null;
-    if (job) this.failJob(job, new DecodeError('WORKER_FAILED', message));
+    for (const job of slot.jobs.splice(0)) this.failJob(job, new DecodeError('WORKER_FAILED', message));
     if (this.closed) return;
     this.counters.replaced++;
     this.respawn(index);
@@ -256,16 +264,21 @@ export class DecoderPool implements FrameDecoder {
     }
     const worker0Alive = this.slots[0]!.worker !== null;
     this.slots.forEach((slot, i) => {
-      if (!slot.worker || slot.job) return;
+      if (!slot.worker || slot.jobs.length > 0) return;
       const kind = nextJobKind(i, this.slots.length, worker0Alive, this.firstQueue.length > 0, this.waiting.length > 0);
       if (kind === 'first') this.send(slot, this.firstQueue.shift()!);
       else if (kind === 'escalate') this.send(slot, this.waiting.pop()!); // the newest frame first
     });
+    // With two workers or more, the next first pass waits inside worker 0, behind the one it runs: it starts the
+    // moment that one ends, without a round trip through this thread.
+    const w0 = this.slots[0]!;
+    if (this.slots.length > 1 && w0.worker && w0.jobs.length === 1 && this.firstQueue.length > 0)
+      this.send(w0, this.firstQueue.shift()!);
   }
 
   private send(slot: Slot, job: Job): void {
     const worker = slot.worker!;
-    slot.job = job;
+    slot.jobs.push(job);
     worker.ref();
     const base = { id: job.frame, width: job.width, height: job.height, data: job.data };
     const req: DecodeRequest =
@@ -277,10 +290,10 @@ export class DecoderPool implements FrameDecoder {
 
   private onMessage(slot: Slot, worker: Worker, msg: WorkerMessage): void {
     if (slot.worker !== worker || (msg.type !== 'result' && msg.type !== 'failed')) return;
-    const job = slot.job;
+    const job = slot.jobs[0];
     if (!job || job.frame !== msg.id) return;
-    slot.job = null;
-    worker.unref();
+    slot.jobs.shift();
+    if (slot.jobs.length === 0) worker.unref();
     if (msg.type === 'failed') this.failJob(job, new DecodeError(msg.code, msg.message));
     else if (job.kind === 'first') this.firstDone(job, msg.hit, msg.ms, msg.data);
     else if (msg.hit && this.frameNo - job.frame > STALE_FRAMES) this.drop(job);
