@@ -183,10 +183,12 @@ export class Pipeline {
     const t0 = this.mono();
     // The presence number of this frame, once observed; an escalation's read that comes before waits for it.
     const seen: { frameNo: number | null; early: [Hit, number][] } = { frameNo: null, early: [] };
-    const decoding = deps.decoder.decode(frame, (late) => this.lateRead(frame, seen, late, this.mono() - t0)).then(
-      (hit) => ({ hit, ms: this.mono() - t0 }),
-      (err: unknown) => ({ err }),
-    );
+    const decoding = deps.decoder
+      .decode(frame, (late) => this.lateRead(frame, seen, late, this.mono() - t0))
+      .then(
+        (hit) => ({ hit, ms: this.mono() - t0 }),
+        (err: unknown) => ({ err }),
+      );
     // Frames are decided in the order they were taken, whatever order their decodes end in.
     const previous = this.turn;
     let release!: () => void;
