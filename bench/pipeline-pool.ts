@@ -1,6 +1,7 @@
 // The decoder-pool part of bench:pipeline: the same camera streams through a DecoderPool of N worker threads, fed
-// as the device's pipeline feeds it (the next frame once the previous frame's first pass has answered; reads that
-// an escalation reports late count for their frame, and every read is verified on this thread), and a bounded
+// as the device's pipeline feeds it (device/pipeline.ts run: up to the pool's frameSlots frames handed over at once,
+// each verified in frame order once its first pass has answered; reads that an escalation reports late count for
+// their frame, and every read is verified on this thread), and a bounded
 // busy load for the latency run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { GreyFrame } from '../hardware/camera/types.js';
@@ -49,14 +50,26 @@ export async function runPool(
     for (const f of frames.slice(0, 10)) await warm.decode(f);
     await warm.close();
     const shown = frames.length * hold;
-    const start = performance.now();
-    const deadline = start + seconds * 1000;
-    while (n % shown !== 0 || n === 0 || performance.now() < deadline) {
+    // As the Pipeline runs: up to pool.frameSlots frames handed over at once (the next waits inside the pool and
+    // starts on worker 0 as the previous first pass ends), each verified in order once its first pass answered.
+    const inFlight: { i: number; k: number; hit: Promise<DecodeHit | null> }[] = [];
+    const submit = (): void => {
       const i = Math.floor((n % shown) / hold);
       const k = n;
-      const hit = await pool.decode(frames[i] as GreyFrame, (late) => verify(i, late, k));
-      if (hit) verify(i, hit, k);
+      inFlight.push({ i, k, hit: pool.decode(frames[i] as GreyFrame, (late) => verify(i, late, k)) });
       n++;
+    };
+    const start = performance.now();
+    const deadline = start + seconds * 1000;
+    for (;;) {
+      if (n % shown !== 0 || n === 0 || performance.now() < deadline) {
+        submit();
+        if (inFlight.length < pool.frameSlots) continue;
+      }
+      const oldest = inFlight.shift();
+      if (!oldest) break;
+      const h = await oldest.hit;
+      if (h) verify(oldest.i, h, oldest.k);
     }
     const elapsed = performance.now() - start;
     // Reads of the last frames' escalations still count (as a pipeline would decide them); wait for them.

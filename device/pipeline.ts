@@ -24,6 +24,12 @@ type Hit = { readonly text: string; readonly corners: readonly (readonly [number
  */
 export interface PipelineDecoder {
   decode(frame: GreyFrame, late?: (hit: Hit) => void): Promise<Hit | null>;
+  /**
+   * How many frames the pipeline may hand over before the first has answered (default 1). A decoder pool takes
+   * two: the next frame waits inside the pool and its first pass starts the moment the previous one ends, while
+   * this thread still verifies and decides the previous frame. Verdicts still come in frame order.
+   */
+  readonly frameSlots?: number;
 }
 
 export interface PipelineStore extends DecideStore {
@@ -89,6 +95,8 @@ export class Pipeline {
   private readonly listeners = new Set<(outcome: FrameOutcome) => void>();
   private stopped = false;
   private active = 0;
+  /** Settles when the last frame handed to the decoder has been decided (frames are decided in order). */
+  private turn: Promise<void> = Promise.resolve();
   readonly stats: PipelineStats = { frames: 0, decoded: 0, decisions: 0, errors: 0, lastFrameAt: null };
 
   constructor(
@@ -105,19 +113,33 @@ export class Pipeline {
     return () => this.listeners.delete(fn);
   }
 
-  /** Consume frames until the source ends or stop() is called. Errors of one frame never end the loop. */
+  /**
+   * Consume frames until the source ends or stop() is called. Errors of one frame never end the loop. Up to the
+   * decoder's frameSlots frames are in flight at once (taken from the source as they come); each is decided in
+   * the order it was taken.
+   */
   async run(frames: AsyncIterable<GreyFrame>): Promise<void> {
+    const slots = Math.max(1, Math.floor(this.deps.decoder.frameSlots ?? 1));
+    const pending = new Set<Promise<void>>();
     for await (const frame of frames) {
       if (this.stopped) break;
-      try {
-        await this.process(frame);
-      } catch (err) {
-        this.stats.errors++;
-        this.deps.log.error({ err: (err as Error).message, seq: frame.seq }, 'frame failed');
-        this.deps.leds.showDecision('fault');
-      }
+      // A failure is reported in the frame's turn (stages), so its fault pattern never follows a later verdict.
+      const done: Promise<void> = this.take(frame, true).then(
+        () => undefined,
+        () => undefined,
+      );
+      pending.add(done);
+      void done.then(() => pending.delete(done));
+      while (pending.size >= slots) await Promise.race(pending);
       if (this.stopped) break;
     }
+    await Promise.all(pending);
+  }
+
+  private failed(frame: GreyFrame, err: unknown): void {
+    this.stats.errors++;
+    this.deps.log.error({ err: (err as Error).message, seq: frame.seq }, 'frame failed');
+    this.deps.leds.showDecision('fault');
   }
 
   /** The trust data changed (keys, policy, revocations, sunset): forget every remembered signature. */
@@ -141,35 +163,73 @@ export class Pipeline {
 
   /** Take one frame through every stage. */
   async process(frame: GreyFrame): Promise<FrameOutcome> {
+    return this.take(frame, false);
+  }
+
+  /** `report`: a failure of this frame is counted, logged and shown (the fault pattern) in its turn. */
+  private async take(frame: GreyFrame, report: boolean): Promise<FrameOutcome> {
     this.active++;
     try {
-      return await this.stages(frame);
+      return await this.stages(frame, report);
     } finally {
       this.active--;
     }
   }
 
-  private async stages(frame: GreyFrame): Promise<FrameOutcome> {
+  private async stages(frame: GreyFrame, report: boolean): Promise<FrameOutcome> {
     const { deps } = this;
     this.stats.frames++;
     this.stats.lastFrameAt = deps.clock.now();
     const t0 = this.mono();
-    const frameNo = this.presence.frameNo + 1;
-    const hit = await deps.decoder.decode(frame, (late) => this.lateRead(frame, frameNo, late, this.mono() - t0));
-    const decodeMs = this.mono() - t0;
-    deps.reporter?.frame(frame, hit?.corners ?? null);
-    if (hit) this.stats.decoded++;
-    if (!this.presence.observe(hit?.text ?? null, deps.clock.now()) || hit === null) {
-      return { seq: frame.seq, decoded: hit !== null, decision: null, eventId: null, timings: timings(decodeMs) };
+    // The presence number of this frame, once observed; an escalation's read that comes before waits for it.
+    const seen: { frameNo: number | null; early: [Hit, number][] } = { frameNo: null, early: [] };
+    const decoding = deps.decoder
+      .decode(frame, (late) => this.lateRead(frame, seen, late, this.mono() - t0))
+      .then(
+        (hit) => ({ hit, ms: this.mono() - t0 }),
+        (err: unknown) => ({ err }),
+      );
+    // Frames are decided in the order they were taken, whatever order their decodes end in.
+    const previous = this.turn;
+    let release!: () => void;
+    this.turn = new Promise((r) => (release = r));
+    try {
+      await previous;
+      const result = await decoding;
+      if ('err' in result) throw result.err;
+      const { hit, ms: decodeMs } = result;
+      deps.reporter?.frame(frame, hit?.corners ?? null);
+      if (hit) this.stats.decoded++;
+      const decide = this.presence.observe(hit?.text ?? null, deps.clock.now());
+      seen.frameNo = this.presence.frameNo;
+      const outcome =
+        decide && hit !== null
+          ? this.decideHit(frame, hit, decodeMs)
+          : { seq: frame.seq, decoded: hit !== null, decision: null, eventId: null, timings: timings(decodeMs) };
+      for (const [late, ms] of seen.early.splice(0)) this.lateRead(frame, seen, late, ms);
+      return outcome;
+    } catch (err) {
+      if (report) this.failed(frame, err);
+      throw err;
+    } finally {
+      release();
     }
-    return this.decideHit(frame, hit, decodeMs);
   }
 
   /** An escalation's read of an earlier frame: decided if the presence logic says it is a new showing. */
-  private lateRead(frame: GreyFrame, frameNo: number, hit: Hit, decodeMs: number): void {
+  private lateRead(
+    frame: GreyFrame,
+    seen: { frameNo: number | null; early: [Hit, number][] },
+    hit: Hit,
+    decodeMs: number,
+  ): void {
     if (this.stopped) return;
+    if (seen.frameNo === null) {
+      seen.early.push([hit, decodeMs]);
+      return;
+    }
     this.stats.decoded++;
-    if (!this.presence.observeLate(hit.text, frameNo, this.deps.clock.now())) return;
+    if (!this.presence.observeLate(hit.text, seen.frameNo, this.deps.clock.now())) return;
     this.active++;
     try {
       this.decideHit(frame, hit, decodeMs);

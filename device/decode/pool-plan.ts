@@ -42,3 +42,24 @@ export class EscalationPlanner {
     return roi || whole ? { roi, whole } : null;
   }
 }
+
+/**
+ * Which kind of job an idle worker takes next (null: nothing waits that it may run). With one worker: first passes
+ * before escalations. With more: worker 0 runs first passes only; the others run waiting escalations first and a
+ * first pass only when none waits, or when worker 0 is gone (being replaced). So a waiting first pass waits at
+ * most for the previous frame's first pass on worker 0, never behind an escalation, and escalations keep the
+ * other cores even while a busy camera stream always has its next frame waiting.
+ */
+export function nextJobKind(
+  index: number,
+  workers: number,
+  worker0Alive: boolean,
+  firstWaiting: boolean,
+  escalationWaiting: boolean,
+): 'first' | 'escalate' | null {
+  const first = firstWaiting ? 'first' : null;
+  const escalate = escalationWaiting ? 'escalate' : null;
+  if (workers === 1) return first ?? escalate;
+  if (index === 0) return first;
+  return worker0Alive ? (escalate ?? first) : (first ?? escalate);
+}

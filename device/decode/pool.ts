@@ -1,7 +1,10 @@
-// The decoder pool: decode on every core the gate has. Each frame's first pass (the cheap single read) goes to an
-// idle worker ahead of any waiting escalation, and with two workers or more escalations never hold more than all
-// but one of them, so the newest frame's first pass never waits behind an escalation. A frame whose first pass
-// missed is escalated (crop, whole-frame retry with the further passes) on another worker in parallel:
+// The decoder pool: decode on every core the gate has. With two workers or more, worker 0 runs the first passes
+// (the cheap single read of each frame) and nothing else, so the newest frame's first pass never waits behind an
+// escalation; a pipeline may hand over the next frame before the previous one answered (frameSlots): it goes to
+// an idle worker, or waits inside worker 0 behind the first pass it runs, so it starts the moment that one ends,
+// without a round trip through this thread. A frame whose first pass missed is escalated (crop, whole-frame retry
+// with the further passes) on the other workers in parallel, which take first passes only when no escalation
+// waits (pool-plan.ts nextJobKind). With one worker it runs both, first passes first.
 // - decode(frame, late): resolves with the first pass's result; an escalation's read comes later through `late`
 //   (at most once per frame, never after close). The pipeline decides it like any other read.
 // - decode(frame): resolves with the final result (first pass, or the escalation's; null if it was dropped).
@@ -13,7 +16,7 @@ import type { Worker } from 'node:worker_threads';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import { checkFrame, ladderFor } from './local.js';
 import { checkLadder, type EscalationPlan } from './passes.js';
-import { EscalationPlanner } from './pool-plan.js';
+import { EscalationPlanner, nextJobKind } from './pool-plan.js';
 import { spawnDecodeWorker } from './spawn.js';
 import { DecodeError, type DecodeHit, type DecoderConfig, type FrameDecoder, type LateHit } from './types.js';
 import type { DecodeRequest, WorkerMessage } from './worker-protocol.js';
@@ -53,7 +56,8 @@ type Job = FirstJob | EscalationJob;
 
 interface Slot {
   worker: Worker | null;
-  job: Job | null;
+  /** Sent to the worker, in order: the first runs; worker 0 may hold the next first pass behind it. */
+  jobs: Job[];
   starting: boolean;
 }
 
@@ -71,6 +75,8 @@ export interface PoolStats {
   /** Escalations running now, and waiting for a worker. */
   escalating: number;
   waiting: number;
+  /** First passes not started yet: waiting in the pool, or inside worker 0 behind the one it runs. */
+  firstWaiting: number;
 }
 
 /** Default pool size: every core this process may use (os.availableParallelism()), at most 8. */
@@ -95,7 +101,7 @@ export class DecoderPool implements FrameDecoder {
     const ladder = ladderFor(config);
     this.budgetMs = ladder.budgetMs;
     this.planner = new EscalationPlanner(ladder, workers.length > 1);
-    this.slots = workers.map(() => ({ worker: null, job: null, starting: false }));
+    this.slots = workers.map(() => ({ worker: null, jobs: [], starting: false }));
     workers.forEach((w, i) => this.attach(i, w));
   }
 
@@ -122,9 +128,25 @@ export class DecoderPool implements FrameDecoder {
     return this.slots.length;
   }
 
+  /**
+   * Frames a pipeline may hand over before the first has answered (device/pipeline.ts): with two workers or more,
+   * two, so the next frame's first pass starts on worker 0 the moment the previous one ends. With one worker, one:
+   * a queued first pass would always run before the escalations, which would then never run on a busy stream.
+   */
+  get frameSlots(): number {
+    return this.slots.length > 1 ? 2 : 1;
+  }
+
   stats(): PoolStats {
-    const escalating = this.slots.filter((s) => s.job?.kind === 'escalate').length;
-    return { ...this.planner.counts, ...this.counters, escalating, waiting: this.waiting.length };
+    const escalating = this.slots.filter((s) => s.jobs[0]?.kind === 'escalate').length;
+    const held = this.slots.reduce((n, s) => n + Math.max(0, s.jobs.length - 1), 0);
+    return {
+      ...this.planner.counts,
+      ...this.counters,
+      escalating,
+      waiting: this.waiting.length,
+      firstWaiting: this.firstQueue.length + held,
+    };
   }
 
   /** The worker threads, for diagnostics and tests (null: being replaced). */
@@ -134,7 +156,7 @@ export class DecoderPool implements FrameDecoder {
 
   /** What each worker is doing now: a first pass, an escalation, or nothing. */
   jobs(): readonly ('first' | 'escalate' | null)[] {
-    return this.slots.map((s) => s.job?.kind ?? null);
+    return this.slots.map((s) => s.jobs[0]?.kind ?? null);
   }
 
   async decode(frame: GreyFrame, late?: LateHit): Promise<DecodeHit | null> {
@@ -168,10 +190,9 @@ export class DecoderPool implements FrameDecoder {
     for (const job of this.waiting.splice(0)) job.settle(null, closedErr);
     const workers: Worker[] = [];
     for (const slot of this.slots) {
-      const { worker, job } = slot;
+      const { worker } = slot;
       slot.worker = null;
-      slot.job = null;
-      if (job) this.failJob(job, closedErr);
+      for (const job of slot.jobs.splice(0)) this.failJob(job, closedErr);
       if (worker) workers.push(worker);
     }
     await Promise.all(workers.map((w) => w.terminate()));
@@ -190,9 +211,7 @@ export class DecoderPool implements FrameDecoder {
     const slot = this.slots[index]!;
     if (slot.worker !== worker) return;
     slot.worker = null;
-    const job = slot.job;
-    slot.job = null;
-    if (job) this.failJob(job, new DecodeError('WORKER_FAILED', message));
+    for (const job of slot.jobs.splice(0)) this.failJob(job, new DecodeError('WORKER_FAILED', message));
     if (this.closed) return;
     this.counters.replaced++;
     this.respawn(index);
@@ -236,25 +255,30 @@ export class DecoderPool implements FrameDecoder {
     job.settle(null);
   }
 
-  /** Hand waiting jobs to idle workers: first passes first (worker 0 preferred), escalations on the others. */
+  /** Hand waiting jobs to idle workers, as nextJobKind says. */
   private pump(): void {
     if (this.closed) return;
-    const idle = (from: number): Slot | undefined => this.slots.find((s, i) => i >= from && s.worker && !s.job);
-    for (let slot = idle(0); slot && this.firstQueue.length > 0; slot = idle(0))
-      this.send(slot, this.firstQueue.shift()!);
     for (const job of this.waiting.filter((j) => this.frameNo - j.frame > STALE_FRAMES)) {
       this.waiting.splice(this.waiting.indexOf(job), 1);
       this.drop(job);
     }
-    // With one worker it runs everything; with more, escalations never take worker 0.
-    const from = this.slots.length > 1 ? 1 : 0;
-    for (let slot = idle(from); slot && this.waiting.length > 0 && this.firstQueue.length === 0; slot = idle(from))
-      this.send(slot, this.waiting.pop()!); // the newest frame first
+    const worker0Alive = this.slots[0]!.worker !== null;
+    this.slots.forEach((slot, i) => {
+      if (!slot.worker || slot.jobs.length > 0) return;
+      const kind = nextJobKind(i, this.slots.length, worker0Alive, this.firstQueue.length > 0, this.waiting.length > 0);
+      if (kind === 'first') this.send(slot, this.firstQueue.shift()!);
+      else if (kind === 'escalate') this.send(slot, this.waiting.pop()!); // the newest frame first
+    });
+    // With two workers or more, the next first pass waits inside worker 0, behind the one it runs: it starts the
+    // moment that one ends, without a round trip through this thread.
+    const w0 = this.slots[0]!;
+    if (this.slots.length > 1 && w0.worker && w0.jobs.length === 1 && this.firstQueue.length > 0)
+      this.send(w0, this.firstQueue.shift()!);
   }
 
   private send(slot: Slot, job: Job): void {
     const worker = slot.worker!;
-    slot.job = job;
+    slot.jobs.push(job);
     worker.ref();
     const base = { id: job.frame, width: job.width, height: job.height, data: job.data };
     const req: DecodeRequest =
@@ -266,10 +290,10 @@ export class DecoderPool implements FrameDecoder {
 
   private onMessage(slot: Slot, worker: Worker, msg: WorkerMessage): void {
     if (slot.worker !== worker || (msg.type !== 'result' && msg.type !== 'failed')) return;
-    const job = slot.job;
+    const job = slot.jobs[0];
     if (!job || job.frame !== msg.id) return;
-    slot.job = null;
-    worker.unref();
+    slot.jobs.shift();
+    if (slot.jobs.length === 0) worker.unref();
     if (msg.type === 'failed') this.failJob(job, new DecodeError(msg.code, msg.message));
     else if (job.kind === 'first') this.firstDone(job, msg.hit, msg.ms, msg.data);
     else if (msg.hit && this.frameNo - job.frame > STALE_FRAMES) this.drop(job);

@@ -87,6 +87,30 @@ describe('decoder pool', () => {
     }
   });
 
+  it('holds the next first pass inside worker 0 while the others escalate; if worker 0 dies, both frames fail', async () => {
+    const f = await loadGreyImage(easy!.path);
+    const pool = await DecoderPool.start(SLOW, 2);
+    try {
+      expect(await pool.decode(f)).not.toBeNull(); // a code in view: every miss escalates
+      expect(await pool.decode(noise(1), () => undefined)).toBeNull();
+      await until(() => pool.jobs()[1] === 'escalate', 'the escalation on worker 1');
+      // Two frames handed over at once (a pipeline's frameSlots): the first runs on worker 0, the second waits
+      // inside it rather than for a round trip through the pool's thread, and never takes the escalation's core.
+      const running = pool.decode(noise(2));
+      const next = pool.decode(f);
+      expect(pool.jobs()).toEqual(['first', 'escalate']);
+      expect(pool.stats().firstWaiting).toBe(1);
+      await pool.workers[0]!.terminate();
+      // Neither frame gets a result invented: both fail, and the pool goes on with a new worker 0.
+      await expect(running).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+      await expect(next).rejects.toMatchObject({ code: 'WORKER_FAILED' });
+      expect(await pool.decode(f)).toMatchObject({ text: easy!.expected });
+      expect(pool.stats()).toMatchObject({ replaced: 1, firstWaiting: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('replaces a worker that dies during an escalation; its frame gets no read, and decoding goes on', async () => {
     const f = await loadGreyImage(hard!.path);
     const pool = await DecoderPool.start({ engine: 'zxing', budgetMs: 60_000 }, 2);
