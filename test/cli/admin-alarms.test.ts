@@ -1,65 +1,42 @@
 // `gatecode admin alarms` and `gatecode admin webhook` against the real `gatecode server` process on loopback and
 // a real receiver: a hook is added (secret printed once), a test delivery reaches the receiver signed and shows in
 // the delivery log; a device's alarm is listed and acknowledged; usage errors exit 2.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatecodeInProcess, gatecodeSpawned } from '../support/cli.js';
+import { ServerProcess } from '../support/server-process.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 import type { WebhookReceiver } from '../support/webhook-receiver.js';
 
-const run = promisify(execFile);
-const BIN = path.resolve('bin/gatecode.js');
 let dir = '';
-let server: ChildProcess;
-let url = '';
+let server: ServerProcess;
 let receiver: WebhookReceiver;
 
-async function admin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const all = [BIN, 'admin', ...args, '--server', url, '--token-file', path.join(dir, 'data', 'admin.token')];
-  try {
-    const r = await run(process.execPath, all, { timeout: 30_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const auth = () => ['--server', server.url, '--token-file', path.join(dir, 'data', 'admin.token')];
+/** `gatecode admin ARGS` in this process (test/support/cli.ts), and as a process of its own. */
+const admin = (args: string[]) => gatecodeInProcess(['admin', ...args, ...auth()]);
+const spawned = (args: string[]) => gatecodeSpawned(['admin', ...args, ...auth()]);
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
   receiver = await startWebhookReceiver();
-  server = spawn(process.execPath, [BIN, 'server', '--data', path.join(dir, 'data'), '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    server.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m && /admin token/.test(out)) {
-        clearTimeout(timer);
-        url = m[1] as string;
-        resolve();
-      }
-    });
-  });
+  server = new ServerProcess(path.join(dir, 'data'));
+  await server.start();
 }, 30_000);
 
 afterAll(async () => {
-  if (server.exitCode === null) server.kill('SIGKILL');
+  await server?.stop('SIGKILL');
   await receiver?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('gatecode admin alarms / webhook', { timeout: 60_000 }, () => {
   it('adds a webhook, prints its secret once, and a test delivery arrives signed and is logged', async () => {
-    const added = await admin(['webhook', 'add', '--url', receiver.url, '--events', 'alarm.raised,alarm.cleared']);
+    const added = await spawned(['webhook', 'add', '--url', receiver.url, '--events', 'alarm.raised,alarm.cleared']);
     expect(added.code, added.stderr).toBe(0);
     const secret = added.stdout.trim();
     expect(secret).toMatch(/^whsec_/);
@@ -88,13 +65,13 @@ describe('gatecode admin alarms / webhook', { timeout: 60_000 }, () => {
   it("lists a device's alarm and acknowledges it", async () => {
     const code = /code: (\S+)/.exec((await admin(['enrol'])).stdout)![1]!;
     const enrolled = (await (
-      await fetch(`${url}/api/device/enrol`, {
+      await fetch(`${server.url}/api/device/enrol`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code, name: 'door 7' }),
       })
     ).json()) as { token: string };
-    const res = await fetch(`${url}/api/device/alarms`, {
+    const res = await fetch(`${server.url}/api/device/alarms`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${enrolled.token}` },
       body: JSON.stringify({
@@ -102,7 +79,7 @@ describe('gatecode admin alarms / webhook', { timeout: 60_000 }, () => {
       }),
     });
     expect(res.status).toBe(201);
-    const list = await admin(['alarms', 'list']);
+    const list = await spawned(['alarms', 'list']);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^\s+\d+\s+fire-release\s+door 7\s+raised 2027-01-15T08:00:00Z\s+active\s+open$/m);
     const id = /^\s+(\d+)/.exec(list.stdout)![1]!;
@@ -125,7 +102,7 @@ describe('gatecode admin alarms / webhook', { timeout: 60_000 }, () => {
       ['webhook', 'add', '--url', receiver.url, '--events', 'pass.issued'],
       ['webhook', 'frobnicate'],
     ]) {
-      const r = await admin(args);
+      const r = await (args[1] === 'frobnicate' ? spawned(args) : admin(args));
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).not.toBe('');
     }

@@ -1,33 +1,24 @@
 // `gatecode admin claim` against the real `gatecode server` process on loopback: the link it prints is claimable
 // once by a wallet (an unbound pass at once, a holder-bound one with the wallet's public key).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatecodeInProcess, gatecodeSpawned } from '../support/cli.js';
+import { ServerProcess } from '../support/server-process.js';
 import { encodePublicKey, generateSigningKey, inspectPass } from '../../protocol/index.js';
 
-const run = promisify(execFile);
-const BIN = path.resolve('bin/gatecode.js');
 let dir = '';
-let server: ChildProcess;
-let url = '';
+let server: ServerProcess;
 
-async function admin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const all = [BIN, 'admin', ...args, '--server', url, '--token-file', path.join(dir, 'data', 'admin.token')];
-  try {
-    const r = await run(process.execPath, all, { timeout: 30_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const auth = () => ['--server', server.url, '--token-file', path.join(dir, 'data', 'admin.token')];
+/** `gatecode admin ARGS` in this process (test/support/cli.ts), and as a process of its own. */
+const admin = (args: string[]) => gatecodeInProcess(['admin', ...args, ...auth()]);
+const spawned = (args: string[]) => gatecodeSpawned(['admin', ...args, ...auth()]);
 
 async function claim(link: string, holderKey?: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const secret = new URLSearchParams(new URL(link).hash.slice(1)).get('claim');
-  const res = await fetch(`${url}/api/wallet/claim`, {
+  const res = await fetch(`${server.url}/api/wallet/claim`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(holderKey ? { secret, holderKey } : { secret }),
@@ -37,32 +28,18 @@ async function claim(link: string, holderKey?: string): Promise<{ status: number
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatecode-'));
-  server = spawn(process.execPath, [BIN, 'server', '--data', path.join(dir, 'data'), '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    server.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m && /admin token/.test(out)) {
-        clearTimeout(timer);
-        url = m[1] as string;
-        resolve();
-      }
-    });
-  });
+  server = new ServerProcess(path.join(dir, 'data'));
+  await server.start();
 }, 30_000);
 
-afterAll(() => {
-  if (server.exitCode === null) server.kill('SIGKILL');
+afterAll(async () => {
+  await server?.stop('SIGKILL');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('gatecode admin claim', () => {
   it('prints a one-time link; a holder-bound one issues the pass with the wallet key; --svg and --json', async () => {
-    const printed = await admin(['claim', '--colour', 'green', '--valid-for', '1d', '--scope', 'north']);
+    const printed = await spawned(['claim', '--colour', 'green', '--valid-for', '1d', '--scope', 'north']);
     expect(printed.code).toBe(0);
     expect(printed.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/wallet\/#claim=[A-Za-z0-9_-]{43}\n$/);
     expect(printed.stderr).toMatch(/claim link for pass [0-9a-f]{32}; claim once before 20\d\d-/);
@@ -107,12 +84,12 @@ describe('gatecode admin claim', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('CLAIM_REVOKED');
     expect((await admin(['claim', 'list', '--json'])).stdout).toContain('"state": "revoked"');
-    const usage = await admin(['claim', 'revoke']);
+    const usage = await spawned(['claim', 'revoke']);
     expect([usage.code, usage.stderr]).toEqual([2, expect.stringContaining('missing CLAIM_ID')]);
   }, 60_000);
 
   it('refuses bad options with exit 2', async () => {
-    const bad = await admin(['claim', '--colour', 'blue', '--valid-for', '1d']);
+    const bad = await spawned(['claim', '--colour', 'blue', '--valid-for', '1d']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--colour');
     const ttl = await admin(['claim', '--colour', 'green', '--valid-for', '1d', '--link-ttl', 'soon']);

@@ -1,14 +1,11 @@
 // `gatecode admin policy --hours FILE | --no-hours` as documented (docs/protocol.md, docs/examples/opening-hours.json),
-// run as a spawned CLI against a real server on loopback.
-import { execFile } from 'node:child_process';
+// run as a spawned CLI (the rest of the calls in process) against a real server on loopback.
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatecodeInProcess, gatecodeSpawned } from '../support/cli.js';
 import { startRealServer } from '../support/real-server.js';
 
-const run = promisify(execFile);
-const BIN = path.resolve('bin/gatecode.js');
 const EXAMPLE = path.resolve('docs/examples/opening-hours.json');
 
 let srv: Awaited<ReturnType<typeof startRealServer>>;
@@ -19,20 +16,17 @@ afterAll(async () => {
   await srv.stop();
 });
 
-async function admin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const auth = ['--server', srv.server.url, '--token-file', srv.server.tokenFile];
-  try {
-    const r = await run(process.execPath, [BIN, 'admin', ...args, ...auth], { timeout: 30_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const auth = () => ['--server', srv.server.url, '--token-file', srv.server.tokenFile];
+
+/** `gatecode admin ARGS` as a spawned process (the documented example's run). */
+const spawned = (args: string[]) => gatecodeSpawned(['admin', ...args, ...auth()]);
+
+/** The other calls in this process (test/support/cli.ts). */
+const admin = (args: string[]) => gatecodeInProcess(['admin', ...args, ...auth()]);
 
 describe('gatecode admin policy --hours', { timeout: 60_000 }, () => {
   it('sets the documented example, prints it back in full, and --no-hours removes it', async () => {
-    const set = await admin(['policy', '--hours', EXAMPLE]);
+    const set = await spawned(['policy', '--hours', EXAMPLE]);
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
     const out = JSON.parse(set.stdout) as { hours: { timeZone: string; weekly: Record<string, string[]> } };
@@ -50,7 +44,7 @@ describe('gatecode admin policy --hours', { timeout: 60_000 }, () => {
     const bad = path.join(srv.dir, 'bad-hours.json');
     fs.writeFileSync(bad, JSON.stringify({ timeZone: 'Berlin', weekly: { mon: ['8-12', '10:00-10:00'] } }));
     const before = JSON.parse((await admin(['policy'])).stdout) as { bundleVersion: number };
-    const r = await admin(['policy', '--hours', bad]);
+    const r = await spawned(['policy', '--hours', bad]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('timeZone: TIME_ZONE: use an IANA name');

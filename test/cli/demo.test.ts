@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { gatecodeInProcess } from '../support/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -61,10 +62,9 @@ describe('gatecode demo', () => {
   }, 100_000);
 
   it('prints its usage with --help and refuses unknown options with one line and exit 2', async () => {
-    const [help, bad] = await Promise.all([
-      gatecode(['demo', '--help'], 25_000),
-      gatecode(['demo', '--colour'], 25_000),
-    ]);
+    // In process (test/support/cli.ts): the run above is the spawned one.
+    const help = await gatecodeInProcess(['demo', '--help']);
+    const bad = await gatecodeInProcess(['demo', '--colour']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--keep');
     expect(bad.code).toBe(2);
@@ -74,7 +74,7 @@ describe('gatecode demo', () => {
   it.skipIf(fs.existsSync('/dev/video0') || fs.existsSync('/dev/v4l/by-id'))(
     'says clearly that there is no webcam on a machine without one',
     async () => {
-      const r = await gatecode(['demo', '--webcam'], 20_000);
+      const r = await gatecodeInProcess(['demo', '--webcam']);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/no USB camera found/);
     },

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gatecodeInProcess } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -92,41 +93,40 @@ describe('the README offline example', () => {
       expect(hours).toBe(48);
       expect(other).toBeDefined();
       const otherHours = Number(other) * 24;
-      const gatecode = path.join(ROOT, 'bin', 'gatecode.js');
-      const created = await run(
-        process.execPath,
-        [
-          gatecode,
-          'bundle',
-          'create',
-          '--root-key',
-          'keys/root.key',
-          '--issuer-key',
-          'keys/issuer.key',
-          '--max-offline',
-          `${other}d`,
-          '--out',
-          'bundle-long.cose',
-        ],
-        work,
-      );
+      // The README's own commands ran as processes above; these checks call the CLI in process (test/support/cli.ts).
+      const w = (name: string): string => path.join(work, name);
+      const created = await gatecodeInProcess([
+        'bundle',
+        'create',
+        '--root-key',
+        w('keys/root.key'),
+        '--issuer-key',
+        w('keys/issuer.key'),
+        '--max-offline',
+        `${other}d`,
+        '--out',
+        w('bundle-long.cose'),
+      ]);
       expect(created.code, created.stderr).toBe(0);
       const at = (h: number): string => new Date(Date.now() + h * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
       const scan = async (bundle: string, h: number): Promise<ScanLine> => {
-        const r = await run(
-          process.execPath,
-          [gatecode, 'scan', 'pass.png', '--bundle', bundle, '--root-key', 'keys/root.pub', '--now', at(h)],
-          work,
-        );
+        const r = await gatecodeInProcess([
+          'scan',
+          w('pass.png'),
+          '--bundle',
+          w(bundle),
+          '--root-key',
+          w('keys/root.pub'),
+          '--now',
+          at(h),
+        ]);
         expect(r.code, r.stderr).toBe(0);
         return JSON.parse(r.stdout) as ScanLine;
       };
-      const [fresh, old, long, longOld] = await Promise.all([
-        scan('bundle.cose', hours - 1),
-        scan('bundle.cose', hours + 1),
-        scan('bundle-long.cose', hours + 1),
-        scan('bundle-long.cose', otherHours + 1),
-      ]);
+      const fresh = await scan('bundle.cose', hours - 1);
+      const old = await scan('bundle.cose', hours + 1);
+      const long = await scan('bundle-long.cose', hours + 1);
+      const longOld = await scan('bundle-long.cose', otherHours + 1);
       expect(fresh).toMatchObject({ colour: 'green', reason: 'OK' });
       expect(old).toMatchObject({ colour: 'yellow', reason: 'BUNDLE_STALE', signature: 'verified' });
       expect(long).toMatchObject({ colour: 'green', reason: 'OK' });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectPass } from '../../protocol/index.js';
+import { gatecodeInProcess, gatecodeSpawned } from '../support/cli.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/gatecode.js');
@@ -16,21 +17,11 @@ let url = '';
 let tokenFile = '';
 let stdout = '';
 
-async function admin(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, 'admin', ...args], {
-      env: { ...process.env, ...env },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** `gatecode admin ARGS` in a process of its own, as a shell runs it. */
+const spawned = (args: string[], env: Record<string, string> = {}) => gatecodeSpawned(['admin', ...args], env);
+
+/** The same in this process (test/support/cli.ts); a few calls of each kind stay spawned. */
+const admin = (args: string[], env: Record<string, string> = {}) => gatecodeInProcess(['admin', ...args], env);
 
 const auth = () => ['--server', url, '--token-file', tokenFile];
 
@@ -69,7 +60,7 @@ describe('gatecode server + gatecode admin', () => {
   it('issues, lists, recolours and revokes a pass', async () => {
     const png = path.join(dir, 'p.png');
     const svg = path.join(dir, 'p.svg');
-    const issued = await admin([
+    const issued = await spawned([
       'pass',
       'issue',
       '--colour',
@@ -102,14 +93,14 @@ describe('gatecode server + gatecode admin', () => {
     expect(recoloured.stdout.trim()).toMatch(/^GC1:/);
     expect(recoloured.stdout.trim()).not.toBe(text);
 
-    const again = await admin(['pass', 'revoke', id, ...auth()]);
+    const again = await spawned(['pass', 'revoke', id, ...auth()]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('409 PASS_NOT_ACTIVE');
   }, 60_000);
 
   it('makes enrolment codes, shows and sets policy, lists devices, with the token from the environment', async () => {
     const env = { GATECODE_TOKEN: fs.readFileSync(tokenFile, 'utf8').trim(), GATECODE_SERVER: url };
-    const enrol = await admin(['enrol', '--ttl', '10m'], env);
+    const enrol = await spawned(['enrol', '--ttl', '10m'], env);
     expect(enrol.code).toBe(0);
     expect(enrol.stdout).toMatch(/^code: [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/m);
     expect(enrol.stdout).toMatch(/^uri: gatecode-enrol:\?u=http%3A%2F%2F127\.0\.0\.1%3A\d+&c=.+&fp=.+$/m);
@@ -214,7 +205,7 @@ describe('gatecode server + gatecode admin', () => {
   }, 60_000);
 
   it('reports usage errors with exit 2 and a bad token with exit 1', async () => {
-    const usage = await admin(['pass', 'issue', '--colour', 'blue', '--valid-for', '1d', ...auth()]);
+    const usage = await spawned(['pass', 'issue', '--colour', 'blue', '--valid-for', '1d', ...auth()]);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--colour');
     const noToken = await admin(['pass', 'list', '--server', url], { GATECODE_TOKEN: '' });
@@ -225,7 +216,7 @@ describe('gatecode server + gatecode admin', () => {
   }, 60_000);
 
   it('exits 2 without a command or with an unknown one, like every other command', async () => {
-    const none = await admin([]);
+    const none = await spawned([]);
     expect(none.code).toBe(2);
     expect(none.stdout).toContain('usage: gatecode admin');
     const unknown = await admin(['frobnicate', ...auth()]);
