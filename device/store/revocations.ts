@@ -124,7 +124,6 @@ export class RevocationList {
         this.staging = false;
       },
     };
-    this.recover();
     this.active = this.state().active_gen;
   }
 
@@ -166,6 +165,7 @@ export class RevocationList {
       whole: target.whole === true,
     };
     this.checkTarget(t, true);
+    this.recoverStale();
     if (this.staging || this.state().pending_gen !== null) {
       throw new StoreError('CONFLICT', 'a staged revocation update is already under way');
     }
@@ -194,10 +194,16 @@ export class RevocationList {
     }
   }
 
-  /** A stage left by a crash or power cut (pending_gen set at open): undone in one transaction, before any use. */
-  private recover(): void {
+  /**
+   * Undo a stage left by a crash or a power cut (pending_gen set, no stage of this connection under way), in one
+   * transaction; true when there was one. Its rows are invisible to lookups meanwhile, so readers need not call
+   * this: the writer does (the trust keeper when it starts, and every revocation write first). Not done when the
+   * file is opened, so that a reader (`gatecode check`) opening it does not undo a live stage of the device.
+   */
+  recoverStale(): boolean {
+    if (this.staging) return false;
     const gen = this.state().pending_gen;
-    if (gen === null) return;
+    if (gen === null) return false;
     this.db
       .transaction(() => {
         this.db.prepare('DELETE FROM revocations WHERE born = ?').run(gen);
@@ -205,6 +211,7 @@ export class RevocationList {
         this.db.prepare('UPDATE revocation_state SET pending_gen = NULL WHERE id = 1').run();
       })
       .immediate();
+    return true;
   }
 
   private state(): StateRow {
@@ -246,6 +253,7 @@ export class RevocationList {
     seconds(receivedAt, 'receivedAt');
     if (this.staging)
       throw new StoreError('CONFLICT', 'a staged revocation update is under way: apply it or abort it first');
+    this.recoverStale();
     this.applyTx.immediate(delta, receivedAt);
   }
 
