@@ -52,7 +52,7 @@ export class RevocationList {
   private readonly remove: Database.Statement<[string]>;
   private readonly clearAll: Database.Statement<[]>;
   private readonly count: Database.Statement<[number, number], number>;
-  private readonly purge: Database.Statement<[number, number]>;
+  private readonly purge: Database.Statement<[number]>;
   private readonly markWiped: Database.Statement<[]>;
   private readonly applyTx: Database.Transaction<(delta: RevocationDelta, receivedAt: number) => void>;
   private readonly setPending: Database.Statement<[number]>;
@@ -94,8 +94,9 @@ export class RevocationList {
         'SELECT count(*) FROM revocations WHERE born <= ? AND (dead IS NULL OR dead > ?)',
       )
       .pluck();
-    // Expired ids, and rows an earlier generation removed whose cleanup did not run (a crash after commit).
-    this.purge = db.prepare<[number, number]>('DELETE FROM revocations WHERE expires_at < ? OR dead <= ?');
+    // Rows an earlier generation removed whose cleanup did not run (a crash after commit) are invisible; the next
+    // stage that touches their range deletes them, and a delta re-adding or removing one handles it.
+    this.purge = db.prepare<[number]>('DELETE FROM revocations WHERE expires_at < ?');
     this.markWiped = db.prepare<[]>(
       `UPDATE revocation_state SET issued_at = NULL, received_at = NULL, needs_snapshot = 1, pending_gen = NULL
        WHERE id = 1`,
@@ -323,7 +324,7 @@ export class RevocationList {
     const trusted = Math.max(s.issued_at ?? 0, trustedNow);
     const cutoff = Math.min(now, trusted) - graceSeconds;
     if (cutoff <= 0) return 0;
-    return this.purge.run(cutoff, this.active).changes;
+    return this.purge.run(cutoff).changes;
   }
 
   /** For wipe(): remove every id, keep the sequence as a floor, and ask for a full list next time. */
