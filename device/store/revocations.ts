@@ -52,7 +52,7 @@ export class RevocationList {
   private readonly remove: Database.Statement<[string]>;
   private readonly clearAll: Database.Statement<[]>;
   private readonly count: Database.Statement<[number, number], number>;
-  private readonly purge: Database.Statement<[number, number]>;
+  private readonly purge: Database.Statement<[number]>;
   private readonly markWiped: Database.Statement<[]>;
   private readonly applyTx: Database.Transaction<(delta: RevocationDelta, receivedAt: number) => void>;
   private readonly setPending: Database.Statement<[number]>;
@@ -94,8 +94,9 @@ export class RevocationList {
         'SELECT count(*) FROM revocations WHERE born <= ? AND (dead IS NULL OR dead > ?)',
       )
       .pluck();
-    // Expired ids, and rows an earlier generation removed whose cleanup did not run (a crash after commit).
-    this.purge = db.prepare<[number, number]>('DELETE FROM revocations WHERE expires_at < ? OR dead <= ?');
+    // Rows an earlier generation removed whose cleanup did not run (a crash after commit) are invisible; the next
+    // stage that touches their range deletes them, and a delta re-adding or removing one handles it.
+    this.purge = db.prepare<[number]>('DELETE FROM revocations WHERE expires_at < ?');
     this.markWiped = db.prepare<[]>(
       `UPDATE revocation_state SET issued_at = NULL, received_at = NULL, needs_snapshot = 1, pending_gen = NULL
        WHERE id = 1`,
@@ -124,7 +125,6 @@ export class RevocationList {
         this.staging = false;
       },
     };
-    this.recover();
     this.active = this.state().active_gen;
   }
 
@@ -166,6 +166,7 @@ export class RevocationList {
       whole: target.whole === true,
     };
     this.checkTarget(t, true);
+    this.recoverStale();
     if (this.staging || this.state().pending_gen !== null) {
       throw new StoreError('CONFLICT', 'a staged revocation update is already under way');
     }
@@ -194,10 +195,16 @@ export class RevocationList {
     }
   }
 
-  /** A stage left by a crash or power cut (pending_gen set at open): undone in one transaction, before any use. */
-  private recover(): void {
+  /**
+   * Undo a stage left by a crash or a power cut (pending_gen set, no stage of this connection under way), in one
+   * transaction; true when there was one. Its rows are invisible to lookups meanwhile, so readers need not call
+   * this: the writer does (the trust keeper when it starts, and every revocation write first). Not done when the
+   * file is opened, so that a reader (`gatecode check`) opening it does not undo a live stage of the device.
+   */
+  recoverStale(): boolean {
+    if (this.staging) return false;
     const gen = this.state().pending_gen;
-    if (gen === null) return;
+    if (gen === null) return false;
     this.db
       .transaction(() => {
         this.db.prepare('DELETE FROM revocations WHERE born = ?').run(gen);
@@ -205,6 +212,7 @@ export class RevocationList {
         this.db.prepare('UPDATE revocation_state SET pending_gen = NULL WHERE id = 1').run();
       })
       .immediate();
+    return true;
   }
 
   private state(): StateRow {
@@ -246,6 +254,7 @@ export class RevocationList {
     seconds(receivedAt, 'receivedAt');
     if (this.staging)
       throw new StoreError('CONFLICT', 'a staged revocation update is under way: apply it or abort it first');
+    this.recoverStale();
     this.applyTx.immediate(delta, receivedAt);
   }
 
@@ -315,7 +324,7 @@ export class RevocationList {
     const trusted = Math.max(s.issued_at ?? 0, trustedNow);
     const cutoff = Math.min(now, trusted) - graceSeconds;
     if (cutoff <= 0) return 0;
-    return this.purge.run(cutoff, this.active).changes;
+    return this.purge.run(cutoff).changes;
   }
 
   /** For wipe(): remove every id, keep the sequence as a floor, and ask for a full list next time. */

@@ -200,6 +200,10 @@ export class SqliteDeviceStore implements DeviceStore {
     this.guard('applyRevocationPartitions', () => this.revocations.applyPartitions(update, receivedAt));
   }
 
+  recoverRevocationStage(): boolean {
+    return this.guard('recoverRevocationStage', () => this.revocations.recoverStale());
+  }
+
   beginRevocationStage(target: StageTarget): RevocationStage {
     const stage = this.guard('beginRevocationStage', () => this.revocations.beginStage(target));
     const steps = (op: string, it: () => Iterator<number>): Iterable<number> => ({

@@ -140,9 +140,14 @@ export interface DeviceStore {
    * Begin a staged update of the revocation list (docs/sync.md "Partitioned sync"): partitions are written in short
    * transactions under a generation lookups do not see, and `commit` publishes them in one small transaction. The
    * sequence rules are checked at begin and again at commit. One stage at a time: CONFLICT otherwise, and deltas
-   * are refused (CONFLICT) while one is under way. A stage left by a crash is undone when the store opens.
+   * are refused (CONFLICT) while one is under way. A stage left by a crash: see recoverRevocationStage.
    */
   beginRevocationStage(target: StageTarget): RevocationStage;
+  /**
+   * Undo a staged update left pending by a crash or a power cut (true when there was one). Lookups never see such
+   * a stage; the writer calls this when it starts (the trust keeper), and every revocation write does it first.
+   */
+  recoverRevocationStage(): boolean;
 
   /**
    * Remove revocations whose pass expired more than the grace ago (measured against the signed issue time of the

@@ -62,6 +62,8 @@ export class TrustKeeper implements TrustSink {
     listener?: TrustListener,
   ) {
     if (listener) this.listeners.push(listener);
+    // The one writer of trust data starts by undoing a revocation update a crash left half staged (never visible).
+    if (store.recoverRevocationStage()) log.warn({}, 'a revocation update left unfinished by a crash was undone');
     const lastSync = Number(store.getState(STATE_KEYS.lastSyncAt));
     const enrolment = readEnrolment(store);
     this.activity = {

@@ -121,7 +121,7 @@ export async function applyPartitioned(
     try {
       await run(s.cleanup(), turnTaker());
     } catch (err) {
-      // The removed rows are invisible already; the next purge deletes them.
+      // The removed rows are invisible already; the next stage that touches their range deletes them.
       ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'revocation cleanup stopped');
     }
     ctx.log.info(

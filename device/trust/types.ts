@@ -14,6 +14,8 @@ export interface TrustStore {
   applyRevocations(delta: RevocationDelta, receivedAt: number): void;
   /** A staged revocation update (device/store DeviceStore.beginRevocationStage). */
   beginRevocationStage(target: StageTarget): RevocationStage;
+  /** Undo a staged update a crash left pending (DeviceStore.recoverRevocationStage). */
+  recoverRevocationStage(): boolean;
   getState(key: string): string | null;
   setState(key: string, value: string | null): void;
   raiseClockFloor(t: number): number;
