@@ -114,14 +114,14 @@ export async function startWireCounter(port: number): Promise<WireCounter> {
     upstream.on('data', (d: Buffer) => (down += d.length));
     client.pipe(upstream);
     upstream.pipe(client);
-    const end = (): void => {
+    // A side that ends is ended on the other side by pipe, after what is buffered has been written (a device busy
+    // applying can be many seconds behind; destroying on close would cut the answer it has not read yet).
+    const fail = (): void => {
       client.destroy();
       upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
     };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    client.on('error', fail).on('close', () => sockets.delete(client));
+    upstream.on('error', fail).on('close', () => sockets.delete(upstream));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port: own } = server.address() as net.AddressInfo;
