@@ -85,21 +85,31 @@ function content(b: Uint8Array, length: number): number {
   return start;
 }
 
-const isAlnum = (c: number): boolean =>
-  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+/** Character classes of a name's bytes: 1 a letter or digit (may start a name), 2 `.` `_` `-`, 0 anything else. */
+const NAME_CHARS = new Uint8Array(256);
+for (const c of '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz') NAME_CHARS[c.charCodeAt(0)] = 1;
+for (const c of '._-') NAME_CHARS[c.charCodeAt(0)] = 2;
+
+/** Character codes of a string being made, by its length, reused: each string is made at once from them, flat
+ * (no Buffer, no concatenation one character at a time). */
+const codesByLength: number[][] = [];
+
+function codes(length: number): number[] {
+  return (codesByLength[length] ??= new Array<number>(length).fill(0));
+}
 
 /** A name (names.ts NAME_PATTERN: 1–32 of A-Z a-z 0-9 . _ -, starting with a letter or digit) as a text string. */
 function name(b: Uint8Array, what: string): string {
   const length = head(b, 3, what);
   const start = content(b, length);
-  if (length === 0 || length > 32 || !isAlnum(b[start]!)) bad(what);
-  let text = String.fromCharCode(b[start]!);
-  for (let i = start + 1; i < at; i++) {
-    const c = b[i]!;
-    if (!(isAlnum(c) || c === 0x2e || c === 0x5f || c === 0x2d)) bad(what);
-    text += String.fromCharCode(c);
+  if (length === 0 || length > 32 || NAME_CHARS[b[start]!] !== 1) bad(what);
+  const text = codes(length);
+  for (let i = 0; i < length; i++) {
+    const c = b[start + i]!;
+    if (NAME_CHARS[c] === 0) bad(what);
+    text[i] = c;
   }
-  return text;
+  return String.fromCharCode.apply(null, text);
 }
 
 function time(b: Uint8Array): number {
@@ -107,22 +117,19 @@ function time(b: Uint8Array): number {
 }
 
 const HEX_DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-/** The character codes of an id's hex by id length, reused: one flat string is made from them (no Buffer, no
- * concatenation). */
-const hexCodes: number[][] = [];
 
-/** A 16–32-byte id as lower-case hex. */
+/** A 16–32-byte id as lower-case hex; `what` is the message if it is not one. */
 function id(b: Uint8Array, what: string): string {
-  const length = head(b, 2, `${what}: 16-32 bytes`);
+  const length = head(b, 2, what);
   const start = content(b, length);
-  if (length < ID_MIN_BYTES || length > ID_MAX_BYTES) bad(`${what}: 16-32 bytes`);
-  const codes = (hexCodes[length] ??= new Array<number>(2 * length).fill(0));
+  if (length < ID_MIN_BYTES || length > ID_MAX_BYTES) bad(what);
+  const hex = codes(2 * length);
   for (let i = 0; i < length; i++) {
     const x = b[start + i]!;
-    codes[2 * i] = HEX_DIGITS[x >> 4]!;
-    codes[2 * i + 1] = HEX_DIGITS[x & 15]!;
+    hex[2 * i] = HEX_DIGITS[x >> 4]!;
+    hex[2 * i + 1] = HEX_DIGITS[x & 15]!;
   }
-  return String.fromCharCode.apply(null, codes);
+  return String.fromCharCode.apply(null, hex);
 }
 
 /** Is b[start, start + length) the ASCII bytes of `word`? */
@@ -142,6 +149,8 @@ function colour(b: Uint8Array): Colour {
   return bad(what);
 }
 
+const SCOPE_COUNT = `scope: 1-${MAX_SCOPE_SITES} site ids`;
+
 function scope(b: Uint8Array): Scope {
   const what = 'scope: "*" or a list of site ids';
   if (at >= end) bad('truncated');
@@ -153,7 +162,7 @@ function scope(b: Uint8Array): Scope {
     return 'all';
   }
   const count = head(b, 4, what);
-  if (count === 0 || count > MAX_SCOPE_SITES) bad(`scope: 1-${MAX_SCOPE_SITES} site ids`);
+  if (count === 0 || count > MAX_SCOPE_SITES) bad(SCOPE_COUNT);
   const sites: string[] = [];
   for (let i = 0; i < count; i++) {
     const site = name(b, 'scope: site ids are 1-32 characters of A-Z a-z 0-9 . _ -');
@@ -198,10 +207,10 @@ export function decodeClaims(b: Uint8Array, start = 0, stop = b.length): PassCla
         issuedAt = time(b);
         break;
       case CTI:
-        passId = id(b, 'passId');
+        passId = id(b, 'passId: 16-32 bytes');
         break;
       case RID:
-        revocationId = id(b, 'revocationId');
+        revocationId = id(b, 'revocationId: 16-32 bytes');
         break;
       case COLOUR:
         colourValue = colour(b);
