@@ -24,35 +24,60 @@ export function base45Encode(bytes: Uint8Array): string {
   return out;
 }
 
-function value(text: string, i: number): number {
-  const code = text.charCodeAt(i);
-  const v = code < 128 ? VALUES[code]! : -1;
-  if (v < 0) throw new ProtocolError('BAD_ENCODING', 'base45: character outside the alphabet');
-  return v;
+function outsideAlphabet(): never {
+  throw new ProtocolError('BAD_ENCODING', 'base45: character outside the alphabet');
+}
+
+/** How many bytes `text` from character `from` on decodes to; a length of 3n+1 is refused. */
+export function base45DecodedLength(text: string, from = 0): number {
+  const chars = text.length - from;
+  if (chars % 3 === 1) throw new ProtocolError('BAD_ENCODING', 'base45: length leaves a single character');
+  return ((chars / 3) | 0) * 2 + (chars % 3 === 2 ? 1 : 0);
 }
 
 /**
- * Decode `text` from character `from` on (no substring needed). With `into` (at least as long as the result) the
- * bytes are written there and a view of it is returned: for a caller that uses them at once (a pass check),
- * without allocating.
+ * Decode `text` from character `from` on into `out` at `offset` (no substring, no allocation); returns the number of
+ * bytes written. `out` must have room for base45DecodedLength bytes from `offset`.
  */
-export function base45Decode(text: string, from = 0, into?: Uint8Array): Uint8Array {
+export function base45DecodeInto(text: string, from: number, out: Uint8Array, offset: number): number {
+  const size = base45DecodedLength(text, from);
+  if (offset + size > out.length) throw new RangeError('base45: output buffer too small');
   const len = text.length;
-  if ((len - from) % 3 === 1) throw new ProtocolError('BAD_ENCODING', 'base45: length leaves a single character');
-  const size = Math.floor((len - from) / 3) * 2 + ((len - from) % 3 === 2 ? 1 : 0);
-  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
-  let o = 0;
+  let o = offset;
   let i = from;
   for (; i + 2 < len; i += 3) {
-    const n = value(text, i) + value(text, i + 1) * 45 + value(text, i + 2) * 2025;
+    const a = text.charCodeAt(i);
+    const b = text.charCodeAt(i + 1);
+    const c = text.charCodeAt(i + 2);
+    if ((a | b | c) > 127) outsideAlphabet();
+    const va = VALUES[a]!;
+    const vb = VALUES[b]!;
+    const vc = VALUES[c]!;
+    if ((va | vb | vc) < 0) outsideAlphabet();
+    const n = va + vb * 45 + vc * 2025;
     if (n > 0xffff) throw new ProtocolError('BAD_ENCODING', 'base45: triplet above 65535');
     out[o++] = n >> 8;
     out[o++] = n & 0xff;
   }
   if (i < len) {
-    const n = value(text, i) + value(text, i + 1) * 45;
+    const a = text.charCodeAt(i);
+    const b = text.charCodeAt(i + 1);
+    if ((a | b) > 127 || (VALUES[a]! | VALUES[b]!) < 0) outsideAlphabet();
+    const n = VALUES[a]! + VALUES[b]! * 45;
     if (n > 0xff) throw new ProtocolError('BAD_ENCODING', 'base45: final pair above 255');
     out[o] = n;
   }
+  return size;
+}
+
+/**
+ * Decode `text` from character `from` on (no substring needed). With `into` (at least as long as the result) the
+ * bytes are written there and a view of it is returned: for a caller that uses them at once, without allocating
+ * the bytes.
+ */
+export function base45Decode(text: string, from = 0, into?: Uint8Array): Uint8Array {
+  const size = base45DecodedLength(text, from);
+  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
+  base45DecodeInto(text, from, out, 0);
   return out;
 }

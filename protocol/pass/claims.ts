@@ -1,16 +1,14 @@
 // The claims set of a pass: a CWT (RFC 8392) claims map with integer keys. Registered claims where one fits
 // (iss, exp, nbf, iat, and cti for the pass id); the three gatecode claims use keys from the private-use range
 // (below -65536). Exactly these eight claims, plus the optional holder key of a holder-bound pass: any other claim,
-// a missing one or a wrong type is BAD_CLAIMS.
+// a missing one or a wrong type is BAD_CLAIMS. A device decodes them with decodeClaims (claims-decode.ts).
 import { ProtocolError } from '../errors.js';
 import { COLOURS } from '../types.js';
-import type { Colour, PassClaims, Scope } from '../types.js';
-import { cborEncode, isBytes, isUint } from '../internal/cbor.js';
-import { readClaimsMap } from '../internal/claims-reader.js';
+import type { PassClaims } from '../types.js';
+import { cborEncode, isUint } from '../internal/cbor.js';
 import type { Cbor } from '../internal/cbor.js';
 import { isName, MAX_SCOPE_SITES } from '../internal/names.js';
-import { shortHex } from '../internal/hex.js';
-import { fromBase64Url, PUBLIC_KEY_BYTES, toBase64Url } from '../keys.js';
+import { fromBase64Url, PUBLIC_KEY_BYTES } from '../keys.js';
 
 export const CLAIM = {
   iss: 1,
@@ -82,51 +80,4 @@ function checkSites(sites: readonly unknown[]): asserts sites is readonly string
   if (sites.length === 0 || sites.length > MAX_SCOPE_SITES) bad(`scope: 1-${MAX_SCOPE_SITES} site ids`);
   if (!sites.every(isName)) bad('scope: site ids are 1-32 characters of A-Z a-z 0-9 . _ -');
   if (new Set(sites).size !== sites.length) bad('scope: duplicate site id');
-}
-
-function id(v: Cbor | undefined, what: string): string {
-  if (!isBytes(v) || v.length < ID_MIN_BYTES || v.length > ID_MAX_BYTES) bad(`${what}: 16-32 bytes`);
-  return shortHex(v);
-}
-
-/** Decode and check a signed claims payload. Called only after the signature holds. */
-export function decodeClaims(payload: Uint8Array): PassClaims {
-  const map = readClaimsMap(payload);
-  for (const key of map.keys()) if (typeof key !== 'number' || !CLAIM_NAMES.has(key)) bad('claims: unknown claim');
-  const rawHolder = map.get(CLAIM.holder);
-  if (map.size !== CLAIM_NAMES.size - (rawHolder === undefined ? 1 : 0)) bad('claims: a claim is missing');
-  if (rawHolder !== undefined && (!isBytes(rawHolder) || rawHolder.length !== PUBLIC_KEY_BYTES))
-    bad('holderKey: 32 bytes');
-  const issuer = map.get(CLAIM.iss);
-  if (!isName(issuer)) bad('issuer: 1-32 characters of A-Z a-z 0-9 . _ -');
-  const expiresAt = map.get(CLAIM.exp);
-  const notBefore = map.get(CLAIM.nbf);
-  const issuedAt = map.get(CLAIM.iat);
-  if (!isTime(issuedAt) || !isTime(notBefore) || !isTime(expiresAt)) bad('times: whole seconds since the epoch');
-  if (expiresAt <= notBefore) bad('expiresAt must be after notBefore');
-  const passId = id(map.get(CLAIM.cti), 'passId');
-  const revocationId = id(map.get(CLAIM.rid), 'revocationId');
-  if (passId === revocationId) bad('revocationId equals passId');
-  const colour = map.get(CLAIM.colour);
-  if (typeof colour !== 'string' || !(COLOURS as readonly string[]).includes(colour))
-    bad('colour: green, yellow or red');
-  const rawScope = map.get(CLAIM.scope);
-  let scope: Scope;
-  if (rawScope === SCOPE_ALL) scope = 'all';
-  else if (Array.isArray(rawScope)) {
-    checkSites(rawScope);
-    scope = Object.freeze([...rawScope]);
-  } else bad('scope: "*" or a list of site ids');
-  const bound = rawHolder === undefined ? {} : { holderKey: toBase64Url(rawHolder as Uint8Array) };
-  return Object.freeze({
-    issuer,
-    passId,
-    revocationId,
-    colour: colour as Colour,
-    issuedAt,
-    notBefore,
-    expiresAt,
-    scope,
-    ...bound,
-  });
 }

@@ -10,10 +10,11 @@ import type { ParsedSign1 } from '../internal/cose.js';
 import { isBytes } from '../internal/cbor.js';
 import { issuerCandidates } from '../internal/keyring.js';
 import type { IssuerCandidate } from '../internal/keyring.js';
-import { shortHex } from '../internal/hex.js';
 import { KID_BYTES } from '../keys.js';
+import type { IssuerKeyEntry } from '../types.js';
 import { checkHolderProof, splitPresentation } from '../holder/proof.js';
-import { decodeClaims } from './claims.js';
+import { decodeClaims } from './claims-decode.js';
+import { PassScratch } from './envelope.js';
 import type { VerifiedPass } from './cache.js';
 
 /** Prefix of every pass: `GC` and the format version. */
@@ -36,20 +37,27 @@ export const nodeSignatureCheck: SignatureCheck = (message, signature, key) => {
 /**
  * Scratch buffers of checkPass for the decoded envelope and the Sig_structure: both are used and done with before
  * checkPass returns (the claims it returns are copies: strings and numbers), so each check writes over the last
- * one's instead of allocating two buffers per scan. Sized for the largest pass.
+ * one's instead of allocating buffers per scan. Sized for the largest pass. `standard` serves every pass in the
+ * layout issuePass writes (envelope.ts); the two buffers below serve the general path.
  */
+const standard = new PassScratch(MAX_PASS_CHARS);
 const envelopeScratch = new Uint8Array(MAX_PASS_CHARS);
 const messageScratch = new Uint8Array(MAX_PASS_CHARS + 32);
+
+/** The steps before the envelope: type, size, prefix. */
+function checkPassText(text: string): void {
+  if (typeof text !== 'string') throw new ProtocolError('MALFORMED', 'pass: not a string');
+  if (text.length > MAX_PASS_CHARS)
+    throw new ProtocolError('TOO_LARGE', `pass: longer than ${MAX_PASS_CHARS} characters`);
+  if (!text.startsWith(PASS_PREFIX)) throw new ProtocolError('BAD_PREFIX', `pass: does not start with ${PASS_PREFIX}`);
+}
 
 /**
  * Steps up to the envelope: size, prefix, base45, COSE shape. Shared with inspectPass. With `scratch` the envelope
  * is decoded into it (the result is valid only until the next use of that buffer).
  */
 export function openPass(text: string, scratch?: Uint8Array): ParsedSign1 {
-  if (typeof text !== 'string') throw new ProtocolError('MALFORMED', 'pass: not a string');
-  if (text.length > MAX_PASS_CHARS)
-    throw new ProtocolError('TOO_LARGE', `pass: longer than ${MAX_PASS_CHARS} characters`);
-  if (!text.startsWith(PASS_PREFIX)) throw new ProtocolError('BAD_PREFIX', `pass: does not start with ${PASS_PREFIX}`);
+  checkPassText(text);
   const cose = parseSign1(base45Decode(text, PASS_PREFIX.length, scratch));
   // A pass's protected header is exactly { alg, kid }: no content type, no crit, nothing else.
   for (const label of cose.header.keys()) {
@@ -67,33 +75,49 @@ export interface PassCheck {
   readonly proofStep: number | null;
 }
 
-/**
- * The steps that depend on the pass's bytes and the bundle's keys only: envelope, alg, kid, signature, claims, and
- * the issuer named in the claims being the signing key's. What a VerifiedPassCache may remember.
- */
-function checkSignature(passText: string, ctx: VerifyContext, check: SignatureCheck): VerifiedPass {
-  const cose = openPass(passText, envelopeScratch);
-  checkAlg(cose.header);
-
-  const kid = cose.header.get(HEADER_KID);
-  if (!isBytes(kid) || kid.length !== KID_BYTES) throw new ProtocolError('MALFORMED', 'COSE: kid is not 8 bytes');
-  const candidates = issuerCandidates(ctx.bundle, shortHex(kid));
+/** kid lookup → signature: every key with this kid is tried (a kid is a hint, not an identity), in bundle order. */
+function signerOf(
+  candidates: readonly IssuerCandidate[],
+  message: Uint8Array,
+  signature: Uint8Array,
+  check: SignatureCheck,
+): IssuerKeyEntry {
   if (candidates.length === 0) throw new ProtocolError('UNKNOWN_KEY', 'no issuer key with this kid');
-
-  // Every key with this kid is tried: a kid is a hint, not an identity.
-  const message = sigStructure(cose.protectedBytes, cose.payload, messageScratch);
-  let signer: IssuerCandidate | undefined;
   for (const candidate of candidates) {
-    if (check(message, cose.signature, candidate)) {
-      signer = candidate;
-      break;
+    if (check(message, signature, candidate)) {
+      // A revoked key is refused before its claims are read (checkPass checks the status again, also for a cached
+      // pass).
+      if (candidate.entry.status === 'revoked') throw new ProtocolError('KEY_NOT_VALID', 'issuer key is revoked');
+      return candidate.entry;
     }
   }
-  if (!signer) throw new ProtocolError('BAD_SIGNATURE', 'signature does not verify');
-  const key = signer.entry;
-  // A revoked key is refused before its claims are read (checkPass checks the status again, also for a cached pass).
-  if (key.status === 'revoked') throw new ProtocolError('KEY_NOT_VALID', 'issuer key is revoked');
+  throw new ProtocolError('BAD_SIGNATURE', 'signature does not verify');
+}
 
+/**
+ * The steps that depend on the pass's bytes and the bundle's keys only: envelope, alg, kid, signature, claims, and
+ * the issuer named in the claims being the signing key's. What a VerifiedPassCache may remember. A pass in the
+ * standard layout is read in place (envelope.ts: the same checks, no copies); any other goes the general way.
+ */
+function checkSignature(passText: string, ctx: VerifyContext, check: SignatureCheck): VerifiedPass {
+  checkPassText(passText);
+  const pass = standard.readStandardPass(passText, PASS_PREFIX.length);
+  if (pass === null) return checkSignatureGeneral(passText, ctx, check);
+  const candidates = issuerCandidates(ctx.bundle, pass.bytes, pass.kidAt);
+  const key = signerOf(candidates, pass.message, pass.signature, check);
+  const claims = decodeClaims(pass.bytes, pass.payloadStart, pass.payloadEnd);
+  if (claims.issuer !== key.issuer) throw new ProtocolError('BAD_CLAIMS', 'issuer does not match the signing key');
+  return { claims, key };
+}
+
+function checkSignatureGeneral(passText: string, ctx: VerifyContext, check: SignatureCheck): VerifiedPass {
+  const cose = openPass(passText, envelopeScratch);
+  checkAlg(cose.header);
+  const kid = cose.header.get(HEADER_KID);
+  if (!isBytes(kid) || kid.length !== KID_BYTES) throw new ProtocolError('MALFORMED', 'COSE: kid is not 8 bytes');
+  const candidates = issuerCandidates(ctx.bundle, kid);
+  const message = sigStructure(cose.protectedBytes, cose.payload, messageScratch);
+  const key = signerOf(candidates, message, cose.signature, check);
   const claims = decodeClaims(cose.payload);
   if (claims.issuer !== key.issuer) throw new ProtocolError('BAD_CLAIMS', 'issuer does not match the signing key');
   return { claims, key };

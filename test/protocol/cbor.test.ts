@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { isProtocolError } from '../../protocol/index.js';
 import { cborDecodeStrict, cborEncode } from '../../protocol/internal/cbor.js';
-import { readClaimsMap } from '../../protocol/internal/claims-reader.js';
 
 function reason(hex: string): string {
   try {
@@ -56,42 +55,5 @@ describe('strict CBOR', () => {
 
   it('refuses deep nesting without a stack overflow escaping', () => {
     expect(reason('81'.repeat(100_000) + '01')).toBe('MALFORMED');
-  });
-});
-
-describe('strict claims reader', () => {
-  const read = (hex: string): string => {
-    try {
-      readClaimsMap(Uint8Array.from(Buffer.from(hex, 'hex')));
-      return 'OK';
-    } catch (err) {
-      return isProtocolError(err) ? err.code : 'other';
-    }
-  };
-
-  it('reads what the encoder writes', () => {
-    const m = new Map<unknown, unknown>([
-      [1, 'acme'],
-      [4, 1_800_000_000],
-      [7, Uint8Array.of(1, 2)],
-      [-65539, ['a', 'b']],
-    ]);
-    expect(readClaimsMap(cborEncode(m))).toEqual(m);
-  });
-
-  it('refuses every non-canonical or unsupported form with BAD_CLAIMS', () => {
-    expect(read('a201020102')).toBe('BAD_CLAIMS'); // duplicate key
-    expect(read('a204010102')).toBe('BAD_CLAIMS'); // keys out of order
-    expect(read('a1011801')).toBe('BAD_CLAIMS'); // 1 in two bytes
-    expect(read('a10162c328')).toBe('BAD_CLAIMS'); // invalid UTF-8
-    expect(read('a101f93c00')).toBe('BAD_CLAIMS'); // a float
-    expect(read('a101c101')).toBe('BAD_CLAIMS'); // a tag
-    expect(read('a101a0')).toBe('BAD_CLAIMS'); // a nested map
-    expect(read('a1018181')).toBe('BAD_CLAIMS'); // nested array
-    expect(read('a10101' + '00')).toBe('BAD_CLAIMS'); // trailing byte
-    expect(read('bf0101ff')).toBe('BAD_CLAIMS'); // indefinite map
-    expect(read('a1616101')).toBe('BAD_CLAIMS'); // text key
-    expect(read('a10143')).toBe('BAD_CLAIMS'); // truncated byte string
-    expect(read('80')).toBe('BAD_CLAIMS'); // not a map
   });
 });
