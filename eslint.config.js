@@ -91,6 +91,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['trust', 'sync', 'runtime', 'pipeline', 'gate', 'boot', 'leds', 'status', 'decode'], 'device/store/ is the bottom layer')] }] },
   },
   {
+    // alarms/board.ts is the runtime's alarm list: it drives the LEDs, the buzzer and the gate it is handed and knows
+    // no store, trust data or sync (the forwarder beside it sends the list to the server).
+    files: ['device/alarms/board.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['store', 'trust', 'sync', 'runtime', 'pipeline', 'boot', 'decode', 'config'], 'device/alarms/board.ts sits below the runtime and holds no trust data')] }] },
+  },
+  {
     // leds/ and status/ show state; they neither write trust data nor sync.
     files: ['device/leds/**/*.ts', 'device/status/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [PROTOCOL_INTERNAL, deviceBan('../', ['store', 'trust', 'sync', 'runtime', 'pipeline', 'boot'], 'device/leds/ and status/ hold no trust data')] }] },

@@ -111,3 +111,32 @@ export class BuzzerController {
     }
   }
 }
+
+/** The buzzer options when the config has no `buzzer` section. */
+const DEFAULT_BUZZER_OPTIONS: BuzzerOptions = { volume: 50, quietHours: null, timeZone: null };
+
+/**
+ * The runtime's buzzer: a controller over the part (null without one) that sounds each decided frame's verdict.
+ * It listens to the pipeline, which calls its listeners after driving the relay and the LEDs, so the sound never
+ * delays the gate. Returns the controller and the unsubscribe.
+ */
+export function verdictBuzzer(
+  part: Buzzer | null | undefined,
+  deps: {
+    readonly clock: Clock;
+    readonly opts: BuzzerOptions | undefined;
+    readonly log: Logger;
+    /** The bundle's opening-hours zone, when there is one. */
+    readonly siteZone: () => string | null;
+    readonly decisions: {
+      onDecision(fn: (outcome: { readonly decision: { readonly pattern: DecisionPattern } | null }) => void): () => void;
+    };
+  },
+): { readonly controller: BuzzerController | null; readonly unsubscribe: () => void } {
+  if (!part) return { controller: null, unsubscribe: () => {} };
+  const controller = new BuzzerController(part, deps.clock, deps.opts ?? DEFAULT_BUZZER_OPTIONS, deps.log, deps.siteZone);
+  const unsubscribe = deps.decisions.onDecision((o) => {
+    if (o.decision) controller.verdict(o.decision.pattern);
+  });
+  return { controller, unsubscribe };
+}

@@ -2,9 +2,6 @@
 // hub, and runs the timers around them (sunset and status every second, retention purge, the health-gated
 // systemd watchdog).
 // `stop()` and every failure path leave the relay in its safe state.
-import type { CameraSource } from '../hardware/camera/types.js';
-import type { GpioPorts } from '../hardware/gpio/types.js';
-import type { LedRing } from '../hardware/leds/types.js';
 import type { CancelTimer, Clock } from '../common/clock.js';
 import { every, nowSeconds, systemClock } from '../common/clock.js';
 import type { DecideOptions, GatePlace } from './decide.js';
@@ -17,20 +14,18 @@ import { areaLogger } from './log.js';
 import { silentNotifier, watchHealth } from './notify.js';
 import type { ServiceNotifier } from './notify.js';
 import { Pipeline } from './pipeline.js';
-import type { PipelineDecoder } from './pipeline.js';
 import type { PresenceOptions } from './presence.js';
-import type { StatusHub } from './status/hub.js';
-import type { DeviceStore } from './store/types.js';
 import { TrustKeeper } from './trust/keeper.js';
 import type { TrustChange } from './trust/keeper.js';
 import { RemoteCommands } from './remote/commands.js';
 import type { RemoteLockdownCheck, RemoteOpenCheck } from './remote/open-guard.js';
 import type { TimeTrust } from './time/trusted.js';
-import type { Buzzer } from '../hardware/buzzer/types.js';
-import { BuzzerController } from './buzzer.js';
-import type { BuzzerOptions } from './buzzer.js';
-
-const DEFAULT_BUZZER_OPTIONS: BuzzerOptions = { volume: 50, quietHours: null, timeZone: null };
+import { verdictBuzzer } from './buzzer.js';
+import type { BuzzerController, BuzzerOptions } from './buzzer.js';
+import { AlarmBoard } from './alarms/board.js';
+import { identityUpdate, tickUpdate } from './runtime-status.js';
+import { closeParts } from './runtime-parts.js';
+import type { RuntimeParts } from './runtime-parts.js';
 
 /** Everything the runtime needs, resolved from the config file (runtimeOptions in device/boot.ts). */
 export interface RuntimeOptions {
@@ -55,24 +50,7 @@ export interface RuntimeOptions {
   readonly buzzer?: BuzzerOptions;
 }
 
-/** The parts the runtime drives; made by device/boot.ts, or by a test. */
-export interface RuntimeParts {
-  readonly store: DeviceStore;
-  /**
-   * The one writer of trust data over `store` (the sync client shares it); by default the runtime makes its own
-   * from `opts.trust`.
-   */
-  readonly trust?: TrustKeeper;
-  readonly camera: CameraSource;
-  readonly gpio: GpioPorts;
-  readonly ring: LedRing;
-  /** The buzzer (config `buzzer.kind` active or pwm); absent: none. */
-  readonly buzzer?: Buzzer | null;
-  readonly decoder: PipelineDecoder & { close(): Promise<void> };
-  readonly hub: StatusHub | null;
-  /** Called once everything else stopped (status server, …). */
-  readonly closeExtras?: () => Promise<void>;
-}
+export type { RuntimeParts } from './runtime-parts.js';
 
 export interface RuntimeDeps {
   readonly clock?: Clock;
@@ -104,12 +82,10 @@ export class DeviceRuntime {
   private loop: Promise<void> | null = null;
   private cameraFailure: unknown = null;
   private stopping: Promise<void> | null = null;
-  private alarms = new Set<string>();
-  private lockdownCommand = false;
   private readonly remote: RemoteCommands;
-  private lockdownOn = false;
+  /** Held alarms, the lockdown and the alarm list's listeners (device/alarms/board.ts). */
+  private readonly board: AlarmBoard;
   private readonly onSunset: () => void;
-  private readonly alarmListeners = new Set<(alarms: readonly string[]) => void>();
 
   private constructor(
     private readonly opts: RuntimeOptions,
@@ -157,41 +133,30 @@ export class DeviceRuntime {
           place: opts.place,
           options: opts.decide,
           clockTrusted: this.clockTrusted(),
-          lockdown: this.lockdownOn ? (opts.lockdown?.scope ?? []) : null,
+          lockdown: this.board.lockdown ? (opts.lockdown?.scope ?? []) : null,
         }),
       },
       opts.presence,
     );
-    this.buzzer = parts.buzzer
-      ? new BuzzerController(
-          parts.buzzer,
-          this.clock,
-          opts.buzzer ?? DEFAULT_BUZZER_OPTIONS,
-          areaLogger(deps.log, 'buzzer'),
-          () => this.trust.state().bundle?.policy.hours?.timeZone ?? null,
-        )
-      : null;
-    // After the relay and the LEDs (the pipeline calls its listeners last): the sound never delays the gate.
-    const unsubscribe = this.pipeline.onDecision((o) => {
-      if (o.decision) this.buzzer?.verdict(o.decision.pattern);
+    const buzzer = verdictBuzzer(parts.buzzer, {
+      clock: this.clock,
+      opts: opts.buzzer,
+      log: areaLogger(deps.log, 'buzzer'),
+      siteZone: () => this.trust.state().bundle?.policy.hours?.timeZone ?? null,
+      decisions: this.pipeline,
     });
-    this.cancels.push(() => void unsubscribe());
-    hub?.update({
-      identity: {
-        site: opts.place.site,
-        gate: opts.place.gate,
-        direction: opts.place.direction,
-        version: deps.version ?? null,
-      },
-      inputs: {
-        door: gpio.inputs.door?.active ?? null,
-        exit: gpio.inputs.exit?.active ?? null,
-        rotation: gpio.inputs.rotation?.active ?? null,
-        fire: gpio.inputs.fire?.active ?? null,
-        lockdown: gpio.inputs.lockdown?.active ?? null,
-        tamper: gpio.inputs.tamper?.active ?? null,
-      },
+    this.buzzer = buzzer.controller;
+    this.cancels.push(() => buzzer.unsubscribe());
+    this.board = new AlarmBoard({
+      inputs: gpio.inputs,
+      gate: this.gate,
+      leds: this.leds,
+      buzzer: this.buzzer,
+      log: this.log,
+      derived: () => this.derivedAlarms(nowSeconds(this.clock)),
+      publish: (alarms) => hub?.update({ alarms }),
     });
+    hub?.update(identityUpdate(opts.place, deps.version ?? null, gpio.inputs));
   }
 
   /**
@@ -210,8 +175,8 @@ export class DeviceRuntime {
       rt.leds.start();
       await rt.trust.loadFiles(opts.trust.bundleFile, opts.trust.revocationsFile);
       rt.gate.start();
-      rt.updateLockdown();
-      rt.updateTamper();
+      rt.board.updateLockdown();
+      rt.board.updateTamper();
       rt.purge();
       rt.tick();
       rt.cancels.push(every(rt.clock, TICK_MS, () => rt.tick()));
@@ -225,7 +190,7 @@ export class DeviceRuntime {
       rt.loop = rt.pipeline.run(parts.camera.frames()).catch((err: unknown) => {
         rt.cameraFailure = err;
         rt.log.error({ err: (err as Error).message }, 'camera stream failed');
-        if (rt.stopping === null) rt.alarmsChanged();
+        if (rt.stopping === null) rt.board.changed();
       });
       if (rt.trust.state().bundle === null && !rt.trust.state().sunsetReached) {
         rt.log.warn('no trust bundle: every pass is refused (NO_TRUST_DATA) until one is loaded or synced');
@@ -245,8 +210,7 @@ export class DeviceRuntime {
    */
   setLockdown(on: boolean, by: string): void {
     this.log.warn({ on, by }, 'lockdown command');
-    this.lockdownCommand = on;
-    this.updateLockdown();
+    this.board.setLockdownCommand(on);
   }
 
   /**
@@ -263,78 +227,22 @@ export class DeviceRuntime {
   }
 
   get lockdown(): boolean {
-    return this.lockdownOn;
-  }
-
-  private updateLockdown(): void {
-    const on = this.lockdownCommand || (this.parts.gpio.inputs.lockdown?.active ?? false);
-    if (on === this.lockdownOn) return;
-    this.lockdownOn = on;
-    if (on) {
-      this.log.warn('lockdown: only the lockdown scope opens');
-      this.alarms.add('lockdown');
-      this.buzzer?.alarm('lockdown');
-      this.gate.lock();
-    } else {
-      this.log.info('lockdown ended');
-      this.alarms.delete('lockdown');
-    }
-    this.alarmsChanged();
+    return this.board.lockdown;
   }
 
   /**
-   * The enclosure tamper loop (inputs.tamper): open (lid or cut wire) raises `tamper` with the door/alarm LED
-   * pattern and the alarm sound; closed clears it. It changes no decision.
-   */
-  private updateTamper(): void {
-    const open = this.parts.gpio.inputs.tamper?.active ?? false;
-    if (open === this.alarms.has('tamper')) return;
-    if (open) {
-      this.log.warn('tamper: the enclosure is open');
-      this.alarms.add('tamper');
-      this.buzzer?.alarm('tamper');
-    } else {
-      this.log.info('tamper: the enclosure is closed');
-      this.alarms.delete('tamper');
-    }
-    this.showDoorAlarm();
-    this.alarmsChanged();
-  }
-
-  /** The door/alarm LED pattern: on while any alarm other than the fire release (own pattern) and lockdown is. */
-  private showDoorAlarm(): void {
-    this.leds.setDoorAlarm([...this.alarms].some((a) => a !== 'fire-release' && a !== 'lockdown'));
-  }
-
-  /**
-   * Listen to the alarm list (device/alarms/forwarder.ts): called at once after a gate alarm or the lockdown
-   * changes, and once a second with the list as it stands (stale data, clock, sunset move with time). Listeners
-   * must be cheap and never throw into the gate; a throwing one is logged and ignored. Returns the unsubscribe.
+   * Listen to the alarm list (device/alarms/forwarder.ts): called at once after a gate alarm, the tamper loop or the
+   * lockdown changes, and once a second with the list as it stands (stale data, clock, sunset move with time).
+   * Listeners must be cheap and never throw into the gate; a throwing one is logged and ignored. Returns the
+   * unsubscribe.
    */
   onAlarms(listener: (alarms: readonly string[]) => void): () => void {
-    this.alarmListeners.add(listener);
-    return () => this.alarmListeners.delete(listener);
+    return this.board.onAlarms(listener);
   }
 
   /** The alarm list now (what the status page shows). */
   currentAlarms(): string[] {
-    return this.alarmList(nowSeconds(this.clock));
-  }
-
-  private alarmsChanged(): void {
-    const alarms = this.alarmList(nowSeconds(this.clock));
-    this.parts.hub?.update({ alarms });
-    this.emitAlarms(alarms);
-  }
-
-  private emitAlarms(alarms: readonly string[]): void {
-    for (const listener of this.alarmListeners) {
-      try {
-        listener(alarms);
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'alarm listener failed');
-      }
-    }
+    return this.board.list();
   }
 
   /** The error that ended the camera stream (a missing binary, a bad replay file), or null. */
@@ -417,9 +325,13 @@ export class DeviceRuntime {
       }
     }
     this.leds.setBase(this.baseState(now));
-    const alarms = this.alarmList(now);
-    this.publishStatus(now, alarms);
-    this.emitAlarms(alarms);
+    const alarms = this.board.list();
+    const hub = this.parts.hub;
+    if (hub) {
+      const clockSource = this.timeTrust ? this.timeTrust.status(this.clock.now()).source : null;
+      hub.update(tickUpdate(alarms, { ...this.parts, trust: this.trust }, clockSource));
+    }
+    this.board.emit(alarms);
   }
 
   private baseState(now: number): LedBase {
@@ -470,16 +382,11 @@ export class DeviceRuntime {
         return;
       case 'input':
         hub?.update({ inputs: { [e.input]: e.active } });
-        if (e.input === 'lockdown') this.updateLockdown();
-        if (e.input === 'tamper') this.updateTamper();
+        if (e.input === 'lockdown') this.board.updateLockdown();
+        if (e.input === 'tamper') this.board.updateTamper();
         return;
       case 'alarm':
-        if (e.active && !this.alarms.has(e.alarm)) this.buzzer?.alarm(e.alarm);
-        if (e.active) this.alarms.add(e.alarm);
-        else this.alarms.delete(e.alarm);
-        if (e.alarm === 'fire-release') this.leds.setFireRelease(e.active);
-        this.showDoorAlarm();
-        this.alarmsChanged();
+        this.board.gateAlarm(e.alarm, e.active);
         return;
       case 'passed':
       case 'annulled':
@@ -493,11 +400,11 @@ export class DeviceRuntime {
   }
 
   /**
-   * Door alarms from the gate plus the states a guard must see: camera failed, clock fault (below the floor), clock
-   * untrusted (device/time/trusted.ts), stale data, sunset.
+   * The states a guard must see besides the held alarms (device/alarms/board.ts): camera failed, clock fault (below
+   * the floor), clock untrusted (device/time/trusted.ts), stale data, offline, sunset.
    */
-  private alarmList(now: number): string[] {
-    const alarms = [...this.alarms];
+  private derivedAlarms(now: number): string[] {
+    const alarms: string[] = [];
     if (this.cameraFailure !== null) alarms.push('camera-fault');
     const base = this.baseState(now);
     if (base === 'fault') alarms.push('clock-fault');
@@ -506,52 +413,5 @@ export class DeviceRuntime {
     if (base === 'offline') alarms.push('offline');
     if (base === 'sunset') alarms.push('sunset');
     return alarms;
-  }
-
-  private publishStatus(now: number, alarms: string[]): void {
-    const hub = this.parts.hub;
-    if (!hub) return;
-    const sync = this.trust.syncState();
-    const counters = this.parts.store.counters();
-    const cam = this.parts.camera.stats();
-    hub.update({
-      alarms,
-      counters,
-      occupancy: counters['occupancy'] ?? null,
-      camera: { delivered: cam.delivered, dropped: cam.dropped, restarts: cam.restarts },
-      sync: {
-        lastSyncAt: sync.lastSyncAt,
-        trustDataAt: sync.trustDataAt,
-        revocationSeq: sync.revocationSeq,
-        bundleVersion: sync.bundleVersion,
-        sunset: sync.sunset,
-        maxOfflineAgeSeconds: sync.maxOfflineAgeSeconds,
-        online: sync.online,
-        clockDriftSeconds: sync.clockDriftSeconds,
-        clockSource: this.timeTrust ? this.timeTrust.status(this.clock.now()).source : null,
-        lastError: sync.lastError,
-      },
-    });
-  }
-}
-
-/** Close parts that no runtime took over (a constructor failure): relay safe first. */
-async function closeParts(parts: RuntimeParts, log: Logger): Promise<void> {
-  const steps: (() => unknown)[] = [
-    () => parts.gpio.relay.safe(),
-    () => parts.camera.close(),
-    () => parts.decoder.close(),
-    () => parts.closeExtras?.(),
-    () => parts.gpio.close(),
-    () => parts.ring.close(),
-    () => parts.buzzer?.close(),
-    () => parts.store.close(),
-  ];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'error while closing after a failed start');
-    }
   }
 }
