@@ -25,6 +25,7 @@ import type { BuzzerController, BuzzerOptions } from './buzzer.js';
 import { AlarmBoard } from './alarms/board.js';
 import { identityUpdate, tickUpdate } from './runtime-status.js';
 import { closeParts } from './runtime-parts.js';
+import { PURGE_SLICES } from './store/index.js';
 import type { RuntimeParts } from './runtime-parts.js';
 
 /** Everything the runtime needs, resolved from the config file (runtimeOptions in device/boot.ts). */
@@ -82,6 +83,8 @@ export class DeviceRuntime {
   private loop: Promise<void> | null = null;
   private cameraFailure: unknown = null;
   private stopping: Promise<void> | null = null;
+  /** A sliced revocation purge is under way (purge()). */
+  private purgingRevocations = false;
   private readonly remote: RemoteCommands;
   /** Held alarms, the lockdown and the alarm list's listeners (device/alarms/board.ts). */
   private readonly board: AlarmBoard;
@@ -355,13 +358,37 @@ export class DeviceRuntime {
   }
 
   private purge(): void {
+    const now = nowSeconds(this.clock);
     try {
-      const r = this.parts.store.purgeExpired(nowSeconds(this.clock), this.opts.retentionSeconds);
-      if (r.events + r.passback + r.revocations > 0) this.log.info(r, 'retention purge');
+      const r = this.parts.store.purgeExpired(now, this.opts.retentionSeconds, { revocations: false });
+      if (r.events + r.passback > 0) this.log.info(r, 'retention purge');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'retention purge failed');
     }
+    if (this.purgingRevocations) return;
+    // The revocation list may hold millions of ids: a slice of it per turn of the event loop, so decisions are
+    // answered between slices instead of waiting for one scan of the whole table.
+    this.purgingRevocations = true;
+    let removed = 0;
+    const slice = (index: number): void => {
+      try {
+        if (this.stopping !== null) return void (this.purgingRevocations = false);
+        removed += this.parts.store.purgeExpiredRevocations(now, index);
+      } catch (err) {
+        this.purgingRevocations = false;
+        this.log.error({ err: (err as Error).message }, 'revocation purge failed');
+        return;
+      }
+      if (index + 1 < PURGE_SLICES) {
+        setImmediate(slice, index + 1);
+        return;
+      }
+      this.purgingRevocations = false;
+      if (removed > 0) this.log.info({ revocations: removed }, 'retention purge');
+    };
+    slice(0);
   }
+
 
   /**
    * New trust data takes effect from the next frame. A code still in view is not decided again at once (that

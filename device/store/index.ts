@@ -5,6 +5,7 @@ export { StoreError, isStoreError, STORE_ERROR_CODES } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { STATE_KEYS } from './types.js';
 export { ALARM_OUTBOX_MAX } from './alarm-outbox.js';
+export { PURGE_SLICES } from './revocations.js';
 export type {
   AlarmOutboxEntry,
   DeviceStore,

@@ -13,6 +13,9 @@ import { StagedRevocations, type StageHost } from './revocation-stage.js';
 import { revocationIdArg, seconds, wholeNumber } from './validate.js';
 import { StoreError } from './errors.js';
 
+/** Slices of the id space for the running gate's revocation purge (purgeExpiredSlice). */
+export const PURGE_SLICES = 256;
+
 interface StateRow {
   seq: number;
   log_id: string | null;
@@ -53,6 +56,8 @@ export class RevocationList {
   private readonly clearAll: Database.Statement<[]>;
   private readonly count: Database.Statement<[number, number], number>;
   private readonly purge: Database.Statement<[number]>;
+  private readonly purgeRange: Database.Statement<[string, string, number]>;
+  private readonly purgeFrom: Database.Statement<[string, number]>;
   private readonly markWiped: Database.Statement<[]>;
   private readonly applyTx: Database.Transaction<(delta: RevocationDelta, receivedAt: number) => void>;
   private readonly setPending: Database.Statement<[number]>;
@@ -97,6 +102,12 @@ export class RevocationList {
     // Rows an earlier generation removed whose cleanup did not run (a crash after commit) are invisible; the next
     // stage that touches their range deletes them, and a delta re-adding or removing one handles it.
     this.purge = db.prepare<[number]>('DELETE FROM revocations WHERE expires_at < ?');
+    this.purgeRange = db.prepare<[string, string, number]>(
+      'DELETE FROM revocations WHERE rid >= unhex(?) AND rid < unhex(?) AND expires_at < ?',
+    );
+    this.purgeFrom = db.prepare<[string, number]>(
+      'DELETE FROM revocations WHERE rid >= unhex(?) AND expires_at < ?',
+    );
     this.markWiped = db.prepare<[]>(
       `UPDATE revocation_state SET issued_at = NULL, received_at = NULL, needs_snapshot = 1, pending_gen = NULL
        WHERE id = 1`,
@@ -320,11 +331,32 @@ export class RevocationList {
    * newest signed time seen), so a clock set far forward cannot empty the list.
    */
   purgeExpired(now: number, trustedNow: number, graceSeconds: number): number {
-    const s = this.state();
-    const trusted = Math.max(s.issued_at ?? 0, trustedNow);
-    const cutoff = Math.min(now, trusted) - graceSeconds;
+    const cutoff = this.purgeCutoff(now, trustedNow, graceSeconds);
     if (cutoff <= 0) return 0;
     return this.purge.run(cutoff).changes;
+  }
+
+  /**
+   * The same for one slice of the id space (slice `index` of 256, by the ids' first byte): a range scan of the
+   * primary key, so a running gate purges a list of millions a slice per turn of its event loop rather than in one
+   * scan of the whole table. Skipped (0) while a stage is under way; the next round takes it.
+   */
+  purgeExpiredSlice(now: number, trustedNow: number, graceSeconds: number, index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= PURGE_SLICES)
+      throw new StoreError('INVALID_ARGUMENT', `slice: expected 0 to ${PURGE_SLICES - 1}`);
+    if (this.staging) return 0;
+    const cutoff = this.purgeCutoff(now, trustedNow, graceSeconds);
+    if (cutoff <= 0) return 0;
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    return index + 1 < PURGE_SLICES
+      ? this.purgeRange.run(hex(index), hex(index + 1), cutoff).changes
+      : this.purgeFrom.run(hex(index), cutoff).changes;
+  }
+
+  private purgeCutoff(now: number, trustedNow: number, graceSeconds: number): number {
+    const s = this.state();
+    const trusted = Math.max(s.issued_at ?? 0, trustedNow);
+    return Math.min(now, trusted) - graceSeconds;
   }
 
   /** For wipe(): remove every id, keep the sequence as a floor, and ask for a full list next time. */

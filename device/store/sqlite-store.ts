@@ -16,6 +16,7 @@ import type {
   Direction,
   EventInput,
   PartitionUpdate,
+  PurgeOptions,
   PurgeResult,
   RevocationInfo,
   RevocationStage,
@@ -222,14 +223,17 @@ export class SqliteDeviceStore implements DeviceStore {
     };
   }
 
-  purgeExpired(now: number, retentionSeconds: number): PurgeResult {
+  purgeExpired(now: number, retentionSeconds: number, options: PurgeOptions = {}): PurgeResult {
     return this.guard('purgeExpired', () => {
       seconds(now, 'now');
       seconds(retentionSeconds, 'retentionSeconds');
       const floor = this.readFloor();
+      const withRevocations = options.revocations !== false;
       const result = this.db
         .transaction(() => ({
-          revocations: this.revocations.purgeExpired(now, floor, this.settings.revocationGraceSeconds),
+          revocations: withRevocations
+            ? this.revocations.purgeExpired(now, floor, this.settings.revocationGraceSeconds)
+            : 0,
           // A clock below the floor is wrong; purging against the floor errs on the side of privacy.
           events: this.events.purgeOlderThan(Math.max(now, floor) - retentionSeconds),
           passback: this.passback.purgeExpired(now),
@@ -238,6 +242,13 @@ export class SqliteDeviceStore implements DeviceStore {
       // secure_delete zeroed the cells; a truncating checkpoint also drops the old page images kept in the WAL.
       if (result.events > 0 || result.passback > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
       return result;
+    });
+  }
+
+  purgeExpiredRevocations(now: number, index: number): number {
+    return this.guard('purgeExpiredRevocations', () => {
+      seconds(now, 'now');
+      return this.revocations.purgeExpiredSlice(now, this.readFloor(), this.settings.revocationGraceSeconds, index);
     });
   }
 

@@ -94,6 +94,11 @@ export interface AlarmOutboxEntry {
   readonly at: number;
 }
 
+export interface PurgeOptions {
+  /** false: leave the revocations to purgeExpiredRevocations (default true: the whole list in this call). */
+  readonly revocations?: boolean;
+}
+
 export interface PurgeResult {
   readonly revocations: number;
   readonly events: number;
@@ -154,7 +159,12 @@ export interface DeviceStore {
    * list when that is earlier than `now`, so a clock set forward cannot drop them), events older than the retention
    * window, and anti-passback rows that ran out.
    */
-  purgeExpired(now: number, retentionSeconds: number): PurgeResult;
+  purgeExpired(now: number, retentionSeconds: number, options?: PurgeOptions): PurgeResult;
+  /**
+   * Revocations only, one slice of the id space (`index` of `PURGE_SLICES`, by the ids' first byte). A running gate
+   * purges slice by slice, yielding between them, so a list of millions never holds decisions for a whole scan.
+   */
+  purgeExpiredRevocations(now: number, index: number): number;
 
   getState(key: StateKey): string | null;
   setState(key: StateKey, value: string | null): void;

@@ -1,6 +1,6 @@
 // End to end: rendered phone scenes of real passes → SimCamera → real decoder (worker) → verify → decide → gate
 // over SimGpio and LEDs over SimLedRing → real SQLite store and StatusHub, on a manual clock.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDecoder } from '../../device/decode/index.js';
 import type { FrameDecoder } from '../../device/decode/index.js';
 import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
@@ -200,6 +200,17 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
     expect(h.store.pendingEvents(10)).toHaveLength(0);
     // The anti-passback window (1 h) ran out with it: the same pass may enter again.
     expect(await h.decideFrame(frame)).toMatchObject({ reason: 'OK', opens: true });
+  });
+
+  it('purges the revocation list a slice per turn of the event loop, not in one scan', async () => {
+    h = await start({ options: { retentionSeconds: 3600, purgeIntervalMs: 60_000 } });
+    await vi.waitFor(() => expect(h.runtime['purgingRevocations' as keyof typeof h.runtime]).toBe(false));
+    const slices = vi.spyOn(h.store, 'purgeExpiredRevocations');
+    h.advance(60_000);
+    // The first slice runs in the timer's turn; the other 255 follow, one per turn.
+    expect(slices).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(slices).toHaveBeenCalledTimes(256));
+    expect(slices.mock.calls.map((c) => c[1])).toEqual(Array.from({ length: 256 }, (_, i) => i));
   });
 
   it('refuses to decide when the clock was set back below the newest signed data (fault pattern)', async () => {

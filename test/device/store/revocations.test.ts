@@ -1,7 +1,7 @@
 // Revocation deltas and snapshots: sequence continuity, refusals that change nothing, and expiry purge.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../protocol/errors.js';
-import { openStore, StoreError } from '../../../device/store/index.js';
+import { openStore, PURGE_SLICES, StoreError } from '../../../device/store/index.js';
 import type { DeviceStore } from '../../../device/store/index.js';
 import { delta, LOG_ID, rid, tempDir } from './helpers.js';
 import type { TempDir } from './helpers.js';
@@ -179,5 +179,47 @@ describe('purgeExpired (revocations)', () => {
     const t = 1_800_000_000;
     store.applyRevocations(delta(0, 1, [{ id: rid(1), expiresAt: t - 1 }], [], { issuedAt: t }), t);
     expect(store.purgeExpired(t, 3600).revocations).toBe(1);
+  });
+});
+
+describe('purgeExpiredRevocations (one slice of the id space)', () => {
+  const t = 1_800_000_000;
+  const grace = 86_400;
+  // Ids whose first byte is 0x00, 0x7f and 0xff: slices 0, 127 and 255.
+  const at = (firstByte: number, n: number) => `${firstByte.toString(16).padStart(2, '0')}${rid(n).slice(2)}`;
+  const expired = [at(0x00, 1), at(0x7f, 2), at(0xff, 3)];
+  const live = [at(0x00, 4), at(0x7f, 5), at(0xff, 6)];
+
+  beforeEach(() => {
+    const entries = [
+      ...expired.map((id) => ({ id, expiresAt: t - grace - 10 })),
+      ...live.map((id) => ({ id, expiresAt: t + 10 })),
+    ];
+    store.applyRevocations(delta(0, 1, entries, [], { issuedAt: t }), t);
+  });
+
+  it('removes the expired ids of its slice only; all slices together remove what one whole purge does', () => {
+    expect(store.purgeExpiredRevocations(t, 127)).toBe(1);
+    expect(expired.map((id) => store.isRevoked(id))).toEqual([true, false, true]);
+    let removed = 0;
+    for (let i = 0; i < PURGE_SLICES; i++) removed += store.purgeExpiredRevocations(t, i);
+    expect(removed).toBe(2);
+    expect(expired.some((id) => store.isRevoked(id))).toBe(false);
+    expect(live.every((id) => store.isRevoked(id))).toBe(true);
+    expect(store.purgeExpired(t, 3600).revocations).toBe(0);
+  });
+
+  it('keeps the cap by the signed issue time, and leaves the revocations to the slices when asked', () => {
+    expect(store.purgeExpired(t, 3600, { revocations: false }).revocations).toBe(0);
+    expect(expired.every((id) => store.isRevoked(id))).toBe(true);
+    // A clock far ahead of the newest signed time removes nothing more than the signed time allows.
+    expect(store.purgeExpiredRevocations(t + 365 * 86_400, 0)).toBe(1);
+    expect(store.isRevoked(live[0] as string)).toBe(true);
+  });
+
+  it('refuses a slice outside the id space', () => {
+    for (const bad of [-1, PURGE_SLICES, 1.5]) {
+      expect(() => store.purgeExpiredRevocations(t, bad)).toThrow(StoreError);
+    }
   });
 });
