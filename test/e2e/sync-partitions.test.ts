@@ -51,7 +51,8 @@ describe('partitioned revocation sync over HTTP', () => {
     expect(first.revocations).toEqual([expect.objectContaining({ kind: 'applied', version: seq })]);
     expect(store.revocationSeq()).toBe(seq);
     // By partitions (256, all non-empty), not one snapshot.
-    expect(urls.filter((u) => u.includes('/revocations/partitions/'))).toHaveLength(256);
+    // Each partition once (a request retried on a fresh connection after the server closed an idle one counts once).
+    expect(new Set(urls.filter((u) => u.includes('/revocations/partitions/'))).size).toBe(256);
     urls.length = 0;
     expect(ids.filter((_, i) => i % 997 === 0).every((id) => store.isRevoked(id))).toBe(true);
 
