@@ -71,6 +71,9 @@ export async function startServerChild(
     });
     child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err.slice(-2000)}`)));
   });
+  child.once('exit', (code, signal) =>
+    process.stderr.write(`bench:sync: the server exited (${code ?? signal}) unasked: ${err.slice(-3000)}\n`),
+  );
   const memory = (): { rssMb: number; peakMb: number } | null => {
     try {
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');

@@ -149,13 +149,19 @@ async function main(): Promise<void> {
 
     const wire = await startWireCounter(port);
     let partitionsFetched = 0;
+    const fetchErrors: string[] = [];
     const client = new SyncClient(
       {
         store,
-        fetch: (url, init) => {
+        fetch: async (url, init) => {
           const u = String(url).replace(/^http:\/\/127\.0\.0\.1:\d+/, wire.url);
           if (u.includes('/revocations/partitions/')) partitionsFetched++;
-          return globalThis.fetch(u, init);
+          try {
+            return await globalThis.fetch(u, init);
+          } catch (err) {
+            fetchErrors.push(`${new URL(u).pathname}: ${(err as Error).message}`);
+            throw err;
+          }
         },
       },
       { pollIntervalSeconds: 30 },
@@ -188,7 +194,14 @@ async function main(): Promise<void> {
       const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
       const decisions = decideWhile(store, passText, watch);
       const t = performance.now();
-      const r: CycleResult = await client.syncNow();
+      // A failed cycle is retried once, as a gate's next poll would; the failure is reported with the figures.
+      const failures: string[] = [];
+      let r: CycleResult = await client.syncNow();
+      if (!r.ok && r.error) {
+        failures.push(`${r.error.code} ${r.error.message}`);
+        say(`${name}: the sync failed (${failures[0]}); fetch errors: ${fetchErrors.join('; ') || 'none'}; once more`);
+        r = await client.syncNow();
+      }
       const ms = performance.now() - t;
       const d: DecisionFigures = decisions.stop();
       clearInterval(sampler);
@@ -202,6 +215,7 @@ async function main(): Promise<void> {
         bytesDown: down,
         bytesUp: up,
         partitions: partitionsFetched,
+        failures,
         applyS: applyMs > 0 ? round(applyMs / 1000, 2) : null,
         rssPeakMb: round(rssPeak / 1048576),
         maxRssMb: round(process.resourceUsage().maxRSS / 1024),
