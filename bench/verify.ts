@@ -127,6 +127,8 @@ interface Rate {
   readonly wall: number;
   /** per second of CPU time used by this process: what one core does when it is not shared */
   readonly cpu: number;
+  readonly ops: number;
+  readonly cpuSeconds: number;
 }
 
 interface Path {
@@ -159,7 +161,12 @@ function interleaved(paths: readonly Path[], seconds: number): Rate[] {
       t = tNow;
     }
   }
-  return paths.map((_, p) => ({ wall: ops[p]! / (wallMs[p]! / 1000), cpu: ops[p]! / (cpuMicros[p]! / 1e6) }));
+  return paths.map((_, p) => ({
+    wall: ops[p]! / (wallMs[p]! / 1000),
+    cpu: ops[p]! / (cpuMicros[p]! / 1e6),
+    ops: ops[p]!,
+    cpuSeconds: cpuMicros[p]! / 1e6,
+  }));
 }
 
 function rate(step: (i: number) => void, seconds: number): Rate {
@@ -266,6 +273,9 @@ const bareRatios = pipeline.map((p, r) => p.cpu / bare[r]!.cpu);
 const bareRatio = median(bareRatios);
 const bareRatioQ1 = quantile(bareRatios, 0.25);
 const bareRatioQ3 = quantile(bareRatios, 0.75);
+// All rounds pooled: every verify of each path over all the CPU time it took.
+const pooled = (rs: Rate[]): number => rs.reduce((n, r) => n + r.ops, 0) / rs.reduce((t, r) => t + r.cpuSeconds, 0);
+const pooledRatio = pooled(pipeline) / pooled(bare);
 // Per round: what verifyPass costs beyond the Ed25519 call (µs per pass), and the best ratio it leaves possible.
 const decodeMicros = median(decodeOnly.map((d) => 1e6 / d.cpu));
 const bestRatio = median(decodeOnly.map((d, r) => 1 / (1 + bare[r]!.cpu / d.cpu)));
@@ -293,7 +303,7 @@ console.log(
   `  bare Ed25519 verify (node:crypto):   ${fmt(medBare)}/s  rounds ${rounds(bare)}  (the ceiling; decoding and checks cost ${(100 * (1 - med / medBare)).toFixed(1)}%)`,
 );
 console.log(
-  `  verifyPass ÷ bare Ed25519 per CPU-second, median of ${ROUNDS} interleaved rounds: ${(100 * bareRatio).toFixed(1)}%  (quartiles ${(100 * bareRatioQ1).toFixed(1)}–${(100 * bareRatioQ3).toFixed(1)}%; target >= 95% ${bareRatio >= 0.95 ? 'MET' : 'NOT MET'})`,
+  `  verifyPass ÷ bare Ed25519 per CPU-second, median of ${ROUNDS} interleaved rounds: ${(100 * bareRatio).toFixed(1)}%  (quartiles ${(100 * bareRatioQ1).toFixed(1)}–${(100 * bareRatioQ3).toFixed(1)}%, all rounds pooled ${(100 * pooledRatio).toFixed(1)}%; target >= 95% ${bareRatio >= 0.95 ? 'MET' : 'NOT MET'})`,
 );
 console.log(
   `  everything verifyPass does but the Ed25519 call: ${decodeMicros.toFixed(2)} µs per pass; best possible ratio with it: ${(100 * bestRatio).toFixed(1)}%`,
@@ -324,6 +334,7 @@ console.log(
     decodeOverheadPercent: Number((100 * (1 - med / medBare)).toFixed(1)),
     ratioToBareEd25519: Number(bareRatio.toFixed(3)),
     ratioToBareQuartiles: [Number(bareRatioQ1.toFixed(3)), Number(bareRatioQ3.toFixed(3))],
+    pooledRatioToBare: Number(pooledRatio.toFixed(3)),
     decodeMicrosPerPass: Number(decodeMicros.toFixed(2)),
     bestPossibleRatioToBare: Number(bestRatio.toFixed(3)),
     rounds: ROUNDS,

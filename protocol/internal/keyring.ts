@@ -50,9 +50,18 @@ function tryKeyObject(raw: Uint8Array): KeyObject | null {
   }
 }
 
+/** The last bundle asked for and its keyring: a gate asks for the same bundle scan after scan. */
+let lastBundle: WeakRef<TrustBundle> | null = null;
+let lastRing: Keyring | null = null;
+
 function keyringOf(bundle: TrustBundle): Keyring {
+  if (lastRing !== null && lastBundle?.deref() === bundle) return lastRing;
   let ring = cache.get(bundle);
-  if (ring) return ring;
+  if (ring) {
+    lastBundle = new WeakRef(bundle);
+    lastRing = ring;
+    return ring;
+  }
   const issuers = new Map<number, IssuerCandidate[]>();
   for (const entry of bundle.issuers) {
     const raw = fromBase64Url(entry.publicKey);
@@ -72,6 +81,8 @@ function keyringOf(bundle: TrustBundle): Keyring {
   }
   ring = { issuers, revocation };
   cache.set(bundle, ring);
+  lastBundle = new WeakRef(bundle);
+  lastRing = ring;
   return ring;
 }
 

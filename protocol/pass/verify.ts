@@ -101,8 +101,8 @@ function signerOf(
  */
 function checkSignature(passText: string, ctx: VerifyContext, check: SignatureCheck): VerifiedPass {
   checkPassText(passText);
-  const pass = standard.readStandardPass(passText, PASS_PREFIX.length);
-  if (pass === null) return checkSignatureGeneral(passText, ctx, check);
+  const pass = standard;
+  if (!pass.readStandardPass(passText, PASS_PREFIX.length)) return checkSignatureGeneral(passText, ctx, check);
   const candidates = issuerCandidates(ctx.bundle, pass.bytes, pass.kidAt);
   const key = signerOf(candidates, pass.message, pass.signature, check);
   const claims = decodeClaims(pass.bytes, pass.payloadStart, pass.payloadEnd);
