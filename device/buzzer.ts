@@ -134,7 +134,8 @@ export function verdictBuzzer(
   },
 ): { readonly controller: BuzzerController | null; readonly unsubscribe: () => void } {
   if (!part) return { controller: null, unsubscribe: () => {} };
-  const controller = new BuzzerController(part, deps.clock, deps.opts ?? DEFAULT_BUZZER_OPTIONS, deps.log, deps.siteZone);
+  const opts = deps.opts ?? DEFAULT_BUZZER_OPTIONS;
+  const controller = new BuzzerController(part, deps.clock, opts, deps.log, deps.siteZone);
   const unsubscribe = deps.decisions.onDecision((o) => {
     if (o.decision) controller.verdict(o.decision.pattern);
   });

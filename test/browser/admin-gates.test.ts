@@ -9,13 +9,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDevice, STORE_FILE } from '../../device/boot.js';
 import type { RunningDevice } from '../../device/boot.js';
-import { parseConfig } from '../../device/config.js';
 import { openStore } from '../../device/store/index.js';
 import { enrol } from '../../device/sync/enrolment.js';
 import { SITE } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
 import { startRealServer } from '../support/real-server.js';
 import { describeBrowser, launchChromium, SCREENSHOT_DIR } from './chromium.js';
+import { simDeviceConfig } from '../support/sim-device.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;
 let device: RunningDevice;
@@ -40,18 +40,10 @@ beforeAll(async () => {
     store.close();
   }
   device = await startDevice(
-    parseConfig(
-      {
-        site: SITE,
-        gate: 'lobby-1',
-        dataDir: 'data',
-        camera: { source: 'sim' },
-        hardware: { gpio: 'sim', leds: 'sim' },
-        decoder: { worker: false },
-        sync: { pollIntervalSeconds: 600 },
-      },
-      { baseDir: dir },
-    ),
+    simDeviceConfig(dir, {
+      gate: 'lobby-1',
+      sync: { pollIntervalSeconds: 600 },
+    }),
     { log: silentLog() },
   );
   const deadline = Date.now() + 10_000;

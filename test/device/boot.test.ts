@@ -14,6 +14,7 @@ import { renderPhoneScene } from '../../hardware/camera/sim/scene.js';
 import { Deployment, SITE } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
 import { startRealServer } from '../support/real-server.js';
+import { simDeviceConfig } from '../support/sim-device.js';
 
 describe('config → runtime options', () => {
   it('maps the defaults', () => {
@@ -73,18 +74,9 @@ describe('startDevice', () => {
       const d = new Deployment();
       const now = Math.floor(Date.now() / 1000);
       fs.writeFileSync(path.join(dir, 'bundle.cose'), d.bundleBytes({ issuedAt: now - 60, sunset: now + 86_400 }));
-      const config = parseConfig(
-        {
-          site: SITE,
-          gate: 'n1',
-          dataDir: 'data',
-          camera: { source: 'sim' },
-          hardware: { gpio: 'sim', leds: 'sim' },
-          decoder: { worker: false },
-          trust: { rootPublicKey: d.rootPublicKey, bundleFile: 'bundle.cose' },
-        },
-        { baseDir: dir },
-      );
+      const config = simDeviceConfig(dir, {
+        trust: { rootPublicKey: d.rootPublicKey, bundleFile: 'bundle.cose' },
+      });
       const device = await startDevice(config, { log: silentLog() });
       try {
         expect(device.hardware.kinds).toEqual({ camera: 'sim', gpio: 'sim', leds: 'sim', buzzer: 'none' });
@@ -176,18 +168,9 @@ describe('startDevice, enrolled without trust data', () => {
     } finally {
       store.close();
     }
-    const config = parseConfig(
-      {
-        site: SITE,
-        gate: 'n1',
-        dataDir: 'data',
-        camera: { source: 'sim' },
-        hardware: { gpio: 'sim', leds: 'sim' },
-        decoder: { worker: false },
-        sync: { pollIntervalSeconds: 600, jitter: 0 },
-      },
-      { baseDir: dir },
-    );
+    const config = simDeviceConfig(dir, {
+      sync: { pollIntervalSeconds: 600, jitter: 0 },
+    });
     return { dir, config };
   }
 

@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevice, STORE_FILE } from '../../device/boot.js';
 import type { RunningDevice } from '../../device/boot.js';
-import { parseConfig } from '../../device/config.js';
 import type { Decision } from '../../device/decide.js';
 import { openStore } from '../../device/store/index.js';
 import { enrol } from '../../device/sync/enrolment.js';
@@ -22,6 +21,7 @@ import { signRemoteOpen } from '../../protocol/remote-open.js';
 import { SITE } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
 import { startRealServer } from '../support/real-server.js';
+import { simDeviceConfig } from '../support/sim-device.js';
 
 let env: Awaited<ReturnType<typeof startRealServer>>;
 let device: RunningDevice;
@@ -36,18 +36,9 @@ beforeAll(async () => {
   } finally {
     store.close();
   }
-  const config = parseConfig(
-    {
-      site: SITE,
-      gate: 'n1',
-      dataDir: 'data',
-      camera: { source: 'sim' },
-      hardware: { gpio: 'sim', leds: 'sim' },
-      decoder: { worker: false },
-      sync: { pollIntervalSeconds: 600, jitter: 0 },
-    },
-    { baseDir: dir },
-  );
+  const config = simDeviceConfig(dir, {
+    sync: { pollIntervalSeconds: 600, jitter: 0 },
+  });
   device = await startDevice(config, { log: silentLog() });
   await until(() => env.server.services.push.connected().length === 1);
 }, 60_000);

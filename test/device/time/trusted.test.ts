@@ -5,13 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startDevice } from '../../../device/boot.js';
-import { parseConfig } from '../../../device/config.js';
 import type { Decision } from '../../../device/decide.js';
 import { TimeTrust, systemTimeProbes } from '../../../device/time/trusted.js';
 import type { TimeProbes } from '../../../device/time/trusted.js';
 import { renderPhoneScene } from '../../../hardware/camera/sim/scene.js';
-import { Deployment, SITE } from '../../support/deployment.js';
+import { Deployment } from '../../support/deployment.js';
 import { silentLog } from '../../support/log.js';
+import { simDeviceConfig } from '../../support/sim-device.js';
 
 function fakeProbes(o: { ntp?: boolean | null; rtc?: boolean } = {}) {
   const state = { ntp: o.ntp ?? null, rtc: o.rtc ?? false, mono: 1000, ntpAsked: 0 };
@@ -103,19 +103,10 @@ describe('a device whose clock is not trusted', () => {
         path.join(dir, 'bundle.cose'),
         d.bundleBytes({ issuedAt: now - 86_400, sunset: now + 86_400 * 30 }),
       );
-      const config = parseConfig(
-        {
-          site: SITE,
-          gate: 'n1',
-          dataDir: 'data',
-          camera: { source: 'sim' },
-          hardware: { gpio: 'sim', leds: 'sim' },
-          decoder: { worker: false },
-          policy: { maxOfflineAgeSeconds: 7 * 86_400 },
-          trust: { rootPublicKey: d.rootPublicKey, bundleFile: 'bundle.cose' },
-        },
-        { baseDir: dir },
-      );
+      const config = simDeviceConfig(dir, {
+        policy: { maxOfflineAgeSeconds: 7 * 86_400 },
+        trust: { rootPublicKey: d.rootPublicKey, bundleFile: 'bundle.cose' },
+      });
       const clock = fakeProbes({ ntp: false });
       const timeTrust = new TimeTrust(clock.probes, { rtcConfigured: false, skewSeconds: 300 });
       const device = await startDevice(config, { log: silentLog(), timeTrust });
@@ -156,18 +147,9 @@ describe('a signed time held from before a reboot', () => {
       const now = Math.floor(Date.now() / 1000);
       // trust data signed 20 s ago: in the boot that loads it, it confirms the clock
       fs.writeFileSync(path.join(dir, 'bundle.cose'), d.bundleBytes({ issuedAt: now - 20, sunset: now + 86_400 * 30 }));
-      const config = parseConfig(
-        {
-          site: SITE,
-          gate: 'n1',
-          dataDir: 'data',
-          camera: { source: 'sim' },
-          hardware: { gpio: 'sim', leds: 'sim' },
-          decoder: { worker: false },
-          trust: { rootPublicKey: d.rootPublicKey, bundleFile: 'bundle.cose' },
-        },
-        { baseDir: dir },
-      );
+      const config = simDeviceConfig(dir, {
+        trust: { rootPublicKey: d.rootPublicKey, bundleFile: 'bundle.cose' },
+      });
       const boot = async () => {
         const probes = fakeProbes({ ntp: false }).probes;
         const timeTrust = new TimeTrust(probes, { rtcConfigured: false, skewSeconds: 300 });
