@@ -203,10 +203,11 @@ describe('device runtime, end to end on simulated hardware', { timeout: 60_000 }
   });
 
   it('purges the revocation list a slice per turn of the event loop, not in one scan', async () => {
-    h = await start({ options: { retentionSeconds: 3600, purgeIntervalMs: 60_000 } });
-    await vi.waitFor(() => expect(h.runtime['purgingRevocations' as keyof typeof h.runtime]).toBe(false));
-    const slices = vi.spyOn(h.store, 'purgeExpiredRevocations');
-    h.advance(60_000);
+    const g = await start({ options: { retentionSeconds: 3600, purgeIntervalMs: 60_000 } });
+    h = g;
+    await vi.waitFor(() => expect(g.runtime['purgingRevocations' as keyof typeof g.runtime]).toBe(false));
+    const slices = vi.spyOn(g.store, 'purgeExpiredRevocations');
+    g.advance(60_000);
     // The first slice runs in the timer's turn; the other 255 follow, one per turn.
     expect(slices).toHaveBeenCalledTimes(1);
     await vi.waitFor(() => expect(slices).toHaveBeenCalledTimes(256));
