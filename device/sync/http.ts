@@ -121,10 +121,19 @@ export class DeviceApi {
     return this.getSigned(`${path('revocations')}?since=${since}${log}&partitions=1`, etag, this.opts.maxBodyBytes);
   }
 
-  /** One signed revocation partition (gzip on the wire, decoded by fetch). */
+  /**
+   * One signed revocation partition (gzip on the wire, decoded by fetch). A GET that failed on the network is asked
+   * once more on a new connection: a first sync fetches hundreds of partitions over kept-alive connections, and one
+   * the server closed as idle just as it was reused fails without the server having seen the request; without the
+   * retry the whole sync (and its staged partitions) would be undone for it.
+   */
   async getPartition(index: number): Promise<Uint8Array> {
     const p = `${path('revocationPartition').replace(':index', String(index))}`;
-    const f = await this.getSigned(p, null, Math.min(this.opts.maxBodyBytes, MAX_PARTITION_BYTES));
+    const max = Math.min(this.opts.maxBodyBytes, MAX_PARTITION_BYTES);
+    const f = await this.getSigned(p, null, max).catch((err: unknown) => {
+      if (err instanceof SyncError && err.code === 'NETWORK') return this.getSigned(p, null, max);
+      throw err;
+    });
     if (f.kind !== 'ok') throw new SyncError('BAD_RESPONSE', `${p}: answered not-modified`);
     return f.bytes;
   }

@@ -59,3 +59,33 @@ describe('device HTTP answers', () => {
     expect((err as Error).message).toContain('DEVICE_REVOKED');
   });
 });
+
+describe('partition fetches', () => {
+  /** Fails the first `failures` requests as a closed connection does (fetch rejects), then answers `bytes`. */
+  function flaky(failures: number, bytes: Uint8Array): { fetch: FetchLike; calls: () => number } {
+    let calls = 0;
+    const fetch: FetchLike = () => {
+      calls++;
+      if (calls <= failures)
+        return Promise.reject(new TypeError('fetch failed', { cause: new Error('other side closed') }));
+      return Promise.resolve(
+        new Response(bytes, { status: 200, headers: { 'content-type': 'application/cose; cose-type="cose-sign1"' } }),
+      );
+    };
+    return { fetch, calls: () => calls };
+  }
+
+  it('asks once more when the connection failed, and gives up (NETWORK) when the second try fails too', async () => {
+    const body = new Uint8Array([1, 2, 3]);
+    const once = flaky(1, body);
+    expect(Buffer.from(await api(once.fetch).getPartition(7))).toEqual(Buffer.from(body));
+    expect(once.calls()).toBe(2);
+
+    const twice = flaky(2, body);
+    const err = await api(twice.fetch)
+      .getPartition(7)
+      .catch((e: unknown) => e);
+    expect(isSyncError(err) && err.code).toBe('NETWORK');
+    expect(twice.calls()).toBe(2);
+  });
+});
