@@ -1,9 +1,12 @@
 // GET /admin: the admin page (static files in sync-server/admin-page/, written by the pages engineer).
-// Served by name from that one folder, never outside it (static-folder.ts).
+// /admin redirects to /admin/ so relative asset links resolve; files are served by name from that one folder,
+// never outside it.
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
+import { HttpError } from './errors.js';
 import type { AppEnv } from './env.js';
-import { staticFolderRoutes } from './static-folder.js';
 
 export const ADMIN_PAGE_DIR = fileURLToPath(new URL('../admin-page/', import.meta.url));
 
@@ -30,5 +33,31 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 export function adminPageRoutes(dir: string = ADMIN_PAGE_DIR): Hono<AppEnv> {
-  return staticFolderRoutes({ dir, mount: '/admin', types: TYPES, headers: SECURITY_HEADERS });
+  const app = new Hono<AppEnv>();
+  const root = path.resolve(dir);
+
+  app.get('/', (c) => c.redirect('/admin/', 308));
+
+  app.get('/*', (c) => {
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(c.req.url).pathname.replace(/^\/admin\/?/, '')) || 'index.html';
+    } catch {
+      throw new HttpError('NOT_FOUND'); // malformed percent-encoding
+    }
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep) || rel.split('/').some((p) => p.startsWith('.')))
+      throw new HttpError('NOT_FOUND');
+    const type = TYPES[path.extname(file).toLowerCase()];
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(file);
+    } catch {
+      throw new HttpError('NOT_FOUND');
+    }
+    if (!type) throw new HttpError('NOT_FOUND');
+    return c.body(new Uint8Array(data), 200, { 'Content-Type': type, ...SECURITY_HEADERS });
+  });
+
+  return app;
 }

@@ -3,14 +3,15 @@
 // secret and answers with the current pass; /wallet/ serves the wallet page (static
 // files in sync-server/wallet/, and the QR encoder module from the `uqr` package) for a phone's browser. No cookie,
 // no session: the secret in the body is the only credential, and the page works offline once loaded.
+import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { CLAIM_SECRET } from '../claims.js';
+import { HttpError } from './errors.js';
 import { readJson, type AppEnv, type Services } from './env.js';
-import { staticFolderRoutes } from './static-folder.js';
 
 export const WALLET_DIR = fileURLToPath(new URL('../wallet/', import.meta.url));
 /** The vendored QR encoder: an ES module without imports, served as the page's /wallet/vendor/uqr.mjs. */
@@ -61,13 +62,30 @@ export function walletApiRoutes(s: Services): Hono<AppEnv> {
 
 /** GET /wallet/*: the page's files by name from one folder (never outside it), and the vendored QR module. */
 export function walletPageRoutes(dir: string = WALLET_DIR): Hono<AppEnv> {
-  return staticFolderRoutes({
-    dir,
-    mount: '/wallet',
-    types: TYPES,
-    headers: HEADERS,
-    extraFiles: { 'vendor/uqr.mjs': UQR_FILE },
+  const app = new Hono<AppEnv>();
+  const root = path.resolve(dir);
+  app.get('/', (c) => c.redirect('/wallet/', 308));
+  app.get('/*', (c) => {
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(c.req.url).pathname.replace(/^\/wallet\/?/, '')) || 'index.html';
+    } catch {
+      throw new HttpError('NOT_FOUND');
+    }
+    const file = rel === 'vendor/uqr.mjs' ? UQR_FILE : path.resolve(root, rel);
+    if (file !== UQR_FILE && (!file.startsWith(root + path.sep) || rel.split('/').some((p) => p.startsWith('.'))))
+      throw new HttpError('NOT_FOUND');
+    const type = TYPES[path.extname(file).toLowerCase()];
+    if (!type) throw new HttpError('NOT_FOUND');
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(file);
+    } catch {
+      throw new HttpError('NOT_FOUND');
+    }
     // The service worker controls the whole /wallet/ scope.
-    headersFor: (rel): Record<string, string> => (rel === 'sw.js' ? { 'Service-Worker-Allowed': '/wallet/' } : {}),
+    const extra: Record<string, string> = rel === 'sw.js' ? { 'Service-Worker-Allowed': '/wallet/' } : {};
+    return c.body(new Uint8Array(data), 200, { 'Content-Type': type, ...HEADERS, ...extra });
   });
+  return app;
 }
