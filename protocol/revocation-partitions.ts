@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { ProtocolError } from './errors.js';
 import type { RevokedEntry, TrustBundle } from './types.js';
-import { cborDecodeStrict, cborEncode, isBytes, isUint } from './internal/cbor.js';
+import { cborDecodeStrict, cborEncode, isBytes, isUint, writeHead } from './internal/cbor.js';
 import type { Cbor } from './internal/cbor.js';
 import { bad, expectMap, list, openDocument, signDocument, uint } from './internal/document.js';
 import { revocationCandidates } from './internal/keyring.js';
@@ -144,33 +144,6 @@ export function signManifest(m: RevocationManifest, key: SigningKey): Uint8Array
   return signDocument(CTY_REVOCATION_MANIFEST, payload, key);
 }
 
-/** A CBOR head (major type `major`, argument `n`) into `out` at `at`; returns the next offset. */
-function head(out: Buffer, at: number, major: number, n: number): number {
-  const mt = major << 5;
-  if (n < 24) {
-    out[at] = mt | n;
-    return at + 1;
-  }
-  if (n < 0x100) {
-    out[at] = mt | 24;
-    out[at + 1] = n;
-    return at + 2;
-  }
-  if (n < 0x10000) {
-    out[at] = mt | 25;
-    out.writeUInt16BE(n, at + 1);
-    return at + 3;
-  }
-  if (n < 0x100000000) {
-    out[at] = mt | 26;
-    out.writeUInt32BE(n, at + 1);
-    return at + 5;
-  }
-  out[at] = mt | 27;
-  out.writeBigUInt64BE(BigInt(n), at + 1);
-  return at + 9;
-}
-
 const HEX_ID = /^(?:[0-9a-f]{2}){16,32}$/;
 
 /**
@@ -201,7 +174,7 @@ function encodePartitionPayload(p: RevocationPartition): Uint8Array {
   const split = at + key.length - 1;
   const out = Buffer.allocUnsafe(shell.length + 9 + p.entries.length * (2 + 2 + ID_MAX_BYTES + 9));
   out.set(shell.subarray(0, split), 0);
-  let o = head(out, split, 4, p.entries.length);
+  let o = writeHead(out, split, 4, p.entries.length);
   let last = '';
   for (const e of p.entries) {
     const id = e.revocationId;
@@ -212,9 +185,9 @@ function encodePartitionPayload(p: RevocationPartition): Uint8Array {
       bad('partition.entries[].expiresAt: not a whole non-negative number');
     last = id;
     out[o++] = 0x82;
-    o = head(out, o, 2, id.length / 2);
+    o = writeHead(out, o, 2, id.length / 2);
     o += out.write(id, o, 'hex');
-    o = head(out, o, 0, e.expiresAt);
+    o = writeHead(out, o, 0, e.expiresAt);
   }
   out.set(shell.subarray(split + 1), o);
   o += shell.length - split - 1;

@@ -63,10 +63,54 @@ export function isUint(v: Cbor | undefined): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** The length of a CBOR head whose argument is `n` (a whole number, 0 to 2^53 - 1). */
+export function headLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
+}
+
+/**
+ * Write the CBOR head of major type `major` (0 to 7) with argument `n` (a whole number, 0 to 2^53 - 1) into `out`
+ * at `at`, in its shortest form as the canonical encoder writes it; returns the next offset. For encoders that
+ * build their bytes in place (a partition's entries) instead of through cborEncode.
+ */
+export function writeHead(out: Uint8Array, at: number, major: number, n: number): number {
+  const mt = major << 5;
+  if (n < 24) {
+    out[at] = mt | n;
+    return at + 1;
+  }
+  if (n < 0x100) {
+    out[at] = mt | 24;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = mt | 25;
+    out[at + 1] = n >>> 8;
+    out[at + 2] = n & 0xff;
+    return at + 3;
+  }
+  if (n < 0x100000000) {
+    out[at] = mt | 26;
+    writeUint32(out, at + 1, n);
+    return at + 5;
+  }
+  out[at] = mt | 27;
+  writeUint32(out, at + 1, Math.floor(n / 0x100000000));
+  writeUint32(out, at + 5, n >>> 0);
+  return at + 9;
+}
+
+function writeUint32(out: Uint8Array, at: number, n: number): void {
+  out[at] = (n >>> 24) & 0xff;
+  out[at + 1] = (n >>> 16) & 0xff;
+  out[at + 2] = (n >>> 8) & 0xff;
+  out[at + 3] = n & 0xff;
+}
+
 /** The byte-string header (major type 2) for a byte string of `length` bytes. */
 export function bstrHeader(length: number): Uint8Array {
-  if (length < 24) return Uint8Array.of(0x40 | length);
-  if (length < 0x100) return Uint8Array.of(0x58, length);
-  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
-  return Uint8Array.of(0x5a, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
+  const out = new Uint8Array(headLength(length));
+  writeHead(out, 0, 2, length);
+  return out;
 }

@@ -1,7 +1,7 @@
 // The strict CBOR decoder: one canonical encoding per value, nothing else.
 import { describe, expect, it } from 'vitest';
 import { isProtocolError } from '../../protocol/index.js';
-import { cborDecodeStrict, cborEncode } from '../../protocol/internal/cbor.js';
+import { bstrHeader, cborDecodeStrict, cborEncode, headLength, writeHead } from '../../protocol/internal/cbor.js';
 
 function reason(hex: string): string {
   try {
@@ -55,5 +55,39 @@ describe('strict CBOR', () => {
 
   it('refuses deep nesting without a stack overflow escaping', () => {
     expect(reason('81'.repeat(100_000) + '01')).toBe('MALFORMED');
+  });
+
+  it('writes heads in place exactly as the canonical encoder does, for every argument size', () => {
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    const head = (major: number, n: number) => {
+      const out = new Uint8Array(headLength(n) + 2).fill(0xee);
+      const next = writeHead(out, 1, major, n);
+      expect(next, `major ${major}, ${n}`).toBe(1 + headLength(n));
+      expect([out[0], out[next]], 'nothing written outside the head').toEqual([0xee, 0xee]);
+      return hex(out.subarray(1, next));
+    };
+    for (const n of [
+      0,
+      23,
+      24,
+      255,
+      256,
+      65_535,
+      65_536,
+      70_000,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 32 + 5,
+      Number.MAX_SAFE_INTEGER,
+    ]) {
+      expect(head(0, n), `uint ${n}`).toBe(hex(cborEncode(n)));
+    }
+    for (const n of [0, 23, 24, 255, 256, 65_535, 65_536, 70_000]) {
+      const bytes = cborEncode(new Uint8Array(n));
+      expect(head(2, n), `bstr ${n}`).toBe(hex(bytes.subarray(0, headLength(n))));
+      expect(hex(bstrHeader(n)), `bstrHeader ${n}`).toBe(hex(bytes.subarray(0, headLength(n))));
+      const array = cborEncode(new Array<number>(n).fill(0));
+      expect(head(4, n), `array ${n}`).toBe(hex(array.subarray(0, headLength(n))));
+    }
   });
 });

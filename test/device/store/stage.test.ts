@@ -14,6 +14,7 @@ import type { DeviceStore, PartitionUpdate } from '../../../device/store/types.j
 import type { RevokedEntry } from '../../../protocol/types.js';
 import { partitionEntries, stagedContent } from './fixtures/stage-content.js';
 import { delta, LOG_ID, rid, tempDir, type TempDir } from './helpers.js';
+import { leftovers } from '../../support/revocation-stage.js';
 
 const CHILD = path.join(import.meta.dirname, 'fixtures', 'stage-child.ts');
 const T = 1_800_000_000;
@@ -36,23 +37,6 @@ function wholeList(seq: number, stream: number, per: number): PartitionUpdate {
     entries: partitionEntries(stream, index, per),
   }));
   return { logId: LOG_ID, seq, issuedAt: T + seq, prefixHex: 1, whole: true, partitions };
-}
-
-function leftovers(file: string): { pending: number | null; hidden: number } {
-  const raw = new Database(file, { readonly: true });
-  try {
-    const s = raw.prepare('SELECT active_gen, pending_gen FROM revocation_state').get() as {
-      active_gen: number;
-      pending_gen: number | null;
-    };
-    const hidden = raw
-      .prepare('SELECT count(*) FROM revocations WHERE born > ? OR dead IS NOT NULL')
-      .pluck()
-      .get(s.active_gen) as number;
-    return { pending: s.pending_gen, hidden };
-  } finally {
-    raw.close();
-  }
 }
 
 const ids = (entries: readonly RevokedEntry[]) => entries.map((e) => e.revocationId);

@@ -14,6 +14,7 @@ import { ManualClock } from '../../support/clock.js';
 import { Deployment, SITE, T0_S } from '../../support/deployment.js';
 import { tempDir, type TempDir } from '../store/helpers.js';
 import { PartitionedList, rid } from './fixtures/partitioned-list.js';
+import { leftovers } from '../../support/revocation-stage.js';
 
 const PLACE: GatePlace = { site: SITE, zone: 'main', direction: 'in' };
 const OPTIONS: DecideOptions = {
@@ -51,24 +52,6 @@ const served =
   };
 
 const range = (stream: number, n: number, from = 0) => Array.from({ length: n }, (_, k) => rid(stream, from + k));
-
-/** What a second connection sees: the pending generation and rows not part of the active list. */
-function leftovers(file: string): { pending: number | null; hidden: number } {
-  const raw = new Database(file, { readonly: true });
-  try {
-    const s = raw.prepare('SELECT active_gen, pending_gen FROM revocation_state').get() as {
-      active_gen: number;
-      pending_gen: number | null;
-    };
-    const hidden = raw
-      .prepare('SELECT count(*) FROM revocations WHERE born > ? OR dead IS NOT NULL')
-      .pluck()
-      .get(s.active_gen) as number;
-    return { pending: s.pending_gen, hidden };
-  } finally {
-    raw.close();
-  }
-}
 
 describe('partitioned sync on the device', () => {
   it('answers decisions while a large update is staged, each seeing the list before or after it, never a mix', async () => {
