@@ -7,7 +7,7 @@
 //   gate asks again and gets another new token, and the one handed out before is void.
 // - immediate: for a stolen or lost gate. The old token, and a new one handed out but not yet used, stop working at
 //   once and the device is revoked; the gate needs a new enrolment code.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerCore } from './core.js';
 import { DomainError } from './errors.js';
 import { newToken, parseToken, secretMatches, sha256 } from './secrets.js';
@@ -25,6 +25,12 @@ export type TokenExchange = { readonly status: 'issued'; readonly token: string 
 
 interface Entry {
   hash: Buffer;
+  /**
+   * The secret that last matched `hash`, kept in memory only: the next request with it is checked with one
+   * constant-time compare instead of a SHA-256 (most of a poll's own cost). Any other secret is hashed as before;
+   * the entry, and this with it, goes whenever the token columns change (roll, revoke, re-enrol).
+   */
+  proven: Buffer | null;
   /** Hash of the new token handed out for a roll, not yet used by the gate. */
   pending: Buffer | null;
   rollRequested: boolean;
@@ -63,6 +69,7 @@ export class DeviceTokens {
     if (!row) return null;
     const entry: Entry = {
       hash: row.token_hash,
+      proven: null,
       pending: row.pending_token_hash,
       rollRequested: row.token_roll_requested_at !== null,
       revoked: row.revoked_at !== null,
@@ -81,7 +88,7 @@ export class DeviceTokens {
     if (!parsed) throw new DomainError('TOKEN_INVALID');
     const entry = this.entry(parsed.id);
     if (!entry) throw new DomainError('TOKEN_INVALID');
-    if (secretMatches(parsed.secret, entry.hash)) {
+    if (this.matchesCurrent(parsed.secret, entry)) {
       if (entry.revoked) throw new DomainError('DEVICE_REVOKED');
       this.confirmEnrolment(parsed.id, entry);
       return { deviceId: parsed.id, rollPending: entry.rollRequested };
@@ -92,6 +99,17 @@ export class DeviceTokens {
       return { deviceId: parsed.id, rollPending: false };
     }
     throw new DomainError('TOKEN_INVALID');
+  }
+
+  /** The secret is the device's current token: the one proven before (constant-time compare), else by its hash. */
+  private matchesCurrent(secret: string, entry: Entry): boolean {
+    // parseToken admits only 43 base64url characters: one byte each, the same length as any proven secret.
+    const given = Buffer.from(secret, 'latin1');
+    if (entry.proven !== null && given.length === entry.proven.length && timingSafeEqual(given, entry.proven))
+      return true;
+    if (!secretMatches(secret, entry.hash)) return false;
+    entry.proven = given;
+    return true;
   }
 
   /** The first request with its token confirms the enrolment: the device has the token, so it is listed now. */

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { EnrolAnswer, EventBatch, EventBatchAnswer, HeartbeatRequest } from '../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../protocol/index.js';
+import type { CancelTimer } from '../common/clock.js';
 import type { ServerCore } from './core.js';
 import { DeviceTokens, type RollMode } from './device-tokens.js';
 import { DomainError } from './errors.js';
@@ -51,7 +52,8 @@ export interface EnrolmentRecord {
   readonly status: 'open' | 'used' | 'expired' | 'revoked';
 }
 
-const TOUCH_SECONDS = 10;
+/** Pending last-seen times are written together at most this long after the first of them (ms). */
+export const SEEN_FLUSH_MS = 5000;
 /** Rows of expired events and idempotency keys deleted per upload: the clean-up never stalls an upload. */
 export const CLEAN_BATCH = 2000;
 
@@ -107,8 +109,13 @@ export class DeviceService {
   readonly tokens: DeviceTokens;
   private readonly touchStmt;
   private readonly heartbeatStmt;
-  /** When last_seen_at was last written per device: polls write it at most every TOUCH_SECONDS. */
-  private readonly touched = new Map<string, number>();
+  /**
+   * Last-seen times not yet written (device id → epoch seconds). A request only notes the time here; flushSeen
+   * writes them all in one transaction, SEEN_FLUSH_MS after the first, before any read of a device record (so the
+   * admin list and page show the latest request) and when the server stops.
+   */
+  private readonly seen = new Map<string, number>();
+  private seenTimer: CancelTimer | null = null;
   /** Events each device may upload (a bucket counted in events), and how many are held in total. */
   private readonly eventQuota: RateLimiter;
   private storedEvents: number;
@@ -116,7 +123,10 @@ export class DeviceService {
   constructor(core: ServerCore) {
     this.core = core;
     this.tokens = new DeviceTokens(core);
-    this.touchStmt = core.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?');
+    // MAX: a heartbeat written since may carry a later time.
+    this.touchStmt = core.db.prepare(
+      'UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?',
+    );
     this.heartbeatStmt = core.db.prepare(
       'UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?',
     );
@@ -226,16 +236,43 @@ export class DeviceService {
     return this.tokens.authenticate(token).deviceId;
   }
 
+  /** An authenticated request from the device: its last-seen time, written by the next flushSeen. */
   touch(deviceId: string): void {
-    const now = this.core.now();
-    if (now - (this.touched.get(deviceId) ?? -Infinity) < TOUCH_SECONDS) return;
-    this.touched.set(deviceId, now);
-    // A last-seen time is not worth an fsync: with synchronous = FULL an autocommit UPDATE per device poll was
-    // the fleet's bottleneck (10,000 gates: hundreds of fsyncs a second). It is durable at the next FULL commit.
-    this.core.change({ durable: false }, () => this.touchStmt.run(now, deviceId));
+    this.seen.set(deviceId, this.core.now());
+    this.seenTimer ??= this.core.time.setTimer(SEEN_FLUSH_MS, () => this.flushSeen());
+  }
+
+  /**
+   * Write the pending last-seen times, in one transaction. A last-seen time is not worth an fsync (durable: false):
+   * with synchronous = FULL an UPDATE per device poll was the fleet's bottleneck (10,000 gates: hundreds of fsyncs
+   * a second). The requests of SEEN_FLUSH_MS share one transaction (before, each gate's poll cycle had its own).
+   * A failed write (disk full) is logged and the times are kept for the next try.
+   */
+  flushSeen(): void {
+    if (this.seen.size === 0 || !this.core.db.open) return;
+    if (this.core.db.inTransaction) {
+      // A read inside another change (revoke): written in that transaction, and kept pending in case it is rolled
+      // back (writing a time twice changes nothing).
+      for (const [deviceId, at] of this.seen) this.touchStmt.run(at, deviceId);
+      return;
+    }
+    this.seenTimer?.();
+    this.seenTimer = null;
+    const batch = [...this.seen];
+    this.seen.clear();
+    try {
+      this.core.change({ durable: false }, () => {
+        for (const [deviceId, at] of batch) this.touchStmt.run(at, deviceId);
+      });
+    } catch (err) {
+      this.core.log.warn({ err: (err as Error).message, devices: batch.length }, 'writing last-seen times failed');
+      for (const [deviceId, at] of batch) if (!this.seen.has(deviceId)) this.seen.set(deviceId, at);
+      this.seenTimer = this.core.time.setTimer(SEEN_FLUSH_MS, () => this.flushSeen());
+    }
   }
 
   list(): DeviceRecord[] {
+    this.flushSeen();
     const sunset = this.core.sunsetPassed();
     // Only devices that have confirmed their enrolment (used their token): a code whose answer never reached
     // its device leaves no device in the list.
@@ -246,6 +283,7 @@ export class DeviceService {
   }
 
   get(deviceId: string): DeviceRecord {
+    this.flushSeen();
     const row = this.core.db.prepare('SELECT * FROM devices WHERE id = ?').get(deviceId) as DeviceRow | undefined;
     if (!row) throw new DomainError('DEVICE_NOT_FOUND');
     return toDevice(row, this.core.sunsetPassed());

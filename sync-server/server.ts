@@ -152,6 +152,7 @@ export async function startServer(
       server.close(() => {
         clearTimeout(timer);
         void stopped.finally(() => {
+          opened.services.devices.flushSeen(); // the last requests' last-seen times
           core.close();
           resolve();
         });

@@ -26,7 +26,8 @@ export function adminAuth(s: Services): MiddlewareHandler<AppEnv> {
 }
 
 export function deviceAuth(s: Services): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  // Not async: one promise fewer on every poll (next() is returned, so a refusal thrown below still reaches onError).
+  return (c, next) => {
     const { deviceId, rollPending } = s.devices.tokens.authenticate(bearer(c));
     // Said on every answer (refusals too) until the gate has fetched and used its new token.
     if (rollPending) c.header(DEVICE_HEADERS.tokenRoll, 'pending');
@@ -34,6 +35,6 @@ export function deviceAuth(s: Services): MiddlewareHandler<AppEnv> {
     limitToken(s, `device:${deviceId}`);
     s.devices.touch(deviceId);
     c.set('deviceId', deviceId);
-    await next();
+    return next();
   };
 }

@@ -27,6 +27,8 @@ import { encodePublicKey, rootFingerprint } from '../../protocol/index.js';
 import { deviceAuth } from './auth.js';
 import { manifestAnswer, partitionRoutes, wantsPartitions } from './device-partitions.js';
 import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
+import { bodylessAnswer, memoQuery, preparedHeaders } from './prepared.js';
+import type { SignedBundle } from '../trust.js';
 
 /** True when If-None-Match names `etag` (or `*`). */
 function notModified(c: Context, etag: string): boolean {
@@ -71,22 +73,30 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
 
   const auth = deviceAuth(s);
 
+  const bundleHeaders = preparedHeaders((b: SignedBundle) => ({
+    ETag: b.etag,
+    'Cache-Control': 'no-cache',
+    [H.bundleVersion]: String(b.version),
+  }));
   app.get(P.bundle, auth, (c) => {
     const b = s.core.trust.current();
-    c.header('ETag', b.etag);
-    c.header('Cache-Control', 'no-cache');
-    c.header(H.bundleVersion, String(b.version));
-    if (notModified(c, b.etag)) return c.body(null, 304);
-    return c.body(b.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
+    const headers = bundleHeaders(b);
+    if (notModified(c, b.etag)) return bodylessAnswer(c, 304, headers);
+    return c.body(b.bytes as Uint8Array<ArrayBuffer>, 200, { ...headers, 'Content-Type': COSE });
   });
 
+  const revocationHeaders = preparedHeaders((seqLog: string) => {
+    const [seq, log] = seqLog.split(' ') as [string, string];
+    return { 'Cache-Control': 'no-cache', [H.revocationSeq]: seq, [H.logId]: log };
+  });
+  const revocationsQuery = memoQuery(revocationsQuerySchema);
   // Sequence numbers mean something only within one history (`log`, the log id the device holds). Same history:
   // 304 when `since` is the current sequence or If-None-Match names this exact artefact; a delta since → current
   // when since ≥ the compaction floor; a snapshot below it. Another history, or none named: a snapshot. `since`
   // above the current sequence of this very history proves the history was rewound (lost steps): a new history
   // starts here and the device gets its snapshot.
   app.get(P.revocations, auth, (c) => {
-    const q = param(c.req.query(), revocationsQuerySchema);
+    const q = revocationsQuery(c);
     s.core.assertLive(s.core.now()); // after the sunset nothing more is signed
     let log = s.core.revocations.logId();
     if (q.log === log && q.since !== undefined && q.since > s.core.revocations.seq()) {
@@ -99,10 +109,10 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     // device names its history whenever it holds a list, so this never answers one of them.
     if (q.log === undefined && q.since === seq) return c.body(null, 304);
     const since = q.log === log ? q.since : undefined;
+    if (since === seq) return bodylessAnswer(c, 304, revocationHeaders(`${seq} ${log}`));
     c.header('Cache-Control', 'no-cache');
     c.header(H.revocationSeq, String(seq));
     c.header(H.logId, log);
-    if (since === seq) return c.body(null, 304);
     // A whole list is needed: a device that takes partitions gets the manifest when the list is large. So does a
     // device whose delta would be above one document's limit (a change of more than 650,000 ids): it then fetches
     // only the partitions changed since the sequence it holds (a device that does not take partitions cannot
