@@ -25,8 +25,9 @@ import type { DecodeRequest, WorkerMessage } from './worker-protocol.js';
 export const STALE_FRAMES = 30;
 /**
  * With two workers or more, worker 0 runs first passes and the others run escalations (and first passes only when
- * worker 0 is busy) at this nice value (Linux, per thread), so on a loaded or small machine an escalation takes
- * the CPU that the newest frame's first pass leaves, not the other way round.
+ * worker 0 is busy) this many nice steps below the thread that started the pool (Linux, per thread), so on a
+ * loaded or small machine an escalation takes the CPU that the newest frame's first pass leaves, not the other way
+ * round. Relative, not absolute: under the unit's Nice=-10 (device/install/priority.ts) escalations run at 0.
  */
 export const ESCALATION_NICE = 10;
 

@@ -5,7 +5,10 @@ import type { DecodeHit, DecodeReason, DecoderConfig } from './types.js';
 
 export interface WorkerInit {
   readonly config: DecoderConfig;
-  /** Nice value for the thread (Linux: per thread); the pool's escalation workers yield to its first-pass worker. */
+  /**
+   * Nice steps below the thread that started the worker (Linux: per thread); the pool's escalation workers yield
+   * to its first-pass worker and to the pipeline's thread, whatever priority the process was given.
+   */
   readonly nice: number;
 }
 

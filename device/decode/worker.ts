@@ -22,9 +22,11 @@ async function start(): Promise<void> {
   const { config, nice } = workerData as WorkerInit;
   if (nice > 0) {
     // On Linux the nice value is per thread: 0 names this worker's thread alone. Elsewhere it may name the whole
-    // process, so it is left alone there; and a system that refuses it only loses the preference.
+    // process, so it is left alone there; and a system that refuses it only loses the preference. Relative to the
+    // nice this thread inherited: under the unit's Nice=-10 an escalation worker runs at 0, still below the gate's
+    // other threads but not below the rest of the system.
     try {
-      if (process.platform === 'linux') os.setPriority(0, nice);
+      if (process.platform === 'linux') os.setPriority(0, Math.min(19, os.getPriority(0) + nice));
     } catch {
       /* not permitted: the escalations run at the same priority */
     }

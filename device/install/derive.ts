@@ -2,6 +2,7 @@
 // /boot/firmware/config.txt block, the systemd unit and the groups of the service user. Nothing here is kept by
 // hand anywhere else: `gatecode setup` writes these, `gatecode check` compares the installed files with them.
 import type { DeviceConfig } from '../config/schema.js';
+import { GATE_CPU_WEIGHT, GATE_IO_PRIORITY, GATE_NICE } from './priority.js';
 
 /** pinctrl / config.txt drive level: `dh` drive high, `dl` drive low. */
 export type DriveLevel = 'dh' | 'dl';
@@ -162,6 +163,15 @@ Environment=NODE_ENV=production
 StateDirectory=gatecode
 StateDirectoryMode=0700
 WorkingDirectory=${paths.appDir}
+# Priority (device/install/priority.ts): a busy Pi (apt, a journald burst, a log shipper) must not halve the CPU
+# of the frame → relay path. Nice= ranks every thread of the gate (and the camera child) above default-priority
+# processes in the same scheduling group; CPUWeight= gives the unit's cgroup the same ${(GATE_CPU_WEIGHT / 100).toFixed(1)} : 1 share
+# against another service (default 100). The decoder's escalation workers lower themselves to the default.
+Nice=${GATE_NICE}
+CPUWeight=${GATE_CPU_WEIGHT}
+# Revocation lookups read the store on the way to the relay: first in line for the disk among best-effort work.
+IOSchedulingClass=best-effort
+IOSchedulingPriority=${GATE_IO_PRIORITY}
 # A 1 MiB young generation keeps V8 from holding tens of MB of idle heap after a large revocation delta.
 ExecStart=${paths.node} --max-semi-space-size=1 ${bin} device --config ${paths.configFile}
 

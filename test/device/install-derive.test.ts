@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../device/config.js';
 import { findExecutable } from '../../hardware/camera/which.js';
 import { boardFromModel, derive, relaySafeLevel } from '../../device/install/derive.js';
+import { BUSY_NICE_OFFSET, GATE_CPU_WEIGHT, GATE_NICE, niceWeight } from '../../device/install/priority.js';
 
 const base = { site: 'hq', gate: 'north-1' };
 const activeLow = parseConfig({ ...base, relay: { pin: 18, polarity: 'active-low' } });
@@ -44,6 +45,25 @@ describe('derived settings', () => {
     const watchdog = Number(/^WatchdogSec=(\d+)$/m.exec(unit)?.[1]);
     // longer than the camera's stall restart (10 s) plus its start-up
     expect(watchdog).toBeGreaterThanOrEqual(20);
+  });
+
+  it('run the gate above default-priority work, from the one priority constant', () => {
+    const unit = derive(activeLow).unit;
+    const service = unit.slice(unit.indexOf('[Service]'), unit.indexOf('[Install]'));
+    expect(GATE_NICE).toBeLessThan(0);
+    expect(service).toMatch(new RegExp(`^Nice=${GATE_NICE}$`, 'm'));
+    // The cgroup weight stands to the default 100 as the nice value's CFS weight to nice 0's: 9548 / 1024.
+    const weight = Number(/^CPUWeight=(\d+)$/m.exec(service)?.[1]);
+    expect(weight).toBe(GATE_CPU_WEIGHT);
+    expect(weight).toBe(932);
+    expect(niceWeight(GATE_NICE) / niceWeight(0)).toBeCloseTo(weight / 100, 2);
+    expect(service).toMatch(/^IOSchedulingClass=best-effort$/m);
+    expect(service).toMatch(/^IOSchedulingPriority=0$/m);
+    // bench:pipeline's busy children run as far below the bench as a default-priority process is below the gate,
+    // which gives the same weight ratio (CFS weights fall ≈ 1.25× per step wherever the steps start).
+    expect(BUSY_NICE_OFFSET).toBe(-GATE_NICE);
+    expect(niceWeight(0) / niceWeight(BUSY_NICE_OFFSET)).toBeCloseTo(niceWeight(GATE_NICE) / niceWeight(0), 1);
+    expect([niceWeight(-30), niceWeight(0), niceWeight(40)]).toEqual([88761, 1024, 15]);
   });
 
   it('enable an RTC overlay and pin the core clock per board', () => {
