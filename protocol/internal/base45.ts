@@ -28,6 +28,14 @@ function outsideAlphabet(): never {
   throw new ProtocolError('BAD_ENCODING', 'base45: character outside the alphabet');
 }
 
+function tripletAbove(): never {
+  throw new ProtocolError('BAD_ENCODING', 'base45: triplet above 65535');
+}
+
+function pairAbove(): never {
+  throw new ProtocolError('BAD_ENCODING', 'base45: final pair above 255');
+}
+
 /** How many bytes `text` from character `from` on decodes to; a length of 3n+1 is refused. */
 export function base45DecodedLength(text: string, from = 0): number {
   const chars = text.length - from;
@@ -35,15 +43,58 @@ export function base45DecodedLength(text: string, from = 0): number {
   return ((chars / 3) | 0) * 2 + (chars % 3 === 2 ? 1 : 0);
 }
 
+/** The characters of a text being decoded, as UTF-8 bytes (encodeInto): room for any pass and holder proof. */
+const CHARS_CAPACITY = 1024;
+const chars = new Uint8Array(CHARS_CAPACITY);
+const utf8 = new TextEncoder();
+
 /**
  * Decode `text` from character `from` on into `out` at `offset` (no substring, no allocation); returns the number of
  * bytes written. `out` must have room for base45DecodedLength bytes from `offset`.
+ *
+ * The hot path (every scan): the text is first copied as UTF-8 into a scratch byte array by the engine in one call,
+ * and the triplets are read from bytes. When every character took one byte (written === length) the text is all
+ * ASCII, so a byte is its character and the table holds every check; any other text (a character outside ASCII, or
+ * longer than the scratch) is decoded from its characters, with the same checks in the same order.
  */
 export function base45DecodeInto(text: string, from: number, out: Uint8Array, offset: number): number {
   const size = base45DecodedLength(text, from);
   if (offset + size > out.length) throw new RangeError('base45: output buffer too small');
   const len = text.length;
-  let o = offset;
+  if (len <= CHARS_CAPACITY) {
+    const { read, written } = utf8.encodeInto(text, chars);
+    if (read === len && written === len) decodeAscii(chars, from, len, out, offset);
+    else decodeChars(text, from, out, offset);
+  } else decodeChars(text, from, out, offset);
+  return size;
+}
+
+/** Decode the ASCII bytes b[from, len) (each < 0x80) into out at o. */
+function decodeAscii(b: Uint8Array, from: number, len: number, out: Uint8Array, o: number): void {
+  let i = from;
+  for (; i + 2 < len; i += 3) {
+    const va = VALUES[b[i]!]!;
+    const vb = VALUES[b[i + 1]!]!;
+    const vc = VALUES[b[i + 2]!]!;
+    if ((va | vb | vc) < 0) outsideAlphabet();
+    const n = va + vb * 45 + vc * 2025;
+    if (n > 0xffff) tripletAbove();
+    out[o++] = n >> 8;
+    out[o++] = n & 0xff;
+  }
+  if (i < len) {
+    const va = VALUES[b[i]!]!;
+    const vb = VALUES[b[i + 1]!]!;
+    if ((va | vb) < 0) outsideAlphabet();
+    const n = va + vb * 45;
+    if (n > 0xff) pairAbove();
+    out[o] = n;
+  }
+}
+
+/** Decode text's characters from `from` on into out at o: any text, character by character. */
+function decodeChars(text: string, from: number, out: Uint8Array, o: number): void {
+  const len = text.length;
   let i = from;
   for (; i + 2 < len; i += 3) {
     const a = text.charCodeAt(i);
@@ -55,7 +106,7 @@ export function base45DecodeInto(text: string, from: number, out: Uint8Array, of
     const vc = VALUES[c]!;
     if ((va | vb | vc) < 0) outsideAlphabet();
     const n = va + vb * 45 + vc * 2025;
-    if (n > 0xffff) throw new ProtocolError('BAD_ENCODING', 'base45: triplet above 65535');
+    if (n > 0xffff) tripletAbove();
     out[o++] = n >> 8;
     out[o++] = n & 0xff;
   }
@@ -64,10 +115,9 @@ export function base45DecodeInto(text: string, from: number, out: Uint8Array, of
     const b = text.charCodeAt(i + 1);
     if ((a | b) > 127 || (VALUES[a]! | VALUES[b]!) < 0) outsideAlphabet();
     const n = VALUES[a]! + VALUES[b]! * 45;
-    if (n > 0xff) throw new ProtocolError('BAD_ENCODING', 'base45: final pair above 255');
+    if (n > 0xff) pairAbove();
     out[o] = n;
   }
-  return size;
 }
 
 /**
