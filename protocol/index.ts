@@ -47,6 +47,7 @@ export {
   checkPageSet,
   cutIntoPages,
   signRevocationPage,
+  PagePayloadWriter,
   verifyRevocationPage,
   CTY_REVOCATION_PAGE,
   DELTA_PAGE_ENTRIES,

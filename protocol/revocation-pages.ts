@@ -11,7 +11,7 @@ import { ProtocolError } from './errors.js';
 import type { RevokedEntry } from './types.js';
 import { cborDecodeStrict, isBytes, writeHead } from './internal/cbor.js';
 import { bad, expectMap, signDocument, uint } from './internal/document.js';
-import { checkOutgoing, readAdded, readRemoved } from './internal/revocation-entries.js';
+import { HEX_ID, readAdded, readRemoved } from './internal/revocation-entries.js';
 import { logIdBytes, readLogId } from './log-id.js';
 import type { SigningKey } from './keys.js';
 import { toHex } from './keys.js';
@@ -77,8 +77,8 @@ function checkDisjoint(added: readonly RevokedEntry[], removed: readonly string[
   }
 }
 
-/** The rules a page obeys, for what is signed and what is read alike (BAD_CLAIMS). */
-function checkPage(p: RevocationPage): void {
+/** The rules on a page's head (its numbers, bounds and size), for what is signed and what is read alike. */
+function checkPageHead(p: RevocationPage): void {
   for (const n of [p.fromSeq, p.toSeq, p.issuedAt, p.page, p.pages])
     if (!isWhole(n)) bad('page: a sequence, time or index is not a whole non-negative number');
   if (p.toSeq <= p.fromSeq) bad('page: toSeq must be above fromSeq');
@@ -89,6 +89,11 @@ function checkPage(p: RevocationPage): void {
   if ((p.page === p.pages - 1) !== (p.hi === null)) bad('page.hi: null exactly on the last page');
   if (p.hi !== null && (!BOUND.test(p.hi) || p.hi <= p.lo)) bad('page.hi: 1-32 bytes above lo');
   if (p.added.length + p.removed.length > DELTA_PAGE_ENTRIES) bad(`page: more than ${DELTA_PAGE_ENTRIES} entries`);
+}
+
+/** The rules a page obeys as a gate reads it (BAD_CLAIMS). */
+function checkPage(p: RevocationPage): void {
+  checkPageHead(p);
   checkIds(
     p.added.map((a) => a.revocationId),
     p.lo,
@@ -123,58 +128,126 @@ function decodePage(payload: Uint8Array): RevocationPage {
 }
 
 /**
- * The page payload, byte for byte what the generic encoder gives for the same map (test/protocol tests it), written
- * straight into one buffer: a page of 262,144 entries through the generic encoder costs far more than its
- * signature. The keys in canonical order (shorter first, then bytewise).
+ * Writes a page payload in slices, so that a server signs a page of 262,144 entries over several turns of its event
+ * loop. The bytes are what the generic canonical encoder gives for the same map (test/protocol tests it), written
+ * straight into one buffer, the keys in canonical order (shorter first, then bytewise); each entry is checked as it
+ * is written, the way a gate's decoder checks it (form, ascending, within [lo, hi), not both added and removed).
  */
-export function encodePagePayload(p: RevocationPage): Uint8Array {
-  checkOutgoing(p.added, p.removed);
-  checkPage(p);
-  const logId = logIdBytes(p.logId, 'page');
-  const out = Buffer.allocUnsafe(512 + p.added.length * (3 + ID_MAX_BYTES + 9) + p.removed.length * (2 + ID_MAX_BYTES));
-  let o = 0;
-  const key = (k: string): void => {
-    o = writeHead(out, o, 3, k.length);
-    o += out.write(k, o, 'latin1');
-  };
-  const hex = (h: string): void => {
-    o = writeHead(out, o, 2, h.length / 2);
-    o += out.write(h, o, 'hex');
-  };
-  const whole = (n: number): void => {
-    o = writeHead(out, o, 0, n);
-  };
-  out[o++] = 0xa0 | KEYS.length;
-  key('hi');
-  if (p.hi === null) out[o++] = 0xf6;
-  else hex(p.hi);
-  key('lo');
-  hex(p.lo);
-  key('page');
-  whole(p.page);
-  key('added');
-  o = writeHead(out, o, 4, p.added.length);
-  for (const a of p.added) {
-    out[o++] = 0x82;
-    hex(a.revocationId);
-    whole(a.expiresAt);
+export class PagePayloadWriter {
+  private readonly p: RevocationPage;
+  private readonly out: Buffer;
+  private o = 0;
+  private a = 0;
+  private r = 0;
+  /** The next added entry a removed id is compared with (both ascend). */
+  private j = 0;
+  private last = '';
+  private middle = false;
+  private done = false;
+  private readonly logId: Buffer;
+
+  constructor(p: RevocationPage) {
+    checkPageHead(p);
+    const logId = logIdBytes(p.logId, 'page');
+    this.p = p;
+    this.out = Buffer.allocUnsafe(
+      512 + p.added.length * (3 + ID_MAX_BYTES + 9) + p.removed.length * (2 + ID_MAX_BYTES),
+    );
+    this.out[this.o++] = 0xa0 | KEYS.length;
+    this.key('hi');
+    if (p.hi === null) this.out[this.o++] = 0xf6;
+    else this.hex(p.hi);
+    this.key('lo');
+    this.hex(p.lo);
+    this.key('page');
+    this.whole(p.page);
+    this.key('added');
+    this.o = writeHead(this.out, this.o, 4, p.added.length);
+    this.logId = logId;
   }
-  key('logId');
-  o = writeHead(out, o, 2, logId.length);
-  o += logId.copy(out, o);
-  key('pages');
-  whole(p.pages);
-  key('toSeq');
-  whole(p.toSeq);
-  key('fromSeq');
-  whole(p.fromSeq);
-  key('removed');
-  o = writeHead(out, o, 4, p.removed.length);
-  for (const r of p.removed) hex(r);
-  key('issuedAt');
-  whole(p.issuedAt);
-  if (o > MAX_PAGE_BYTES) bad('page: above the size limit');
-  return new Uint8Array(out.buffer, out.byteOffset, o);
+
+  private key(k: string): void {
+    this.o = writeHead(this.out, this.o, 3, k.length);
+    this.o += this.out.write(k, this.o, 'latin1');
+  }
+
+  private hex(h: string): void {
+    this.o = writeHead(this.out, this.o, 2, h.length / 2);
+    this.o += this.out.write(h, this.o, 'hex');
+  }
+
+  private whole(n: number): void {
+    this.o = writeHead(this.out, this.o, 0, n);
+  }
+
+  private id(id: string, what: string): void {
+    if (!HEX_ID.test(id)) bad('revocation id: 16-32 bytes as lower-case hex');
+    if (id <= this.last || id < this.p.lo || (this.p.hi !== null && id >= this.p.hi))
+      bad(`page.${what}: ids not ascending within the page's bounds`);
+    this.last = id;
+  }
+
+  /** Write up to `n` more entries; true when the payload is complete. */
+  write(n: number): boolean {
+    if (this.done) return true;
+    const { p, out } = this;
+    let budget = n;
+    for (; this.a < p.added.length && budget > 0; this.a++, budget--) {
+      const e = p.added[this.a] as RevokedEntry;
+      this.id(e.revocationId, 'added');
+      if (!isWhole(e.expiresAt)) bad('added[].expiresAt: not a whole non-negative number');
+      out[this.o++] = 0x82;
+      this.hex(e.revocationId);
+      this.whole(e.expiresAt);
+    }
+    if (this.a < p.added.length) return false;
+    if (!this.middle && budget > 0) {
+      this.middle = true;
+      this.key('logId');
+      this.o = writeHead(out, this.o, 2, this.logId.length);
+      this.o += this.logId.copy(out, this.o);
+      this.key('pages');
+      this.whole(p.pages);
+      this.key('toSeq');
+      this.whole(p.toSeq);
+      this.key('fromSeq');
+      this.whole(p.fromSeq);
+      this.key('removed');
+      this.o = writeHead(out, this.o, 4, p.removed.length);
+      this.last = '';
+    }
+    for (; this.r < p.removed.length && budget > 0; this.r++, budget--) {
+      const id = p.removed[this.r] as string;
+      this.id(id, 'removed');
+      while (this.j < p.added.length && (p.added[this.j] as RevokedEntry).revocationId < id) this.j++;
+      if (p.added[this.j]?.revocationId === id) bad('page: an id both added and removed');
+      this.hex(id);
+    }
+    if (!this.middle || this.r < p.removed.length) return false;
+    this.key('issuedAt');
+    this.whole(p.issuedAt);
+    if (this.o > MAX_PAGE_BYTES) bad('page: above the size limit');
+    this.done = true;
+    return true;
+  }
+
+  /** The payload; only after write() returned true. */
+  payload(): Uint8Array {
+    if (!this.done) throw new Error('page payload not complete');
+    return new Uint8Array(this.out.buffer, this.out.byteOffset, this.o);
+  }
+
+  /** The signed page (COSE_Sign1, root key or a bundle revocation key); only after write() returned true. */
+  sign(key: SigningKey): Uint8Array {
+    return signDocument(CTY_REVOCATION_PAGE, this.payload(), key);
+  }
+}
+
+/** The whole page payload at once (what signRevocationPage signs). */
+export function encodePagePayload(p: RevocationPage): Uint8Array {
+  const w = new PagePayloadWriter(p);
+  w.write(Number.POSITIVE_INFINITY);
+  return w.payload();
 }
 
 /** Sign one page (root key or a bundle revocation key); refused (BAD_CLAIMS) when a device would refuse it. */
@@ -194,10 +267,17 @@ export function cutIntoPages(
 ): RevocationPage[] {
   if (!Number.isSafeInteger(perPage) || perPage < 1 || perPage > DELTA_PAGE_ENTRIES)
     throw new RangeError(`perPage: 1 to ${DELTA_PAGE_ENTRIES}`);
-  const parts: { lo: string; added: RevokedEntry[]; removed: string[] }[] = [];
+  const parts: { lo: string; added: readonly RevokedEntry[]; removed: readonly string[] }[] = [];
+  if (removed.length === 0) {
+    // Only additions (what the server's log holds): slices.
+    for (let at = 0; at < added.length; at += perPage) {
+      const slice = added.slice(at, at + perPage);
+      parts.push({ lo: at === 0 ? '' : (slice[0] as RevokedEntry).revocationId, added: slice, removed: [] });
+    }
+  }
   let a = 0;
   let r = 0;
-  while (a < added.length || r < removed.length) {
+  while (removed.length > 0 && (a < added.length || r < removed.length)) {
     const part = { lo: '', added: [] as RevokedEntry[], removed: [] as string[] };
     for (let n = 0; n < perPage && (a < added.length || r < removed.length); n++) {
       const next = a < added.length ? (added[a] as RevokedEntry) : null;

@@ -7,10 +7,11 @@
 // Ed25519 signatures are deterministic. So a set that left the bounded memory cache is made again byte for byte,
 // and a gate fetching pages across a server restart gets the pages of the set it started with.
 //
-// The build is asynchronous, like the partition build: the rows are read in chunks (by the log's primary key),
-// sorted in buckets of their leading hex digits and signed one page per turn of the event loop, so /healthz, polls
-// and deltas keep being answered; requests for a set being built wait for the same build.
-import { cutIntoPages, signRevocationPage, DELTA_PAGE_ENTRIES, type RevokedEntry } from '../protocol/index.js';
+// The build is asynchronous, like the partition build: the rows are read step by step in chunks (by the log's
+// primary key), sorted in buckets of their leading hex digits, each page written in slices and then signed, each
+// piece in its own turn of the event loop, so /healthz, polls and deltas keep being answered; requests for a set
+// being built wait for the same build.
+import { cutIntoPages, PagePayloadWriter, DELTA_PAGE_ENTRIES, type RevokedEntry } from '../protocol/index.js';
 import type { Db } from './db.js';
 import type { KeyStore } from './keystore.js';
 import { etagFor } from './trust.js';
@@ -38,6 +39,8 @@ const READ_CHUNK = 65_536;
 const BUCKET_DIGITS = 3;
 /** Entries sorted in one turn of the event loop. */
 const SORT_CHUNK = 65_536;
+/** Entries of a page written in one turn (the signature of the whole page takes one more). */
+const WRITE_CHUNK = 32_768;
 /** Signed sets kept in memory (a 1 M-id set is about 23 MB); the newest is always kept. */
 const CACHE_BYTES = 128 * 1024 * 1024;
 
@@ -47,6 +50,7 @@ export class RevocationPageSets {
   private readonly cache = new Map<string, PageSet>();
   private cacheBytes = 0;
   private readonly building = new Map<string, Promise<PageSet | null>>();
+  private readonly stepsStmt;
   private readonly readStmt;
   private readonly countStmt;
   private readonly atStmt;
@@ -58,9 +62,10 @@ export class RevocationPageSets {
     private readonly list: PagedList,
     readonly perPage: number = DELTA_PAGE_ENTRIES,
   ) {
+    this.stepsStmt = db.prepare('SELECT seq FROM revocation_steps WHERE seq > ? AND seq <= ? ORDER BY seq').pluck();
     this.readStmt = db
       .prepare(
-        'SELECT seq, revocation_id, expires_at FROM revocation_log WHERE seq > ? AND seq <= ? AND (seq, revocation_id) > (?, ?) ORDER BY seq, revocation_id LIMIT ?',
+        'SELECT revocation_id, expires_at FROM revocation_log WHERE seq = ? AND revocation_id > ? ORDER BY revocation_id LIMIT ?',
       )
       .raw(true);
     this.countStmt = db.prepare('SELECT SUM(count) FROM revocation_steps WHERE seq > ? AND seq <= ?').pluck();
@@ -104,22 +109,24 @@ export class RevocationPageSets {
   private async build(logId: string, since: number, to: number): Promise<PageSet | null> {
     if (!this.available(logId, since, to)) return null;
     const issuedAt = this.atStmt.get(to) as number;
-    // Read: chunks by the log's primary key (seq, id), each checked against the floor at the moment it is read
-    // (a compaction past `since` deletes rows of the change: the set can no longer be made).
+    // Read: step by step, each in chunks by the log's primary key (seq, id), each chunk checked against the floor
+    // at the moment it is read (a compaction past `since` deletes rows of the change: the set can no longer be made).
     const buckets: RevokedEntry[][] = Array.from({ length: 16 ** BUCKET_DIGITS }, () => []);
-    let at: [number, string] = [since, ''];
-    for (;;) {
-      if (!this.available(logId, since, to)) return null;
-      const rows = this.readStmt.all(since, to, at[0], at[1], READ_CHUNK) as [number, string, number][];
-      for (const [, revocationId, expiresAt] of rows)
-        (buckets[parseInt(revocationId.slice(0, BUCKET_DIGITS), 16)] as RevokedEntry[]).push({
-          revocationId,
-          expiresAt,
-        });
-      const last = rows[rows.length - 1];
-      if (rows.length < READ_CHUNK || last === undefined) break;
-      at = [last[0], last[1]];
-      await yieldTurn();
+    for (const seq of this.stepsStmt.all(since, to) as number[]) {
+      let after = '';
+      for (;;) {
+        if (!this.available(logId, since, to)) return null;
+        const rows = this.readStmt.all(seq, after, READ_CHUNK) as [string, number][];
+        for (const [revocationId, expiresAt] of rows)
+          (buckets[parseInt(revocationId.slice(0, BUCKET_DIGITS), 16)] as RevokedEntry[]).push({
+            revocationId,
+            expiresAt,
+          });
+        await yieldTurn();
+        const last = rows[rows.length - 1];
+        if (rows.length < READ_CHUNK || last === undefined) break;
+        after = last[0];
+      }
     }
     // Sort: bucket by bucket, a few per turn. An id in two steps (revoked again after its entry was purged) is
     // taken once, with the later step's expiry (the sort is stable and the rows came in step order).
@@ -146,8 +153,11 @@ export class RevocationPageSets {
     const cut = cutIntoPages({ logId, fromSeq: since, toSeq: to, issuedAt }, added, [], perPage);
     const pages: Uint8Array[] = [];
     for (const p of cut) {
+      const w = new PagePayloadWriter(p);
+      do await yieldTurn();
+      while (!w.write(WRITE_CHUNK));
       await yieldTurn();
-      pages.push(signRevocationPage(p, this.keys.root()));
+      pages.push(w.sign(this.keys.root()));
     }
     const bytes = pages.reduce((n, p) => n + p.length, 0);
     const set: PageSet = {

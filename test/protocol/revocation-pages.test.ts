@@ -17,7 +17,7 @@ import {
 } from '../../protocol/index.js';
 import type { RevocationPage, RevokedEntry } from '../../protocol/index.js';
 import { cborEncode } from '../../protocol/internal/cbor.js';
-import { encodePagePayload } from '../../protocol/revocation-pages.js';
+import { encodePagePayload, PagePayloadWriter } from '../../protocol/revocation-pages.js';
 import { OTHER_LOG_ID, TEST_LOG_ID, testKey } from '../vectors/fixed-keys.js';
 import { DAY, mainBundle, T0_S } from '../vectors/pass-vectors.js';
 
@@ -168,6 +168,25 @@ describe('delta pages', () => {
       20,
     );
     for (const p of [...cases, ...long]) expect(Buffer.from(encodePagePayload(p))).toEqual(Buffer.from(generic(p)));
+  });
+
+  it('written in slices, a page is the same bytes and the same signature as written whole', () => {
+    for (const p of pageSet(40, 9, 25)) {
+      for (const slice of [1, 7, 25]) {
+        const w = new PagePayloadWriter(p);
+        let turns = 1;
+        while (!w.write(slice)) turns++;
+        expect(turns).toBeGreaterThanOrEqual(Math.ceil((p.added.length + p.removed.length) / slice));
+        expect(Buffer.from(w.payload())).toEqual(Buffer.from(generic(p)));
+        expect(Buffer.from(w.sign(root))).toEqual(Buffer.from(signRevocationPage(p, root)));
+        expect(w.write(slice)).toBe(true); // complete: nothing more is written
+        expect(Buffer.from(w.payload())).toEqual(Buffer.from(generic(p)));
+      }
+    }
+    const [a] = pageSet(6, 0, 3);
+    const w = new PagePayloadWriter({ ...a!, added: [...a!.added].reverse() });
+    expect(reasonOf(() => w.write(10))).toBe('BAD_CLAIMS');
+    expect(() => new PagePayloadWriter(a!).payload()).toThrow(/not complete/);
   });
 
   it('cutIntoPages: a change that fits one page is not a page set', () => {
