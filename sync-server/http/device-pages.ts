@@ -26,7 +26,13 @@ function pageAnswer(c: Context<AppEnv>, set: PageSet, index: number): Response {
   c.header(H.revocationPages, String(set.pages.length));
   c.header(H.revocationSeq, String(set.toSeq));
   c.header(H.logId, set.logId);
+  c.header('Vary', 'Accept-Encoding');
   if (matches(c, etag)) return c.body(null, 304);
+  if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? ''))
+    return c.body(set.gzip[index] as Uint8Array<ArrayBuffer>, 200, {
+      'Content-Type': COSE,
+      'Content-Encoding': 'gzip',
+    });
   return c.body(set.pages[index] as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': COSE });
 }
 
