@@ -217,12 +217,14 @@ export function encodePartitionPayloadGeneric(p: RevocationPartition): Uint8Arra
 /** For tests: the fast partition payload (what signPartition signs). */
 export { encodePartitionPayload };
 
-interface Signed {
+/** The keys a revocation document may be signed by: the root, or a revocation key named in the held bundle. */
+export interface Signed {
   readonly rootPublicKey: Uint8Array;
   readonly bundle: TrustBundle;
 }
 
-function checkSignature(bytes: Uint8Array, cty: string, max: number, opts: Signed, what: string): Uint8Array {
+/** size → COSE → content type → alg → kid (root or bundle revocation key) → signature; returns the payload. */
+export function checkSignature(bytes: Uint8Array, cty: string, max: number, opts: Signed, what: string): Uint8Array {
   const doc = openDocument(bytes, cty, max);
   const keys = revocationCandidates(opts.bundle, doc.kid).map((k) => k.keyObject);
   if (doc.kid === kidFor(opts.rootPublicKey)) keys.unshift(publicKeyObject(opts.rootPublicKey));
