@@ -56,6 +56,7 @@ export function describeReason(reason: DeviceReason): string {
     case 'HISTORY_CHANGED':
     case 'PARTITION_STALE':
     case 'PARTITION_MISMATCH':
+    case 'PAGE_MISMATCH':
       return 'trust data refused';
     case 'PROOF_MISSING':
       return 'show the pass in its wallet, not a copy';

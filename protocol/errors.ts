@@ -22,6 +22,7 @@ export const PROTOCOL_REASONS = [
   'HISTORY_CHANGED', // revocation delta from another server history (restore, copy): only a snapshot can follow
   'PARTITION_STALE', // a revocation partition of another version than its manifest names (missed; fetch again)
   'PARTITION_MISMATCH', // a signed revocation partition that is not the document its manifest names (hash, count)
+  'PAGE_MISMATCH', // a delta page not of the set being fetched (history, sequences, issue time, count) or not tiling
   // Holder-bound passes (protocol/holder/): the pass verified, the holder's rotating proof did not.
   'PROOF_MISSING', // the pass carries a holder key but was shown without a proof (a printout or copied pass text)
   'PROOF_WRONG_PASS', // the proof was made for another pass

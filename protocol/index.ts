@@ -43,6 +43,16 @@ export type {
   VerifyManifestOptions,
   VerifyPartitionOptions,
 } from './revocation-partitions.js';
+export {
+  checkPageSet,
+  cutIntoPages,
+  signRevocationPage,
+  verifyRevocationPage,
+  CTY_REVOCATION_PAGE,
+  DELTA_PAGE_ENTRIES,
+  MAX_PAGE_BYTES,
+} from './revocation-pages.js';
+export type { PageSetHead, RevocationPage, VerifyRevocationPageOptions } from './revocation-pages.js';
 export { signFreshness, verifyFreshness, MAX_FRESHNESS_BYTES } from './freshness.js';
 export type { VerifyFreshnessOptions } from './freshness.js';
 export { isName as isValidName, MAX_SCOPE_SITES } from './internal/names.js';

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { ProtocolError } from './errors.js';
 import type { RevokedEntry, TrustBundle } from './types.js';
-import { cborDecodeStrict, cborEncode, isBytes, isUint } from './internal/cbor.js';
+import { cborDecodeStrict, cborEncode, isBytes, isUint, writeHead as head } from './internal/cbor.js';
 import type { Cbor } from './internal/cbor.js';
 import { bad, expectMap, list, openDocument, signDocument, uint } from './internal/document.js';
 import { revocationCandidates } from './internal/keyring.js';
@@ -144,33 +144,6 @@ export function signManifest(m: RevocationManifest, key: SigningKey): Uint8Array
   return signDocument(CTY_REVOCATION_MANIFEST, payload, key);
 }
 
-/** A CBOR head (major type `major`, argument `n`) into `out` at `at`; returns the next offset. */
-function head(out: Buffer, at: number, major: number, n: number): number {
-  const mt = major << 5;
-  if (n < 24) {
-    out[at] = mt | n;
-    return at + 1;
-  }
-  if (n < 0x100) {
-    out[at] = mt | 24;
-    out[at + 1] = n;
-    return at + 2;
-  }
-  if (n < 0x10000) {
-    out[at] = mt | 25;
-    out.writeUInt16BE(n, at + 1);
-    return at + 3;
-  }
-  if (n < 0x100000000) {
-    out[at] = mt | 26;
-    out.writeUInt32BE(n, at + 1);
-    return at + 5;
-  }
-  out[at] = mt | 27;
-  out.writeBigUInt64BE(BigInt(n), at + 1);
-  return at + 9;
-}
-
 const HEX_ID = /^(?:[0-9a-f]{2}){16,32}$/;
 
 /**
@@ -244,12 +217,14 @@ export function encodePartitionPayloadGeneric(p: RevocationPartition): Uint8Arra
 /** For tests: the fast partition payload (what signPartition signs). */
 export { encodePartitionPayload };
 
-interface Signed {
+/** The keys a revocation document may be signed by: the root, or a revocation key named in the held bundle. */
+export interface Signed {
   readonly rootPublicKey: Uint8Array;
   readonly bundle: TrustBundle;
 }
 
-function checkSignature(bytes: Uint8Array, cty: string, max: number, opts: Signed, what: string): Uint8Array {
+/** size → COSE → content type → alg → kid (root or bundle revocation key) → signature; returns the payload. */
+export function checkSignature(bytes: Uint8Array, cty: string, max: number, opts: Signed, what: string): Uint8Array {
   const doc = openDocument(bytes, cty, max);
   const keys = revocationCandidates(opts.bundle, doc.kid).map((k) => k.keyObject);
   if (doc.kid === kidFor(opts.rootPublicKey)) keys.unshift(publicKeyObject(opts.rootPublicKey));

@@ -6,25 +6,18 @@
 // Sequence numbers are compared only within one history (logId): a list from another history is taken only as a
 // snapshot, never as a delta, and its sequence is not compared with the one held (see log-id.ts).
 import { ProtocolError } from './errors.js';
-import type { RevocationDelta, RevokedEntry, TrustBundle } from './types.js';
-import { cborDecodeStrict, cborEncode, isBytes, isUint } from './internal/cbor.js';
-import type { Cbor } from './internal/cbor.js';
-import { bad, CTY_REVOCATIONS, expectMap, list, openDocument, signDocument, uint } from './internal/document.js';
+import type { RevocationDelta, TrustBundle } from './types.js';
+import { cborDecodeStrict, cborEncode } from './internal/cbor.js';
+import { bad, CTY_REVOCATIONS, expectMap, openDocument, signDocument, uint } from './internal/document.js';
+import { checkDistinct, checkOutgoing, readAdded, readRemoved } from './internal/revocation-entries.js';
 import { revocationCandidates } from './internal/keyring.js';
 import { logIdBytes, readLogId } from './log-id.js';
 import type { SigningKey } from './keys.js';
-import { kidFor, publicKeyObject, toHex } from './keys.js';
-import { ID_MAX_BYTES, ID_MIN_BYTES } from './pass/claims.js';
+import { kidFor, publicKeyObject } from './keys.js';
 
 /** 16 MiB: about 650,000 revocation ids in one snapshot. */
 export const MAX_REVOCATIONS_BYTES = 16 * 1024 * 1024;
 export const MAX_REVOCATION_ENTRIES = 650_000;
-const HEX_ID = /^(?:[0-9a-f]{2}){16,32}$/;
-
-function rid(v: Cbor | undefined): string {
-  if (!isBytes(v) || v.length < ID_MIN_BYTES || v.length > ID_MAX_BYTES) bad('revocation id: 16-32 bytes');
-  return toHex(v);
-}
 
 function decodePayload(payload: Uint8Array): RevocationDelta {
   const what = 'revocations';
@@ -40,17 +33,9 @@ function decodePayload(payload: Uint8Array): RevocationDelta {
   const toSeq = uint(map, 'toSeq', what);
   const issuedAt = uint(map, 'issuedAt', what);
   if (toSeq <= fromSeq) bad('revocations: toSeq must be above fromSeq');
-  const added: RevokedEntry[] = list(map, 'added', MAX_REVOCATION_ENTRIES, what).map((e) => {
-    if (!Array.isArray(e) || e.length !== 2) bad('revocations.added[]: [id, expiresAt]');
-    const [id, expiresAt] = e as Cbor[];
-    if (!isUint(expiresAt)) bad('revocations.added[].expiresAt: not a whole non-negative number');
-    return Object.freeze({ revocationId: rid(id), expiresAt });
-  });
-  const removed = list(map, 'removed', MAX_REVOCATION_ENTRIES, what).map(rid);
-  const ids = new Set(added.map((a) => a.revocationId));
-  if (ids.size !== added.length) bad('revocations.added: the same id twice');
-  if (new Set(removed).size !== removed.length) bad('revocations.removed: the same id twice');
-  if (removed.some((r) => ids.has(r))) bad('revocations: an id both added and removed');
+  const added = readAdded(map, MAX_REVOCATION_ENTRIES, what);
+  const removed = readRemoved(map, MAX_REVOCATION_ENTRIES, what);
+  checkDistinct(added, removed, what);
   if (kind === 'snapshot' && (fromSeq !== 0 || removed.length > 0))
     bad('revocations: a snapshot has fromSeq 0 and removes nothing');
   return Object.freeze({
@@ -65,8 +50,7 @@ function decodePayload(payload: Uint8Array): RevocationDelta {
 }
 
 function encodePayload(d: RevocationDelta): Uint8Array {
-  for (const a of d.added) if (!HEX_ID.test(a.revocationId)) bad('revocation id: 16-32 bytes as lower-case hex');
-  for (const r of d.removed) if (!HEX_ID.test(r)) bad('revocation id: 16-32 bytes as lower-case hex');
+  checkOutgoing(d.added, d.removed);
   return cborEncode(
     new Map<string, unknown>([
       ['kind', d.kind],

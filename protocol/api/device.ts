@@ -20,6 +20,8 @@ export const DEVICE_PATHS = {
   revocationManifest: '/revocations/manifest',
   /** One signed partition, gzip-compressed; `:index` 0 … 16^prefixHex − 1. */
   revocationPartition: '/revocations/partitions/:index',
+  /** Page `:page` (1 … n − 1) of a delta page set; page 0 is the answer of GET /revocations itself. */
+  revocationPage: '/revocations/pages/:page',
   freshness: '/freshness',
   events: '/events',
   heartbeat: '/heartbeat',
@@ -34,8 +36,10 @@ export const DEVICE_PATHS = {
 export const DEVICE_HEADERS = {
   bundleVersion: 'Gatecode-Bundle-Version',
   revocationSeq: 'Gatecode-Revocation-Seq',
-  /** `snapshot` or `delta` (revocations only). */
+  /** `snapshot`, `delta`, `partitioned` or `delta-page` (revocations only). */
   revocationKind: 'Gatecode-Revocation-Kind',
+  /** With kind `delta-page`: the pages in the set (the answer is page 0). */
+  revocationPages: 'Gatecode-Revocation-Pages',
   /** The version of a revocation partition (the sequence of the last step that changed it). */
   partitionVersion: 'Gatecode-Partition-Version',
   /** The server history (log id) the revocation sequence belongs to (revocations and freshness). */
@@ -102,9 +106,32 @@ export const revocationsQuerySchema = z.strictObject({
    * the signed manifest (kind `partitioned`) instead of one snapshot.
    */
   partitions: z.literal('1').optional(),
+  /**
+   * `1`: the device takes delta pages. When its delta since → current holds more than DELTA_PAGE_ENTRIES ids, the
+   * answer is page 0 of the set (kind `delta-page`, the page count in Gatecode-Revocation-Pages).
+   */
+  pages: z.literal('1').optional(),
 });
 
-export const revocationKindSchema = z.enum(['snapshot', 'delta', 'partitioned']);
+export const revocationKindSchema = z.enum(['snapshot', 'delta', 'partitioned', 'delta-page']);
+
+/**
+ * GET /revocations/pages/:page?log=L&since=S&to=T: one page of the set S → T of history L, byte-identical for the
+ * same query while the server can still make it; 410 REVOCATION_PAGES_GONE when it cannot (history compacted past
+ * S, another history, T not a sequence of it): the device starts its sync again.
+ */
+export const revocationPageQuerySchema = z.strictObject({
+  log: z.string().regex(/^[0-9a-f]{32}$/),
+  since: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .transform(Number),
+  to: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .transform(Number),
+});
+export type RevocationPageQuery = z.infer<typeof revocationPageQuerySchema>;
 
 // --- events -----------------------------------------------------------------------------------------------------
 

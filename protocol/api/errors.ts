@@ -46,6 +46,10 @@ export const API_ERROR_CODES = [
   'GATE_OFFLINE',
   'GATE_AMBIGUOUS',
   'ROLE_FORBIDDEN',
+  /** A delta page set that can no longer be made (history compacted past its start, or another history). */
+  'REVOCATION_PAGES_GONE',
+  /** The device's change is too large for one delta and it takes neither pages nor partitions: upgrade it. */
+  'DEVICE_UPGRADE_REQUIRED',
 ] as const;
 
 export type ApiErrorCode = (typeof API_ERROR_CODES)[number];

@@ -70,3 +70,30 @@ export function bstrHeader(length: number): Uint8Array {
   if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
   return Uint8Array.of(0x5a, (length >>> 24) & 0xff, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
 }
+
+/** Write a CBOR head (major type `major`, argument `n`) into `out` at `at`; returns the next offset. */
+export function writeHead(out: Buffer, at: number, major: number, n: number): number {
+  const mt = major << 5;
+  if (n < 24) {
+    out[at] = mt | n;
+    return at + 1;
+  }
+  if (n < 0x100) {
+    out[at] = mt | 24;
+    out[at + 1] = n;
+    return at + 2;
+  }
+  if (n < 0x10000) {
+    out[at] = mt | 25;
+    out.writeUInt16BE(n, at + 1);
+    return at + 3;
+  }
+  if (n < 0x100000000) {
+    out[at] = mt | 26;
+    out.writeUInt32BE(n, at + 1);
+    return at + 5;
+  }
+  out[at] = mt | 27;
+  out.writeBigUInt64BE(BigInt(n), at + 1);
+  return at + 9;
+}
