@@ -295,9 +295,7 @@ export class StagedRevocations implements RevocationStage {
     if (this.host.pendingGen() === gen) {
       if (d !== null && d.written.kept) yield* undoByKeys(d, d.stmt);
       else {
-        yield* this.walk(
-          (a, b) => this.stmt.dropBorn.run(a, b, gen).changes + this.stmt.unmark.run(a, b, gen).changes,
-        );
+        yield* this.walk((a, b) => this.stmt.dropBorn.run(a, b, gen).changes + this.stmt.unmark.run(a, b, gen).changes);
         if (d !== null) yield* restoreExpiries(d, d.stmt);
       }
       this.host.db.prepare('UPDATE revocation_state SET pending_gen = NULL WHERE id = 1 AND pending_gen = ?').run(gen);

@@ -12,6 +12,7 @@ import { STATE_KEYS } from '../store/types.js';
 import { applyBundleBytes, applyFreshnessBytes, applyRevocationBytes, signedDataAt } from './apply.js';
 import type { ApplyContext, ApplyResult, Artefact } from './apply.js';
 import { readEnrolment } from './enrolment.js';
+import { applyDeltaPages, type FetchPage } from './delta-pages.js';
 import { applyDeltaStaged, STAGED_DELTA_BYTES } from './delta-staged.js';
 import { applyPartitioned, type FetchPartition } from './partitions.js';
 import type { SyncActivity, SyncState, TrustFigures, TrustLogger, TrustStore } from './types.js';
@@ -181,6 +182,20 @@ export class TrustKeeper implements TrustSink {
     const ctx = this.context();
     const result = await applyDeltaStaged(ctx, bytes);
     if (result === 'snapshot') return this.accept('revocations', bytes);
+    if (result.kind === 'applied') {
+      this.refresh();
+      this.emit({ cause: 'data', artefact: 'revocations', figures: this.figures() });
+    }
+    return result;
+  }
+
+  /**
+   * A change sent as delta pages (docs/sync.md): page 0 (`first`) and the others fetched by `fetchPage`, each
+   * verified and staged while decisions go on with the list held, published in one when every page is in; a refused
+   * page undoes it all (and a failed fetch, which is thrown).
+   */
+  async acceptDeltaPages(first: Uint8Array, fetchPage: FetchPage): Promise<ApplyResult> {
+    const result = await applyDeltaPages(this.context(), first, fetchPage);
     if (result.kind === 'applied') {
       this.refresh();
       this.emit({ cause: 'data', artefact: 'revocations', figures: this.figures() });

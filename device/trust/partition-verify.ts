@@ -8,7 +8,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ProtocolError, type ProtocolReason } from '../../protocol/errors.js';
-import { verifyPartition, type VerifyPartitionOptions } from '../../protocol/index.js';
+import {
+  verifyPartition,
+  verifyRevocationPage,
+  type VerifyPartitionOptions,
+  type VerifyRevocationPageOptions,
+} from '../../protocol/index.js';
 import type { VerifyRevocationsOptions } from '../../protocol/revocations.js';
 import type { PackedEntries, PackedIds } from '../store/types.js';
 
@@ -16,13 +21,41 @@ import type { PackedEntries, PackedIds } from '../store/types.js';
 export const VERIFY_IN_PLACE_BYTES = 64 * 1024;
 
 export type VerifyJob =
-  | { readonly id: number; readonly kind: 'partition'; readonly bytes: ArrayBuffer; readonly opts: VerifyPartitionOptions }
-  | { readonly id: number; readonly kind: 'delta'; readonly bytes: ArrayBuffer; readonly opts: VerifyRevocationsOptions };
+  | {
+      readonly id: number;
+      readonly kind: 'partition';
+      readonly bytes: ArrayBuffer;
+      readonly opts: VerifyPartitionOptions;
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'delta';
+      readonly bytes: ArrayBuffer;
+      readonly opts: VerifyRevocationsOptions;
+    }
+  | {
+      readonly id: number;
+      readonly kind: 'page';
+      readonly bytes: ArrayBuffer;
+      readonly opts: VerifyRevocationPageOptions;
+    };
 
 /** Ids packed: one string of hex ids and the byte length of each. */
 export interface PackedIdList {
   readonly ids: string;
   readonly lengths: Uint8Array;
+}
+
+/** What a verified delta page says besides its entries. */
+export interface PageHead {
+  readonly logId: string;
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  readonly issuedAt: number;
+  readonly page: number;
+  readonly pages: number;
+  readonly lo: string;
+  readonly hi: string | null;
 }
 
 /** What a verified delta says besides its entries. */
@@ -39,7 +72,7 @@ export type VerifyReply =
   | {
       readonly id: number;
       readonly ok: true;
-      readonly head: DeltaHead;
+      readonly head: DeltaHead | PageHead;
       readonly added: PackedIdList;
       readonly expiries: Float64Array;
       readonly removed: PackedIdList;
@@ -64,11 +97,11 @@ export class DeltaRefused extends ProtocolError {
   }
 }
 
-/** A verified delta, its entries in ascending id order. */
-export interface VerifiedDelta {
-  readonly head: DeltaHead;
-  readonly added: PackedEntries;
-  readonly removed: PackedIds;
+/** A verified delta (or delta page), its entries in ascending id order. */
+export interface VerifiedDelta<H = DeltaHead> {
+  readonly head: H;
+  readonly added: PackedEntries | readonly { revocationId: string; expiresAt: number }[];
+  readonly removed: PackedIds | readonly string[];
 }
 
 /** The worker's code: the compiled file in a release, the TypeScript source (through tsx) in a checkout. */
@@ -112,7 +145,18 @@ export class PartitionVerifier {
   /** A delta document, always in the worker thread (the caller sends only large ones here). */
   async verifyDelta(bytes: Uint8Array, opts: VerifyRevocationsOptions): Promise<VerifiedDelta> {
     const reply = await this.ask((id, copy) => ({ id, kind: 'delta', bytes: copy, opts }), bytes);
-    if (!('head' in reply)) throw new Error('partition verifier: an answer of another kind');
+    if (!('head' in reply) || !('kind' in reply.head)) throw new Error('partition verifier: an answer of another kind');
+    return { head: reply.head, added: unpack(reply.added, reply.expiries), removed: unpackIds(reply.removed) };
+  }
+
+  /** A delta page: in place up to VERIFY_IN_PLACE_BYTES, else in the worker thread. */
+  async verifyPage(bytes: Uint8Array, opts: VerifyRevocationPageOptions): Promise<VerifiedDelta<PageHead>> {
+    if (bytes.length <= VERIFY_IN_PLACE_BYTES) {
+      const { added, removed, ...head } = verifyRevocationPage(bytes, opts);
+      return { head, added, removed };
+    }
+    const reply = await this.ask((id, copy) => ({ id, kind: 'page', bytes: copy, opts }), bytes);
+    if (!('head' in reply) || !('page' in reply.head)) throw new Error('partition verifier: an answer of another kind');
     return { head: reply.head, added: unpack(reply.added, reply.expiries), removed: unpackIds(reply.removed) };
   }
 

@@ -4,7 +4,7 @@
 // a large document takes, nor builds its objects.
 import { parentPort } from 'node:worker_threads';
 import { isProtocolError } from '../../protocol/errors.js';
-import { verifyPartition } from '../../protocol/index.js';
+import { verifyPartition, verifyRevocationPage } from '../../protocol/index.js';
 import { verifyRevocations } from '../../protocol/revocations.js';
 import type { RevokedEntry } from '../../protocol/types.js';
 import type { PackedIdList, VerifyJob, VerifyReply } from './partition-verify.js';
@@ -35,6 +35,16 @@ function handle(job: VerifyJob): { reply: VerifyReply; transfer: ArrayBuffer[] }
       transfer: [list.lengths.buffer as ArrayBuffer, expiries.buffer as ArrayBuffer],
     };
   }
+  if (job.kind === 'page') {
+    // A page's ids ascend already (verifyRevocationPage checks it).
+    const { added: entries, removed: ids, ...head } = verifyRevocationPage(new Uint8Array(job.bytes), job.opts);
+    const added = packEntries(entries);
+    const removed = packIds(ids);
+    return {
+      reply: { id: job.id, ok: true, head, added: added.list, expiries: added.expiries, removed },
+      transfer: [added.list.lengths.buffer as ArrayBuffer, added.expiries.buffer as ArrayBuffer],
+    };
+  }
   let d;
   try {
     d = verifyRevocations(new Uint8Array(job.bytes), job.opts);
@@ -58,7 +68,11 @@ function handle(job: VerifyJob): { reply: VerifyReply; transfer: ArrayBuffer[] }
   const head = { kind: d.kind, logId: d.logId, fromSeq: d.fromSeq, toSeq: d.toSeq, issuedAt: d.issuedAt };
   return {
     reply: { id: job.id, ok: true, head, added: added.list, expiries: added.expiries, removed },
-    transfer: [added.list.lengths.buffer as ArrayBuffer, added.expiries.buffer as ArrayBuffer, removed.lengths.buffer as ArrayBuffer],
+    transfer: [
+      added.list.lengths.buffer as ArrayBuffer,
+      added.expiries.buffer as ArrayBuffer,
+      removed.lengths.buffer as ArrayBuffer,
+    ],
   };
 }
 

@@ -84,7 +84,14 @@ const drain = (steps: Iterable<number>): number => {
  */
 function scenario(db: DeviceStore) {
   const held = ids(1, 5_000);
-  db.applyRevocations(delta(0, 1, held.map((id) => ({ id, expiresAt: E1 }))), T);
+  db.applyRevocations(
+    delta(
+      0,
+      1,
+      held.map((id) => ({ id, expiresAt: E1 })),
+    ),
+    T,
+  );
   const fresh = ids(2, 3_500);
   const readded = held.slice(0, 10);
   const both = held[4_000] as string;
