@@ -88,8 +88,7 @@ function checkPage(p: RevocationPage): void {
   if (p.lo !== '' && !BOUND.test(p.lo)) bad('page.lo: 1-32 bytes');
   if ((p.page === p.pages - 1) !== (p.hi === null)) bad('page.hi: null exactly on the last page');
   if (p.hi !== null && (!BOUND.test(p.hi) || p.hi <= p.lo)) bad('page.hi: 1-32 bytes above lo');
-  if (p.added.length + p.removed.length > DELTA_PAGE_ENTRIES)
-    bad(`page: more than ${DELTA_PAGE_ENTRIES} entries`);
+  if (p.added.length + p.removed.length > DELTA_PAGE_ENTRIES) bad(`page: more than ${DELTA_PAGE_ENTRIES} entries`);
   checkIds(
     p.added.map((a) => a.revocationId),
     p.lo,

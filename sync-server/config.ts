@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DELTA_PAGE_ENTRIES } from '../protocol/revocation-pages.js';
 
 const bucket = (rate: number, burst: number) =>
   z
@@ -86,6 +87,11 @@ export const serverConfigSchema = z.strictObject({
        * when the list holds at least this many ids.
        */
       partitionAbove: z.number().int().min(0).default(100_000),
+      /**
+       * Entries per delta page: a device that takes pages gets a change of more than this many ids as a page set.
+       * The protocol's DELTA_PAGE_ENTRIES (262,144) is also the most; fewer only to test paging with small lists.
+       */
+      pageEntries: z.number().int().min(2).max(DELTA_PAGE_ENTRIES).default(DELTA_PAGE_ENTRIES),
     })
     .prefault({}),
   events: z

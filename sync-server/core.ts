@@ -86,7 +86,12 @@ export class ServerCore {
     }
     this.keys = new KeyStore(this.db, this.config.dataDir);
     this.trust = new TrustState(this.db, this.keys);
-    this.revocations = new RevocationLog(this.db, this.keys, path.join(this.config.dataDir, 'partitions'));
+    this.revocations = new RevocationLog(
+      this.db,
+      this.keys,
+      path.join(this.config.dataDir, 'partitions'),
+      this.config.revocations.pageEntries,
+    );
     this.audit = new AuditLog(this.db);
     this.freshness = new FreshnessSigner(this.trust, this.revocations, this.keys);
     this.publishDir = this.config.publishDir ?? path.join(this.config.dataDir, 'publish');

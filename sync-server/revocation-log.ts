@@ -10,6 +10,7 @@ import { MAX_REVOCATION_ENTRIES } from '../protocol/revocations.js';
 import { getMeta, setMeta, type Db } from './db.js';
 import { currentHistory } from './history.js';
 import type { KeyStore } from './keystore.js';
+import { RevocationPageSets } from './revocation-pages.js';
 import { RevocationPartitions } from './revocation-partitions.js';
 import { etagFor } from './trust.js';
 
@@ -47,12 +48,18 @@ export class RevocationLog {
 
   /** The list in signed partitions, for devices that need a whole list too large for one snapshot. */
   readonly partitions: RevocationPartitions;
+  /** A change too large for one delta, in signed pages, for devices that take them (revocation-pages.ts). */
+  readonly pages: RevocationPageSets;
 
-  /** `partitionsDir`: where the server keeps its signed partitions (none: a bounded memory cache). */
-  constructor(db: Db, keys: KeyStore, partitionsDir: string | null = null) {
+  /**
+   * `partitionsDir`: where the server keeps its signed partitions (none: a bounded memory cache). `pageEntries`:
+   * entries per delta page (the protocol's DELTA_PAGE_ENTRIES unless a test sets fewer).
+   */
+  constructor(db: Db, keys: KeyStore, partitionsDir: string | null = null, pageEntries?: number) {
     this.db = db;
     this.keys = keys;
     this.partitions = new RevocationPartitions(db, keys, this, partitionsDir);
+    this.pages = new RevocationPageSets(db, keys, this, pageEntries);
   }
 
   /** The history the sequence numbers belong to (history.ts). */

@@ -43,7 +43,8 @@ export function checkDistinct(added: readonly RevokedEntry[], removed: readonly 
 export function checkOutgoing(added: readonly RevokedEntry[], removed: readonly string[]): void {
   for (const a of added) {
     if (!HEX_ID.test(a.revocationId)) bad('revocation id: 16-32 bytes as lower-case hex');
-    if (!Number.isSafeInteger(a.expiresAt) || a.expiresAt < 0) bad('added[].expiresAt: not a whole non-negative number');
+    if (!Number.isSafeInteger(a.expiresAt) || a.expiresAt < 0)
+      bad('added[].expiresAt: not a whole non-negative number');
   }
   for (const r of removed) if (!HEX_ID.test(r)) bad('revocation id: 16-32 bytes as lower-case hex');
 }

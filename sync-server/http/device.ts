@@ -25,6 +25,8 @@ import {
 } from '../../protocol/api/device.js';
 import { encodePublicKey, rootFingerprint } from '../../protocol/index.js';
 import { deviceAuth } from './auth.js';
+import { MAX_REVOCATION_ENTRIES } from '../../protocol/revocations.js';
+import { pageRoutes, pagedAnswer } from './device-pages.js';
 import { manifestAnswer, partitionRoutes, wantsPartitions } from './device-partitions.js';
 import { clientAddress, param, readJson, type AppEnv, type Services } from './env.js';
 
@@ -85,7 +87,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
   // when since ≥ the compaction floor; a snapshot below it. Another history, or none named: a snapshot. `since`
   // above the current sequence of this very history proves the history was rewound (lost steps): a new history
   // starts here and the device gets its snapshot.
-  app.get(P.revocations, auth, (c) => {
+  app.get(P.revocations, auth, async (c) => {
     const q = param(c.req.query(), revocationsQuerySchema);
     s.core.assertLive(s.core.now()); // after the sunset nothing more is signed
     let log = s.core.revocations.logId();
@@ -103,13 +105,24 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
     c.header(H.revocationSeq, String(seq));
     c.header(H.logId, log);
     if (since === seq) return c.body(null, 304);
-    // A whole list is needed: a device that takes partitions gets the manifest when the list is large. So does a
-    // device whose delta would be above one document's limit (a change of more than 650,000 ids): it then fetches
-    // only the partitions changed since the sequence it holds (a device that does not take partitions cannot
-    // follow such a change; it is refused with a 500 by signRevocations, as before).
+    // A whole list is needed: a device that takes partitions gets the manifest when the list is large. A change
+    // of more than one delta page goes to a device that takes pages as a page set (device-pages.ts); to one that
+    // does not, as one delta while it fits one document (650,000 ids), else as the manifest (it then fetches only
+    // the partitions changed since the sequence it holds). A device that takes neither cannot follow a list or a
+    // change that large: 409 DEVICE_UPGRADE_REQUIRED (the gate's software must be upgraded).
     const whole = since === undefined || since < s.core.revocations.floor();
-    if (q.partitions === '1' && (whole ? wantsPartitions(s) : !s.core.revocations.deltaFits(since)))
-      return manifestAnswer(c, s);
+    if (whole) {
+      if (q.partitions === '1' && wantsPartitions(s)) return manifestAnswer(c, s);
+      if (q.partitions !== '1' && !s.core.revocations.snapshotFits())
+        throw new HttpError('DEVICE_UPGRADE_REQUIRED', { detail: 'partitions' });
+    } else {
+      const count = s.core.revocations.deltaCount(since);
+      if (q.pages === '1' && count > s.core.revocations.pages.perPage) return pagedAnswer(c, s, since);
+      if (count > MAX_REVOCATION_ENTRIES) {
+        if (q.partitions === '1') return manifestAnswer(c, s);
+        throw new HttpError('DEVICE_UPGRADE_REQUIRED', { detail: 'pages' });
+      }
+    }
     const art = s.core.revocations.artefact(since ?? null, s.core.now());
     const etag = `"${art.kind === 'snapshot' ? 's' : 'd'}-${art.logId.slice(0, 16)}-${art.fromSeq}-${art.toSeq}"`;
     c.header('ETag', etag);
@@ -119,6 +132,7 @@ export function deviceRoutes(s: Services): Hono<AppEnv> {
   });
 
   partitionRoutes(app, s, auth);
+  pageRoutes(app, s, auth);
 
   // A signed statement that the current data is this bundle version and sequence, now. Never 304: the device's
   // data age counts only from signed statements, so every poll gets one (re-signed at most every 30 s).

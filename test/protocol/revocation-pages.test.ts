@@ -120,7 +120,10 @@ describe('delta pages', () => {
     const [a, b, c] = pageSet(6, 0, 2) as [RevocationPage, RevocationPage, RevocationPage];
     expect(reasonOf(() => checkPageSet(a, b, a))).toBe('OK');
     for (const over of [{ logId: OTHER_LOG_ID }, { fromSeq: 6 }, { toSeq: 13 }, { issuedAt: T0_S + 1 }, { pages: 4 }])
-      expect(reasonOf(() => checkPageSet(a, { ...b, ...over })), JSON.stringify(over)).toBe('PAGE_MISMATCH');
+      expect(
+        reasonOf(() => checkPageSet(a, { ...b, ...over })),
+        JSON.stringify(over),
+      ).toBe('PAGE_MISMATCH');
     expect(reasonOf(() => checkPageSet(a, c, a))).toBe('PAGE_MISMATCH'); // a page skipped
     expect(reasonOf(() => checkPageSet(a, c, { ...b, hi: c.lo.slice(0, -2) + '00' }))).toBe('PAGE_MISMATCH');
     // A page of a set cut elsewhere (same head and count, other bounds) does not tile with this one.
