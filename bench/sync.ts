@@ -213,12 +213,14 @@ async function main(): Promise<void> {
       const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
       const decisions = decideWhile(store, passText, watch);
       const t = performance.now();
-      // A failed cycle is retried once, as a gate's next poll would; the failure is reported with the figures.
+      // A failed cycle is retried (up to 3 times), as a gate's next polls would; the failures are reported with the
+      // figures. The server makes a large delta page set once, in the background of the first request for it, so a
+      // request that times out while it is made (device timeout 20 s) finds it ready at a later poll.
       const failures: string[] = [];
       let r: CycleResult = await client.syncNow();
-      if (!r.ok && r.error) {
+      while (!r.ok && r.error && failures.length < 3) {
         failures.push(`${r.error.code} ${r.error.message}`);
-        say(`${name}: the sync failed (${failures[0]}); fetch errors: ${fetchErrors.join('; ') || 'none'}; once more`);
+        say(`${name}: the sync failed (${failures.at(-1)}); fetch errors: ${fetchErrors.join('; ') || 'none'}; again`);
         r = await client.syncNow();
       }
       const ms = performance.now() - t;
