@@ -2,11 +2,24 @@
 // short transactions under a new generation that lookups do not see yet, and one small transaction (commit) makes
 // it the active generation. A row is visible at generation G when born <= G and (dead IS NULL or dead > G). While
 // the stage runs, ids it adds have born = gen (not yet visible) and ids it removes get dead = gen (still visible):
-// a decision during the update sees the list before it, and after commit the list after it, never a mix.
+// a decision during the update sees the list before it, and after commit the list after it, never a mix. A stage
+// is a partition stage (whole ranges replaced, merged against what is held) or a delta stage (ids added and removed,
+// revocation-delta.ts: large deltas and delta pages).
 import type Database from 'better-sqlite3';
 import type { RevokedEntry } from '../../protocol/types.js';
 import { StoreError } from './errors.js';
-import type { PackedEntries, RevocationStage, StageTarget } from './types.js';
+import {
+  deltaStatements,
+  deltaSteps,
+  dropRemovedKeys,
+  KEY_LOG_MAX,
+  KeyLog,
+  packedView,
+  restoreExpiries,
+  undoByKeys,
+  type DeltaTarget,
+} from './revocation-delta.js';
+import type { PackedEntries, PackedIds, RevocationStage, StageTarget } from './types.js';
 import { revocationIdArg, wholeNumber } from './validate.js';
 
 /** Rows read or written by one step (one transaction): a few milliseconds of work. */
@@ -50,16 +63,6 @@ export function partitionBounds(index: number, prefixHex: number): { lo: Buffer;
   return { lo: bytes(index), hi: index + 1 >= 16 ** prefixHex ? KEY_SPACE_END : bytes(index + 1) };
 }
 
-/** Entries as objects, read by position. */
-function packedView(entries: readonly RevokedEntry[]): PackedEntries {
-  const at = (k: number): RevokedEntry => {
-    const e = entries[k];
-    if (e === null || typeof e !== 'object') throw new StoreError('INVALID_ARGUMENT', 'entries[]: expected an object');
-    return e;
-  };
-  return { length: entries.length, id: (k) => at(k).revocationId, expiresAt: (k) => at(k).expiresAt };
-}
-
 /** The smallest byte string above `key`. */
 function after(key: Buffer): Buffer {
   return Buffer.concat([key, Buffer.alloc(1)]);
@@ -72,11 +75,15 @@ export class StagedRevocations implements RevocationStage {
   private readonly done = new Set<number>();
   private state: 'open' | 'committed' | 'aborted' = 'open';
   private readonly stmt;
+  /** A delta stage (target.fromSeq set): its key logs and span; null for a partition stage. */
+  private readonly delta: (DeltaTarget & { stmt: ReturnType<typeof deltaStatements> }) | null;
 
   constructor(
     private readonly host: StageHost,
     readonly target: StageTarget,
     readonly generation: number,
+    /** Keys a delta stage logs for abort and cleanup before it walks its span instead (tests lower it). */
+    keyLogMax = KEY_LOG_MAX,
   ) {
     const db = host.db;
     this.stmt = {
@@ -108,6 +115,20 @@ export class StagedRevocations implements RevocationStage {
         'UPDATE revocations SET dead = NULL WHERE rid >= ? AND rid <= ? AND dead = ?',
       ),
     };
+    this.delta =
+      target.fromSeq === undefined
+        ? null
+        : {
+            db,
+            generation,
+            chunk: STAGE_CHUNK,
+            written: new KeyLog(keyLogMax),
+            removed: new KeyLog(keyLogMax),
+            oldExpiries: new Map(),
+            span: null,
+            checkOpen: () => this.checkOpen('applyDelta'),
+            stmt: deltaStatements(db),
+          };
   }
 
   private checkOpen(op: string): void {
@@ -117,8 +138,25 @@ export class StagedRevocations implements RevocationStage {
     }
   }
 
+  /**
+   * A delta step (a delta stage only): `added` inserted and `removed` marked dead under the stage's generation, each
+   * list ascending, at most STAGE_CHUNK ids per transaction (revocation-delta.ts). Called once per delta or per page
+   * of one; ids of one call must not overlap the ranges of another's (pages tile the id space).
+   */
+  applyDelta(
+    added: readonly RevokedEntry[] | PackedEntries,
+    removed: readonly string[] | PackedIds,
+  ): Generator<number, void, void> {
+    const d = this.delta;
+    if (d === null) throw new StoreError('INVALID_ARGUMENT', 'applyDelta: a partition stage takes partitions only');
+    this.checkOpen('applyDelta');
+    return deltaSteps(d, d.stmt, added, removed);
+  }
+
   *replacePartition(index: number, content: readonly RevokedEntry[] | PackedEntries): Generator<number, void, void> {
-    const { prefixHex } = this.target;
+    const prefixHex = this.target.prefixHex;
+    if (this.delta !== null || prefixHex === undefined)
+      throw new StoreError('INVALID_ARGUMENT', 'replacePartition: a delta stage takes deltas only');
     if (!Number.isSafeInteger(index) || index < 0 || index >= 16 ** prefixHex) {
       throw new StoreError('INVALID_ARGUMENT', 'partition index: outside the partitions');
     }
@@ -206,7 +244,8 @@ export class StagedRevocations implements RevocationStage {
 
   commit(receivedAt: number, inside?: () => void): void {
     this.checkOpen('commit');
-    const all = this.done.size === 16 ** this.target.prefixHex;
+    // A delta stage never replaces every range: it continues the list held (checked again at commit).
+    const all = this.target.prefixHex !== undefined && this.done.size === 16 ** this.target.prefixHex;
     if (this.target.whole && !all) {
       throw new StoreError('INVALID_ARGUMENT', 'commit: a whole list needs every partition staged');
     }
@@ -227,6 +266,12 @@ export class StagedRevocations implements RevocationStage {
   *cleanup(): Generator<number, void, void> {
     if (this.state !== 'committed') throw new StoreError('CONFLICT', 'cleanup: the staged update is not committed');
     const active = this.host.activeGen();
+    const d = this.delta;
+    if (d !== null) {
+      if (d.removed.kept) yield* dropRemovedKeys(d, d.stmt, active);
+      else yield* this.walk((a, b) => this.stmt.dropDead.run(a, b, active).changes);
+      return;
+    }
     const keys = this.removedKeys;
     if (keys === null) {
       yield* this.walk((a, b) => this.stmt.dropDead.run(a, b, active).changes);
@@ -246,18 +291,30 @@ export class StagedRevocations implements RevocationStage {
   *abort(): Generator<number, void, void> {
     if (this.state !== 'open') return;
     const gen = this.generation;
+    const d = this.delta;
     if (this.host.pendingGen() === gen) {
-      yield* this.walk((a, b) => this.stmt.dropBorn.run(a, b, gen).changes + this.stmt.unmark.run(a, b, gen).changes);
+      if (d !== null && d.written.kept) yield* undoByKeys(d, d.stmt);
+      else {
+        yield* this.walk((a, b) => this.stmt.dropBorn.run(a, b, gen).changes + this.stmt.unmark.run(a, b, gen).changes);
+        if (d !== null) yield* restoreExpiries(d, d.stmt);
+      }
       this.host.db.prepare('UPDATE revocation_state SET pending_gen = NULL WHERE id = 1 AND pending_gen = ?').run(gen);
     }
     this.state = 'aborted';
     this.host.ended();
   }
 
-  /** Run `fn(first, last)` over the touched partitions, STAGE_CHUNK rows at a time, one transaction each. */
+  /** The id ranges the stage touched: its partitions, or the span of its delta steps. */
+  private ranges(): { lo: Buffer; hi: Buffer }[] {
+    const span = this.delta?.span;
+    if (span) return [{ lo: Buffer.from(span.lo, 'hex'), hi: after(Buffer.from(span.hi, 'hex')) }];
+    const prefixHex = this.target.prefixHex ?? 1;
+    return [...this.touched].sort((a, b) => a - b).map((index) => partitionBounds(index, prefixHex));
+  }
+
+  /** Run `fn(first, last)` over the touched ranges, STAGE_CHUNK rows at a time, one transaction each. */
   private *walk(fn: (first: Buffer, last: Buffer) => number): Generator<number, void, void> {
-    for (const index of [...this.touched].sort((a, b) => a - b)) {
-      const { lo, hi } = partitionBounds(index, this.target.prefixHex);
+    for (const { lo, hi } of this.ranges()) {
       let start: Buffer | null = lo;
       const step = this.host.db.transaction((): number => {
         const last = this.stmt.lastOfBatch.get(start as Buffer, hi, STAGE_CHUNK) ?? null;

@@ -163,19 +163,26 @@ export class RevocationList {
    * Begin a staged update towards `target` (revocation-stage.ts). Checks the sequence rules now and again at
    * commit. One stage at a time (CONFLICT otherwise).
    */
-  beginStage(target: StageTarget): StagedRevocations {
+  beginStage(target: StageTarget, opts: { keyLogMax?: number } = {}): StagedRevocations {
     if (target === null || typeof target !== 'object')
       throw new StoreError('INVALID_ARGUMENT', 'target: expected an object');
-    const prefixHex = wholeNumber(target.prefixHex, 'target.prefixHex');
-    if (prefixHex < 1 || prefixHex > MAX_PREFIX_HEX)
-      throw new StoreError('INVALID_ARGUMENT', 'target.prefixHex: 1 to 3');
-    const t: StageTarget = {
+    const common = {
       logId: target.logId,
       seq: wholeNumber(target.seq, 'target.seq'),
       issuedAt: wholeNumber(target.issuedAt, 'target.issuedAt'),
-      prefixHex,
-      whole: target.whole === true,
     };
+    let t: StageTarget;
+    if (target.fromSeq !== undefined) {
+      // A delta stage continues the list held: never whole, no partitions.
+      if (target.prefixHex !== undefined || target.whole === true)
+        throw new StoreError('INVALID_ARGUMENT', 'target: a delta stage has fromSeq only (no prefixHex, not whole)');
+      t = { ...common, fromSeq: wholeNumber(target.fromSeq, 'target.fromSeq'), whole: false };
+    } else {
+      const prefixHex = wholeNumber(target.prefixHex, 'target.prefixHex');
+      if (prefixHex < 1 || prefixHex > MAX_PREFIX_HEX)
+        throw new StoreError('INVALID_ARGUMENT', 'target.prefixHex: 1 to 3');
+      t = { ...common, prefixHex, whole: target.whole === true };
+    }
     this.checkTarget(t, true);
     this.recoverStale();
     if (this.staging || this.state().pending_gen !== null) {
@@ -184,7 +191,7 @@ export class RevocationList {
     const gen = this.active + 1;
     this.setPending.run(gen);
     this.staging = true;
-    return new StagedRevocations(this.host, t, gen);
+    return new StagedRevocations(this.host, t, gen, opts.keyLogMax);
   }
 
   private checkTarget(u: StageTarget, allRanges: boolean): void {
@@ -197,6 +204,11 @@ export class RevocationList {
     }
     if (!sameHistory && !u.whole) {
       throw new ProtocolError('HISTORY_CHANGED', 'partitions of another server history: the whole list is needed');
+    }
+    if (u.fromSeq !== undefined) {
+      const listSeq = s.needs_snapshot === 1 ? 0 : s.seq;
+      if (u.fromSeq !== listSeq)
+        throw new ProtocolError('SEQUENCE_GAP', `delta starts at ${u.fromSeq}, the list held is at ${listSeq}`);
     }
     if (!sameHistory && s.issued_at !== null && u.issuedAt < s.issued_at) {
       throw new ProtocolError('VERSION_ROLLBACK', 'a list of another history older than the list held');

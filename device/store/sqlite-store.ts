@@ -216,6 +216,7 @@ export class SqliteDeviceStore implements DeviceStore {
     return {
       generation: stage.generation,
       replacePartition: (index, entries) => steps('replacePartition', () => stage.replacePartition(index, entries)),
+      applyDelta: (added, removed) => steps('applyRevocationDelta', () => stage.applyDelta(added, removed)),
       commit: (receivedAt, inside) =>
         this.guard('commitRevocationStage', () => stage.commit(seconds(receivedAt, 'receivedAt'), inside)),
       cleanup: () => steps('cleanupRevocationStage', () => stage.cleanup()),

@@ -220,12 +220,18 @@ export interface PartitionUpdate {
   readonly partitions: readonly { readonly index: number; readonly entries: readonly RevokedEntry[] }[];
 }
 
-/** What a staged update leads to: the list `seq` of history `logId`, cut into 16^prefixHex partitions. */
+/**
+ * What a staged update leads to: the list `seq` of history `logId`, either cut into 16^prefixHex partitions (a
+ * partition stage) or reached by a delta from `fromSeq` (a delta stage: same history, the list held at `fromSeq`).
+ */
 export interface StageTarget {
   readonly logId: string;
   readonly seq: number;
   readonly issuedAt: number;
-  readonly prefixHex: number;
+  /** A partition stage: the partitions' prefix length (1 to 3 hex digits). */
+  readonly prefixHex?: number;
+  /** A delta stage: the sequence the delta starts at (SEQUENCE_GAP unless the list held is at it). */
+  readonly fromSeq?: number;
   /** The list held is of another history (or none, or wiped): every partition must be staged before commit. */
   readonly whole: boolean;
 }
@@ -239,6 +245,11 @@ export interface RevocationStage {
   readonly generation: number;
   /** Replace the content of partition `index` by `entries` (ascending ids, all of that partition). */
   replacePartition(index: number, entries: readonly RevokedEntry[] | PackedEntries): Iterable<number>;
+  /**
+   * A delta stage: add `added` and remove `removed` (each ascending by id; an id in both stays revoked). An added id
+   * held keeps the later expiry; a removed id not held changes nothing. Calls must not overlap in id ranges.
+   */
+  applyDelta(added: readonly RevokedEntry[] | PackedEntries, removed: readonly string[] | PackedIds): Iterable<number>;
   /** Re-check the sequence rules and publish, with `inside` run in the same transaction. */
   commit(receivedAt: number, inside?: () => void): void;
   /** After commit: delete the rows the update removed (invisible already). */
@@ -253,4 +264,11 @@ export interface PackedEntries {
   /** Lower-case hex id of entry `k`. */
   id(k: number): string;
   expiresAt(k: number): number;
+}
+
+/** Revocation ids in ascending order, read by position (removed ids of a delta page). */
+export interface PackedIds {
+  readonly length: number;
+  /** Lower-case hex id `k`. */
+  id(k: number): string;
 }

@@ -216,7 +216,9 @@ export class SyncClient {
         const result =
           r.revocationKind === 'partitioned'
             ? await this.trust.acceptPartitioned(r.bytes, (index) => api.getPartition(index))
-            : this.trust.accept('revocations', r.bytes);
+            : r.revocationKind === 'delta-page'
+              ? await this.trust.acceptDeltaPages(r.bytes, (page, set) => api.getRevocationPage(page, set))
+              : await this.trust.acceptRevocations(r.bytes);
         revocations.push(result);
         // An ETag belongs to the URL it came with (`since` as asked).
         this.etags.revocations = result.kind !== 'rejected' && r.etag ? { since, logId, etag: r.etag } : null;

@@ -18,7 +18,7 @@ import {
   type HeartbeatRequest,
 } from '../../protocol/api/device.js';
 import { errorBodySchema } from '../../protocol/api/errors.js';
-import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES, MAX_PARTITION_BYTES } from '../../protocol/index.js';
+import { MAX_BUNDLE_BYTES, MAX_FRESHNESS_BYTES, MAX_PAGE_BYTES, MAX_PARTITION_BYTES } from '../../protocol/index.js';
 import { SyncError } from './errors.js';
 import type { Clock } from '../../common/clock.js';
 import type { FetchLike } from './types.js';
@@ -117,8 +117,29 @@ export class DeviceApi {
   /** Revocations since `since` of history `logId`; without a log id (none held) the server sends a snapshot. */
   getRevocations(since: number, logId: string | null, etag: string | null): Promise<Fetched> {
     const log = logId === null ? '' : `&log=${logId}`;
-    // partitions=1: for a whole large list the server may answer with a partition manifest (docs/sync.md).
-    return this.getSigned(`${path('revocations')}?since=${since}${log}&partitions=1`, etag, this.opts.maxBodyBytes);
+    // partitions=1: for a whole large list the server may answer with a partition manifest; pages=1: for a change
+    // too large for one delta, with page 0 of a set of delta pages (docs/sync.md).
+    return this.getSigned(
+      `${path('revocations')}?since=${since}${log}&partitions=1&pages=1`,
+      etag,
+      this.opts.maxBodyBytes,
+    );
+  }
+
+  /**
+   * Page `page` of the delta page set `since` → `to` of history `log`. A failed GET on the network is asked once
+   * more on a new connection (as a partition is); 410 REVOCATION_PAGES_GONE (the set can no longer be made) is
+   * thrown as HTTP_STATUS: the sync starts again at the next poll.
+   */
+  async getRevocationPage(page: number, set: { logId: string; fromSeq: number; toSeq: number }): Promise<Uint8Array> {
+    const p = `${path('revocationPage').replace(':page', String(page))}?log=${set.logId}&since=${set.fromSeq}&to=${set.toSeq}`;
+    const max = Math.min(this.opts.maxBodyBytes, MAX_PAGE_BYTES);
+    const f = await this.getSigned(p, null, max).catch((err: unknown) => {
+      if (err instanceof SyncError && err.code === 'NETWORK') return this.getSigned(p, null, max);
+      throw err;
+    });
+    if (f.kind !== 'ok') throw new SyncError('BAD_RESPONSE', `${p.split('?')[0] ?? p}: answered not-modified`);
+    return f.bytes;
   }
 
   /**

@@ -10,8 +10,10 @@ import { nowSeconds } from '../../common/clock.js';
 import type { TrustState } from '../decide.js';
 import { STATE_KEYS } from '../store/types.js';
 import { applyBundleBytes, applyFreshnessBytes, applyRevocationBytes, signedDataAt } from './apply.js';
-import type { ApplyResult, Artefact } from './apply.js';
+import type { ApplyContext, ApplyResult, Artefact } from './apply.js';
 import { readEnrolment } from './enrolment.js';
+import { applyDeltaPages, type FetchPage } from './delta-pages.js';
+import { applyDeltaStaged, STAGED_DELTA_BYTES } from './delta-staged.js';
 import { applyPartitioned, type FetchPartition } from './partitions.js';
 import type { SyncActivity, SyncState, TrustFigures, TrustLogger, TrustStore } from './types.js';
 
@@ -171,16 +173,50 @@ export class TrustKeeper implements TrustSink {
   }
 
   /**
+   * A revocation delta or snapshot as the sync client receives it: up to STAGED_DELTA_BYTES through accept() (one
+   * transaction), a larger delta verified in a worker thread and staged in short transactions while decisions go on
+   * with the list held, then published in one (delta-staged.ts). Either way all or nothing.
+   */
+  async acceptRevocations(bytes: Uint8Array): Promise<ApplyResult> {
+    if (bytes.length <= STAGED_DELTA_BYTES) return this.accept('revocations', bytes);
+    const ctx = this.context();
+    const result = await applyDeltaStaged(ctx, bytes);
+    if (result === 'snapshot') return this.accept('revocations', bytes);
+    if (result.kind === 'applied') {
+      this.refresh();
+      this.emit({ cause: 'data', artefact: 'revocations', figures: this.figures() });
+    }
+    return result;
+  }
+
+  /**
+   * A change sent as delta pages (docs/sync.md): page 0 (`first`) and the others fetched by `fetchPage`, each
+   * verified and staged while decisions go on with the list held, published in one when every page is in; a refused
+   * page undoes it all (and a failed fetch, which is thrown).
+   */
+  async acceptDeltaPages(first: Uint8Array, fetchPage: FetchPage): Promise<ApplyResult> {
+    const result = await applyDeltaPages(this.context(), first, fetchPage);
+    if (result.kind === 'applied') {
+      this.refresh();
+      this.emit({ cause: 'data', artefact: 'revocations', figures: this.figures() });
+    }
+    return result;
+  }
+
+  private context(): ApplyContext {
+    const root = this.rootPublicKey();
+    if (root === null)
+      throw new TrustFileError('NO_ROOT_KEY', 'no root public key: enrol the device or set trust.rootPublicKey');
+    return { store: this.store, rootPublicKey: root, nowSeconds: nowSeconds(this.clock), log: this.log };
+  }
+
+  /**
    * A partitioned list (docs/sync.md): verify the manifest and each changed partition it names (fetched by
    * `fetchPartition`), staged in short store transactions while decisions go on with the list held, then published
    * in one; a rejected one (or a failed fetch, which is thrown) changes nothing.
    */
   async acceptPartitioned(manifest: Uint8Array, fetchPartition: FetchPartition): Promise<ApplyResult> {
-    const root = this.rootPublicKey();
-    if (root === null)
-      throw new TrustFileError('NO_ROOT_KEY', 'no root public key: enrol the device or set trust.rootPublicKey');
-    const ctx = { store: this.store, rootPublicKey: root, nowSeconds: nowSeconds(this.clock), log: this.log };
-    const result = await applyPartitioned(ctx, manifest, fetchPartition);
+    const result = await applyPartitioned(this.context(), manifest, fetchPartition);
     if (result.kind === 'applied') {
       this.refresh();
       this.emit({ cause: 'data', artefact: 'revocations', figures: this.figures() });

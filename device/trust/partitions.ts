@@ -21,7 +21,7 @@ export type FetchPartition = (index: number) => Promise<Uint8Array>;
  * One synchronous piece of work per turn of the event loop, whichever worker asks: four workers resuming in the
  * same turn would otherwise run four steps back to back, and a decision would wait for all of them.
  */
-function turnTaker(): <T>(fn: () => T) => Promise<T> {
+export function turnTaker(): <T>(fn: () => T) => Promise<T> {
   let last: Promise<unknown> = Promise.resolve();
   return <T>(fn: () => T): Promise<T> => {
     const mine = last.then(async () => {
@@ -34,7 +34,7 @@ function turnTaker(): <T>(fn: () => T) => Promise<T> {
 }
 
 /** Run the steps of a stage one per turn (see turnTaker); stops early when `stop()` says so. */
-async function run(
+export async function run(
   steps: Iterable<number>,
   inTurn: <T>(fn: () => T) => Promise<T>,
   stop: () => boolean = () => false,
@@ -49,12 +49,7 @@ export async function applyPartitioned(
   fetchPartition: FetchPartition,
 ): Promise<ApplyResult> {
   const held = ctx.store.getBundle();
-  const fail = (err: unknown): ApplyResult => {
-    const reason = isProtocolError(err) ? err.code : 'STORE';
-    ctx.store.bump(REJECT_COUNTER_PREFIX + reason);
-    ctx.log.warn({ artefact: 'revocations', reason }, 'revocation partitions rejected');
-    return { kind: 'rejected', artefact: 'revocations', reason };
-  };
+  const fail = (err: unknown): ApplyResult => rejectRevocations(ctx, err, 'revocation partitions rejected');
   if (!held) return fail(new ProtocolError('UNKNOWN_KEY', 'no trust bundle held yet'));
   const info = ctx.store.revocationInfo();
   const currentSeq = ctx.store.revocationSeq();
@@ -138,8 +133,16 @@ export async function applyPartitioned(
   }
 }
 
+/** A refused staged update: counted as sync_reject:REASON (STORE for a store error) and logged. */
+export function rejectRevocations(ctx: ApplyContext, err: unknown, message: string): ApplyResult {
+  const reason = isProtocolError(err) ? err.code : 'STORE';
+  ctx.store.bump(REJECT_COUNTER_PREFIX + reason);
+  ctx.log.warn({ artefact: 'revocations', reason }, message);
+  return { kind: 'rejected', artefact: 'revocations', reason };
+}
+
 /** Undo a stage; when that fails too, the store undoes it when it is next opened (and refuses a new stage). */
-async function undo(ctx: ApplyContext, stage: RevocationStage): Promise<void> {
+export async function undo(ctx: ApplyContext, stage: RevocationStage): Promise<void> {
   try {
     await run(stage.abort(), turnTaker());
   } catch (err) {

@@ -75,8 +75,8 @@ describe('sync cycle', () => {
     expect(verdictOf(rig, pass.text)).toBe('red/REVOKED');
     const revocationGets = rig.api.requests.filter((r) => r.path.startsWith('/api/device/revocations'));
     expect(revocationGets.map((r) => r.path)).toEqual([
-      '/api/device/revocations?since=0&partitions=1',
-      '/api/device/revocations?since=0&partitions=1',
+      '/api/device/revocations?since=0&partitions=1&pages=1',
+      '/api/device/revocations?since=0&partitions=1&pages=1',
     ]);
   });
 
