@@ -42,6 +42,8 @@ export interface GateFleetResult {
   readonly lateCycles: number;
   /** Server CPU time over wall time, % of one core. */
   readonly serverCpuPercent: number;
+  /** Server CPU time per request answered, µs. */
+  readonly serverCpuUsPerRequest: number;
   /** This process's CPU (the simulated gates), % of one core: near 100 % means the gates, not the server, limit. */
   readonly clientCpuPercent: number;
 }
@@ -64,7 +66,7 @@ export function seedGates(db: Db, n: number, now: number): string[] {
 }
 
 /** utime + stime of a process, seconds (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; 100 per second on Linux
@@ -172,6 +174,7 @@ export async function runGateFleet(o: GateFleetOptions): Promise<GateFleetResult
     maxMs: r2(latencies.at(-1) ?? 0),
     lateCycles: late,
     serverCpuPercent: Math.round((cpu / wall) * 1000) / 10,
+    serverCpuUsPerRequest: Math.round((cpu / Math.max(1, latencies.length)) * 1e6),
     clientCpuPercent: Math.round(((own.user + own.system) / 1e4 / wall) * 10) / 10,
   };
 }

@@ -3,7 +3,10 @@
 // interleaved rounds (the median of each is compared); a 100,000-id revocation delta: time to build and sign it,
 // to serve it, its bytes, and the device's verify; then a simulation of GATES gates (default 10,000) polling on
 // their jittered schedule, time compressed by GATES_TIME_SCALE (bench/server-gates.ts), with the latency the
-// gates see and the server's CPU use. Prints figures as it goes and ends with one JSON line.
+// gates see and the server's CPU use. Each load run also reads the server process's CPU time (/proc, Linux) and
+// divides it by the requests answered: the server's cost per request, which the other work on a shared machine
+// moves far less than the requests per second (those depend on how much of a core the server gets). Prints
+// figures as it goes and ends with one JSON line.
 // Environment: BENCH_SECONDS (each load run, default 4), GATES, GATES_SECONDS (default 45), GATES_TIME_SCALE
 // (default 1, the real 30 s interval; 3 runs it as 10 s, three times the rate), GATES_SOCKETS (default 256).
 import { spawn } from 'node:child_process';
@@ -18,10 +21,10 @@ import { parseConfig } from '../sync-server/config.js';
 import { createApp } from '../sync-server/http/app.js';
 import { RevocationLog } from '../sync-server/revocation-log.js';
 import { openServer } from '../sync-server/server.js';
-import { runGateFleet, seedGates } from './server-gates.js';
+import { cpuSeconds, runGateFleet, seedGates } from './server-gates.js';
 
 interface CannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   errors: number;
   timeouts: number;
@@ -149,20 +152,31 @@ async function startChild(dir: string): Promise<{ url: string; pid: number; stop
   };
 }
 
+interface LoadResult {
+  rps: number;
+  p99: number;
+  p50: number;
+  /** Server CPU time per request answered, µs. */
+  cpuUs: number;
+}
+
 async function load(
   name: string,
   url: string,
   headers: Record<string, string>,
   expectStatus: string,
-): Promise<{ rps: number; p99: number; p50: number }> {
+  serverPid: number,
+): Promise<LoadResult> {
+  const cpu0 = cpuSeconds(serverPid);
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
+  const cpuUs = ((cpuSeconds(serverPid) - cpu0) / Math.max(1, r.requests.total)) * 1e6;
   const codes = Object.keys(r.statusCodeStats);
   if (codes.length !== 1 || codes[0] !== expectStatus || r.errors > 0) {
     throw new Error(
       `${name}: expected only ${expectStatus}, got ${JSON.stringify(r.statusCodeStats)} errors ${r.errors}`,
     );
   }
-  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50 };
+  return { rps: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, cpuUs };
 }
 
 async function main(): Promise<void> {
@@ -205,29 +219,32 @@ async function main(): Promise<void> {
 
       const revQuery = `since=${res.headers.get('gatecode-revocation-seq')}&log=${res.headers.get('gatecode-log-id')}`;
       const scenarios = {
-        healthz: () => load('healthz', `${server.url}/healthz`, {}, '200'),
+        healthz: () => load('healthz', `${server.url}/healthz`, {}, '200', server.pid),
         bundle304: () =>
-          load('bundle 304', `${server.url}/api/device/bundle`, { ...auth, 'If-None-Match': etag }, '304'),
-        revocations304: () => load('revocations 304', `${server.url}/api/device/revocations?${revQuery}`, auth, '304'),
-        freshness: () => load('freshness', `${server.url}/api/device/freshness`, auth, '200'),
-        fullBundle: () => load('bundle 200', `${server.url}/api/device/bundle`, auth, '200'),
+          load('bundle 304', `${server.url}/api/device/bundle`, { ...auth, 'If-None-Match': etag }, '304', server.pid),
+        revocations304: () =>
+          load('revocations 304', `${server.url}/api/device/revocations?${revQuery}`, auth, '304', server.pid),
+        freshness: () => load('freshness', `${server.url}/api/device/freshness`, auth, '200', server.pid),
+        fullBundle: () => load('bundle 200', `${server.url}/api/device/bundle`, auth, '200', server.pid),
       };
       type Name = keyof typeof scenarios;
       const results = Object.fromEntries(
-        Object.keys(scenarios).map((k) => [k, { rps: [] as number[], p99: [] as number[], p50: [] as number[] }]),
-      ) as Record<Name, { rps: number[]; p99: number[]; p50: number[] }>;
+        Object.keys(scenarios).map((k) => [
+          k,
+          { rps: [] as number[], p99: [] as number[], p50: [] as number[], cpuUs: [] as number[] },
+        ]),
+      ) as Record<Name, { rps: number[]; p99: number[]; p50: number[]; cpuUs: number[] }>;
       await scenarios.healthz(); // warm-up (JIT, connections)
       for (let i = 0; i < ROUNDS; i++) {
-        for (const [name, fn] of Object.entries(scenarios) as [
-          Name,
-          () => Promise<{ rps: number; p99: number; p50: number }>,
-        ][]) {
+        for (const [name, fn] of Object.entries(scenarios) as [Name, () => Promise<LoadResult>][]) {
           const r = await fn();
           results[name].rps.push(r.rps);
           results[name].p99.push(r.p99);
           results[name].p50.push(r.p50);
+          results[name].cpuUs.push(r.cpuUs);
           process.stdout.write(
-            `  round ${i + 1} ${name.padEnd(14)} ${round(r.rps, 0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms\n`,
+            `  round ${i + 1} ${name.padEnd(14)} ${round(r.rps, 0)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ` +
+              `server ${round(r.cpuUs)} µs CPU/request\n`,
           );
         }
       }
@@ -235,6 +252,7 @@ async function main(): Promise<void> {
         rps: round(median(results[k].rps), 0),
         p99: median(results[k].p99),
         p50: median(results[k].p50),
+        cpuUs: round(median(results[k].cpuUs)),
       });
       const hz = med('healthz');
       const nm = med('bundle304');
@@ -242,12 +260,17 @@ async function main(): Promise<void> {
       const fr = med('freshness');
       const fb = med('fullBundle');
       const ratio = (x: number) => round(x / hz.rps, 3);
+      /** /healthz's cost over this one: 1 when a request costs the server what /healthz costs. */
+      const cost = (us: number) => round(hz.cpuUs / us, 3);
       process.stdout.write(
         `ceiling /healthz ${hz.rps} req/s p99 ${hz.p99} ms\n` +
           `not-modified polls: bundle 304 ${nm.rps} req/s p99 ${nm.p99} ms (ratio ${ratio(nm.rps)}); ` +
           `revocations 304 ${rv.rps} req/s p99 ${rv.p99} ms (ratio ${ratio(rv.rps)}); target ratio ≥ 0.8\n` +
           `freshness 200 (prepared statement) ${fr.rps} req/s p99 ${fr.p99} ms (ratio ${ratio(fr.rps)}); ` +
-          `full bundle 200 (${bundleBytes} B) ${fb.rps} req/s p99 ${fb.p99} ms\n`,
+          `full bundle 200 (${bundleBytes} B) ${fb.rps} req/s p99 ${fb.p99} ms\n` +
+          `server CPU per request: /healthz ${hz.cpuUs} µs; bundle 304 ${nm.cpuUs} µs (/healthz's over it ` +
+          `${cost(nm.cpuUs)}); revocations 304 ${rv.cpuUs} µs (${cost(rv.cpuUs)}); freshness ${fr.cpuUs} µs ` +
+          `(${cost(fr.cpuUs)}); full bundle ${fb.cpuUs} µs\n`,
       );
 
       process.stdout.write(
@@ -274,7 +297,8 @@ async function main(): Promise<void> {
         `gates: ${fleet.cycles} cycles, ${fleet.requests} requests (${fleet.requestsPerSecond}/s, as ` +
           `${GATES * GATES_TIME_SCALE} gates at ${POLL_SECONDS} s), errors ${fleet.errors}, p50 ${fleet.p50Ms} ms ` +
           `p99 ${fleet.p99Ms} ms max ${fleet.maxMs} ms, late cycles ${fleet.lateCycles}, ` +
-          `server CPU ${fleet.serverCpuPercent} % of one core (the gates' own process ${fleet.clientCpuPercent} %)\n`,
+          `server CPU ${fleet.serverCpuPercent} % of one core, ${fleet.serverCpuUsPerRequest} µs a request ` +
+          `(the gates' own process ${fleet.clientCpuPercent} %)\n`,
       );
       const figures = {
         bench: 'server',
@@ -291,6 +315,12 @@ async function main(): Promise<void> {
         revocations304Rps: rv.rps,
         revocations304P99Ms: rv.p99,
         revocations304Ratio: ratio(rv.rps),
+        healthzCpuUs: hz.cpuUs,
+        notModifiedCpuUs: nm.cpuUs,
+        notModifiedCpuRatio: cost(nm.cpuUs),
+        revocations304CpuUs: rv.cpuUs,
+        revocations304CpuRatio: cost(rv.cpuUs),
+        freshnessCpuUs: fr.cpuUs,
         freshnessRps: fr.rps,
         freshnessRatio: ratio(fr.rps),
         fullBundleRps: fb.rps,

@@ -72,6 +72,13 @@ interface DeviceRow {
   events_refused: number;
 }
 
+/** A heartbeat to write; `counters` null when an event upload has written newer counters since. */
+interface PendingHeartbeat {
+  readonly json: string;
+  readonly at: number;
+  counters: string | null;
+}
+
 interface StoredHeartbeat extends Heartbeat {
   readonly serverTime: number;
 }
@@ -110,11 +117,13 @@ export class DeviceService {
   private readonly touchStmt;
   private readonly heartbeatStmt;
   /**
-   * Last-seen times not yet written (device id → epoch seconds). A request only notes the time here; flushSeen
-   * writes them all in one transaction, SEEN_FLUSH_MS after the first, before any read of a device record (so the
-   * admin list and page show the latest request) and when the server stops.
+   * Last-seen times and heartbeats not yet written (by device id; a later heartbeat replaces an earlier one). A
+   * request only notes them here; flushSeen writes them all in one transaction, SEEN_FLUSH_MS after the first,
+   * before any read of a device record (so the admin list and page show the latest request and heartbeat) and
+   * when the server stops.
    */
   private readonly seen = new Map<string, number>();
+  private readonly beats = new Map<string, PendingHeartbeat>();
   private seenTimer: CancelTimer | null = null;
   /** Events each device may upload (a bucket counted in events), and how many are held in total. */
   private readonly eventQuota: RateLimiter;
@@ -128,7 +137,8 @@ export class DeviceService {
       'UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?',
     );
     this.heartbeatStmt = core.db.prepare(
-      'UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = ?, counters = ? WHERE id = ?',
+      `UPDATE devices SET heartbeat = ?, heartbeat_at = ?, last_seen_at = MAX(COALESCE(last_seen_at, 0), ?),
+       counters = COALESCE(?, counters) WHERE id = ?`,
     );
     this.eventQuota = new RateLimiter(core.config.events.perDevice, core.clock);
     this.storedEvents = (core.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number) ?? 0;
@@ -242,6 +252,11 @@ export class DeviceService {
     this.seenTimer ??= this.core.time.setTimer(SEEN_FLUSH_MS, () => this.flushSeen());
   }
 
+  private writePending(seen: Iterable<[string, number]>, beats: Iterable<[string, PendingHeartbeat]>): void {
+    for (const [deviceId, at] of seen) this.touchStmt.run(at, deviceId);
+    for (const [deviceId, b] of beats) this.heartbeatStmt.run(b.json, b.at, b.at, b.counters, deviceId);
+  }
+
   /**
    * Write the pending last-seen times, in one transaction. A last-seen time is not worth an fsync (durable: false):
    * with synchronous = FULL an UPDATE per device poll was the fleet's bottleneck (10,000 gates: hundreds of fsyncs
@@ -249,24 +264,25 @@ export class DeviceService {
    * A failed write (disk full) is logged and the times are kept for the next try.
    */
   flushSeen(): void {
-    if (this.seen.size === 0 || !this.core.db.open) return;
+    if ((this.seen.size === 0 && this.beats.size === 0) || !this.core.db.open) return;
     if (this.core.db.inTransaction) {
       // A read inside another change (revoke): written in that transaction, and kept pending in case it is rolled
-      // back (writing a time twice changes nothing).
-      for (const [deviceId, at] of this.seen) this.touchStmt.run(at, deviceId);
+      // back (writing the same time or heartbeat twice changes nothing).
+      this.writePending(this.seen, this.beats);
       return;
     }
     this.seenTimer?.();
     this.seenTimer = null;
-    const batch = [...this.seen];
+    const seen = [...this.seen];
+    const beats = [...this.beats];
     this.seen.clear();
+    this.beats.clear();
     try {
-      this.core.change({ durable: false }, () => {
-        for (const [deviceId, at] of batch) this.touchStmt.run(at, deviceId);
-      });
+      this.core.change({ durable: false }, () => this.writePending(seen, beats));
     } catch (err) {
-      this.core.log.warn({ err: (err as Error).message, devices: batch.length }, 'writing last-seen times failed');
-      for (const [deviceId, at] of batch) if (!this.seen.has(deviceId)) this.seen.set(deviceId, at);
+      this.core.log.warn({ err: (err as Error).message, devices: seen.length }, 'writing last-seen times failed');
+      for (const [deviceId, at] of seen) if (!this.seen.has(deviceId)) this.seen.set(deviceId, at);
+      for (const [deviceId, b] of beats) if (!this.beats.has(deviceId)) this.beats.set(deviceId, b);
       this.seenTimer = this.core.time.setTimer(SEEN_FLUSH_MS, () => this.flushSeen());
     }
   }
@@ -306,20 +322,17 @@ export class DeviceService {
     });
   }
 
+  /**
+   * Note a heartbeat; it is written with the last-seen times (flushSeen). Sent again every poll: not worth a
+   * transaction each, and a stop or crash loses at most the last SEEN_FLUSH_MS of them.
+   */
   heartbeat(deviceId: string, hb: Heartbeat): { serverTime: number } {
     const ms = this.core.clock();
     const serverTime = ms / 1000;
     const stored: StoredHeartbeat = { ...hb, serverTime };
-    // Sent again every poll: not worth an fsync each (durable: false).
-    this.core.change({ durable: false }, () =>
-      this.heartbeatStmt.run(
-        JSON.stringify(stored),
-        Math.floor(serverTime),
-        Math.floor(serverTime),
-        JSON.stringify(hb.counters),
-        deviceId,
-      ),
-    );
+    const json = JSON.stringify(stored);
+    this.beats.set(deviceId, { json, at: Math.floor(serverTime), counters: JSON.stringify(hb.counters) });
+    this.seenTimer ??= this.core.time.setTimer(SEEN_FLUSH_MS, () => this.flushSeen());
     return { serverTime };
   }
 
@@ -358,10 +371,13 @@ export class DeviceService {
       this.core.db
         .prepare('INSERT INTO event_batches (device_id, key, body_hash, received_at, count) VALUES (?, ?, ?, ?, ?)')
         .run(deviceId, key, bodyHash, now, body.events.length);
-      if (body.counters)
+      if (body.counters) {
         this.core.db
           .prepare('UPDATE devices SET counters = ? WHERE id = ?')
           .run(JSON.stringify(body.counters), deviceId);
+        const pending = this.beats.get(deviceId);
+        if (pending) pending.counters = null; // these are newer than the unwritten heartbeat's
+      }
       this.storedEvents += body.events.length;
       return { accepted: body.events.length, duplicate: false };
     });

@@ -117,6 +117,47 @@ describe('last-seen times', () => {
     ]);
   });
 
+  it('writes heartbeats with the last-seen times, shows the latest at once, and keeps newer event counters', async () => {
+    s = openTestServer();
+    const dev = await enrolDevice(s);
+    const beat = (entries: number) => ({
+      versions: { bundle: 1 },
+      seq: 1,
+      clock: s!.clock.seconds,
+      counters: { entries },
+    });
+    expect((await s.device(dev.token, 'GET', '/api/device/bundle')).status).toBe(200); // confirms the enrolment
+    const change = vi.spyOn(s.services.core, 'change');
+    for (const n of [1, 2])
+      expect((await s.device(dev.token, 'POST', '/api/device/heartbeat', beat(n))).status).toBe(200);
+    expect(change).not.toHaveBeenCalled();
+    s.clock.jumpSeconds(2);
+    expect((await s.device(dev.token, 'POST', '/api/device/heartbeat', beat(3))).status).toBe(200);
+    expect((await devicesOf(s))[0]).toMatchObject({ lastHeartbeatAt: s.clock.seconds, counters: { entries: 3 } });
+    expect(change).toHaveBeenCalledTimes(1);
+
+    // A heartbeat not yet written, then an event upload with newer counters: the upload's counters stay.
+    expect((await s.device(dev.token, 'POST', '/api/device/heartbeat', beat(4))).status).toBe(200);
+    const upload = await s.device(
+      dev.token,
+      'POST',
+      '/api/device/events',
+      {
+        events: [{ at: s.clock.seconds, colour: 'green', reason: 'OK', passHash: null, direction: null, opened: true }],
+        counters: { entries: 5 },
+      },
+      { 'Idempotency-Key': 'batch-000001' },
+    );
+    expect(upload.status).toBe(201);
+    s.clock.advance(SEEN_FLUSH_MS);
+    const row = s.services.core.db.prepare('SELECT counters, heartbeat FROM devices').get() as {
+      counters: string;
+      heartbeat: string;
+    };
+    expect(JSON.parse(row.counters)).toEqual({ entries: 5 });
+    expect(JSON.parse(row.heartbeat)).toMatchObject({ counters: { entries: 4 } });
+  });
+
   it('never moves last-seen back behind a later heartbeat', async () => {
     s = openTestServer();
     const dev = await enrolDevice(s);

@@ -94,6 +94,21 @@ describe('rate limiter', () => {
     for (const k of ['a', 'b', 'c', 'd']) rl.take(k);
     expect(rl.size).toBe(3);
   });
+
+  it('drops the bucket used longest ago (to the second) when full, never a busy one', () => {
+    let now = 0;
+    const rl = new RateLimiter({ ratePerSecond: 0.001, burst: 2 }, () => now, 3);
+    for (const k of ['busy', 'b', 'c']) rl.take(k);
+    // 'busy' is used on and on, less than a second apart; b and c are not used again.
+    for (let i = 0; i < 5; i++) {
+      now += 400;
+      rl.take('busy', 0);
+    }
+    rl.take('d'); // full: b goes (a dropped bucket would be full again)
+    expect([rl.take('b'), rl.take('b')]).toEqual([0, 0]); // b was dropped: a full bucket again (c goes now)
+    expect(rl.take('busy')).toBe(0);
+    expect(rl.take('busy')).toBeGreaterThan(0); // busy was kept: its second token was the last
+  });
 });
 
 describe('secrets', () => {
