@@ -245,7 +245,8 @@ export async function runLatency(frames: number, cores: number): Promise<Latency
       `because this process may not raise its own priority (RLIMIT_NICE ${niceLimit() ?? 'unknown'}); other processes on ` +
       `the machine are outside the model): ${line(gate)}\n  ${describeStages(gate)}`,
   );
-  if (gateLoad.unfaithful !== null) console.log(`  NOT a faithful model of the gate's priority: ${gateLoad.unfaithful}`);
+  if (gateLoad.unfaithful !== null)
+    console.log(`  NOT a faithful model of the gate's priority: ${gateLoad.unfaithful}`);
   return { quiet, equal, gate, equalLoad, gateLoad };
 }
 

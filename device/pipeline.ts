@@ -1,6 +1,7 @@
 // The scanner's one-way line: frame → decode → verify → decide → actuate → record. Each frame is taken from the
 // camera (which keeps only the newest), decoded; a code that the presence tracker lets through is verified and
-// decided; the relay command goes out first, then the LEDs, then the store and the status hub are told.
+// decided; the relay command goes out first, then the LEDs, then the status hub sees the frame, then the store
+// and the status hub are told the verdict. Nothing that can wait is done before the relay command.
 import type { GreyFrame } from '../hardware/camera/types.js';
 import type { Clock } from '../common/clock.js';
 import { decideText } from './decide.js';
@@ -198,14 +199,17 @@ export class Pipeline {
       const result = await decoding;
       if ('err' in result) throw result.err;
       const { hit, ms: decodeMs } = result;
-      deps.reporter?.frame(frame, hit?.corners ?? null);
       if (hit) this.stats.decoded++;
       const decide = this.presence.observe(hit?.text ?? null, deps.clock.now());
       seen.frameNo = this.presence.frameNo;
-      const outcome =
-        decide && hit !== null
-          ? this.decideHit(frame, hit, decodeMs)
-          : { seq: frame.seq, decoded: hit !== null, decision: null, eventId: null, timings: timings(decodeMs) };
+      // The status page's view of the frame waits until after the relay command when this frame decides.
+      const show = (): void => deps.reporter?.frame(frame, hit?.corners ?? null);
+      let outcome: FrameOutcome;
+      if (decide && hit !== null) outcome = this.decideHit(frame, hit, decodeMs, show);
+      else {
+        show();
+        outcome = { seq: frame.seq, decoded: hit !== null, decision: null, eventId: null, timings: timings(decodeMs) };
+      }
       for (const [late, ms] of seen.early.splice(0)) this.lateRead(frame, seen, late, ms);
       return outcome;
     } catch (err) {
@@ -242,7 +246,8 @@ export class Pipeline {
     }
   }
 
-  private decideHit(frame: GreyFrame, hit: Hit, decodeMs: number): FrameOutcome {
+  /** `afterRelay`: what waits until the relay command and the LEDs are out (the status hub's view of the frame). */
+  private decideHit(frame: GreyFrame, hit: Hit, decodeMs: number, afterRelay?: () => void): FrameOutcome {
     const { deps } = this;
     const nowMs = deps.clock.now();
     const now = Math.floor(nowMs / 1000);
@@ -260,6 +265,13 @@ export class Pipeline {
     }
     deps.leds.showDecision(decision.pattern);
     const t2 = this.mono();
+    try {
+      afterRelay?.();
+    } catch (err) {
+      // The gate has opened: a failing status view must not keep the decision from being recorded.
+      this.stats.errors++;
+      deps.log.error({ err: (err as Error).message }, 'status report failed');
+    }
 
     const eventId = this.record(decision, inputs.place.zone, inputs.options.passbackWindowSeconds);
     const recordMs = this.mono() - t2;

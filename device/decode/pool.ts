@@ -30,6 +30,12 @@ export const STALE_FRAMES = 30;
  * round. Relative, not absolute: under the unit's Nice=-10 (device/install/priority.ts) escalations run at 0.
  */
 export const ESCALATION_NICE = 10;
+/**
+ * Luma planes kept for reuse, beyond one per worker. Every job's plane comes back from its worker (transferred, not
+ * copied), so a frame's copy goes into memory already mapped instead of a fresh 300 kB allocation (page faults,
+ * and external memory that makes V8 collect more often on both threads), on the way to the relay.
+ */
+const SPARE_PLANES = 2;
 
 interface FrameData {
   readonly frame: number;
@@ -89,6 +95,8 @@ export class DecoderPool implements FrameDecoder {
   private readonly slots: Slot[];
   private readonly firstQueue: FirstJob[] = [];
   private readonly waiting: EscalationJob[] = [];
+  /** Planes handed back by the workers, for the next frames' copies. */
+  private readonly planes: ArrayBuffer[] = [];
   private readonly planner;
   private readonly budgetMs: number;
   private frameNo = 0;
@@ -167,7 +175,7 @@ export class DecoderPool implements FrameDecoder {
     const no = ++this.frameNo;
     this.planner.counts.first++;
     // A private copy: the caller keeps its frame, and a view into a larger buffer never drags the rest along.
-    const data = frame.data.slice().buffer;
+    const data = this.planeFor(frame.data);
     return new Promise<DecodeHit | null>((resolve, reject) => {
       this.firstQueue.push({
         kind: 'first',
@@ -246,6 +254,22 @@ export class DecoderPool implements FrameDecoder {
     });
   }
 
+  /** A copy of `src` in a plane handed back earlier when one of its size is spare, else in a new one. */
+  private planeFor(src: Uint8Array): ArrayBuffer {
+    const i = this.planes.findIndex((b) => b.byteLength === src.byteLength);
+    if (i < 0) return src.slice().buffer;
+    const plane = this.planes.splice(i, 1)[0]!;
+    new Uint8Array(plane).set(src);
+    return plane;
+  }
+
+  /** Keep a plane a worker handed back (the newest ones, a few more than there are workers). */
+  private recycle(plane: ArrayBuffer | null): void {
+    if (!plane || plane.byteLength === 0 || this.closed) return;
+    this.planes.push(plane);
+    if (this.planes.length > this.slots.length + SPARE_PLANES) this.planes.shift();
+  }
+
   private failJob(job: Job, err: DecodeError): void {
     if (job.kind === 'first') job.reject(err);
     else job.settle(null, err);
@@ -297,13 +321,17 @@ export class DecoderPool implements FrameDecoder {
     if (slot.jobs.length === 0) worker.unref();
     if (msg.type === 'failed') this.failJob(job, new DecodeError(msg.code, msg.message));
     else if (job.kind === 'first') this.firstDone(job, msg.hit, msg.ms, msg.data);
-    else if (msg.hit && this.frameNo - job.frame > STALE_FRAMES) this.drop(job);
-    else job.settle(msg.hit);
+    else {
+      this.recycle(msg.data);
+      if (msg.hit && this.frameNo - job.frame > STALE_FRAMES) this.drop(job);
+      else job.settle(msg.hit);
+    }
     this.pump();
   }
 
   private firstDone(job: FirstJob, hit: DecodeHit | null, ms: number, data: ArrayBuffer | null): void {
     if (hit) {
+      this.recycle(data);
       this.planner.hit(job.frame, hit.corners);
       // A crop retry of an older frame would read the code this frame has just read.
       for (const w of this.waiting.filter((j) => j.frame < job.frame && !j.plan.whole)) {
@@ -315,6 +343,7 @@ export class DecoderPool implements FrameDecoder {
     }
     const plan = data ? this.planner.plan(job.frame) : null;
     if (!plan || !data) {
+      this.recycle(data);
       job.resolve(null);
       return;
     }

@@ -20,7 +20,7 @@ interface FrameJob {
   readonly data: ArrayBuffer;
 }
 
-/** The ladder's first pass on the whole frame. On a miss the worker sends the plane back (for an escalation). */
+/** The ladder's first pass on the whole frame. The worker sends the plane back (for an escalation, or for reuse). */
 export interface FirstPassRequest extends FrameJob {
   readonly kind: 'first';
 }
@@ -43,7 +43,7 @@ export type WorkerMessage =
       readonly hit: DecodeHit | null;
       /** Time the job took in the worker, ms. */
       readonly ms: number;
-      /** The plane, handed back after a first pass that missed. */
+      /** The plane, handed back (transferred) after every job: for an escalation, or for the pool to reuse. */
       readonly data: ArrayBuffer | null;
     }
   | { readonly type: 'failed'; readonly id: number; readonly code: DecodeReason; readonly message: string };

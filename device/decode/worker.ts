@@ -52,8 +52,8 @@ async function start(): Promise<void> {
           req.kind === 'first'
             ? await runFirstPass(active, frame)
             : await runEscalation(active, frame, req.plan, req.budgetMs);
-        const back = req.kind === 'first' && hit === null ? req.data : null;
-        send({ type: 'result', id: req.id, hit, ms: performance.now() - t0, data: back }, back ? [back] : []);
+        // The plane goes back (moved, not copied): the pool escalates a missed frame on it, or reuses it.
+        send({ type: 'result', id: req.id, hit, ms: performance.now() - t0, data: req.data }, [req.data]);
       } catch (err) {
         send({ type: 'failed', id: req.id, ...reasonOf(err) });
       }

@@ -45,9 +45,20 @@ export function loadZxing(): Promise<void> {
   return loading;
 }
 
-function pgm(img: GreyImage): Uint8Array {
+/**
+ * The PGM buffer of this thread, reused from read to read (it only grows, up to the largest image a pass makes):
+ * a fresh buffer per read costs an allocation of the frame's size, its page faults and more frequent collections.
+ * zxing-wasm copies the bytes into its own memory during the read; `pgmBusy` keeps two reads that overlap on one
+ * thread (two decoders awaited together) from sharing it: the second gets a buffer of its own.
+ */
+let pgmScratch = new Uint8Array(0);
+let pgmBusy = false;
+
+function pgm(img: GreyImage, reuse: boolean): Uint8Array {
   const header = new TextEncoder().encode(`P5\n${img.width} ${img.height}\n255\n`);
-  const out = new Uint8Array(header.length + img.data.length);
+  const size = header.length + img.data.length;
+  if (reuse && pgmScratch.length < size) pgmScratch = new Uint8Array(size);
+  const out = reuse ? pgmScratch.subarray(0, size) : new Uint8Array(size);
   out.set(header);
   out.set(img.data, header.length);
   return out;
@@ -64,7 +75,14 @@ function cornersOf(p: ReadResult['position']): readonly Corner[] {
 
 /** Read one QR code from a grey image (call loadZxing first). */
 export async function zxingRead(img: GreyImage, pass: ZxingPassOptions): Promise<EngineHit | null> {
-  const results = await readBarcodes(pgm(img), { ...BASE_OPTIONS, ...pass });
+  const reuse = !pgmBusy;
+  if (reuse) pgmBusy = true;
+  let results;
+  try {
+    results = await readBarcodes(pgm(img, reuse), { ...BASE_OPTIONS, ...pass });
+  } finally {
+    if (reuse) pgmBusy = false;
+  }
   const hit = results.find((r) => r.isValid);
   return hit ? { text: hit.text, corners: cornersOf(hit.position) } : null;
 }

@@ -15,8 +15,8 @@ export const GATE_IO_PRIORITY = 0;
 
 /** The kernel's CFS weight of each nice value from -20 to 19 (kernel/sched/core.c, sched_prio_to_weight). */
 const NICE_WEIGHTS = [
-  88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904, 3906, 3121, 2501,
-  1991, 1586, 1277, 1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
+  88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991,
+  1586, 1277, 1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
 ] as const;
 
 /** The CFS weight of a nice value (nice 0: 1024); out-of-range values are clamped as the kernel does. */

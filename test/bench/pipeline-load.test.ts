@@ -9,23 +9,26 @@ import { busyLoad, schedPlaceOf } from '../../bench/pipeline-pool.js';
 const linux = process.platform === 'linux';
 
 describe('bench:pipeline busy load', () => {
-  it.skipIf(!linux)('runs its children the gate’s distance below the bench, in the bench’s scheduling group', async () => {
-    expect(BUSY_NICE_OFFSET).toBe(-GATE_NICE);
-    const load = await busyLoad(2, 20_000, BUSY_NICE_OFFSET);
-    try {
-      expect(load.offset).toBe(BUSY_NICE_OFFSET);
-      expect(load.self.nice).toBe(os.getPriority(0));
-      const want = Math.min(19, load.self.nice + BUSY_NICE_OFFSET);
-      expect(load.children.map((c) => c.nice)).toEqual([want, want]);
-      for (const c of load.children) {
-        expect(c.autogroup).toBe(load.self.autogroup);
-        expect(c.cpuCgroup).toBe(load.self.cpuCgroup);
+  it.skipIf(!linux)(
+    'runs its children the gate’s distance below the bench, in the bench’s scheduling group',
+    async () => {
+      expect(BUSY_NICE_OFFSET).toBe(-GATE_NICE);
+      const load = await busyLoad(2, 20_000, BUSY_NICE_OFFSET);
+      try {
+        expect(load.offset).toBe(BUSY_NICE_OFFSET);
+        expect(load.self.nice).toBe(os.getPriority(0));
+        const want = Math.min(19, load.self.nice + BUSY_NICE_OFFSET);
+        expect(load.children.map((c) => c.nice)).toEqual([want, want]);
+        for (const c of load.children) {
+          expect(c.autogroup).toBe(load.self.autogroup);
+          expect(c.cpuCgroup).toBe(load.self.cpuCgroup);
+        }
+        expect(load.unfaithful).toEqual(load.self.nice + BUSY_NICE_OFFSET > 19 ? expect.any(String) : null);
+      } finally {
+        load.stop();
       }
-      expect(load.unfaithful).toEqual(load.self.nice + BUSY_NICE_OFFSET > 19 ? expect.any(String) : null);
-    } finally {
-      load.stop();
-    }
-  });
+    },
+  );
 
   it.skipIf(!linux)('runs them at the bench’s own priority for the equal-priority figure', async () => {
     const load = await busyLoad(1, 20_000, 0);
@@ -55,7 +58,12 @@ describe('bench/pipeline.ts --only latency', () => {
         { timeout: 140_000 },
       );
       const figures = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
-      expect(figures).toMatchObject({ bench: 'pipeline', only: 'latency', gateNice: GATE_NICE, busyNiceOffset: 10 });
+      expect(figures).toMatchObject({
+        bench: 'pipeline',
+        only: 'latency',
+        gateNice: GATE_NICE,
+        busyNiceOffset: BUSY_NICE_OFFSET,
+      });
       const cores = figures['cores'] as number;
       const benchNice = figures['benchNice'] as number;
       expect(figures['busyChildrenNice']).toEqual(Array(cores).fill(Math.min(19, benchNice + BUSY_NICE_OFFSET)));

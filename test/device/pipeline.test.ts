@@ -5,7 +5,7 @@ import { SimCamera } from '../../hardware/camera/sim/camera.js';
 import type { GreyFrame } from '../../hardware/camera/types.js';
 import type { DecideStore } from '../../device/decide.js';
 import { Pipeline } from '../../device/pipeline.js';
-import type { PipelineDecoder, PipelineStore } from '../../device/pipeline.js';
+import type { PipelineDecoder, PipelineReporter, PipelineStore } from '../../device/pipeline.js';
 import type { EventInput } from '../../device/store/types.js';
 import { Deployment, SITE, T0_S } from '../support/deployment.js';
 import { silentLog } from '../support/log.js';
@@ -54,7 +54,7 @@ class MemoryStore implements PipelineStore, DecideStore {
   bump(): void {}
 }
 
-function setup(script: (string | null | Error)[]) {
+function setup(script: (string | null | Error)[], reporter: PipelineReporter | null = null) {
   const calls: string[] = [];
   const store = new MemoryStore(calls);
   const camera = new SimCamera({ mode: 'all' });
@@ -66,7 +66,7 @@ function setup(script: (string | null | Error)[]) {
       store,
       gate: { open: () => calls.push('relay'), expectPassage: () => calls.push('passage') },
       leds: { showDecision: (p) => calls.push(`leds:${p}`) },
-      reporter: null,
+      reporter,
       clock,
       log: silentLog(),
       inputs: () => ({
@@ -88,6 +88,33 @@ describe('pipeline', () => {
     camera.end();
     await loop;
     expect(calls).toEqual(['relay', 'leds:green', 'record', 'passage']);
+  });
+
+  it('shows a deciding frame on the status hub only after the relay command and the LEDs', async () => {
+    let calls: string[] = [];
+    let failing = false;
+    const reporter: PipelineReporter = {
+      frame: () => {
+        calls.push('hub:frame');
+        if (failing) throw new Error('hub gone');
+      },
+      verdict: () => calls.push('hub:verdict'),
+    };
+    const rig = setup([d.pass().text, null, d.pass().text], reporter);
+    calls = rig.calls;
+    await rig.pipeline.process({ ...frame, seq: 0, timestamp: 0 });
+    expect(calls).toEqual(['relay', 'leds:green', 'hub:frame', 'record', 'passage', 'hub:verdict']);
+    // A frame that decides nothing is shown all the same.
+    calls.length = 0;
+    await rig.pipeline.process({ ...frame, seq: 1, timestamp: 0 });
+    expect(calls).toEqual(['hub:frame']);
+    // A failing status view after the gate opened: the decision is still recorded, the error counted.
+    failing = true;
+    calls.length = 0;
+    await rig.pipeline.process({ ...frame, seq: 2, timestamp: 0 });
+    expect(calls).toEqual(['relay', 'leds:green', 'hub:frame', 'record', 'passage', 'hub:verdict']);
+    expect(rig.store.events).toHaveLength(2);
+    expect(rig.pipeline.stats.errors).toBe(1);
   });
 
   it('keeps going after a frame whose decode throws, and after a failing store write', async () => {
