@@ -132,21 +132,23 @@ function id(b: Uint8Array, what: string): string {
   return String.fromCharCode.apply(null, hex);
 }
 
-/** Is b[start, start + length) the ASCII bytes of `word`? */
-function isWord(b: Uint8Array, start: number, length: number, word: string): boolean {
-  if (length !== word.length) return false;
-  for (let i = 0; i < length; i++) if (b[start + i] !== word.charCodeAt(i)) return false;
-  return true;
+/** The colours by the length of their text (red 3, green 5, yellow 6), and that text's bytes. */
+const COLOUR_OF_LENGTH: (Colour | undefined)[] = new Array<Colour | undefined>(7).fill(undefined);
+const COLOUR_TEXT: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(7).fill(undefined);
+for (const c of ['red', 'green', 'yellow'] as const) {
+  COLOUR_OF_LENGTH[c.length] = c;
+  COLOUR_TEXT[c.length] = new TextEncoder().encode(c);
 }
 
 function colour(b: Uint8Array): Colour {
   const what = 'colour: green, yellow or red';
   const length = head(b, 3, what);
   const start = content(b, length);
-  if (isWord(b, start, length, 'green')) return 'green';
-  if (isWord(b, start, length, 'yellow')) return 'yellow';
-  if (isWord(b, start, length, 'red')) return 'red';
-  return bad(what);
+  // A colour is known by its length; then every byte is compared (one small loop: little code on the hot path).
+  const text = length < COLOUR_TEXT.length ? COLOUR_TEXT[length] : undefined;
+  if (text === undefined) bad(what);
+  for (let i = 0; i < length; i++) if (b[start + i] !== text[i]) bad(what);
+  return COLOUR_OF_LENGTH[length]!;
 }
 
 const SCOPE_COUNT = `scope: 1-${MAX_SCOPE_SITES} site ids`;

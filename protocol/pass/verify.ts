@@ -12,7 +12,7 @@ import { issuerCandidates } from '../internal/keyring.js';
 import type { IssuerCandidate } from '../internal/keyring.js';
 import { KID_BYTES } from '../keys.js';
 import type { IssuerKeyEntry } from '../types.js';
-import { checkHolderProof, splitPresentation } from '../holder/proof.js';
+import { checkHolderProof, HOLDER_PREFIX, splitPresentation } from '../holder/proof.js';
 import { decodeClaims } from './claims-decode.js';
 import { PassScratch } from './envelope.js';
 import type { VerifiedPass } from './cache.js';
@@ -129,11 +129,13 @@ function checkSignatureGeneral(passText: string, ctx: VerifyContext, check: Sign
  * (and the decoding); every check of time, scope, revocation, sunset and the holder proof still runs.
  */
 export function checkPass(text: string, ctx: VerifyContext, check: SignatureCheck = nodeSignatureCheck): PassCheck {
-  const shown = splitPresentation(text);
+  // A bare pass (what most gates see) is its own pass text with no proof: no presentation made for it.
+  const shown = typeof text === 'string' && text.startsWith(HOLDER_PREFIX) ? splitPresentation(text) : null;
+  const passText = shown === null ? text : shown.pass;
   const cache = ctx.verifiedPasses;
-  const remembered = cache?.get(shown.pass, ctx.bundle, ctx.now) ?? null;
-  const verified = remembered ?? checkSignature(shown.pass, ctx, check);
-  if (cache && remembered === null) cache.set(shown.pass, ctx.bundle, ctx.now, verified);
+  const remembered = cache?.get(passText, ctx.bundle, ctx.now) ?? null;
+  const verified = remembered ?? checkSignature(passText, ctx, check);
+  if (cache && remembered === null) cache.set(passText, ctx.bundle, ctx.now, verified);
   const { claims, key } = verified;
   if (key.status === 'revoked') throw new ProtocolError('KEY_NOT_VALID', 'issuer key is revoked');
   if (claims.issuedAt < key.validFrom || claims.issuedAt > key.validUntil) {
@@ -152,7 +154,7 @@ export function checkPass(text: string, ctx: VerifyContext, check: SignatureChec
 
   if (ctx.now >= ctx.bundle.sunset) throw new ProtocolError('SUNSET', 'deployment sunset has passed');
   const stale = ctx.trustDataAt !== undefined && ctx.now - ctx.trustDataAt > ctx.bundle.policy.maxOfflineAgeSeconds;
-  const proofStep = checkHolderProof(claims, shown.proof, ctx);
+  const proofStep = checkHolderProof(claims, shown === null ? null : shown.proof, ctx);
   return { claims, stale, proofStep };
 }
 

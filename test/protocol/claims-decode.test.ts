@@ -288,4 +288,50 @@ describe('decodeClaims', () => {
       expect(agree(Uint8Array.from(Buffer.from(h, 'hex')))).toEqual({ refused: 'BAD_CLAIMS' });
     }
   });
+
+  it('reads the three colours and refuses every near miss, as the reference does', () => {
+    const base = {
+      issuer: 'acme',
+      passId: '11'.repeat(16),
+      revocationId: '22'.repeat(16),
+      issuedAt: 1,
+      notBefore: 1,
+      expiresAt: 2,
+      scope: 'all' as const,
+    };
+    for (const colour of ['green', 'yellow', 'red'] as const) {
+      expect(agree(encodeClaims({ ...base, colour }))).toEqual({ claims: { ...base, colour } });
+    }
+    const hex = Buffer.from(encodeClaims({ ...base, colour: 'green' })).toString('hex');
+    const greenText = '65' + Buffer.from('green').toString('hex'); // text(5) "green"
+    expect(hex).toContain(greenText);
+    const nearMisses = [
+      '',
+      'r',
+      're',
+      'rod',
+      'Red',
+      'gree',
+      'greem',
+      'Green',
+      'green\u0000',
+      'greens',
+      'yelloW',
+      'yellow!',
+    ];
+    nearMisses.push('blue', 'red ', ' red', 'yello', 'reddish', 'yellowish', 'g', 'gr\u00e9en');
+    for (const word of nearMisses) {
+      const bytes = Buffer.from(word, 'utf8');
+      const text = (0x60 + bytes.length).toString(16) + bytes.toString('hex');
+      expect(agree(Uint8Array.from(Buffer.from(hex.replace(greenText, text), 'hex')))).toEqual({
+        refused: 'BAD_CLAIMS',
+      });
+    }
+    // A colour as a byte string, or in a two-byte head, is not a colour either.
+    for (const text of ['45' + greenText.slice(2), '7805' + greenText.slice(2)]) {
+      expect(agree(Uint8Array.from(Buffer.from(hex.replace(greenText, text), 'hex')))).toEqual({
+        refused: 'BAD_CLAIMS',
+      });
+    }
+  });
 });
