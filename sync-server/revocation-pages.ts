@@ -44,7 +44,7 @@ const BUCKET_DIGITS = 3;
 /** Entries sorted in one turn of the event loop. */
 const SORT_CHUNK = 32_768;
 /** Entries of a page written in one turn (the signature of the whole page takes one more). */
-const WRITE_CHUNK = 16_384;
+const WRITE_CHUNK = 8_192;
 /** Signed sets kept in memory (a 1 M-id set is about 23 MB, and 17 MB gzip); the newest is always kept. */
 const CACHE_BYTES = 128 * 1024 * 1024;
 
