@@ -109,8 +109,12 @@ function decodePage(payload: Uint8Array): RevocationPage {
   const map = expectMap(cborDecodeStrict(payload, 'BAD_CLAIMS'), KEYS, what);
   const lo = map.get('lo');
   if (!isBytes(lo) || lo.length > ID_MAX_BYTES) bad('page.lo: at most 32 bytes');
-  const hi = map.get('hi');
-  if (hi !== null && (!isBytes(hi) || hi.length < 1 || hi.length > ID_MAX_BYTES)) bad('page.hi: 1-32 bytes or null');
+  const hiValue = map.get('hi');
+  let hi: string | null = null;
+  if (hiValue !== null) {
+    if (!isBytes(hiValue) || hiValue.length < 1 || hiValue.length > ID_MAX_BYTES) bad('page.hi: 1-32 bytes or null');
+    hi = toHex(hiValue);
+  }
   const p: RevocationPage = {
     logId: readLogId(map, what),
     fromSeq: uint(map, 'fromSeq', what),
@@ -119,7 +123,7 @@ function decodePage(payload: Uint8Array): RevocationPage {
     page: uint(map, 'page', what),
     pages: uint(map, 'pages', what),
     lo: toHex(lo),
-    hi: hi === null ? null : toHex(hi),
+    hi,
     added: Object.freeze(readAdded(map, DELTA_PAGE_ENTRIES, what)),
     removed: Object.freeze(readRemoved(map, DELTA_PAGE_ENTRIES, what)),
   };
