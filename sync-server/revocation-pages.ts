@@ -151,8 +151,8 @@ export class RevocationPageSets {
         await yieldTurn();
       }
     }
-    // Cut and sign: one page per turn. A change that shrank to one page by duplicates still goes as two pages
-    // (the device asked on the steps' count; a set is never one page).
+    // Cut, then each page written in slices and signed, a piece per turn. A change that shrank to one page by
+    // duplicates still goes as two pages (the device asked on the steps' count; a set is never one page).
     const perPage = Math.min(this.perPage, Math.ceil(added.length / 2));
     if (added.length < 2) return null;
     const cut = cutIntoPages({ logId, fromSeq: since, toSeq: to, issuedAt }, added, [], perPage);
