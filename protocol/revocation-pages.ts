@@ -10,7 +10,6 @@
 import { ProtocolError } from './errors.js';
 import type { RevokedEntry } from './types.js';
 import { cborDecodeStrict, isBytes, writeHead } from './internal/cbor.js';
-import type { Cbor } from './internal/cbor.js';
 import { bad, expectMap, signDocument, uint } from './internal/document.js';
 import { HEX_ID, readAdded, readRemoved } from './internal/revocation-entries.js';
 import { logIdBytes, readLogId } from './log-id.js';
@@ -21,14 +20,6 @@ import { checkSignature, type Signed } from './revocation-partitions.js';
 import { MAX_REVOCATIONS_BYTES } from './revocations.js';
 
 export const CTY_REVOCATION_PAGE = 'application/gatecode-revocation-page+cbor';
-
-/** A page's upper bound: 1-32 bytes as hex, or null on the last page. */
-function pageHi(v: Cbor | undefined): string | null {
-  if (v === null) return null;
-  if (!isBytes(v) || v.length < 1 || v.length > ID_MAX_BYTES) bad('page.hi: 1-32 bytes or null');
-  return toHex(v);
-}
-
 /** Entries (added + removed) in one page at most: a delta above this goes in pages. */
 export const DELTA_PAGE_ENTRIES = 262_144;
 /** A page is at most as large as a whole delta document. */
@@ -118,7 +109,12 @@ function decodePage(payload: Uint8Array): RevocationPage {
   const map = expectMap(cborDecodeStrict(payload, 'BAD_CLAIMS'), KEYS, what);
   const lo = map.get('lo');
   if (!isBytes(lo) || lo.length > ID_MAX_BYTES) bad('page.lo: at most 32 bytes');
-  const hi = pageHi(map.get('hi'));
+  const hiValue = map.get('hi');
+  let hi: string | null = null;
+  if (hiValue !== null) {
+    if (!isBytes(hiValue) || hiValue.length < 1 || hiValue.length > ID_MAX_BYTES) bad('page.hi: 1-32 bytes or null');
+    hi = toHex(hiValue);
+  }
   const p: RevocationPage = {
     logId: readLogId(map, what),
     fromSeq: uint(map, 'fromSeq', what),

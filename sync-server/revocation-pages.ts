@@ -44,7 +44,7 @@ const BUCKET_DIGITS = 3;
 /** Entries sorted in one turn of the event loop. */
 const SORT_CHUNK = 32_768;
 /** Entries of a page written in one turn (the signature of the whole page takes one more). */
-const WRITE_CHUNK = 16_384;
+const WRITE_CHUNK = 8_192;
 /** Signed sets kept in memory (a 1 M-id set is about 23 MB, and 17 MB gzip); the newest is always kept. */
 const CACHE_BYTES = 128 * 1024 * 1024;
 
@@ -151,8 +151,8 @@ export class RevocationPageSets {
         await yieldTurn();
       }
     }
-    // Cut and sign: one page per turn. A change that shrank to one page by duplicates still goes as two pages
-    // (the device asked on the steps' count; a set is never one page).
+    // Cut, then each page written in slices and signed, a piece per turn. A change that shrank to one page by
+    // duplicates still goes as two pages (the device asked on the steps' count; a set is never one page).
     const perPage = Math.min(this.perPage, Math.ceil(added.length / 2));
     if (added.length < 2) return null;
     const cut = cutIntoPages({ logId, fromSeq: since, toSeq: to, issuedAt }, added, [], perPage);
