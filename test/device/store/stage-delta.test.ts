@@ -139,33 +139,37 @@ describe('the delta step of a staged revocation update', () => {
     expect(drain(stage.cleanup())).toBe(1_199);
     expect(rows(tmp.file()).filter((r) => !r.endsWith(' null'))).toHaveLength(0);
     expect(db.revocationInfo().count).toBe(7_301);
-  });
+  }, 60_000);
 
   it.each([
     ['by the key log', undefined],
     ['by walking the span (the log dropped)', 100],
-  ] as const)('an abort leaves every row exactly as it was (%s)', (_, keyLogMax) => {
-    const file = tmp.file();
-    const seeded = openStore(file);
-    const s = scenario(seeded);
-    seeded.close();
-    const before = rows(file);
-    // The store's list on a connection of its own, so the test can lower the key log's bound.
-    const raw = new Database(file);
-    try {
-      const list = new RevocationList(raw);
-      const stage = list.beginStage(s.target, { keyLogMax });
-      drain(stage.applyDelta(s.added, s.removed));
-      expect(rows(file)).not.toEqual(before);
-      expect(drain(stage.abort())).toBeGreaterThan(0);
-      expect(rows(file)).toEqual(before);
-      expect(pendingGen(file)).toBeNull();
-      expect(codeOf(() => stage.commit(T))).toBe('CONFLICT');
-      expect(list.countVisible()).toBe(5_000);
-    } finally {
-      raw.close();
-    }
-  });
+  ] as const)(
+    'an abort leaves every row exactly as it was (%s)',
+    (_, keyLogMax) => {
+      const file = tmp.file();
+      const seeded = openStore(file);
+      const s = scenario(seeded);
+      seeded.close();
+      const before = rows(file);
+      // The store's list on a connection of its own, so the test can lower the key log's bound.
+      const raw = new Database(file);
+      try {
+        const list = new RevocationList(raw);
+        const stage = list.beginStage(s.target, { keyLogMax });
+        drain(stage.applyDelta(s.added, s.removed));
+        expect(rows(file)).not.toEqual(before);
+        expect(drain(stage.abort())).toBeGreaterThan(0);
+        expect(rows(file)).toEqual(before);
+        expect(pendingGen(file)).toBeNull();
+        expect(codeOf(() => stage.commit(T))).toBe('CONFLICT');
+        expect(list.countVisible()).toBe(5_000);
+      } finally {
+        raw.close();
+      }
+    },
+    60_000,
+  );
 
   it('keeps the sequence rules of a delta and refuses bad input (the caller aborts)', () => {
     store = openStore(tmp.file());
@@ -192,7 +196,7 @@ describe('the delta step of a staged revocation update', () => {
     raw.close();
     expect(codeOf(() => late.commit(T))).toBe('VERSION_ROLLBACK');
     drain(late.abort());
-  });
+  }, 60_000);
 
   it.each(['exit', 'kill'] as const)(
     'a process that ends in the middle of a delta stage (%s) leaves the list as it was',
@@ -235,5 +239,6 @@ describe('the delta step of a staged revocation update', () => {
       expect(pendingGen(file)).toBeNull();
       expect(db.revocationInfo()).toMatchObject({ seq: 1, count: 2_000 });
     },
+    60_000,
   );
 });

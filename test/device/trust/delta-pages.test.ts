@@ -129,7 +129,7 @@ describe('delta pages on the device', () => {
     expect(removed.some((id) => db.isRevoked(id))).toBe(false);
     expect(db.revocationInfo()).toMatchObject({ seq: 2, count: 4_000 - 1_500 + 15_000 });
     expect(pending(tmp.file())).toBeNull();
-  });
+  }, 60_000);
 
   const tampered = (): Uint8Array => {
     const bytes = new Uint8Array(good[3] as Uint8Array);
@@ -176,33 +176,37 @@ describe('delta pages on the device', () => {
     },
   ] as const;
 
-  it.each(faults)('undoes the stage for $what and leaves the list as it was', async ({ reason, serve }) => {
-    const { db, keeper } = setup();
-    const before = db.revocationInfo();
-    let stagedBefore = false;
-    const { fetch } = server((page) => {
-      if (page !== 3) return good[page] as Uint8Array;
-      stagedBefore = pending(tmp.file()) !== null;
-      return serve();
-    });
-    const outcome = await keeper.acceptDeltaPages(good[0] as Uint8Array, fetch).then(
-      (r) => (r.kind === 'rejected' ? r.reason : r.kind),
-      (err: SyncError) => err.code,
-    );
-    expect(outcome).toBe(reason);
-    expect(stagedBefore).toBe(true);
-    if (reason !== 'NETWORK' && reason !== 'HTTP_STATUS') expect(db.counters()[`sync_reject:${reason}`]).toBe(1);
-    expect(db.revocationInfo()).toEqual(before);
-    expect(added.some((id) => db.isRevoked(id))).toBe(false);
-    expect(base.every((id) => db.isRevoked(id))).toBe(true);
-    expect(pending(tmp.file())).toBeNull();
-    expect(good[3]?.length).toBeLessThanOrEqual(VERIFY_IN_PLACE_BYTES);
-    // Served correctly (the next cycle), the set applies: nothing of the undone stage is in the way.
-    expect(
-      await keeper.acceptDeltaPages(good[0] as Uint8Array, server((p) => good[p] as Uint8Array).fetch),
-    ).toMatchObject({ kind: 'applied', version: 2 });
-    expect(db.revocationInfo().count).toBe(4_000 - 500 + 5_000);
-  });
+  it.each(faults)(
+    'undoes the stage for $what and leaves the list as it was',
+    async ({ reason, serve }) => {
+      const { db, keeper } = setup();
+      const before = db.revocationInfo();
+      let stagedBefore = false;
+      const { fetch } = server((page) => {
+        if (page !== 3) return good[page] as Uint8Array;
+        stagedBefore = pending(tmp.file()) !== null;
+        return serve();
+      });
+      const outcome = await keeper.acceptDeltaPages(good[0] as Uint8Array, fetch).then(
+        (r) => (r.kind === 'rejected' ? r.reason : r.kind),
+        (err: SyncError) => err.code,
+      );
+      expect(outcome).toBe(reason);
+      expect(stagedBefore).toBe(true);
+      if (reason !== 'NETWORK' && reason !== 'HTTP_STATUS') expect(db.counters()[`sync_reject:${reason}`]).toBe(1);
+      expect(db.revocationInfo()).toEqual(before);
+      expect(added.some((id) => db.isRevoked(id))).toBe(false);
+      expect(base.every((id) => db.isRevoked(id))).toBe(true);
+      expect(pending(tmp.file())).toBeNull();
+      expect(good[3]?.length).toBeLessThanOrEqual(VERIFY_IN_PLACE_BYTES);
+      // Served correctly (the next cycle), the set applies: nothing of the undone stage is in the way.
+      expect(
+        await keeper.acceptDeltaPages(good[0] as Uint8Array, server((p) => good[p] as Uint8Array).fetch),
+      ).toMatchObject({ kind: 'applied', version: 2 });
+      expect(db.revocationInfo().count).toBe(4_000 - 500 + 5_000);
+    },
+    60_000,
+  );
 
   it('refuses a first answer that is not page 0, or a page of a set the list is not at', async () => {
     const { db, keeper } = setup();
@@ -228,5 +232,5 @@ describe('delta pages on the device', () => {
     );
     expect((await keeper.acceptDeltaPages(delta, never)).kind).toBe('rejected');
     expect(db.revocationInfo()).toMatchObject({ seq: 1, count: 4_000 });
-  });
+  }, 60_000);
 });

@@ -121,7 +121,7 @@ describe('a large delta through a staged update', () => {
     expect(pending(tmp.file())).toBeNull();
     // The same answer again (a re-sent last step): unchanged, not a rejection.
     expect(await keeper.acceptRevocations(bytes)).toMatchObject({ kind: 'unchanged' });
-  });
+  }, 60_000);
 
   it('refuses a tampered, gapped or foreign large delta and leaves the list as it was', async () => {
     const { db, keeper } = setup(d);
@@ -141,7 +141,7 @@ describe('a large delta through a staged update', () => {
     }
     expect(db.revocationInfo()).toEqual(before);
     expect(added.some((id) => db.isRevoked(id))).toBe(false);
-  });
+  }, 60_000);
 
   it('undoes the stage when the store fails in the middle of it', async () => {
     const { db, keeper } = setup(d);
@@ -170,7 +170,7 @@ describe('a large delta through a staged update', () => {
     expect(added.some((id) => db.isRevoked(id))).toBe(false);
     expect(removed.every((id) => db.isRevoked(id))).toBe(true);
     expect(pending(tmp.file())).toBeNull();
-  });
+  }, 60_000);
 
   it('keeps the one-transaction path for a small delta', async () => {
     const { db, keeper } = setup(d);
@@ -186,5 +186,5 @@ describe('a large delta through a staged update', () => {
     expect(staged).toBe(0);
     expect(await keeper.acceptRevocations(signed(d, 1, 2, added))).toMatchObject({ kind: 'applied', version: 2 });
     expect(staged).toBe(1);
-  });
+  }, 60_000);
 });
