@@ -128,6 +128,23 @@ describe('killing the device during a large delta apply', () => {
       get(target, key) {
         const value = Reflect.get(target, key, target) as unknown;
         if (typeof value !== 'function') return value;
+        if (key === 'beginRevocationStage')
+          // A delta above 64 KiB is written by a staged update: its apply runs from the begin to the commit.
+          return (...args: Parameters<typeof probe.beginRevocationStage>) => {
+            const t = performance.now();
+            const stage = target.beginRevocationStage(...args);
+            return new Proxy(stage, {
+              get(st, k) {
+                if (k === 'commit')
+                  return (...c: Parameters<typeof stage.commit>) => {
+                    st.commit(...c);
+                    applyMs = performance.now() - t;
+                  };
+                const v = Reflect.get(st, k, st) as unknown;
+                return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(st) : v;
+              },
+            });
+          };
         if (key !== 'applyRevocations') return value.bind(target);
         return (...args: Parameters<typeof probe.applyRevocations>) => {
           const t = performance.now();
