@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../cli/demo-deployment.js';
 import { greyFromEncoded } from '../../hardware/camera/image-file.js';
 import { encodePublicKey } from '../../protocol/index.js';
@@ -84,6 +84,12 @@ afterAll(async () => {
   }
 }, 60_000);
 
+// A test that fails while the phone is offline must not leave the next ones offline too.
+afterEach(async () => {
+  recording = false;
+  await context?.setOffline(false);
+});
+
 describe('wallet page (Chromium, real server, real device pipeline)', () => {
   it('claims a holder-bound pass, works offline, its live code opens the gate and a stale screenshot does not', async () => {
     const url = await claimLink({ holderBound: true });
@@ -110,7 +116,11 @@ describe('wallet page (Chromium, real server, real device pipeline)', () => {
     await shot(page, 'wallet-390-offline.png');
 
     // A screenshot of the live code, shown to a gate whose clock is now; then to the same gate 2 minutes later.
-    const png = await page.locator('.qr svg').screenshot();
+    // One frame of the page, clipped to the code: an element screenshot waits for the element to hold still,
+    // and on a busy machine the code's 5-second rotation can replace it during that wait.
+    const box = await page.locator('.qr svg').boundingBox();
+    if (!box) throw new Error('the live code has no box on the page');
+    const png = await page.screenshot({ clip: box });
     const frame = await greyFromEncoded(new Uint8Array(png), 'wallet screenshot', { width: 640, height: 480 });
     const { core } = server.server.services;
     const trust = new ServerTrust(core.trust.current().bytes, encodePublicKey(core.keys.root().publicKey));
