@@ -8,6 +8,7 @@ import { MIGRATIONS, migrate } from './migrations.js';
 import type { Migration } from './migrations.js';
 import { SqliteDeviceStore } from './sqlite-store.js';
 import type { DeviceStore, StoreOptions } from './types.js';
+import { AUTOCHECKPOINT_PAGES, JOURNAL_SIZE_LIMIT_BYTES } from './wal-checkpointer.js';
 
 export const STORE_DEFAULTS = {
   busyTimeoutMs: 5000,
@@ -15,7 +16,7 @@ export const STORE_DEFAULTS = {
   mmapSizeBytes: 0,
   revocationGraceSeconds: 86_400,
   /** The WAL is cut back to this size after checkpoints. */
-  journalSizeLimitBytes: 4 * 1024 * 1024,
+  journalSizeLimitBytes: JOURNAL_SIZE_LIMIT_BYTES,
 } as const;
 
 function systemSeconds(): number {
@@ -45,6 +46,8 @@ function configure(db: Database.Database, opts: StoreOptions): void {
   db.pragma(`cache_size = -${opts.cacheSizeKiB ?? STORE_DEFAULTS.cacheSizeKiB}`);
   db.pragma(`mmap_size = ${opts.mmapSizeBytes ?? STORE_DEFAULTS.mmapSizeBytes}`);
   db.pragma(`journal_size_limit = ${STORE_DEFAULTS.journalSizeLimitBytes}`);
+  // Checkpoints run in the commit that takes the WAL past this many pages; a paced stage moves them to a worker.
+  db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   // VACUUM and large sorts stay in memory rather than in a temporary file that could keep copies of rows.
   db.pragma('temp_store = MEMORY');
 }

@@ -46,6 +46,8 @@ export interface StageHost {
   publish(target: StageTarget, gen: number, receivedAt: number): void;
   /** After the commit transaction: lookups use `gen` from now on. */
   published(gen: number): void;
+  /** Between steps of a paced stage: checkpoints in a worker; a promise when the writer should wait (RevocationStage). */
+  pace(): Promise<void> | null;
   /** The stage is over (committed or aborted): another may begin. */
   ended(): void;
 }
@@ -240,6 +242,11 @@ export class StagedRevocations implements RevocationStage {
       yield rows;
     }
     this.done.add(index);
+  }
+
+  /** Between two steps, for a driver that lets the event loop run: see RevocationStage.pace. */
+  pace(): Promise<void> | null {
+    return this.state === 'open' ? this.host.pace() : null;
   }
 
   commit(receivedAt: number, inside?: () => void): void {

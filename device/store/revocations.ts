@@ -11,6 +11,7 @@ import { MAX_PREFIX_HEX } from '../../protocol/revocation-partitions.js';
 import type { PartitionUpdate, RevocationInfo, StageTarget } from './types.js';
 import { StagedRevocations, type StageHost } from './revocation-stage.js';
 import { revocationIdArg, seconds, wholeNumber } from './validate.js';
+import { WAL_PACING, WalCheckpointer, type WalPacing } from './wal-checkpointer.js';
 import { StoreError } from './errors.js';
 
 /** Slices of the id space for the running gate's revocation purge (purgeExpiredSlice). */
@@ -66,6 +67,9 @@ export class RevocationList {
   private active: number;
   private staging = false;
   private readonly host: StageHost;
+  /** Checkpoints in a worker thread while a driver paces the stage (wal-checkpointer.ts); null otherwise. */
+  private wal: WalCheckpointer | null = null;
+  private walPacing: WalPacing = WAL_PACING;
 
   constructor(private readonly db: Database.Database) {
     this.lookup = db
@@ -132,11 +136,23 @@ export class RevocationList {
       published: (gen) => {
         this.active = gen;
       },
+      pace: () => {
+        this.wal ??= new WalCheckpointer(db, this.walPacing);
+        return this.wal.pace();
+      },
       ended: () => {
         this.staging = false;
+        this.wal?.stop();
+        this.wal = null;
       },
     };
     this.active = this.state().active_gen;
+  }
+
+  /** The store closes: a checkpoint worker of a stage still open ends with it. */
+  close(): void {
+    this.wal?.close();
+    this.wal = null;
   }
 
   /** The one-call form of a staged update (tests, tools): every partition staged, then committed; all or nothing. */
@@ -163,7 +179,7 @@ export class RevocationList {
    * Begin a staged update towards `target` (revocation-stage.ts). Checks the sequence rules now and again at
    * commit. One stage at a time (CONFLICT otherwise).
    */
-  beginStage(target: StageTarget, opts: { keyLogMax?: number } = {}): StagedRevocations {
+  beginStage(target: StageTarget, opts: { keyLogMax?: number; wal?: WalPacing } = {}): StagedRevocations {
     if (target === null || typeof target !== 'object')
       throw new StoreError('INVALID_ARGUMENT', 'target: expected an object');
     const common = {
@@ -191,6 +207,7 @@ export class RevocationList {
     const gen = this.active + 1;
     this.setPending.run(gen);
     this.staging = true;
+    this.walPacing = opts.wal ?? WAL_PACING;
     return new StagedRevocations(this.host, t, gen, opts.keyLogMax);
   }
 

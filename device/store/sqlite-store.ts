@@ -217,6 +217,7 @@ export class SqliteDeviceStore implements DeviceStore {
       generation: stage.generation,
       replacePartition: (index, entries) => steps('replacePartition', () => stage.replacePartition(index, entries)),
       applyDelta: (added, removed) => steps('applyRevocationDelta', () => stage.applyDelta(added, removed)),
+      pace: () => this.guard('paceRevocationStage', () => stage.pace()),
       commit: (receivedAt, inside) =>
         this.guard('commitRevocationStage', () => stage.commit(seconds(receivedAt, 'receivedAt'), inside)),
       cleanup: () => steps('cleanupRevocationStage', () => stage.cleanup()),
@@ -369,6 +370,7 @@ export class SqliteDeviceStore implements DeviceStore {
     if (!this.db.open) return;
     this.secretKey?.fill(0);
     this.secretKey = null;
+    this.revocations.close();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch {

@@ -250,6 +250,12 @@ export interface RevocationStage {
    * held keeps the later expiry; a removed id not held changes nothing. Calls must not overlap in id ranges.
    */
   applyDelta(added: readonly RevokedEntry[] | PackedEntries, removed: readonly string[] | PackedIds): Iterable<number>;
+  /**
+   * Called by a driver between two steps (of any of the above, or of abort): from the first call on, WAL checkpoints
+   * run in a worker thread instead of in the steps' commits; a promise when the writer should wait for one (the WAL
+   * is past its cap), else null. A driver that never calls it gets SQLite's automatic checkpoint.
+   */
+  pace(): Promise<void> | null;
   /** Re-check the sequence rules and publish, with `inside` run in the same transaction. */
   commit(receivedAt: number, inside?: () => void): void;
   /** After commit: delete the rows the update removed (invisible already). */

@@ -2,7 +2,8 @@
 // INVALID_ARGUMENT error that names the argument, never its value (it may be a pass hash or a token).
 import { StoreError } from './errors.js';
 
-const HEX_ID = /^(?:[0-9a-fA-F]{2}){1,64}$/;
+/** Hex digits; the even length of 2–128 is checked beside it (a third of the time of a grouped pattern). */
+const HEX_ID = /^[0-9a-fA-F]+$/;
 const HASH = /^[0-9a-f]{16,128}$/;
 const NAME = /^[A-Za-z0-9_:.\-/]{1,128}$/;
 const STATE_KEY = /^[A-Za-z][A-Za-z0-9._:-]{0,63}$/;
@@ -15,7 +16,8 @@ function invalid(what: string, expected: string): StoreError {
 
 /** A revocation id: hex, 1–64 bytes, returned in lower case (SQL `unhex()` stores it as those bytes). */
 export function revocationIdArg(id: unknown, what = 'revocation id'): string {
-  if (typeof id !== 'string' || !HEX_ID.test(id)) throw invalid(what, 'an even number of hex digits (1–64 bytes)');
+  if (typeof id !== 'string' || id.length % 2 !== 0 || id.length > 128 || !HEX_ID.test(id))
+    throw invalid(what, 'an even number of hex digits (1–64 bytes)');
   return id.toLowerCase();
 }
 

@@ -57,7 +57,7 @@ export async function applyDeltaPages(
     let failed = false;
     // Page 0 is written while the first of the others are fetched.
     const pending: number[] = Array.from({ length: p0.head.pages - 1 }, (_, k) => k + 1);
-    const writePage0 = run(s.applyDelta(p0.added, p0.removed), inTurn, () => failed);
+    const writePage0 = run(s.applyDelta(p0.added, p0.removed), inTurn, () => failed, s);
     const worker = async (): Promise<void> => {
       for (let page = pending.shift(); page !== undefined && !failed; page = pending.shift()) {
         const bytes = await fetchPage(page, set);
@@ -67,7 +67,7 @@ export async function applyDeltaPages(
         checkPageSet(head0, h);
         if (h.page !== page) throw new ProtocolError('PAGE_MISMATCH', `asked for page ${page}, got page ${h.page}`);
         heads[page] = h;
-        await run(s.applyDelta(p.added, p.removed), inTurn, () => failed);
+        await run(s.applyDelta(p.added, p.removed), inTurn, () => failed, s);
       }
     };
     // Every worker has stopped writing before the stage is committed or undone.

@@ -46,7 +46,7 @@ export async function applyDeltaStaged(ctx: ApplyContext, bytes: Uint8Array): Pr
       whole: false,
     });
     stage = s;
-    await run(s.applyDelta(d.added, d.removed), turnTaker());
+    await run(s.applyDelta(d.added, d.removed), turnTaker(), undefined, s);
     s.commit(ctx.nowSeconds, () => ctx.store.raiseClockFloor(d.head.issuedAt));
     stage = null;
     await cleanup(ctx, s);

@@ -33,14 +33,22 @@ export function turnTaker(): <T>(fn: () => T) => Promise<T> {
   };
 }
 
-/** Run the steps of a stage one per turn (see turnTaker); stops early when `stop()` says so. */
+/**
+ * Run the steps of a stage one per turn (see turnTaker); stops early when `stop()` says so. With `stage`, each step
+ * first asks it to pace the writes (RevocationStage.pace: checkpoints in a worker, a wait when the WAL is full).
+ */
 export async function run(
   steps: Iterable<number>,
   inTurn: <T>(fn: () => T) => Promise<T>,
   stop: () => boolean = () => false,
+  stage?: RevocationStage,
 ): Promise<void> {
   const it = steps[Symbol.iterator]();
-  while (!stop() && !(await inTurn(() => it.next())).done);
+  while (!stop()) {
+    const wait = stage?.pace();
+    if (wait) await wait;
+    if (stop() || (await inTurn(() => it.next())).done) return;
+  }
 }
 
 export async function applyPartitioned(
@@ -91,7 +99,7 @@ export async function applyPartitioned(
             : await inTurn(() => ({ entries: verify(bytes, { ...signed, manifest, index, heldSeq }) }));
         const entries = verified === null ? [] : await verified.entries;
         if (failed) return;
-        await run(s.replacePartition(index, entries), inTurn, () => failed);
+        await run(s.replacePartition(index, entries), inTurn, () => failed, s);
       }
     };
     // Every worker has stopped writing before the stage is committed or undone.
@@ -144,7 +152,7 @@ export function rejectRevocations(ctx: ApplyContext, err: unknown, message: stri
 /** Undo a stage; when that fails too, the store undoes it when it is next opened (and refuses a new stage). */
 export async function undo(ctx: ApplyContext, stage: RevocationStage): Promise<void> {
   try {
-    await run(stage.abort(), turnTaker());
+    await run(stage.abort(), turnTaker(), undefined, stage);
   } catch (err) {
     ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'revocation stage not undone');
   }

@@ -108,9 +108,3 @@ function writeUint32(out: Uint8Array, at: number, n: number): void {
   out[at + 3] = n & 0xff;
 }
 
-/** The byte-string header (major type 2) for a byte string of `length` bytes. */
-export function bstrHeader(length: number): Uint8Array {
-  const out = new Uint8Array(headLength(length));
-  writeHead(out, 0, 2, length);
-  return out;
-}

@@ -3,7 +3,7 @@
 // The protected header holds alg (1) = -8 and kid (4), plus content type (3) for bundles and revocation lists;
 // the unprotected header must be empty so that no alg or kid can be slipped in unsigned.
 import { ProtocolError } from '../errors.js';
-import { bstrHeader, cborDecodeStrict, cborEncode, isMap } from './cbor.js';
+import { cborDecodeStrict, cborEncode, headLength, isMap, writeHead } from './cbor.js';
 import type { Cbor } from './cbor.js';
 
 export const COSE_SIGN1_TAG = 18;
@@ -90,43 +90,21 @@ const SIG1_PREFIX = Uint8Array.of(0x84, 0x6a, ...new TextEncoder().encode('Signa
 
 /** Sig_structure = ["Signature1", protected, external_aad = h'', payload], CBOR-encoded: the bytes that are signed. */
 export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array, into?: Uint8Array): Uint8Array {
-  const phLen = bstrHeaderLength(protectedBytes.length);
-  const plLen = bstrHeaderLength(payload.length);
+  const phLen = headLength(protectedBytes.length);
+  const plLen = headLength(payload.length);
   const size = SIG1_PREFIX.length + phLen + protectedBytes.length + 1 + plLen + payload.length;
   // With `into` (a scratch buffer of a caller that verifies at once) the bytes are built there, not allocated.
   const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   let o = 0;
   out.set(SIG1_PREFIX, o);
   o += SIG1_PREFIX.length;
-  o = writeBstrHeader(out, o, protectedBytes.length);
+  o = writeHead(out, o, 2, protectedBytes.length);
   out.set(protectedBytes, o);
   o += protectedBytes.length;
   out[o++] = 0x40; // external_aad: empty byte string
-  o = writeBstrHeader(out, o, payload.length);
+  o = writeHead(out, o, 2, payload.length);
   out.set(payload, o);
   return out;
-}
-
-function bstrHeaderLength(length: number): number {
-  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
-}
-
-/** Write the byte-string head for `length` at `o` (as bstrHeader, without allocating); returns the next offset. */
-function writeBstrHeader(out: Uint8Array, o: number, length: number): number {
-  if (length < 24) out[o++] = 0x40 | length;
-  else if (length < 0x100) {
-    out[o++] = 0x58;
-    out[o++] = length;
-  } else if (length < 0x10000) {
-    out[o++] = 0x59;
-    out[o++] = length >> 8;
-    out[o++] = length & 0xff;
-  } else {
-    const h = bstrHeader(length); // above 64 KiB: never in a pass
-    out.set(h, o);
-    o += h.length;
-  }
-  return o;
 }
 
 /** Build a tagged COSE_Sign1; `sign` receives the Sig_structure bytes and returns the 64-byte signature. */

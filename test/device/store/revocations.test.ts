@@ -135,6 +135,10 @@ describe('applyRevocations', () => {
   it('refuses a malformed id in a lookup instead of answering "not revoked"', () => {
     expect(codeOf(() => store.isRevoked('xyz'))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => store.isRevoked('abc'))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => store.isRevoked(''))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => store.isRevoked('ab'.repeat(65)))).toBe('INVALID_ARGUMENT'); // 65 bytes
+    expect(store.isRevoked('ab'.repeat(64))).toBe(false); // 64 bytes: the longest id
+    expect(codeOf(() => store.isRevoked('0g'))).toBe('INVALID_ARGUMENT');
   });
 });
 
