@@ -67,8 +67,8 @@ export class RevocationList {
   private active: number;
   private staging = false;
   private readonly host: StageHost;
-  /** Checkpoints in a worker thread while a driver paces the stage (wal-checkpointer.ts); null otherwise. */
-  private wal: WalCheckpointer | null = null;
+  /** Checkpoints in a worker thread while a driver paces a stage (wal-checkpointer.ts). */
+  private readonly wal: WalCheckpointer;
   private walPacing: WalPacing = WAL_PACING;
 
   constructor(private readonly db: Database.Database) {
@@ -136,23 +136,24 @@ export class RevocationList {
       published: (gen) => {
         this.active = gen;
       },
-      pace: () => {
-        this.wal ??= new WalCheckpointer(db, this.walPacing);
-        return this.wal.pace();
-      },
+      pace: () => this.wal.pace(this.walPacing),
       ended: () => {
         this.staging = false;
-        this.wal?.stop();
-        this.wal = null;
+        this.wal.end();
       },
     };
     this.active = this.state().active_gen;
+    this.wal = new WalCheckpointer(db);
   }
 
-  /** The store closes: a checkpoint worker of a stage still open ends with it. */
+  /** The store closes: the checkpoint worker (if a stage was ever paced) ends with it. */
   close(): void {
-    this.wal?.close();
-    this.wal = null;
+    this.wal.close();
+  }
+
+  /** Run the store's own truncating checkpoint (wipe, purge, close) with the checkpoint worker held off. */
+  quietCheckpoint<T>(fn: () => T): T {
+    return this.wal.quiet(fn);
   }
 
   /** The one-call form of a staged update (tests, tools): every partition staged, then committed; all or nothing. */

@@ -242,7 +242,8 @@ export class SqliteDeviceStore implements DeviceStore {
         }))
         .immediate();
       // secure_delete zeroed the cells; a truncating checkpoint also drops the old page images kept in the WAL.
-      if (result.events > 0 || result.passback > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+      if (result.events > 0 || result.passback > 0)
+        this.revocations.quietCheckpoint(() => this.db.pragma('wal_checkpoint(TRUNCATE)'));
       return result;
     });
   }
@@ -341,8 +342,10 @@ export class SqliteDeviceStore implements DeviceStore {
       this.bundleCache = undefined;
       // Rebuild the file from the live rows only, then fold the WAL back and truncate it: the removed pages are
       // then in neither file.
-      this.db.exec('VACUUM');
-      const [status] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      const [status] = this.revocations.quietCheckpoint(() => {
+        this.db.exec('VACUUM');
+        return this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      });
       if (status !== undefined && status.busy !== 0) {
         throw new StoreError('BUSY', 'wipe committed, but another connection kept the WAL from being truncated');
       }

@@ -33,6 +33,15 @@ export function turnTaker(): <T>(fn: () => T) => Promise<T> {
   };
 }
 
+/** The stage's pacing (RevocationStage.pace); a failure of it only costs speed, so it never stops the steps. */
+function paced(stage: RevocationStage | undefined): Promise<void> | null {
+  try {
+    return stage?.pace() ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Run the steps of a stage one per turn (see turnTaker); stops early when `stop()` says so. With `stage`, each step
  * first asks it to pace the writes (RevocationStage.pace: checkpoints in a worker, a wait when the WAL is full).
@@ -45,7 +54,7 @@ export async function run(
 ): Promise<void> {
   const it = steps[Symbol.iterator]();
   while (!stop()) {
-    const wait = stage?.pace();
+    const wait = paced(stage);
     if (wait) await wait;
     if (stop() || (await inTurn(() => it.next())).done) return;
   }

@@ -9,7 +9,12 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../../device/store/index.js';
 import { RevocationList } from '../../../device/store/revocations.js';
-import { AUTOCHECKPOINT_PAGES, WalCheckpointer, type WalPacing } from '../../../device/store/wal-checkpointer.js';
+import {
+  AUTOCHECKPOINT_PAGES,
+  WAIT_MAX_MS,
+  WalCheckpointer,
+  type WalPacing,
+} from '../../../device/store/wal-checkpointer.js';
 import { run, turnTaker } from '../../../device/trust/partitions.js';
 import type { RevocationStage } from '../../../device/store/types.js';
 import { delta, LOG_ID, rid, tempDir, type TempDir } from './helpers.js';
@@ -106,24 +111,72 @@ describe('WAL checkpoints of a paced stage', () => {
 
   it('a worker that cannot start puts the automatic checkpoint back, and never makes the writer wait', async () => {
     const { db } = seeded();
-    const cp = new WalCheckpointer(db, { startBytes: 0, capBytes: 0 }, '/nonexistent/better-sqlite3.node.js');
+    const cp = new WalCheckpointer(db, '/nonexistent/better-sqlite3.node.js');
+    expect(cp.pace({ startBytes: 0, capBytes: 1 << 30 })).toBeNull();
     expect(autocheckpoint(db)).toBe(0);
-    await expect.poll(() => cp.active, { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => autocheckpoint(db), { timeout: 10_000 }).toBe(AUTOCHECKPOINT_PAGES);
+    expect(cp.pace({ startBytes: 0, capBytes: 0 })).toBeNull();
     expect(autocheckpoint(db)).toBe(AUTOCHECKPOINT_PAGES);
-    expect(cp.pace()).toBeNull();
   });
 
   it('a writer waiting on the worker is let go when the store closes', async () => {
     const { db } = seeded();
     db.prepare('CREATE TABLE filler (x BLOB)').run();
     db.prepare('INSERT INTO filler VALUES (zeroblob(256 * 1024))').run();
-    const cp = new WalCheckpointer(db, { startBytes: 1 << 30, capBytes: 1 });
-    const wait = cp.pace();
+    const cp = new WalCheckpointer(db);
+    const wait = cp.pace({ startBytes: 1 << 30, capBytes: 1 });
     expect(wait).not.toBeNull();
     cp.close();
     await wait;
-    expect(cp.active).toBe(false);
     expect(autocheckpoint(db)).toBe(AUTOCHECKPOINT_PAGES);
+    expect(cp.pace({ startBytes: 0, capBytes: 0 })).toBeNull();
+  });
+
+  it('a reader that keeps the WAL from being copied holds the writer at most WAIT_MAX_MS', async () => {
+    const { file, db } = seeded();
+    db.prepare('CREATE TABLE filler (x BLOB)').run();
+    // Another connection reads an older snapshot: no checkpoint can copy the frames written after it.
+    const reader = new Database(file, { readonly: true });
+    open.push(reader);
+    reader.prepare('BEGIN').run();
+    reader.prepare('SELECT count(*) FROM revocations').get();
+    db.prepare('INSERT INTO filler VALUES (zeroblob(256 * 1024))').run();
+    const cp = new WalCheckpointer(db);
+    const t0 = performance.now();
+    const wait = cp.pace({ startBytes: 1, capBytes: 1 });
+    expect(wait).not.toBeNull();
+    await wait;
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(WAIT_MAX_MS - 50);
+    expect(waited).toBeLessThan(WAIT_MAX_MS + 5_000);
+    reader.prepare('COMMIT').run();
+    cp.close();
+  });
+
+  it('a wipe in the middle of a paced stage truncates the WAL although the worker was checkpointing', async () => {
+    const file = tmp.file();
+    const store = openStore(file);
+    try {
+      const held = newIds(40_000).map((id) => `${id.slice(0, 30)}01`);
+      store.applyRevocations(delta(0, 1, held, [], { kind: 'snapshot' }), T);
+      const stage = store.beginRevocationStage({ logId: LOG_ID, seq: 2, issuedAt: T + 2, fromSeq: 1, whole: false });
+      const added = newIds(40_000).map((revocationId) => ({ revocationId, expiresAt: T }));
+      const it = stage.applyDelta(added, [])[Symbol.iterator]();
+      // Paced steps until the WAL passes the start size; then a checkpoint asked of the worker and, while it runs,
+      // the wipe (the sunset's), whose own truncating checkpoint must not find the worker's under way.
+      for (let steps = 0; !it.next().done; steps++) {
+        const wait = stage.pace();
+        if (wait) await wait;
+        if (steps > 8 && walSize(file) >= 4 * 1024 * 1024) break;
+      }
+      void stage.pace();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      expect(() => store.wipe()).not.toThrow();
+      expect(walSize(file)).toBe(0);
+      expect(store.revocationInfo().count).toBe(0);
+    } finally {
+      store.close();
+    }
   });
 
   it('a store closed in the middle of a paced stage closes, and the next open undoes the stage', () => {
