@@ -22,7 +22,7 @@ export interface WalPacing {
   readonly capBytes: number;
 }
 
-export const WAL_PACING: WalPacing = { startBytes: 4 * 1024 * 1024, capBytes: 16 * 1024 * 1024 };
+export const WAL_PACING: WalPacing = { startBytes: 4 * 1024 * 1024, capBytes: 32 * 1024 * 1024 };
 
 /** SQLite's automatic checkpoint, in pages: what the store's connection runs with outside a paced stage. */
 export const AUTOCHECKPOINT_PAGES = 1000;

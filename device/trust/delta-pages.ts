@@ -55,12 +55,16 @@ export async function applyDeltaPages(
     const heads: (RevocationPage | null)[] = new Array<RevocationPage | null>(p0.head.pages).fill(null);
     heads[0] = head0;
     let failed = false;
-    // Page 0 is written while the first of the others are fetched.
+    // The first fetches go out before page 0 is written: a body arrives over many turns of the event loop, each of
+    // which a write step would hold for a few milliseconds, and the verifier starts on the other pages the sooner.
+    // Page 0 is then written while they are verified.
     const pending: number[] = Array.from({ length: p0.head.pages - 1 }, (_, k) => k + 1);
-    const writePage0 = run(s.applyDelta(p0.added, p0.removed), inTurn, () => failed, s);
+    const firstFetches: Promise<Uint8Array>[] = [];
     const worker = async (): Promise<void> => {
       for (let page = pending.shift(); page !== undefined && !failed; page = pending.shift()) {
-        const bytes = await fetchPage(page, set);
+        const fetching = fetchPage(page, set);
+        if (firstFetches.length < PAGE_PARALLELISM) firstFetches.push(fetching);
+        const bytes = await fetching;
         if (failed) return;
         const p = await inTurn(() => verifier.verifyPage(bytes, opts));
         const h = asPage(p.head);
@@ -70,9 +74,13 @@ export async function applyDeltaPages(
         await run(s.applyDelta(p.added, p.removed), inTurn, () => failed, s);
       }
     };
+    const workers = Array.from({ length: Math.min(PAGE_PARALLELISM, pending.length) }, worker);
+    const writePage0 = Promise.allSettled(firstFetches).then(() =>
+      run(s.applyDelta(p0.added, p0.removed), inTurn, () => failed, s),
+    );
     // Every worker has stopped writing before the stage is committed or undone.
     const settled = await Promise.allSettled(
-      [writePage0, ...Array.from({ length: Math.min(PAGE_PARALLELISM, pending.length) }, worker)].map(async (w) => {
+      [writePage0, ...workers].map(async (w) => {
         try {
           await w;
         } catch (err) {
