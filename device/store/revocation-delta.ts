@@ -44,10 +44,6 @@ export class KeyLog {
     this.steps.push(json ?? JSON.stringify(ids));
   }
 
-  get size(): number {
-    return this.kept ? this.count : Number.NaN;
-  }
-
   /** The keys, a step's worth at a time, as JSON arrays of hex ids. */
   *chunks(): Generator<string, void, void> {
     yield* this.steps;

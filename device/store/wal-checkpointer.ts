@@ -83,8 +83,6 @@ export class WalCheckpointer {
   private waiters: (() => void)[] = [];
   private deadline: NodeJS.Timeout | null = null;
   private retry: NodeJS.Timeout | null = null;
-  /** Checkpoints the worker ran (tests read it). */
-  checkpoints = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -119,9 +117,8 @@ export class WalCheckpointer {
 
   /** Run `fn` (the store's own TRUNCATE checkpoint) with the worker held off and no checkpoint of its under way. */
   quiet<T>(fn: () => T): T {
-    Atomics.store(this.flags, 1, 1);
+    this.holdOff();
     try {
-      if (Atomics.load(this.flags, 0) === 1) Atomics.wait(this.flags, 0, 1, QUIET_MAX_MS);
       return fn();
     } finally {
       Atomics.store(this.flags, 1, 0);
@@ -137,9 +134,14 @@ export class WalCheckpointer {
     this.worker = null;
     this.failed = true;
     if (w === null) return;
+    this.holdOff();
+    void w.terminate();
+  }
+
+  /** No new checkpoint in the worker from now on (until flags[1] is cleared), and none under way (waited for). */
+  private holdOff(): void {
     Atomics.store(this.flags, 1, 1);
     if (Atomics.load(this.flags, 0) === 1) Atomics.wait(this.flags, 0, 1, QUIET_MAX_MS);
-    void w.terminate();
   }
 
   /** Start pacing: the worker (once), the connection's automatic checkpoint off. False when there is no worker. */
@@ -186,7 +188,6 @@ export class WalCheckpointer {
       this.fail();
       return;
     }
-    this.checkpoints++;
     if (this.lastPending) {
       this.lastPending = false;
       this.start('last');

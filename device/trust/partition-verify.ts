@@ -11,6 +11,7 @@ import { ProtocolError, type ProtocolReason } from '../../protocol/errors.js';
 import {
   verifyPartition,
   verifyRevocationPage,
+  type RevocationPage,
   type VerifyPartitionOptions,
   type VerifyRevocationPageOptions,
 } from '../../protocol/index.js';
@@ -47,16 +48,7 @@ export interface PackedIdList {
 }
 
 /** What a verified delta page says besides its entries. */
-export interface PageHead {
-  readonly logId: string;
-  readonly fromSeq: number;
-  readonly toSeq: number;
-  readonly issuedAt: number;
-  readonly page: number;
-  readonly pages: number;
-  readonly lo: string;
-  readonly hi: string | null;
-}
+export type PageHead = Omit<RevocationPage, 'added' | 'removed'>;
 
 /** What a verified delta says besides its entries. */
 export interface DeltaHead {
